@@ -1,0 +1,211 @@
+//! `check`: everything that can be known before a letter leaves, for every group, listed in one
+//! report — errors that block sending and warnings a campaigner should act on.
+
+use std::collections::BTreeSet;
+
+use crate::campaign::{Campaign, Group, EMAIL_COLUMN, ROLE_COLUMN};
+use crate::error::Diag;
+use crate::letters::{Run, Target, MAX_LISTED};
+use crate::recipients::{self, DuplicateTracker};
+use crate::render::{LetterInputs, Signer, BUILTIN_NAMES};
+
+#[derive(Debug, Default)]
+pub struct GroupReport {
+    pub id: String,
+    pub recipients: u64,
+    pub placeholders: u64,
+    pub errors: Vec<Diag>,
+    pub warnings: Vec<Diag>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub groups: Vec<GroupReport>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.groups.iter().map(|g| g.errors.len()).sum()
+    }
+    pub fn warnings(&self) -> usize {
+        self.groups.iter().map(|g| g.warnings.len()).sum()
+    }
+}
+
+/// The signer used to exercise templates; any `{{signer.*}}` then renders.
+fn sample_inputs() -> LetterInputs {
+    LetterInputs {
+        signer: Signer {
+            name: "Sample Signer".into(),
+            email: "signer@example.org".into(),
+            city: "Sample City".into(),
+            country: "Sample Country".into(),
+            organisation: "Sample Organisation".into(),
+        },
+        personal_note: "A sample personal paragraph.".into(),
+        date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
+    }
+}
+
+pub fn check(campaign: &Campaign) -> Report {
+    let inputs = sample_inputs();
+    Report {
+        groups: campaign
+            .groups
+            .iter()
+            .map(|g| check_group(campaign, g, &inputs))
+            .collect(),
+    }
+}
+
+fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> GroupReport {
+    let mut report = GroupReport {
+        id: group.id.clone(),
+        ..Default::default()
+    };
+    let target = Target {
+        group: group.id.clone(),
+        ..Default::default()
+    };
+    let mut run = match Run::open(campaign, &target, inputs) {
+        Ok(run) => run,
+        Err(e) => {
+            report.errors.extend(diags_of(e));
+            return report;
+        }
+    };
+    let file = run.rows.file.clone();
+    let columns = run.rows.columns.clone();
+    let toml = campaign.source.display(crate::source::CAMPAIGN_FILE);
+
+    for name in &columns.names {
+        if BUILTIN_NAMES.contains(&name.as_str()) {
+            report.errors.push(
+                Diag::new(format!("column `{name}` has the name of a built-in template variable, so templates cannot see it"))
+                    .file(&file)
+                    .line(1)
+                    .hint(format!("rename the column; reserved names are: {}", BUILTIN_NAMES.join(", "))),
+            );
+        }
+    }
+    for col in &group.target_by {
+        if columns.get(col).is_none() {
+            report.errors.push(
+                Diag::new(format!(
+                    "`target_by` names column `{col}`, which {file} does not have"
+                ))
+                .file(&toml)
+                .field(format!("groups.{}.target_by", group.id))
+                .hint(format!("columns are: {}", columns.list())),
+            );
+        }
+    }
+    let role_demands: Vec<&str> = campaign
+        .demands
+        .iter()
+        .filter(|d| d.groups.contains(&group.id) && !d.roles.is_empty())
+        .map(|d| d.id.as_str())
+        .collect();
+    if !role_demands.is_empty() && columns.get(ROLE_COLUMN).is_none() {
+        report.errors.push(
+            Diag::new(format!(
+                "demands {} are for certain roles, but {file} has no `{ROLE_COLUMN}` column",
+                role_demands.join(", ")
+            ))
+            .file(&file)
+            .line(1)
+            .hint("add a `role` column, or remove `roles` from those demands"),
+        );
+    }
+
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut dups = DuplicateTracker::default();
+    let email_idx = columns.get(EMAIL_COLUMN);
+    let role_idx = columns.get(ROLE_COLUMN);
+    let mut first_placeholder: Option<Diag> = None;
+    while let Some(next) = run.rows.next_row() {
+        let row = match next {
+            Ok(row) => row,
+            Err(d) => {
+                push_capped(&mut report.errors, d);
+                continue;
+            }
+        };
+        report.recipients += 1;
+        let email = email_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+        dups.add(email);
+        match run.letter(&row, true) {
+            Ok(_) => {
+                let role = role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                reached.extend(run.renderer.demand_ids(role));
+                if recipients::is_placeholder_address(email) {
+                    report.placeholders += 1;
+                    first_placeholder.get_or_insert_with(|| {
+                        Diag::new(format!(
+                            "`{email}` is a placeholder address on a reserved domain"
+                        ))
+                        .file(&file)
+                        .line(row.line)
+                        .field(EMAIL_COLUMN)
+                    });
+                }
+            }
+            Err(ds) => ds
+                .into_iter()
+                .for_each(|d| push_capped(&mut report.errors, d)),
+        }
+    }
+    let keys = dups.duplicates();
+    if !keys.is_empty() {
+        match recipients::locate_duplicates(&campaign.source, group, &keys, &[]) {
+            Ok(ds) => ds
+                .into_iter()
+                .for_each(|d| push_capped(&mut report.errors, d)),
+            Err(e) => report.errors.extend(diags_of(e)),
+        }
+    }
+    if let Some(mut d) = first_placeholder {
+        if report.placeholders > 1 {
+            d.message.push_str(&format!(
+                " ({} of {} addresses in this file are placeholders)",
+                report.placeholders, report.recipients
+            ));
+        }
+        report
+            .warnings
+            .push(d.hint("replace placeholder addresses with verified ones before sending"));
+    }
+    if report.errors.is_empty() {
+        for demand in campaign.demands_for_group(&group.id) {
+            if !reached.contains(&demand.id) {
+                report.warnings.push(
+                    Diag::new(format!(
+                        "demand `{}` reaches no recipient of group `{}`",
+                        demand.id, group.id
+                    ))
+                    .file(&toml)
+                    .hint("check its `roles` against the `role` column of the recipients"),
+                );
+            }
+        }
+    }
+    report
+}
+
+fn push_capped(list: &mut Vec<Diag>, d: Diag) {
+    if list.len() < MAX_LISTED {
+        list.push(d);
+    }
+}
+
+fn diags_of(e: crate::error::Error) -> Vec<Diag> {
+    use crate::error::Error;
+    match e {
+        Error::Invalid(d) | Error::Usage(d) => vec![d],
+        Error::Many(ds) => ds,
+        Error::Io { path, source } => {
+            vec![Diag::new(format!("cannot read the file: {source}"))
+                .file(path.display().to_string())]
+        }
+    }
+}

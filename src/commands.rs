@@ -1,0 +1,278 @@
+//! One function per subcommand: each builds plain settings from the flags and calls the core.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::campaign::Campaign;
+use crate::check;
+use crate::cli::{CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, TargetArgs};
+use crate::error::{Diag, Error, Result};
+use crate::letters::{Run, Target};
+use crate::outbox::{Outbox, PageInfo};
+use crate::recipients::{self, Recipients};
+use crate::settings::{letter_inputs, SignerNeed};
+use crate::source::{self, Source};
+
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let Some(command) = cli.command else {
+        return Err(Error::Usage(Diag::new("no command given").hint(
+            "try `letterdrive groups`, `letterdrive check`, or `letterdrive --help`",
+        )));
+    };
+    if let Command::Init(args) = &command {
+        return init(args);
+    }
+    let campaign = Campaign::load(Source::discover(cli.campaign.as_deref())?)?;
+    match command {
+        Command::Groups => groups(&campaign),
+        Command::Check(args) => check(&campaign, &args),
+        Command::Preview(args) => preview(&campaign, &args),
+        Command::Render(args) => render(&campaign, &args),
+        Command::Init(_) => unreachable!("handled above"),
+    }
+}
+
+fn target(args: &TargetArgs) -> Target {
+    Target {
+        group: args.group.clone(),
+        filters: args.filters.clone(),
+        limit: args.limit,
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn groups(campaign: &Campaign) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", campaign.statement.title);
+    let _ = writeln!(
+        out,
+        "campaign `{}` ({})\n",
+        campaign.id,
+        campaign.source.describe()
+    );
+    let width = campaign
+        .groups
+        .iter()
+        .map(|g| g.id.len())
+        .max()
+        .unwrap_or(0);
+    for g in &campaign.groups {
+        let count = match Recipients::open(&campaign.source, g) {
+            Ok(mut rows) => {
+                let mut n = 0u64;
+                while let Some(r) = rows.next_row() {
+                    if r.is_ok() {
+                        n += 1;
+                    }
+                }
+                plural(n, "recipient")
+            }
+            Err(_) => "unreadable recipients (run `letterdrive check`)".to_string(),
+        };
+        let _ = writeln!(out, "{:width$}  {}  ({count})", g.id, g.label);
+        let _ = writeln!(out, "{:width$}  {}", "", g.description);
+        if !g.target_by.is_empty() {
+            let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
+        }
+        let _ = writeln!(out);
+    }
+    Ok(0)
+}
+
+fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
+    let report = check::check(campaign);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "checking campaign `{}` ({})",
+        campaign.id,
+        campaign.source.describe()
+    );
+    for g in &report.groups {
+        let demands = campaign.demands_for_group(&g.id).count() as u64;
+        let status = if !g.errors.is_empty() {
+            "errors"
+        } else if !g.warnings.is_empty() {
+            "ok, with warnings"
+        } else {
+            "ok"
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {}, {} — {status}",
+            g.id,
+            plural(g.recipients, "recipient"),
+            plural(demands, "demand")
+        );
+    }
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    for g in &report.groups {
+        for d in &g.errors {
+            let _ = writeln!(err, "error: {d}");
+        }
+        for d in &g.warnings {
+            let _ = writeln!(err, "warning: {d}");
+        }
+    }
+    let (errors, warnings) = (report.errors(), report.warnings());
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    let verdict = if failed {
+        "the campaign cannot be sent until these are fixed"
+    } else {
+        "the campaign can be sent"
+    };
+    let _ = writeln!(
+        out,
+        "{}, {}: {verdict}",
+        plural(errors as u64, "error"),
+        plural(warnings as u64, "warning")
+    );
+    Ok(if failed {
+        crate::error::EXIT_INVALID
+    } else {
+        0
+    })
+}
+
+fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
+    let inputs = letter_inputs(&args.signer, SignerNeed::PlaceholderOk)?;
+    let mut run = Run::open(campaign, &target(&args.target), &inputs)?;
+    let wanted_row = args.row.unwrap_or(1);
+    if wanted_row == 0 {
+        return Err(Error::Usage(
+            Diag::new("--row counts from 1").hint("use --row 1 for the first recipient"),
+        ));
+    }
+    let wanted_to = args.to.as_deref().map(|s| s.trim().to_lowercase());
+    let email_idx = run.rows.columns.get(crate::campaign::EMAIL_COLUMN);
+    let mut seen = 0u64;
+    while let Some(next) = run.rows.next_row() {
+        let row = next.map_err(Error::Invalid)?;
+        if !recipients::matches_all(&run.filters, &row) {
+            continue;
+        }
+        seen += 1;
+        let hit = match &wanted_to {
+            Some(to) => email_idx
+                .and_then(|i| row.record.get(i))
+                .is_some_and(|e| e.trim().to_lowercase() == *to),
+            None => seen == wanted_row,
+        };
+        if !hit {
+            continue;
+        }
+        let (letter, message) = run.letter(&row, true).map_err(Error::Many)?;
+        let message = message.expect("preview asks for the message");
+        let mut out = std::io::stdout().lock();
+        if args.raw {
+            let _ = out.write_all(&message.formatted());
+        } else {
+            let headers = message.headers();
+            for name in ["From", "To", "Subject", "Date", "Message-ID"] {
+                if let Some(v) = headers.get_raw(name) {
+                    let _ = writeln!(out, "{name}: {v}");
+                }
+            }
+            let _ = writeln!(out, "\n{}", letter.body.trim_end());
+        }
+        return Ok(0);
+    }
+    let what = match &args.to {
+        Some(to) => format!("no recipient with address `{to}`"),
+        None => format!(
+            "there is no row {wanted_row}: only {}",
+            plural(seen, "recipient")
+        ),
+    };
+    Err(Error::Usage(
+        Diag::new(format!("{what} in group `{}`", run.group.id))
+            .file(run.rows.file.clone())
+            .hint("see the recipients with `letterdrive groups` or open the CSV file"),
+    ))
+}
+
+fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
+    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+    let target = target(&args.target);
+    let run = Run::open(campaign, &target, &inputs)?;
+    let page = PageInfo {
+        title: campaign.statement.title.clone(),
+        group_label: run.group.label.clone(),
+        signer: inputs.signer.name.clone(),
+    };
+    let mut outbox = Outbox::create(
+        &args.out,
+        args.format,
+        &run.group.id,
+        &run.settings.from,
+        &inputs.date,
+        &page,
+    )?;
+    let with_message = outbox.needs_message();
+    // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
+    run.each(target.limit, with_message, |letter, message| {
+        outbox.add(letter, message)
+    })?;
+    let summary = outbox.finish()?;
+    let what = match args.format {
+        Format::Eml => "e-mail files (.eml)",
+        Format::Txt => "text files",
+        Format::Mbox => "letters in one mbox",
+        Format::Html => "letters on one page of mailto: links",
+    };
+    println!(
+        "wrote {} {what} to {}",
+        summary.count,
+        summary.location.display()
+    );
+    Ok(0)
+}
+
+fn init(args: &InitArgs) -> Result<i32> {
+    let dir = &args.dir;
+    if dir.exists() {
+        let empty = dir.is_dir()
+            && std::fs::read_dir(dir)
+                .map_err(|e| Error::io(dir, e))?
+                .next()
+                .is_none();
+        if !empty {
+            return Err(Error::Usage(
+                Diag::new(format!(
+                    "`{}` already exists and is not empty; nothing was written",
+                    dir.display()
+                ))
+                .hint("choose a new directory name, e.g. `letterdrive init my-campaign`"),
+            ));
+        }
+    }
+    let files = source::bundled_files();
+    for (rel, bytes) in &files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        write_new(&path, bytes)?;
+    }
+    println!(
+        "wrote the bundled campaign ({} files) to {}\nnext: edit {}, then run `letterdrive --campaign {} check`",
+        files.len(),
+        dir.display(),
+        dir.join(source::CAMPAIGN_FILE).display(),
+        dir.display()
+    );
+    Ok(0)
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,45 @@
+//! letterdrive: a campaign on disk (statement, demands, recipient groups, templates) turned into
+//! personalised letters. `run` is the whole program; `main` only calls it.
+
+pub mod campaign;
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod letters;
+pub mod markdown;
+pub mod message;
+pub mod outbox;
+pub mod recipients;
+pub mod render;
+pub mod settings;
+pub mod source;
+
+mod commands;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::error::EXIT_USAGE;
+
+/// Parse arguments, run the command, print any error, and return the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Entry point kept thin so that everything testable lives in the library.
+
+fn main() {
+    std::process::exit(letterdrive::run(std::env::args_os()));
+}

@@ -1,0 +1,357 @@
+//! Writers for offline output. Everything is written into a staging directory first and moved
+//! into place only when the whole run succeeded, so an interrupted or failed run leaves no
+//! half-written file and no half a campaign.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use lettre::Message;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use pulldown_cmark_escape::escape_html;
+
+use crate::cli::Format;
+use crate::error::{Error, Result};
+use crate::markdown;
+use crate::render::Letter;
+
+/// RFC 3986 unreserved characters stay; everything else in a mailto: URL is percent-encoded.
+const MAILTO: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What the HTML page says about the run as a whole.
+#[derive(Debug, Clone)]
+pub struct PageInfo {
+    pub title: String,
+    pub group_label: String,
+    pub signer: String,
+}
+
+pub struct Outbox {
+    format: Format,
+    out: PathBuf,
+    staging: tempfile::TempDir,
+    /// The output directory did not exist: the staging directory simply becomes it.
+    fresh: bool,
+    group_id: String,
+    single: Option<BufWriter<File>>,
+    single_name: String,
+    /// mbox "From " line, which is the same for every letter of a run.
+    mbox_from_line: String,
+    from_header: String,
+    date_header: String,
+    count: u64,
+}
+
+pub struct Summary {
+    pub count: u64,
+    pub location: PathBuf,
+}
+
+impl Outbox {
+    pub fn create(
+        out: &Path,
+        format: Format,
+        group_id: &str,
+        from: &lettre::message::Mailbox,
+        date: &jiff::Zoned,
+        page: &PageInfo,
+    ) -> Result<Outbox> {
+        let fresh = !out.exists();
+        if out.exists() && !out.is_dir() {
+            return Err(Error::Usage(
+                crate::error::Diag::new(format!(
+                    "`{}` exists and is not a directory",
+                    out.display()
+                ))
+                .hint("choose another --out directory"),
+            ));
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let staging_parent = if fresh { parent } else { out.to_path_buf() };
+        fs::create_dir_all(&staging_parent).map_err(|e| Error::io(&staging_parent, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".letterdrive-staging-")
+            .tempdir_in(&staging_parent)
+            .map_err(|e| Error::io(&staging_parent, e))?;
+
+        let ext = match format {
+            Format::Mbox => "mbox",
+            Format::Html => "html",
+            Format::Txt => "txt",
+            Format::Eml => "eml",
+        };
+        let single_name = format!("{group_id}.{ext}");
+        let mut outbox = Outbox {
+            format,
+            out: out.to_path_buf(),
+            fresh,
+            group_id: group_id.to_string(),
+            single: None,
+            single_name,
+            mbox_from_line: format!(
+                "From {} {}\n",
+                from.email,
+                date.strftime("%a %b %e %H:%M:%S %Y")
+            ),
+            from_header: from.to_string(),
+            date_header: crate::render::letter_date(date),
+            staging,
+            count: 0,
+        };
+        if matches!(format, Format::Mbox | Format::Html) {
+            let path = outbox.staging.path().join(&outbox.single_name);
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            outbox.single = Some(BufWriter::with_capacity(256 * 1024, file));
+        }
+        if format == Format::Html {
+            let head = page_head(page);
+            outbox.write_single(head.as_bytes())?;
+        }
+        Ok(outbox)
+    }
+
+    /// Whether this format needs the MIME message, which costs more to build than the letter.
+    pub fn needs_message(&self) -> bool {
+        matches!(self.format, Format::Eml | Format::Mbox)
+    }
+
+    fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
+        let path = self.staging.path().join(&self.single_name);
+        self.single
+            .as_mut()
+            .expect("single-file formats open their file in create()")
+            .write_all(bytes)
+            .map_err(|e| Error::io(path, e))
+    }
+
+    fn file_name(&self, letter: &Letter, ext: &str) -> String {
+        let mut slug = slug::slugify(&letter.name);
+        if slug.len() > 40 {
+            slug.truncate(40);
+            slug = slug.trim_end_matches('-').to_string();
+        }
+        if slug.is_empty() {
+            slug.push_str("recipient");
+        }
+        format!("{}-{:06}-{slug}.{ext}", self.group_id, letter.index)
+    }
+
+    pub fn add(&mut self, letter: &Letter, message: Option<&Message>) -> Result<()> {
+        self.count += 1;
+        match self.format {
+            Format::Eml => {
+                let bytes = message.expect("eml needs the message").formatted();
+                let path = self.staging.path().join(self.file_name(letter, "eml"));
+                fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+            }
+            Format::Txt => {
+                let text = format!(
+                    "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
+                    self.from_header,
+                    recipient_display(letter),
+                    self.date_header,
+                    letter.subject,
+                    letter.body
+                );
+                let path = self.staging.path().join(self.file_name(letter, "txt"));
+                fs::write(&path, text).map_err(|e| Error::io(&path, e))
+            }
+            Format::Mbox => {
+                let bytes = message.expect("mbox needs the message").formatted();
+                let mut buf = Vec::with_capacity(bytes.len() + 128);
+                buf.extend_from_slice(self.mbox_from_line.as_bytes());
+                mboxrd_quote(&bytes, &mut buf);
+                buf.push(b'\n');
+                self.write_single(&buf)
+            }
+            Format::Html => {
+                let card = html_card(letter);
+                self.write_single(card.as_bytes())
+            }
+        }
+    }
+
+    /// Move everything into place. Nothing is visible under `out` before this.
+    pub fn finish(mut self) -> Result<Summary> {
+        if self.format == Format::Html {
+            self.write_single(b"</main>\n</body>\n</html>\n")?;
+        }
+        if let Some(w) = self.single.take() {
+            let path = self.staging.path().join(&self.single_name);
+            w.into_inner()
+                .map_err(|e| Error::io(&path, e.into_error()))?
+                .sync_all()
+                .map_err(|e| Error::io(&path, e))?;
+        }
+        let location = match self.format {
+            Format::Mbox | Format::Html => self.out.join(&self.single_name),
+            Format::Eml | Format::Txt => self.out.clone(),
+        };
+        if self.fresh {
+            let staged = self.staging.keep();
+            fs::rename(&staged, &self.out).map_err(|e| {
+                let _ = fs::remove_dir_all(&staged);
+                Error::io(&self.out, e)
+            })?;
+        } else {
+            let entries =
+                fs::read_dir(self.staging.path()).map_err(|e| Error::io(self.staging.path(), e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(self.staging.path(), e))?;
+                let target = self.out.join(entry.file_name());
+                fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
+            }
+        }
+        Ok(Summary {
+            count: self.count,
+            location,
+        })
+    }
+}
+
+fn recipient_display(letter: &Letter) -> String {
+    if letter.name.is_empty() {
+        letter.email.clone()
+    } else {
+        format!("{} <{}>", letter.name, letter.email)
+    }
+}
+
+/// mboxrd: CRLF becomes LF, and any line starting with `>*From ` gains one more `>`, so a reader
+/// can undo it exactly.
+fn mboxrd_quote(message: &[u8], out: &mut Vec<u8>) {
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        let stripped = line
+            .strip_suffix(b"\r\n")
+            .or_else(|| line.strip_suffix(b"\n"));
+        let (content, had_newline) = match stripped {
+            Some(c) => (c, true),
+            None => (line, false),
+        };
+        let after_gt = content
+            .iter()
+            .position(|&b| b != b'>')
+            .unwrap_or(content.len());
+        if content[after_gt..].starts_with(b"From ") {
+            out.push(b'>');
+        }
+        out.extend_from_slice(content);
+        if had_newline {
+            out.push(b'\n');
+        }
+    }
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_html(&mut out, s).ok();
+    out
+}
+
+fn mailto(letter: &Letter) -> String {
+    let body = letter.body.replace("\r\n", "\n").replace('\n', "\r\n");
+    format!(
+        "mailto:{}?subject={}&body={}",
+        utf8_percent_encode(&letter.email, MAILTO)
+            .to_string()
+            .replace("%40", "@"),
+        utf8_percent_encode(&letter.subject, MAILTO),
+        utf8_percent_encode(&body, MAILTO),
+    )
+}
+
+fn page_head(page: &PageInfo) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — {group}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }}
+article {{ border: 1px solid #ccc; border-radius: 6px; padding: 1rem 1.5rem; margin: 1.5rem 0; }}
+article h2 {{ margin: 0 0 .25rem; font-size: 1.2rem; }}
+.address {{ color: #555; font-size: .9rem; }}
+.subject {{ font-weight: bold; }}
+a.send {{ display: inline-block; background: #1d4ed8; color: #fff; padding: .5rem 1rem; border-radius: 4px; text-decoration: none; }}
+</style>
+</head>
+<body>
+<header>
+<h1>{title}</h1>
+<p>Letters to <strong>{group}</strong>, signed by {signer}. Read each letter, then use its button to open it in your own mail program and send it from there.</p>
+</header>
+<main>
+"#,
+        title = esc(&page.title),
+        group = esc(&page.group_label),
+        signer = esc(&page.signer),
+    )
+}
+
+fn html_card(letter: &Letter) -> String {
+    let mut body = String::with_capacity(letter.body.len() * 2);
+    markdown::to_html(&letter.body, &mut body);
+    format!(
+        r#"<article id="letter-{index}">
+<h2>{name}</h2>
+<p class="address">{email}</p>
+<p class="subject">{subject}</p>
+<div class="letter">
+{body}</div>
+<p><a class="send" href="{mailto}">Open in my mail program</a></p>
+</article>
+"#,
+        index = letter.index,
+        name = esc(&letter.name),
+        email = esc(&letter.email),
+        subject = esc(&letter.subject),
+        mailto = esc(&mailto(letter)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mboxrd_quotes_from_lines() {
+        let mut out = Vec::new();
+        mboxrd_quote(
+            b"Subject: x\r\n\r\nFrom here\r\n>From there\r\nnot From\r\n",
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Subject: x\n\n>From here\n>>From there\nnot From\n"
+        );
+    }
+
+    #[test]
+    fn mailto_encodes_everything_but_unreserved() {
+        let letter = Letter {
+            index: 1,
+            line: 2,
+            name: "Zoë".into(),
+            email: "a.b@example.org".into(),
+            subject: "Hello & bye?".into(),
+            body: "Line 1\nLine 2".into(),
+        };
+        let url = mailto(&letter);
+        assert_eq!(
+            url,
+            "mailto:a.b@example.org?subject=Hello%20%26%20bye%3F&body=Line%201%0D%0ALine%202"
+        );
+    }
+}

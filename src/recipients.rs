@@ -1,0 +1,404 @@
+//! Recipient lists: CSV read one row at a time, every problem reported with file and line, and
+//! `--where` filters checked against the header.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::{self, Read};
+use std::str::FromStr;
+
+use crate::campaign::{Group, EMAIL_COLUMN, NAME_COLUMN};
+use crate::error::{Diag, Error, Result};
+use crate::source::Source;
+
+/// Counts `"` bytes as they stream past: an odd total means a quoted field never closed, which the
+/// csv crate otherwise accepts silently when it swallows the rest of the file into one field.
+struct QuoteCounter<R> {
+    inner: R,
+    quotes: u64,
+}
+
+impl<R: Read> Read for QuoteCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        Ok(n)
+    }
+}
+
+/// The header row, with a lookup from column name to position.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+    pub fn list(&self) -> String {
+        self.names.join(", ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based position among the data rows of the file (the header is not counted).
+    pub index: u64,
+    /// Line of the file where the row starts.
+    pub line: u64,
+    pub record: csv::StringRecord,
+}
+
+impl Row {
+    pub fn get<'a>(&'a self, columns: &Columns, name: &str) -> Option<&'a str> {
+        columns.get(name).and_then(|i| self.record.get(i))
+    }
+}
+
+pub struct Recipients {
+    pub file: String,
+    pub columns: Columns,
+    reader: csv::Reader<QuoteCounter<Box<dyn Read + Send>>>,
+    index: u64,
+    last_line: u64,
+    last_multiline: Option<u64>,
+    done: bool,
+}
+
+impl Recipients {
+    pub fn open(source: &Source, group: &Group) -> Result<Recipients> {
+        let file = source.display(&group.recipients);
+        let raw = source.open(&group.recipients)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(QuoteCounter {
+                inner: raw,
+                quotes: 0,
+            });
+        let headers = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return Err(Error::Invalid(csv_diag(&file, &e))),
+        };
+        if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+            return Err(Error::Invalid(
+                Diag::new("the file is empty: it has no header row")
+                    .file(&file)
+                    .line(1)
+                    .hint(format!(
+                        "the first line must name the columns, for example: {}",
+                        group.required.join(",")
+                    )),
+            ));
+        }
+        let mut diags = Vec::new();
+        let mut index = HashMap::new();
+        let mut names = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            if h.is_empty() {
+                diags.push(
+                    Diag::new(format!("column {} of the header row has no name", i + 1))
+                        .file(&file)
+                        .line(1)
+                        .hint("give every column a name, or remove the empty column"),
+                );
+            } else if index.insert(h.to_string(), i).is_some() {
+                diags.push(
+                    Diag::new(format!("column `{h}` appears twice in the header row"))
+                        .file(&file)
+                        .line(1)
+                        .hint("rename or remove one of them"),
+                );
+            }
+            names.push(h.to_string());
+        }
+        for col in &group.required {
+            if !index.contains_key(col) {
+                diags.push(
+                    Diag::new(format!("missing required column `{col}`"))
+                        .file(&file)
+                        .line(1)
+                        .hint(format!(
+                            "add `{col}` to the header row (columns now: {})",
+                            names.join(", ")
+                        )),
+                );
+            }
+        }
+        Error::from_diags(diags)?;
+        Ok(Recipients {
+            file,
+            columns: Columns { names, index },
+            reader,
+            index: 0,
+            last_line: 1,
+            last_multiline: None,
+            done: false,
+        })
+    }
+
+    /// The next row, or the problem that made it unreadable. Reading goes on after an error, so a
+    /// caller can report every bad row in one pass.
+    pub fn next_row(&mut self) -> Option<Result<Row, Diag>> {
+        if self.done {
+            return None;
+        }
+        let mut record = csv::StringRecord::new();
+        match self.reader.read_record(&mut record) {
+            Ok(true) => {
+                self.index += 1;
+                let line = record.position().map_or(0, |p| p.line());
+                self.last_line = line;
+                if record.iter().any(|f| f.contains('\n')) {
+                    self.last_multiline = Some(line);
+                }
+                Some(Ok(Row {
+                    index: self.index,
+                    line,
+                    record,
+                }))
+            }
+            Ok(false) => {
+                self.done = true;
+                if self.reader.get_ref().quotes % 2 == 1 {
+                    let line = self.last_multiline.unwrap_or(self.last_line);
+                    return Some(Err(Diag::new(
+                        "unbalanced quotes: a quoted field opened in this row is never closed",
+                    )
+                    .file(&self.file)
+                    .line(line)
+                    .hint("add the missing closing `\"`; a quote inside a quoted field is written `\"\"`")));
+                }
+                if self.index == 0 {
+                    return Some(Err(Diag::new(
+                        "the file has a header row but no recipients",
+                    )
+                    .file(&self.file)
+                    .line(2)
+                    .hint("add at least one recipient row below the header")));
+                }
+                None
+            }
+            Err(e) => {
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    self.done = true;
+                } else {
+                    self.index += 1;
+                }
+                Some(Err(csv_diag(&self.file, &e)))
+            }
+        }
+    }
+}
+
+fn csv_diag(file: &str, e: &csv::Error) -> Diag {
+    let d = Diag::new("").file(file);
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos, err } => {
+            let d = match pos {
+                Some(p) => d.line(p.line()),
+                None => d,
+            };
+            Diag {
+                message: format!("field {} is not valid UTF-8", err.field() + 1),
+                ..d
+            }
+            .hint("save the file with UTF-8 encoding (a byte-order mark is fine)")
+        }
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => {
+            let d = match pos {
+                Some(p) => d.line(p.line()),
+                None => d,
+            };
+            Diag {
+                message: format!("this row has {len} fields but the header has {expected_len}"),
+                ..d
+            }
+            .hint("quote fields that contain commas (\"Paris, France\") and close every opening quote")
+        }
+        csv::ErrorKind::Io(io) => Diag {
+            message: format!("cannot read the file: {io}"),
+            ..d
+        },
+        _ => Diag {
+            message: e.to_string(),
+            ..d
+        },
+    }
+}
+
+/// `--where COLUMN=VALUE[,VALUE...]`: a row is kept when its value is one of the values.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub column: String,
+    idx: usize,
+    values: Vec<String>,
+}
+
+impl Filter {
+    pub fn parse_all(specs: &[String], columns: &Columns, file: &str) -> Result<Vec<Filter>> {
+        specs
+            .iter()
+            .map(|spec| {
+                let Some((col, vals)) = spec.split_once('=') else {
+                    return Err(Error::Usage(
+                        Diag::new(format!("--where `{spec}` has no `=`"))
+                            .hint("write --where COLUMN=VALUE, for example --where country=Japan"),
+                    ));
+                };
+                let col = col.trim();
+                let idx = columns.get(col).ok_or_else(|| {
+                    Error::Usage(
+                        Diag::new(format!("--where: unknown column `{col}`"))
+                            .file(file)
+                            .line(1)
+                            .hint(format!("columns in this file: {}", columns.list())),
+                    )
+                })?;
+                Ok(Filter {
+                    column: col.to_string(),
+                    idx,
+                    values: vals.split(',').map(|v| v.trim().to_lowercase()).collect(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn matches(&self, row: &Row) -> bool {
+        let v = row.record.get(self.idx).unwrap_or("").to_lowercase();
+        self.values.contains(&v)
+    }
+}
+
+pub fn matches_all(filters: &[Filter], row: &Row) -> bool {
+    filters.iter().all(|f| f.matches(row))
+}
+
+/// Problems with one row that would stop its letter from being built or sent safely.
+pub fn validate_row(row: &Row, columns: &Columns, group: &Group, file: &str) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    let at = |col: &str, msg: String| Diag::new(msg).file(file).line(row.line).field(col);
+    for col in &group.required {
+        if row.get(columns, col).is_some_and(str::is_empty) {
+            diags.push(
+                at(col, "required field is empty".into()).hint("fill it in, or remove the row"),
+            );
+        }
+    }
+    for col in [NAME_COLUMN, EMAIL_COLUMN] {
+        if let Some(v) = row.get(columns, col) {
+            if v.contains(['\r', '\n']) {
+                diags.push(
+                    at(
+                        col,
+                        "contains a line break, which a mail header cannot hold".into(),
+                    )
+                    .hint("put the value on one line (line breaks here could inject mail headers)"),
+                );
+            }
+        }
+    }
+    if let Some(email) = row.get(columns, EMAIL_COLUMN) {
+        if !email.is_empty()
+            && !email.contains(['\r', '\n'])
+            && lettre::Address::from_str(email).is_err()
+        {
+            diags.push(
+                at(
+                    EMAIL_COLUMN,
+                    format!("`{email}` is not a valid e-mail address"),
+                )
+                .hint("write it as name@domain, one address per row"),
+            );
+        }
+    }
+    diags
+}
+
+/// Reserved domains (RFC 2606, RFC 6761) mark addresses a campaigner must still replace.
+pub fn is_placeholder_address(email: &str) -> bool {
+    let domain = email.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.');
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        || [".example", ".invalid", ".test", ".localhost"]
+            .iter()
+            .any(|tld| domain.ends_with(tld))
+        || ["example", "invalid", "test", "localhost"].contains(&domain)
+}
+
+/// Finds duplicate addresses in constant-ish memory: 8 bytes per row, not the rows themselves.
+#[derive(Default)]
+pub struct DuplicateTracker {
+    hashes: Vec<u64>,
+}
+
+pub fn address_key(email: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    email.trim().to_lowercase().hash(&mut h);
+    h.finish()
+}
+
+impl DuplicateTracker {
+    pub fn add(&mut self, email: &str) {
+        self.hashes.push(address_key(email));
+    }
+
+    /// Keys seen more than once.
+    pub fn duplicates(mut self) -> Vec<u64> {
+        self.hashes.sort_unstable();
+        let mut dups: Vec<u64> = self
+            .hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        dups.dedup();
+        dups
+    }
+}
+
+/// Second pass, only when duplicates exist: name every line that repeats an earlier address.
+pub fn locate_duplicates(
+    source: &Source,
+    group: &Group,
+    keys: &[u64],
+    filters: &[Filter],
+) -> Result<Vec<Diag>> {
+    let mut rows = Recipients::open(source, group)?;
+    let mut first: HashMap<String, u64> = HashMap::new();
+    let mut diags = Vec::new();
+    let email_idx = rows.columns.get(EMAIL_COLUMN);
+    while let Some(row) = rows.next_row() {
+        let Ok(row) = row else { continue };
+        if !matches_all(filters, &row) {
+            continue;
+        }
+        let email = email_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+        if !keys.contains(&address_key(email)) {
+            continue;
+        }
+        let norm = email.trim().to_lowercase();
+        match first.get(&norm) {
+            Some(line) => diags.push(
+                Diag::new(format!(
+                    "duplicate recipient `{email}`, already on line {line}"
+                ))
+                .file(&rows.file)
+                .line(row.line)
+                .field(EMAIL_COLUMN)
+                .hint("remove one of the rows, so nobody gets the same letter twice"),
+            ),
+            None => {
+                first.insert(norm, row.line);
+            }
+        }
+    }
+    Ok(diags)
+}

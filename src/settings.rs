@@ -1,0 +1,128 @@
+//! The second layer of arguments: clap's raw flags turned into validated values the core uses.
+//! This is the one place that reads the clock, so every other function is deterministic.
+
+use std::path::Path;
+
+use crate::cli::SignerArgs;
+use crate::error::{Diag, Error, Result};
+use crate::render::{LetterInputs, Signer};
+
+/// How strictly the signer must be known: sending and rendering need a real From address,
+/// previewing and checking do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignerNeed {
+    Required,
+    PlaceholderOk,
+}
+
+pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs> {
+    let trim = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+    let mut signer = Signer {
+        name: trim(&args.signer_name),
+        email: trim(&args.signer_email),
+        city: trim(&args.signer_city),
+        country: trim(&args.signer_country),
+        organisation: trim(&args.signer_organisation),
+    };
+    if need == SignerNeed::PlaceholderOk {
+        if signer.name.is_empty() {
+            signer.name = "Your Name".into();
+        }
+        if signer.email.is_empty() {
+            signer.email = "you@example.org".into();
+        }
+    }
+    let mut missing = Vec::new();
+    if signer.name.is_empty() {
+        missing.push("--signer-name");
+    }
+    if signer.email.is_empty() {
+        missing.push("--signer-email");
+    }
+    if !missing.is_empty() {
+        return Err(Error::Usage(
+            Diag::new(format!("who signs these letters? missing {}", missing.join(" and ")))
+                .hint("pass --signer-name \"Your Name\" --signer-email you@your-domain, or run `letterdrive` for the guided run"),
+        ));
+    }
+    let personal_note = match &args.note {
+        Some(path) => read_note(path)?,
+        None => String::new(),
+    };
+    let date = letter_date(
+        args.date.as_deref(),
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+    )?;
+    Ok(LetterInputs {
+        signer,
+        personal_note,
+        date,
+    })
+}
+
+fn read_note(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::Invalid(
+            Diag::new("the personal note is not valid UTF-8")
+                .file(path.display().to_string())
+                .hint("save the note with UTF-8 encoding"),
+        )
+    })
+}
+
+/// `--date` wins over `SOURCE_DATE_EPOCH`, which wins over the clock.
+pub fn letter_date(flag: Option<&str>, epoch: Option<&str>) -> Result<jiff::Zoned> {
+    let utc = jiff::tz::TimeZone::UTC;
+    if let Some(s) = flag {
+        let s = s.trim();
+        if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+            return Ok(ts.to_zoned(utc));
+        }
+        if let Ok(d) = s.parse::<jiff::civil::Date>() {
+            // Noon keeps the calendar date the same in every time zone a reader may be in.
+            if let Ok(z) = d.at(12, 0, 0, 0).to_zoned(utc) {
+                return Ok(z);
+            }
+        }
+        return Err(Error::Usage(
+            Diag::new(format!("--date `{s}` is not a date"))
+                .hint("write it as YYYY-MM-DD (2026-11-27) or RFC 3339 (2026-11-27T09:30:00Z)"),
+        ));
+    }
+    if let Some(s) = epoch.filter(|s| !s.trim().is_empty()) {
+        let secs: i64 = s.trim().parse().map_err(|_| {
+            Error::Usage(
+                Diag::new(format!(
+                    "SOURCE_DATE_EPOCH `{s}` is not a number of seconds"
+                ))
+                .hint("set it to a Unix timestamp, e.g. SOURCE_DATE_EPOCH=1764201600, or unset it"),
+            )
+        })?;
+        let ts = jiff::Timestamp::from_second(secs).map_err(|e| {
+            Error::Usage(Diag::new(format!(
+                "SOURCE_DATE_EPOCH `{s}` is out of range: {e}"
+            )))
+        })?;
+        return Ok(ts.to_zoned(utc));
+    }
+    #[allow(clippy::disallowed_methods)]
+    Ok(jiff::Zoned::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_flag_forms() {
+        let d = letter_date(Some("2026-11-27"), None).unwrap();
+        assert_eq!(d.timestamp().as_second(), 1_795_780_800);
+        let d = letter_date(Some("2026-11-27T09:30:00Z"), Some("5")).unwrap();
+        assert_eq!(d.timestamp().as_second(), 1_795_771_800);
+        let d = letter_date(None, Some("1764201600")).unwrap();
+        assert_eq!(d.timestamp().as_second(), 1_764_201_600);
+        assert!(letter_date(Some("yesterday"), None).is_err());
+        assert!(letter_date(None, Some("soon")).is_err());
+    }
+}

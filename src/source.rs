@@ -1,0 +1,138 @@
+//! Where a campaign's files come from: a directory on disk, or the copy compiled into the binary.
+//! Everything else reads through this, so the bundled campaign behaves exactly like one on disk.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use include_dir::{include_dir, Dir};
+
+use crate::error::{Diag, Error, Result};
+
+static BUNDLED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static BUNDLED_RECIPIENTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/recipients");
+static BUNDLED_TOML: &str = include_str!("../campaign.toml");
+
+pub const CAMPAIGN_FILE: &str = "campaign.toml";
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Dir(PathBuf),
+    Bundled,
+}
+
+impl Source {
+    /// `--campaign DIR` wins; otherwise a campaign.toml in the current directory; otherwise the
+    /// bundled campaign, so the binary works from anywhere.
+    pub fn discover(explicit: Option<&Path>) -> Result<Source> {
+        if let Some(dir) = explicit {
+            if !dir.join(CAMPAIGN_FILE).is_file() {
+                return Err(Error::Usage(
+                    Diag::new(format!(
+                        "`{}` is not a campaign: it has no {CAMPAIGN_FILE}",
+                        dir.display()
+                    ))
+                    .hint("point --campaign at a directory made by `letterdrive init DIR`"),
+                ));
+            }
+            return Ok(Source::Dir(dir.to_path_buf()));
+        }
+        if Path::new(CAMPAIGN_FILE).is_file() {
+            return Ok(Source::Dir(PathBuf::from(".")));
+        }
+        Ok(Source::Bundled)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Dir(d) if d == Path::new(".") => "current directory".to_string(),
+            Source::Dir(d) => d.display().to_string(),
+            Source::Bundled => "bundled with letterdrive".to_string(),
+        }
+    }
+
+    /// The name shown to users in messages: a path they can open, or a marked bundled path.
+    pub fn display(&self, rel: &str) -> String {
+        match self {
+            Source::Dir(d) if d == Path::new(".") => rel.to_string(),
+            Source::Dir(d) => d.join(rel).display().to_string(),
+            Source::Bundled => format!("<bundled>/{rel}"),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> Option<PathBuf> {
+        match self {
+            Source::Dir(d) => Some(d.join(rel)),
+            Source::Bundled => None,
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        match self {
+            Source::Dir(d) => d.join(rel).is_file(),
+            Source::Bundled => bundled_file(rel).is_some(),
+        }
+    }
+
+    pub fn read_to_string(&self, rel: &str) -> Result<String> {
+        let mut bytes = Vec::new();
+        self.open(rel)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(self.display(rel), e))?;
+        String::from_utf8(bytes).map_err(|e| {
+            let text = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+            let line = text.matches('\n').count() as u64 + 1;
+            Error::Invalid(
+                Diag::new("file is not valid UTF-8")
+                    .file(self.display(rel))
+                    .line(line)
+                    .hint("save the file with UTF-8 encoding"),
+            )
+        })
+    }
+
+    pub fn open(&self, rel: &str) -> Result<Box<dyn Read + Send>> {
+        match self {
+            Source::Dir(d) => {
+                let path = d.join(rel);
+                let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+                Ok(Box::new(file))
+            }
+            Source::Bundled => match bundled_file(rel) {
+                Some(bytes) => Ok(Box::new(bytes)),
+                None => Err(Error::io(
+                    self.display(rel),
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                )),
+            },
+        }
+    }
+}
+
+fn bundled_file(rel: &str) -> Option<&'static [u8]> {
+    if rel == CAMPAIGN_FILE {
+        return Some(BUNDLED_TOML.as_bytes());
+    }
+    if let Some(rest) = rel.strip_prefix("templates/") {
+        return BUNDLED_TEMPLATES.get_file(rest).map(|f| f.contents());
+    }
+    if let Some(rest) = rel.strip_prefix("recipients/") {
+        return BUNDLED_RECIPIENTS.get_file(rest).map(|f| f.contents());
+    }
+    None
+}
+
+/// Every file of the bundled campaign, as (relative path, contents), for `init`.
+pub fn bundled_files() -> Vec<(String, &'static [u8])> {
+    let mut out = vec![(CAMPAIGN_FILE.to_string(), BUNDLED_TOML.as_bytes())];
+    for (prefix, dir) in [
+        ("templates", &BUNDLED_TEMPLATES),
+        ("recipients", &BUNDLED_RECIPIENTS),
+    ] {
+        let mut files: Vec<_> = dir.files().collect();
+        files.sort_by_key(|f| f.path());
+        for f in files {
+            out.push((format!("{prefix}/{}", f.path().display()), f.contents()));
+        }
+    }
+    out
+}
