@@ -4,8 +4,8 @@
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use crate::error::{Diag, Error, Result};
@@ -120,12 +120,12 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(letter.body.clone()),
+                .body(quoted_printable(&letter.body)),
         )
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_HTML)
-                .body(html_part(letter)),
+                .body(quoted_printable(&html_part(letter))),
         );
     Message::builder()
         .from(settings.from.clone())
@@ -139,4 +139,122 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         ))
         .multipart(body)
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
+}
+
+/// Quoted-printable (RFC 2045 section 6.7) with CRLF line ends. lettre would pick the same
+/// encoding for these mostly-ASCII letters, but its generic path (choose an encoding, normalise
+/// line ends, then encode char by char) was two thirds of the cost of a message; this single
+/// table-driven pass gives the same bytes a decoder expects at a fraction of it.
+pub fn quoted_printable(text: &str) -> Body {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const MAX: usize = 76;
+    let mut out = Vec::with_capacity(text.len() + text.len() / 16 + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+        let mut col = 0;
+        let mut j = 0;
+        while j < line.len() {
+            // Copy the longest run of literal bytes that fits before a soft break would be needed.
+            let room = MAX - 1 - col;
+            let mut run = line[j..]
+                .iter()
+                .take(room)
+                .position(|&b| !is_literal(b))
+                .unwrap_or_else(|| (line.len() - j).min(room));
+            // Whitespace ending a line must be encoded, or transports may strip it.
+            if run > 0 && j + run == line.len() && is_space(line[j + run - 1]) {
+                run -= 1;
+            }
+            out.extend_from_slice(&line[j..j + run]);
+            col += run;
+            j += run;
+            if j == line.len() {
+                break;
+            }
+            let b = line[j];
+            let last = j + 1 == line.len();
+            let literal = is_literal(b) && !(last && is_space(b));
+            let width = if literal { 1 } else { 3 };
+            // The last char of a line needs no room for a following "=".
+            let limit = if last { MAX } else { MAX - 1 };
+            if col + width > limit {
+                out.extend_from_slice(b"=\r\n");
+                col = 0;
+            }
+            if literal {
+                out.push(b);
+            } else {
+                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            }
+            col += width;
+            j += 1;
+        }
+    }
+    Body::dangerous_pre_encoded(out, ContentTransferEncoding::QuotedPrintable)
+}
+
+#[inline]
+fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+#[inline]
+fn is_literal(b: u8) -> bool {
+    (33..=126).contains(&b) && b != b'=' || b == b' ' || b == b'\t'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qp(s: &str) -> String {
+        String::from_utf8(quoted_printable(s).into_vec()).unwrap()
+    }
+
+    #[test]
+    fn qp_escapes_and_wraps() {
+        assert_eq!(qp("a=b"), "a=3Db");
+        assert_eq!(qp("trailing \nnext\t"), "trailing=20\r\nnext=09");
+        assert_eq!(qp("Zoë"), "Zo=C3=AB");
+        let long = "x".repeat(200);
+        let enc = qp(&long);
+        assert!(enc.split("\r\n").all(|l| l.len() <= 76), "{enc}");
+        assert_eq!(enc.replace("=\r\n", ""), long);
+    }
+
+    #[test]
+    fn qp_round_trips_through_a_real_decoder() {
+        let samples = [
+            "Dear Zoë Müller,\n\nI write to you — 王芳 — about =signs= and tabs\there. \n"
+                .repeat(7),
+            format!("{} \n{}\t\nend", "y".repeat(75), "z".repeat(76)),
+            "a ".repeat(120),
+        ];
+        for text in samples {
+            let enc = qp(&text);
+            assert!(enc.split("\r\n").all(|l| l.len() <= 76), "{enc}");
+            for l in enc.split("\r\n") {
+                assert!(!l.ends_with(' ') && !l.ends_with('\t'), "{l:?}");
+            }
+            let raw = format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{enc}");
+            let parsed = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .unwrap();
+            assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), text);
+        }
+    }
+
+    #[test]
+    fn qp_never_splits_an_escape() {
+        let text = "é".repeat(100);
+        let enc = qp(&text);
+        for line in enc.split("\r\n") {
+            assert!(line.len() <= 76);
+            let body = line.strip_suffix('=').unwrap_or(line);
+            assert_eq!(body.len() % 3, 0, "{line}");
+        }
+    }
 }

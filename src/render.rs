@@ -70,6 +70,8 @@ pub struct Renderer<'c> {
     role_idx: Option<usize>,
     /// Demands depend only on the role, so each distinct role's list is built once.
     demands_by_role: HashMap<String, Value>,
+    /// The role whose demands are in the context now; consecutive rows mostly share it.
+    current_role: Option<String>,
     campaign: &'c Campaign,
 }
 
@@ -149,6 +151,7 @@ impl<'c> Renderer<'c> {
             recipients_file: source.display(&group.recipients),
             campaign_file,
             demands_by_role: HashMap::new(),
+            current_role: None,
             campaign,
         })
     }
@@ -180,12 +183,13 @@ impl<'c> Renderer<'c> {
     }
 
     pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
-        let role = self
-            .role_idx
-            .and_then(|i| row.record.get(i))
-            .unwrap_or("")
-            .to_string();
-        let demands = self.demands_for(&role);
+        let role = self.role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+        let demands = if self.current_role.as_deref() == Some(role) {
+            None
+        } else {
+            self.current_role = Some(role.to_string());
+            Some(self.demands_for(role))
+        };
         let Value::Object(data) = self.ctx.data_mut() else {
             unreachable!("the context is built as an object")
         };
@@ -203,7 +207,9 @@ impl<'c> Renderer<'c> {
                 }
             }
         }
-        data.insert("demands".into(), demands);
+        if let Some(demands) = demands {
+            data.insert("demands".into(), demands);
+        }
 
         let body = self
             .hb
