@@ -212,11 +212,14 @@ fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
         &inputs.date,
         &page,
     )?;
-    let with_message = outbox.needs_message();
+    let encoder = outbox.encoder().clone();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
-    run.each(target.limit, with_message, |letter, message| {
-        outbox.add(letter, message)
-    })?;
+    run.each(
+        target.limit,
+        encoder.needs_message(),
+        |letter, message| encoder.encode(letter, message),
+        |encoded| outbox.write(encoded),
+    )?;
     let summary = outbox.finish()?;
     let what = match args.format {
         Format::Eml => "e-mail files (.eml)",

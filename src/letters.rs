@@ -26,6 +26,7 @@ pub struct Run<'c> {
     pub rows: Recipients,
     pub filters: Vec<Filter>,
     pub renderer: Renderer<'c>,
+    inputs: LetterInputs,
 }
 
 impl<'c> Run<'c> {
@@ -47,6 +48,7 @@ impl<'c> Run<'c> {
             rows,
             filters,
             renderer,
+            inputs: inputs.clone(),
         })
     }
 
@@ -76,62 +78,177 @@ impl<'c> Run<'c> {
         Ok((letter, message))
     }
 
-    /// Every targeted letter, in file order. `emit` is called only while no problem has been
-    /// found; at the end, any problem (including duplicates) fails the whole run.
-    pub fn each<F>(mut self, limit: Option<u64>, with_message: bool, mut emit: F) -> Result<u64>
+    /// Every targeted letter, in file order. Rows are rendered and encoded by worker threads
+    /// (the per-letter work is CPU-bound); `sink` receives the results in file order on this
+    /// thread, and only while no problem has been found. At the end, any problem (including
+    /// duplicates) fails the whole run.
+    pub fn each<T, E, S>(
+        self,
+        limit: Option<u64>,
+        with_message: bool,
+        encode: E,
+        mut sink: S,
+    ) -> Result<u64>
     where
-        F: FnMut(&Letter, Option<&lettre::Message>) -> Result<()>,
+        T: Send,
+        E: Fn(&Letter, Option<&lettre::Message>) -> T + Sync,
+        S: FnMut(T) -> Result<()>,
     {
-        let mut diags: Vec<Diag> = Vec::new();
-        let mut extra = 0usize;
-        let mut push = |diags: &mut Vec<Diag>, d: Diag| {
-            if diags.len() < MAX_LISTED {
-                diags.push(d);
-            } else {
-                extra += 1;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let mut renderers = vec![self.renderer];
+        for _ in 1..workers {
+            renderers.push(Renderer::new(
+                self.campaign,
+                self.group,
+                self.rows.columns.clone(),
+                &self.inputs,
+            )?);
+        }
+        let Run {
+            campaign,
+            group,
+            settings,
+            mut rows,
+            filters,
+            ..
+        } = self;
+        let columns = rows.columns.clone();
+        let file = rows.file.clone();
+
+        let (diags, dups, count, extra) = std::thread::scope(|scope| -> Result<_> {
+            let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, Vec<Row>)>(workers * 2);
+            let (res_tx, res_rx) =
+                crossbeam_channel::bounded::<(u64, Vec<Result<T, Vec<Diag>>>)>(workers * 2);
+
+            for mut renderer in renderers {
+                let (job_rx, res_tx) = (job_rx.clone(), res_tx.clone());
+                let (columns, file, settings, encode) = (&columns, &file, &settings, &encode);
+                scope.spawn(move || {
+                    for (seq, batch) in job_rx {
+                        let out = batch
+                            .iter()
+                            .map(|row| {
+                                let problems = recipients::validate_row(row, columns, group, file);
+                                if !problems.is_empty() {
+                                    return Err(problems);
+                                }
+                                let letter = renderer.render(row).map_err(|d| vec![d])?;
+                                let message = if with_message {
+                                    Some(message::build(&letter, settings).map_err(|d| {
+                                        vec![Diag {
+                                            file: Some(file.clone()),
+                                            line: Some(row.line),
+                                            ..d
+                                        }]
+                                    })?)
+                                } else {
+                                    None
+                                };
+                                Ok(encode(&letter, message.as_ref()))
+                            })
+                            .collect();
+                        if res_tx.send((seq, out)).is_err() {
+                            return;
+                        }
+                    }
+                });
             }
-        };
-        let mut dups = DuplicateTracker::default();
-        let email_idx = self.rows.columns.get(EMAIL_COLUMN);
-        let mut count = 0u64;
-        while let Some(next) = self.rows.next_row() {
-            let row = match next {
-                Ok(row) => row,
-                Err(d) => {
-                    push(&mut diags, d);
-                    continue;
-                }
-            };
-            if !recipients::matches_all(&self.filters, &row) {
-                continue;
-            }
-            if limit.is_some_and(|l| count >= l) {
-                break;
-            }
-            count += 1;
-            if let Some(email) = email_idx.and_then(|i| row.record.get(i)) {
-                dups.add(email);
-            }
-            match self.letter(&row, with_message) {
-                Ok((letter, msg)) => {
-                    if diags.is_empty() {
-                        emit(&letter, msg.as_ref())?;
+            drop(res_tx);
+
+            // Reading the CSV is cheap next to rendering: one thread feeds the workers in batches.
+            let filters = &filters;
+            let reader = scope.spawn(move || {
+                let mut diags = Vec::new();
+                let mut dups = DuplicateTracker::default();
+                let email_idx = rows.columns.get(EMAIL_COLUMN);
+                let mut count = 0u64;
+                let mut seq = 0u64;
+                let mut batch = Vec::with_capacity(BATCH);
+                while let Some(next) = rows.next_row() {
+                    let row = match next {
+                        Ok(row) => row,
+                        Err(d) => {
+                            diags.push(d);
+                            if diags.len() > MAX_LISTED {
+                                diags.truncate(MAX_LISTED);
+                            }
+                            continue;
+                        }
+                    };
+                    if !recipients::matches_all(filters, &row) {
+                        continue;
+                    }
+                    if limit.is_some_and(|l| count >= l) {
+                        break;
+                    }
+                    count += 1;
+                    if let Some(email) = email_idx.and_then(|i| row.record.get(i)) {
+                        dups.add(email);
+                    }
+                    batch.push(row);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if job_tx.send((seq, full)).is_err() {
+                            break;
+                        }
+                        seq += 1;
                     }
                 }
-                Err(ds) => ds.into_iter().for_each(|d| push(&mut diags, d)),
+                if !batch.is_empty() {
+                    let _ = job_tx.send((seq, batch));
+                }
+                (diags, dups, count)
+            });
+
+            // Results arrive out of order; hold early ones until their turn.
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            let mut diags: Vec<Diag> = Vec::new();
+            let mut extra = 0usize;
+            for (seq, batch) in res_rx.iter() {
+                pending.insert(seq, batch);
+                while let Some(batch) = pending.remove(&next) {
+                    next += 1;
+                    for item in batch {
+                        match item {
+                            Ok(t) if diags.is_empty() => sink(t)?,
+                            Ok(_) => {}
+                            Err(ds) => {
+                                for d in ds {
+                                    if diags.len() < MAX_LISTED {
+                                        diags.push(d);
+                                    } else {
+                                        extra += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-        }
+            let (row_diags, dups, count) =
+                reader.join().expect("the CSV reader thread does not panic");
+            diags.extend(row_diags);
+            Ok((diags, dups, count, extra))
+        })?;
+
+        let mut diags = diags;
         let dup_keys = dups.duplicates();
         if !dup_keys.is_empty() {
-            for d in recipients::locate_duplicates(
-                &self.campaign.source,
-                self.group,
+            diags.extend(recipients::locate_duplicates(
+                &campaign.source,
+                group,
                 &dup_keys,
-                &self.filters,
-            )? {
-                push(&mut diags, d);
-            }
+                &filters,
+            )?);
         }
+        diags.sort_by_key(|d| d.line);
+        if diags.len() > MAX_LISTED {
+            diags.truncate(MAX_LISTED);
+        }
+        let extra = extra + diags.len().saturating_sub(MAX_LISTED);
         if extra > 0 {
             diags.push(Diag::new(format!(
                 "... and {extra} more problems not listed"
@@ -141,3 +258,7 @@ impl<'c> Run<'c> {
         Ok(count)
     }
 }
+
+/// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
+/// small enough that memory stays flat.
+const BATCH: usize = 64;

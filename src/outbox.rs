@@ -30,19 +30,88 @@ pub struct PageInfo {
     pub signer: String,
 }
 
+/// Turns a letter into the bytes of its output. Pure and shareable, so worker threads can do it
+/// while one thread writes in order.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    format: Format,
+    group_id: String,
+    /// mbox "From " line, which is the same for every letter of a run.
+    mbox_from_line: String,
+    from_header: String,
+    date_header: String,
+}
+
+/// One letter ready to be written: a file of its own, or bytes appended to the single file.
+pub struct Encoded {
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+impl Encoder {
+    /// Whether this format needs the MIME message, which costs more to build than the letter.
+    pub fn needs_message(&self) -> bool {
+        matches!(self.format, Format::Eml | Format::Mbox)
+    }
+
+    fn file_name(&self, letter: &Letter, ext: &str) -> String {
+        let mut slug = slug::slugify(&letter.name);
+        if slug.len() > 40 {
+            slug.truncate(40);
+            slug = slug.trim_end_matches('-').to_string();
+        }
+        if slug.is_empty() {
+            slug.push_str("recipient");
+        }
+        format!("{}-{:06}-{slug}.{ext}", self.group_id, letter.index)
+    }
+
+    pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
+        match self.format {
+            Format::Eml => Encoded {
+                file_name: Some(self.file_name(letter, "eml")),
+                bytes: message.expect("eml needs the message").formatted(),
+            },
+            Format::Txt => Encoded {
+                file_name: Some(self.file_name(letter, "txt")),
+                bytes: format!(
+                    "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
+                    self.from_header,
+                    recipient_display(letter),
+                    self.date_header,
+                    letter.subject,
+                    letter.body
+                )
+                .into_bytes(),
+            },
+            Format::Mbox => {
+                let bytes = message.expect("mbox needs the message").formatted();
+                let mut buf = Vec::with_capacity(bytes.len() + 128);
+                buf.extend_from_slice(self.mbox_from_line.as_bytes());
+                mboxrd_quote(&bytes, &mut buf);
+                buf.push(b'\n');
+                Encoded {
+                    file_name: None,
+                    bytes: buf,
+                }
+            }
+            Format::Html => Encoded {
+                file_name: None,
+                bytes: html_card(letter).into_bytes(),
+            },
+        }
+    }
+}
+
 pub struct Outbox {
     format: Format,
     out: PathBuf,
     staging: tempfile::TempDir,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
-    group_id: String,
     single: Option<BufWriter<File>>,
     single_name: String,
-    /// mbox "From " line, which is the same for every letter of a run.
-    mbox_from_line: String,
-    from_header: String,
-    date_header: String,
+    encoder: Encoder,
     count: u64,
 }
 
@@ -88,13 +157,9 @@ impl Outbox {
             Format::Eml => "eml",
         };
         let single_name = format!("{group_id}.{ext}");
-        let mut outbox = Outbox {
+        let encoder = Encoder {
             format,
-            out: out.to_path_buf(),
-            fresh,
             group_id: group_id.to_string(),
-            single: None,
-            single_name,
             mbox_from_line: format!(
                 "From {} {}\n",
                 from.email,
@@ -102,6 +167,14 @@ impl Outbox {
             ),
             from_header: from.to_string(),
             date_header: crate::render::letter_date(date),
+        };
+        let mut outbox = Outbox {
+            format,
+            out: out.to_path_buf(),
+            fresh,
+            single: None,
+            single_name,
+            encoder,
             staging,
             count: 0,
         };
@@ -117,9 +190,8 @@ impl Outbox {
         Ok(outbox)
     }
 
-    /// Whether this format needs the MIME message, which costs more to build than the letter.
-    pub fn needs_message(&self) -> bool {
-        matches!(self.format, Format::Eml | Format::Mbox)
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
     }
 
     fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
@@ -131,50 +203,14 @@ impl Outbox {
             .map_err(|e| Error::io(path, e))
     }
 
-    fn file_name(&self, letter: &Letter, ext: &str) -> String {
-        let mut slug = slug::slugify(&letter.name);
-        if slug.len() > 40 {
-            slug.truncate(40);
-            slug = slug.trim_end_matches('-').to_string();
-        }
-        if slug.is_empty() {
-            slug.push_str("recipient");
-        }
-        format!("{}-{:06}-{slug}.{ext}", self.group_id, letter.index)
-    }
-
-    pub fn add(&mut self, letter: &Letter, message: Option<&Message>) -> Result<()> {
+    pub fn write(&mut self, encoded: Encoded) -> Result<()> {
         self.count += 1;
-        match self.format {
-            Format::Eml => {
-                let bytes = message.expect("eml needs the message").formatted();
-                let path = self.staging.path().join(self.file_name(letter, "eml"));
-                fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+        match encoded.file_name {
+            Some(name) => {
+                let path = self.staging.path().join(name);
+                fs::write(&path, encoded.bytes).map_err(|e| Error::io(&path, e))
             }
-            Format::Txt => {
-                let text = format!(
-                    "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
-                    self.from_header,
-                    recipient_display(letter),
-                    self.date_header,
-                    letter.subject,
-                    letter.body
-                );
-                let path = self.staging.path().join(self.file_name(letter, "txt"));
-                fs::write(&path, text).map_err(|e| Error::io(&path, e))
-            }
-            Format::Mbox => {
-                let bytes = message.expect("mbox needs the message").formatted();
-                let mut buf = Vec::with_capacity(bytes.len() + 128);
-                buf.extend_from_slice(self.mbox_from_line.as_bytes());
-                mboxrd_quote(&bytes, &mut buf);
-                buf.push(b'\n');
-                self.write_single(&buf)
-            }
-            Format::Html => {
-                let card = html_card(letter);
-                self.write_single(card.as_bytes())
-            }
+            None => self.write_single(&encoded.bytes),
         }
     }
 
@@ -227,28 +263,20 @@ fn recipient_display(letter: &Letter) -> String {
 /// mboxrd: CRLF becomes LF, and any line starting with `>*From ` gains one more `>`, so a reader
 /// can undo it exactly.
 fn mboxrd_quote(message: &[u8], out: &mut Vec<u8>) {
-    for line in message.split_inclusive(|&b| b == b'\n') {
-        let stripped = line
-            .strip_suffix(b"\r\n")
-            .or_else(|| line.strip_suffix(b"\n"));
-        let (content, had_newline) = match stripped {
-            Some(c) => (c, true),
-            None => (line, false),
-        };
-        let after_gt = content
-            .iter()
-            .position(|&b| b != b'>')
-            .unwrap_or(content.len());
-        if content[after_gt..].starts_with(b"From ") {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', message).chain(std::iter::once(message.len())) {
+        if start > end || (start == end && end == message.len()) {
+            break;
+        }
+        let line = &message[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
+        if line[after_gt..].starts_with(b"From ") {
             out.push(b'>');
         }
-        out.extend_from_slice(content);
-        if had_newline {
-            out.push(b'\n');
-        }
-    }
-    if !out.ends_with(b"\n") {
+        out.extend_from_slice(line);
         out.push(b'\n');
+        start = end + 1;
     }
 }
 

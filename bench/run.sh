@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# letterdrive throughput and memory, side by side with the file-system floor and with the Python
+# tool mailmerge 2.3.0, all measured in the same run on the same machine. See bench/README.md.
+#
+# Knobs (environment):
+#   SIZES     recipients per run for the mbox measurement   (default "10000 100000 1000000")
+#   EML_SIZES recipients per run for the .eml measurement   (default "10000 100000")
+#   RUNS      timed runs per measurement; the median is shown (default 3)
+#   WORK      scratch directory, on the disk being measured  (default /tmp/letterdrive-bench)
+#   SHARED    folder holding gen_recipients.py and mailmerge files (default ../shared/bench)
+#   MAILMERGE 1 = also time mailmerge --dry-run (needs PyPI; venv in $MMVENV) (default 1)
+#   MM_SIZES  recipients for mailmerge                        (default "10000")
+#   MMVENV    virtualenv for mailmerge                        (default /tmp/mmvenv)
+#   CRITERION 1 = also run the per-letter Criterion benchmark (default 1)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SIZES="${SIZES:-10000 100000 1000000}"
+EML_SIZES="${EML_SIZES:-10000 100000}"
+RUNS="${RUNS:-3}"
+WORK="${WORK:-/tmp/letterdrive-bench}"
+SHARED="${SHARED:-$ROOT/../shared/bench}"
+MAILMERGE="${MAILMERGE:-1}"
+MM_SIZES="${MM_SIZES:-10000}"
+MMVENV="${MMVENV:-/tmp/mmvenv}"
+CRITERION="${CRITERION:-1}"
+SEED=20240601
+
+die() { echo "error: $*" >&2; exit 1; }
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
+[ -f "$SHARED/gen_recipients.py" ] || die "no $SHARED/gen_recipients.py (set SHARED=...)"
+
+cd "$ROOT"
+cargo build --release --quiet --bin letterdrive --example fsfloor
+LD="$ROOT/target/release/letterdrive"
+FLOOR="$ROOT/target/release/examples/fsfloor"
+mkdir -p "$WORK"
+SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
+        --signer-country France --date 2026-11-27)
+
+# timed CMD... : run under /usr/bin/time; sets WALL (s) and RSS (KiB).
+timed() {
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/cmd.out" 2> "$WORK/cmd.err" \
+        || { cat "$WORK/cmd.err" >&2; die "failed: $*"; }
+    read -r WALL RSS < "$WORK/time.txt"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
+
+campaign_for() { # N -> campaign dir with N recipients
+    local dir="$WORK/campaign-$1"
+    if [ ! -f "$dir/recipients/bench.csv" ]; then
+        rm -rf "$dir"; cp -r "$ROOT/bench/campaign" "$dir"; mkdir -p "$dir/recipients"
+        python3 "$SHARED/gen_recipients.py" "$1" --seed "$SEED" > "$dir/recipients/bench.csv"
+    fi
+    echo "$dir"
+}
+
+RESULTS="$WORK/results.md"
+{
+    echo "date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cpus; $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+    echo "disk for $WORK: $(df -T "$WORK" | awk 'NR==2{print $2}')"
+    echo
+    echo "| what | N | letterdrive (median) | floor (median) | ratio | peak RSS | letters/s |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+} > "$RESULTS"
+
+for n in $SIZES; do
+    dir="$(campaign_for "$n")"
+    walls=(); rss=0; floors=()
+    for _ in $(seq "$RUNS"); do
+        rm -rf "$WORK/out-mbox" "$WORK/floor.mbox"
+        timed "$LD" --campaign "$dir" render -g bench -f mbox -o "$WORK/out-mbox" "${SIGNER[@]}"
+        walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
+        bytes=$(stat -c %s "$WORK/out-mbox/bench.mbox")
+        timed "$FLOOR" one "$WORK/floor.mbox" "$n" $((bytes / n))
+        floors+=("$WALL")
+    done
+    w=$(printf '%s\n' "${walls[@]}" | median); f=$(printf '%s\n' "${floors[@]}" | median)
+    printf '| mbox (one file, %s MB) | %s | %.2f s | %.2f s | %.2fx | %s MiB | %.0f |\n' \
+        $((bytes / 1000000)) "$n" "$w" "$f" "$(awk -v a="$w" -v b="$f" 'BEGIN{print a/b}')" \
+        "$(mib "$rss")" "$(awk -v a="$w" -v n="$n" 'BEGIN{print n/a}')" >> "$RESULTS"
+    eval "MBOX_WALL_$n=$w"
+    rm -rf "$WORK/out-mbox" "$WORK/floor.mbox"
+done
+
+for n in $EML_SIZES; do
+    dir="$(campaign_for "$n")"
+    walls=(); rss=0; floors=()
+    for _ in $(seq "$RUNS"); do
+        rm -rf "$WORK/out-eml" "$WORK/floor-eml"
+        timed "$LD" --campaign "$dir" render -g bench -f eml -o "$WORK/out-eml" "${SIGNER[@]}"
+        walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
+        bytes=$(du -sb --apparent-size "$WORK/out-eml" | cut -f1)
+        rm -rf "$WORK/out-eml"
+        timed "$FLOOR" files "$WORK/floor-eml" "$n" $((bytes / n))
+        floors+=("$WALL")
+        rm -rf "$WORK/floor-eml"
+    done
+    w=$(printf '%s\n' "${walls[@]}" | median); f=$(printf '%s\n' "${floors[@]}" | median)
+    printf '| .eml files (%s B each) | %s | %.2f s | %.2f s | %.2fx | %s MiB | %.0f |\n' \
+        $((bytes / n)) "$n" "$w" "$f" "$(awk -v a="$w" -v b="$f" 'BEGIN{print a/b}')" \
+        "$(mib "$rss")" "$(awk -v a="$w" -v n="$n" 'BEGIN{print n/a}')" >> "$RESULTS"
+done
+
+if [ "$MAILMERGE" = 1 ]; then
+    if [ ! -x "$MMVENV/bin/mailmerge" ]; then
+        python3 -m venv "$MMVENV"
+        "$MMVENV/bin/pip" install -q -r "$SHARED/requirements.txt"
+    fi
+    {
+        echo
+        echo "| mailmerge 2.3.0 --dry-run | N | mailmerge (median) | letterdrive mbox (median) | letterdrive is | mailmerge peak RSS |"
+        echo "|---|---:|---:|---:|---:|---:|"
+    } >> "$RESULTS"
+    for n in $MM_SIZES; do
+        dir="$(campaign_for "$n")"
+        [ -n "${MBOX_WALL_100000:-}" ] || true
+        walls=(); rss=0; ours=()
+        for _ in $(seq "$RUNS"); do
+            timed "$MMVENV/bin/mailmerge" --dry-run --no-limit --output-format raw \
+                --template "$SHARED/mailmerge_template.txt" --database "$dir/recipients/bench.csv" \
+                --config "$SHARED/mailmerge_server.conf"
+            walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
+            rm -rf "$WORK/out-mbox"
+            timed "$LD" --campaign "$dir" render -g bench -f mbox -o "$WORK/out-mbox" "${SIGNER[@]}"
+            ours+=("$WALL")
+        done
+        rm -rf "$WORK/out-mbox"
+        w=$(printf '%s\n' "${walls[@]}" | median); o=$(printf '%s\n' "${ours[@]}" | median)
+        printf '| render %s letters | %s | %.2f s | %.2f s | %.0fx faster | %s MiB |\n' "$n" "$n" "$w" "$o" \
+            "$(awk -v a="$w" -v b="$o" 'BEGIN{print a/b}')" "$(mib "$rss")" >> "$RESULTS"
+    done
+fi
+
+if [ "$CRITERION" = 1 ]; then
+    {
+        echo
+        echo "Per-letter cost, one core, no file I/O (Criterion, \`cargo bench --bench render\`):"
+        echo '```'
+        cargo bench --quiet --bench render -- --warm-up-time 1 --measurement-time 5 2>/dev/null \
+            | grep -E '^letter/|time:' | grep -v '%' | paste - - | awk '{$1=$1; print}'
+        echo '```'
+    } >> "$RESULTS"
+fi
+
+echo
+cat "$RESULTS"
