@@ -222,16 +222,12 @@ fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     )?;
     let summary = outbox.finish()?;
     let what = match args.format {
-        Format::Eml => "e-mail files (.eml)",
-        Format::Txt => "text files",
-        Format::Mbox => "letters in one mbox",
-        Format::Html => "letters on one page of mailto: links",
+        Format::Eml => plural(summary.count, "e-mail file") + " (.eml)",
+        Format::Txt => plural(summary.count, "text file"),
+        Format::Mbox => plural(summary.count, "letter") + " in one mbox",
+        Format::Html => plural(summary.count, "letter") + " on one page of mailto: links",
     };
-    println!(
-        "wrote {} {what} to {}",
-        summary.count,
-        summary.location.display()
-    );
+    println!("wrote {what} to {}", summary.location.display());
     Ok(0)
 }
 

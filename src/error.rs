@@ -133,13 +133,37 @@ impl Error {
         }
     }
 
-    /// Collapse a list of problems into one error (or none).
-    pub fn from_diags(mut diags: Vec<Diag>) -> Result<(), Error> {
-        match diags.len() {
-            0 => Ok(()),
-            1 => Err(Error::Invalid(diags.pop().unwrap())),
-            _ => Err(Error::Many(diags)),
+    /// Collapse a list of problems into one error (or none). Problems that share a place in a
+    /// template (a misspelt variable fails for every row) are listed once, with a count.
+    pub fn from_diags(diags: Vec<Diag>) -> Result<(), Error> {
+        if diags.is_empty() {
+            return Ok(());
         }
+        let mut out: Vec<(Diag, usize)> = Vec::new();
+        for d in diags {
+            let same_place = |o: &&mut (Diag, usize)| {
+                o.0.file == d.file
+                    && o.0.line == d.line
+                    && o.0.column.is_some()
+                    && o.0.column == d.column
+                    && o.0.field == d.field
+            };
+            match out.iter_mut().find(|o| same_place(o)) {
+                Some(o) => o.1 += 1,
+                None => out.push((d, 0)),
+            }
+        }
+        Err(Error::Many(
+            out.into_iter()
+                .map(|(mut d, more)| {
+                    if more > 0 {
+                        d.message
+                            .push_str(&format!(" (the same problem for {more} more recipients)"));
+                    }
+                    d
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -106,7 +106,10 @@ impl Encoder {
 pub struct Outbox {
     format: Format,
     out: PathBuf,
-    staging: tempfile::TempDir,
+    /// Taken by `finish`; while it is here, dropping the outbox removes everything it made.
+    staging: Option<tempfile::TempDir>,
+    /// Directories this run created above the output, removed again if the run fails.
+    created: Vec<PathBuf>,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
     single: Option<BufWriter<File>>,
@@ -144,6 +147,15 @@ impl Outbox {
             _ => PathBuf::from("."),
         };
         let staging_parent = if fresh { parent } else { out.to_path_buf() };
+        let mut created = Vec::new();
+        let mut missing = staging_parent.as_path();
+        while !missing.exists() {
+            created.push(missing.to_path_buf());
+            match missing.parent() {
+                Some(p) if !p.as_os_str().is_empty() => missing = p,
+                _ => break,
+            }
+        }
         fs::create_dir_all(&staging_parent).map_err(|e| Error::io(&staging_parent, e))?;
         let staging = tempfile::Builder::new()
             .prefix(".letterdrive-staging-")
@@ -175,11 +187,12 @@ impl Outbox {
             single: None,
             single_name,
             encoder,
-            staging,
+            staging: Some(staging),
+            created,
             count: 0,
         };
         if matches!(format, Format::Mbox | Format::Html) {
-            let path = outbox.staging.path().join(&outbox.single_name);
+            let path = outbox.staging_path().join(&outbox.single_name);
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             outbox.single = Some(BufWriter::with_capacity(256 * 1024, file));
         }
@@ -190,12 +203,19 @@ impl Outbox {
         Ok(outbox)
     }
 
+    fn staging_path(&self) -> &Path {
+        self.staging
+            .as_ref()
+            .expect("the staging directory lives until finish")
+            .path()
+    }
+
     pub fn encoder(&self) -> &Encoder {
         &self.encoder
     }
 
     fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
-        let path = self.staging.path().join(&self.single_name);
+        let path = self.staging_path().join(&self.single_name);
         self.single
             .as_mut()
             .expect("single-file formats open their file in create()")
@@ -207,7 +227,7 @@ impl Outbox {
         self.count += 1;
         match encoded.file_name {
             Some(name) => {
-                let path = self.staging.path().join(name);
+                let path = self.staging_path().join(name);
                 fs::write(&path, encoded.bytes).map_err(|e| Error::io(&path, e))
             }
             None => self.write_single(&encoded.bytes),
@@ -220,7 +240,7 @@ impl Outbox {
             self.write_single(b"</main>\n</body>\n</html>\n")?;
         }
         if let Some(w) = self.single.take() {
-            let path = self.staging.path().join(&self.single_name);
+            let path = self.staging_path().join(&self.single_name);
             w.into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?
                 .sync_all()
@@ -230,25 +250,36 @@ impl Outbox {
             Format::Mbox | Format::Html => self.out.join(&self.single_name),
             Format::Eml | Format::Txt => self.out.clone(),
         };
+        let staging = self.staging.take().expect("finish runs once");
         if self.fresh {
-            let staged = self.staging.keep();
-            fs::rename(&staged, &self.out).map_err(|e| {
-                let _ = fs::remove_dir_all(&staged);
-                Error::io(&self.out, e)
-            })?;
+            fs::rename(staging.path(), &self.out).map_err(|e| Error::io(&self.out, e))?;
+            // Renamed away: there is nothing left for the TempDir to clean up.
+            let _ = staging.keep();
         } else {
-            let entries =
-                fs::read_dir(self.staging.path()).map_err(|e| Error::io(self.staging.path(), e))?;
+            let entries = fs::read_dir(staging.path()).map_err(|e| Error::io(staging.path(), e))?;
             for entry in entries {
-                let entry = entry.map_err(|e| Error::io(self.staging.path(), e))?;
+                let entry = entry.map_err(|e| Error::io(staging.path(), e))?;
                 let target = self.out.join(entry.file_name());
                 fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
             }
         }
+        self.created.clear();
         Ok(Summary {
             count: self.count,
             location,
         })
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        // A run that did not finish leaves nothing behind: not the staging directory, and not
+        // the (empty) directories it created to hold it.
+        drop(self.single.take());
+        drop(self.staging.take());
+        for dir in &self.created {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 

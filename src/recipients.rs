@@ -63,6 +63,8 @@ pub struct Recipients {
     index: u64,
     last_line: u64,
     last_multiline: Option<u64>,
+    /// A row whose field count was wrong: the usual sign of a quote opened and never closed.
+    misshapen: Option<u64>,
     done: bool,
 }
 
@@ -79,7 +81,7 @@ impl Recipients {
             });
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
-            Err(e) => return Err(Error::Invalid(csv_diag(&file, &e))),
+            Err(e) => return Err(Error::Invalid(csv_diag(&file, &e, None))),
         };
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(Error::Invalid(
@@ -134,6 +136,7 @@ impl Recipients {
             index: 0,
             last_line: 1,
             last_multiline: None,
+            misshapen: None,
             done: false,
         })
     }
@@ -162,7 +165,10 @@ impl Recipients {
             Ok(false) => {
                 self.done = true;
                 if self.reader.get_ref().quotes % 2 == 1 {
-                    let line = self.last_multiline.unwrap_or(self.last_line);
+                    let line = self
+                        .misshapen
+                        .or(self.last_multiline)
+                        .unwrap_or(self.last_line);
                     return Some(Err(Diag::new(
                         "unbalanced quotes: a quoted field opened in this row is never closed",
                     )
@@ -181,18 +187,24 @@ impl Recipients {
                 None
             }
             Err(e) => {
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    self.done = true;
-                } else {
-                    self.index += 1;
+                match e.kind() {
+                    csv::ErrorKind::Io(_) => self.done = true,
+                    csv::ErrorKind::UnequalLengths { pos, .. } => {
+                        self.index += 1;
+                        if let Some(p) = pos {
+                            self.last_line = p.line();
+                            self.misshapen.get_or_insert(p.line());
+                        }
+                    }
+                    _ => self.index += 1,
                 }
-                Some(Err(csv_diag(&self.file, &e)))
+                Some(Err(csv_diag(&self.file, &e, Some(&self.columns))))
             }
         }
     }
 }
 
-fn csv_diag(file: &str, e: &csv::Error) -> Diag {
+fn csv_diag(file: &str, e: &csv::Error, columns: Option<&Columns>) -> Diag {
     let d = Diag::new("").file(file);
     match e.kind() {
         csv::ErrorKind::Utf8 { pos, err } => {
@@ -200,11 +212,18 @@ fn csv_diag(file: &str, e: &csv::Error) -> Diag {
                 Some(p) => d.line(p.line()),
                 None => d,
             };
-            Diag {
-                message: format!("field {} is not valid UTF-8", err.field() + 1),
-                ..d
-            }
-            .hint("save the file with UTF-8 encoding (a byte-order mark is fine)")
+            let d = match columns.and_then(|c| c.names.get(err.field())) {
+                Some(name) => Diag {
+                    message: "not valid UTF-8".into(),
+                    ..d
+                }
+                .field(name.clone()),
+                None => Diag {
+                    message: format!("field {} is not valid UTF-8", err.field() + 1),
+                    ..d
+                },
+            };
+            d.hint("save the file with UTF-8 encoding (a byte-order mark is fine; UTF-16 and Latin-1 are not)")
         }
         csv::ErrorKind::UnequalLengths {
             pos,

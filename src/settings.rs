@@ -42,7 +42,7 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
     if !missing.is_empty() {
         return Err(Error::Usage(
             Diag::new(format!("who signs these letters? missing {}", missing.join(" and ")))
-                .hint("pass --signer-name \"Your Name\" --signer-email you@your-domain, or run `letterdrive` for the guided run"),
+                .hint("pass --signer-name \"Your Name\" --signer-email you@your-domain (or set LETTERDRIVE_SIGNER_NAME and LETTERDRIVE_SIGNER_EMAIL)"),
         ));
     }
     let personal_note = match &args.note {
@@ -61,7 +61,8 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
 }
 
 fn read_note(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
     String::from_utf8(bytes).map_err(|_| {
         Error::Invalid(
             Diag::new("the personal note is not valid UTF-8")

@@ -1,0 +1,271 @@
+//! The campaign compiled into the binary, used from an empty directory: it must list, check and
+//! render, and every letter must carry exactly the demands meant for its recipient.
+
+use std::collections::HashMap;
+
+use crate::util::{self, Sandbox, SIGNER_EMAIL, SIGNER_NAME};
+
+/// The repository's campaign.toml, which is what the binary bundles.
+fn campaign_toml() -> toml::Table {
+    let text = std::fs::read_to_string(util::repo_file("campaign.toml")).expect("campaign.toml");
+    text.parse::<toml::Table>().expect("campaign.toml parses")
+}
+
+struct Demand {
+    id: String,
+    text: String,
+    groups: Vec<String>,
+    roles: Vec<String>,
+}
+
+fn strings(v: Option<&toml::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().expect("string").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn demands(campaign: &toml::Table) -> Vec<Demand> {
+    campaign["demands"]
+        .as_array()
+        .expect("[[demands]]")
+        .iter()
+        .map(|d| Demand {
+            id: d["id"].as_str().unwrap().to_string(),
+            text: d["text"].as_str().unwrap().to_string(),
+            groups: strings(d.get("groups")),
+            roles: strings(d.get("roles")),
+        })
+        .collect()
+}
+
+/// (group id, recipients file) in campaign order.
+fn groups(campaign: &toml::Table) -> Vec<(String, String)> {
+    campaign["groups"]
+        .as_table()
+        .expect("[groups]")
+        .iter()
+        .map(|(id, g)| {
+            let file = g
+                .get("recipients")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("recipients/{id}.csv"));
+            (id.clone(), file)
+        })
+        .collect()
+}
+
+/// Rows of a bundled CSV as column -> value maps.
+fn rows(file: &str) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(util::repo_file(file))
+        .expect("open bundled csv");
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("bundled csv row");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether a recipient of `group` with `role` should get `demand` (an independent statement of
+/// the rule: the group must match, and a demand with roles needs the recipient's role).
+fn meant_for(demand: &Demand, group: &str, role: &str) -> bool {
+    demand.groups.iter().any(|g| g == group)
+        && (demand.roles.is_empty()
+            || (!role.is_empty()
+                && demand
+                    .roles
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(role.trim()))))
+}
+
+#[test]
+fn groups_lists_every_bundled_group_with_its_recipient_count() {
+    let sb = Sandbox::empty();
+    let campaign = campaign_toml();
+    let done = sb
+        .cmd()
+        .arg("groups")
+        .run()
+        .success()
+        .stdout_has("bundled with letterdrive");
+    let stdout = done.stdout();
+    let ids: Vec<String> = groups(&campaign).into_iter().map(|(id, _)| id).collect();
+    for expected in ["ohchr", "governments", "companies"] {
+        assert!(
+            ids.iter().any(|id| id == expected),
+            "{expected} not bundled"
+        );
+    }
+    for (id, file) in groups(&campaign) {
+        let n = rows(&file).len();
+        let count = format!("({n} recipient{})", if n == 1 { "" } else { "s" });
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{id} ")) && l.ends_with(&count)),
+            "no line for `{id}` ending in `{count}`:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn check_on_bundled_campaign_passes_and_warns_about_placeholder_addresses() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .arg("check")
+        .run()
+        .success()
+        .stdout_has("0 errors")
+        .stdout_has("the campaign can be sent")
+        .stderr_has("warning: <bundled>/recipients/")
+        .stderr_has("is a placeholder address on a reserved domain")
+        .stderr_has("help: replace placeholder addresses")
+        .stderr_lacks("error:");
+}
+
+#[test]
+fn check_strict_on_bundled_campaign_fails_on_placeholder_warnings() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .args(["check", "--strict"])
+        .run()
+        .code(1)
+        .stdout_has("cannot be sent");
+}
+
+#[test]
+fn preview_of_bundled_campaign_works_without_a_signer() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .args(["preview", "-g", "ohchr"])
+        .run()
+        .success()
+        .stdout_has("From: ")
+        .stdout_has("To: ")
+        .stdout_has("Subject: ");
+}
+
+#[test]
+fn every_bundled_group_renders_to_eml_with_the_demands_meant_for_each_recipient() {
+    let sb = Sandbox::empty();
+    let campaign = campaign_toml();
+    let campaign_id = campaign["campaign"]["id"].as_str().unwrap().to_string();
+    let demands = demands(&campaign);
+    for (group, file) in groups(&campaign) {
+        let rows = rows(&file);
+        let out = format!("out-{group}");
+        sb.render(&group, "eml", &out)
+            .run()
+            .success()
+            .stdout_has(&format!("wrote {} e-mail file", rows.len()));
+        let files = sb.files(&out);
+        assert_eq!(files.len(), rows.len(), "one .eml per row of {file}");
+        let mut ids = Vec::new();
+        for name in &files {
+            assert!(name.starts_with(&format!("{group}-")) && name.ends_with(".eml"));
+            let msg = util::parse_mail(&sb.read_bytes(&format!("{out}/{name}")));
+            assert_eq!(
+                util::first_addr(msg.from()),
+                (SIGNER_NAME.to_string(), SIGNER_EMAIL.to_string()),
+                "From of {name}"
+            );
+            let (to_name, to_addr) = util::first_addr(msg.to());
+            let row = rows
+                .iter()
+                .find(|r| r["email"].eq_ignore_ascii_case(&to_addr))
+                .unwrap_or_else(|| panic!("{name}: To `{to_addr}` is not a row of {file}"));
+            assert_eq!(to_name, row["name"], "To name of {name}");
+            let subject = msg.subject().expect("Subject");
+            assert!(
+                !subject.trim().is_empty() && !subject.contains("{{"),
+                "{name}: subject `{subject}`"
+            );
+            let id = msg.message_id().expect("Message-ID").to_string();
+            assert!(id.contains(&campaign_id), "{name}: Message-ID {id}");
+            assert!(id.ends_with("@signers.org"), "{name}: Message-ID {id}");
+            ids.push(id);
+            let date = msg.date().expect("Date");
+            assert_eq!((date.year, date.month, date.day), (2026, 11, 27));
+            assert_eq!(
+                msg.header_raw("X-Letterdrive-Campaign").map(str::trim),
+                Some(format!("{campaign_id}/{group}").as_str())
+            );
+
+            let (text, html) = util::alternative_parts(&msg);
+            let html = util::unescape_html(&html);
+            let role = row.get("role").map(String::as_str).unwrap_or("");
+            for d in &demands {
+                let wanted = meant_for(d, &group, role);
+                for (part, body) in [("text/plain", &text), ("text/html", &html)] {
+                    assert_eq!(
+                        body.contains(&d.text),
+                        wanted,
+                        "{name} (group `{group}`, role `{role}`), {part}: demand `{}` should {}appear",
+                        d.id,
+                        if wanted { "" } else { "not " }
+                    );
+                }
+            }
+            assert!(text.contains(SIGNER_NAME), "{name}: signature");
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            files.len(),
+            "Message-IDs are unique per recipient"
+        );
+    }
+}
+
+#[test]
+fn bundled_governments_split_china_and_third_state_demands() {
+    // The same property as above, pinned on the two roles the brief names, so a campaign edit
+    // that drops the `role` column cannot make the general test vacuous.
+    let campaign = campaign_toml();
+    let demands = demands(&campaign);
+    let rows = rows("recipients/governments.csv");
+    let roles: Vec<&str> = rows.iter().map(|r| r["role"].as_str()).collect();
+    assert!(roles.contains(&"china") && roles.contains(&"third-state"));
+    for role in ["china", "third-state"] {
+        assert!(
+            demands
+                .iter()
+                .any(|d| d.roles.iter().any(|r| r == role) && meant_for(d, "governments", role)),
+            "some demand is for role `{role}`"
+        );
+    }
+
+    let sb = Sandbox::empty();
+    sb.render("governments", "eml", "out")
+        .arg("--where")
+        .arg("role=china")
+        .run()
+        .success()
+        .stdout_has("wrote 1 e-mail file");
+    let files = sb.files("out");
+    let msg = util::parse_mail(&sb.read_bytes(&format!("out/{}", files[0])));
+    let (text, _) = util::alternative_parts(&msg);
+    for d in &demands {
+        let for_china = meant_for(d, "governments", "china");
+        assert_eq!(
+            text.contains(&d.text),
+            for_china,
+            "china letter, demand {}",
+            d.id
+        );
+    }
+}

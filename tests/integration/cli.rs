@@ -1,0 +1,499 @@
+//! The command line itself: help, finding the campaign, `init`, `groups`, `preview`, and who signs.
+
+use crate::util::{self, Sandbox, CSV_FILE, SIGNER_EMAIL, SIGNER_NAME};
+
+// --- help and usage -------------------------------------------------------------------------
+
+#[test]
+fn help_works_for_every_subcommand() {
+    let sb = Sandbox::empty();
+    for sub in ["groups", "check", "preview", "render", "init"] {
+        sb.cmd()
+            .args([sub, "--help"])
+            .run()
+            .success()
+            .stdout_has(&format!("Usage: letterdrive {sub}"));
+    }
+    sb.cmd()
+        .args(["help", "render"])
+        .run()
+        .success()
+        .stdout_has("--signer-name");
+}
+
+#[test]
+fn top_level_help_lists_subcommands_and_version_prints() {
+    let sb = Sandbox::empty();
+    let done = sb.cmd().arg("--help").run().success();
+    let out = done.stdout();
+    for sub in ["groups", "check", "preview", "render", "init"] {
+        assert!(out.contains(sub), "--help lacks `{sub}`:\n{out}");
+    }
+    sb.cmd()
+        .arg("--version")
+        .run()
+        .success()
+        .stdout_has("letterdrive ");
+}
+
+#[test]
+fn no_subcommand_exits_2_with_a_hint() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .run()
+        .code(2)
+        .stderr_has("error: no command given")
+        .stderr_has("help: try `letterdrive groups`")
+        .stderr_has("letterdrive --help");
+}
+
+#[test]
+fn unknown_subcommand_and_unknown_flag_exit_2() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .arg("sned")
+        .run()
+        .code(2)
+        .stderr_has("unrecognized subcommand 'sned'");
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out", "--colour"])
+        .run()
+        .code(2)
+        .stderr_has("--colour");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn render_format_must_be_a_known_one() {
+    let sb = Sandbox::campaign();
+    sb.render("test", "pdf", "out")
+        .run()
+        .code(2)
+        .stderr_has("invalid value 'pdf'")
+        .stderr_has("eml");
+    sb.assert_nothing_written("out");
+}
+
+// --- finding the campaign -------------------------------------------------------------------
+
+#[test]
+fn campaign_flag_points_at_a_directory_elsewhere() {
+    let campaign = Sandbox::campaign();
+    let elsewhere = Sandbox::empty();
+    let dir = campaign.path().to_str().unwrap().to_string();
+    elsewhere
+        .cmd()
+        .args(["--campaign", &dir, "groups"])
+        .run()
+        .success()
+        .stdout_has("A test statement")
+        .stdout_has("test  Test recipients  (3 recipients)")
+        .stdout_has("target by: country, role");
+    // a global flag: also accepted after the subcommand
+    elsewhere
+        .cmd()
+        .args(["check", "--campaign", &dir])
+        .run()
+        .success()
+        .stdout_has("test: 3 recipients, 3 demands");
+}
+
+#[test]
+fn campaign_env_var_is_read() {
+    let campaign = Sandbox::campaign();
+    let elsewhere = Sandbox::empty();
+    elsewhere
+        .cmd()
+        .env("LETTERDRIVE_CAMPAIGN", campaign.path())
+        .arg("groups")
+        .run()
+        .success()
+        .stdout_has("(3 recipients)");
+}
+
+#[test]
+fn current_directory_with_campaign_toml_is_used() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .arg("groups")
+        .run()
+        .success()
+        .stdout_has("campaign `test-campaign` (current directory)");
+}
+
+#[test]
+fn campaign_flag_on_a_directory_without_campaign_toml_exits_2() {
+    let sb = Sandbox::empty();
+    sb.write("notacampaign/readme.txt", "hi");
+    sb.cmd()
+        .args(["--campaign", "notacampaign", "groups"])
+        .run()
+        .code(2)
+        .stderr_has("`notacampaign` is not a campaign: it has no campaign.toml")
+        .stderr_has("help: point --campaign at a directory made by `letterdrive init DIR`");
+}
+
+// --- init -----------------------------------------------------------------------------------
+
+#[test]
+fn init_writes_the_bundled_campaign_and_it_checks() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .args(["init", "mine"])
+        .run()
+        .success()
+        .stdout_has("wrote the bundled campaign")
+        .stdout_has("mine");
+    assert_eq!(
+        sb.read("mine/campaign.toml"),
+        std::fs::read_to_string(util::repo_file("campaign.toml")).unwrap()
+    );
+    for group in ["ohchr", "governments", "companies"] {
+        assert!(
+            sb.exists(&format!("mine/templates/{group}.md.hbs")),
+            "{group} template"
+        );
+        assert!(
+            sb.exists(&format!("mine/recipients/{group}.csv")),
+            "{group} csv"
+        );
+    }
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success()
+        .stdout_has("checking campaign `xinjiang-2022` (mine)")
+        .stdout_has("0 errors")
+        .stderr_has("mine/recipients/");
+}
+
+#[test]
+fn init_into_an_existing_empty_directory_works() {
+    let sb = Sandbox::empty();
+    std::fs::create_dir(sb.join("empty")).unwrap();
+    sb.cmd().args(["init", "empty"]).run().success();
+    assert!(sb.exists("empty/campaign.toml"));
+}
+
+#[test]
+fn init_refuses_a_non_empty_directory_and_overwrites_nothing() {
+    let sb = Sandbox::empty();
+    sb.write("mine/campaign.toml", "# my own work\n");
+    sb.cmd()
+        .args(["init", "mine"])
+        .run()
+        .code(2)
+        .stderr_has("`mine` already exists and is not empty; nothing was written")
+        .stderr_has("help: choose a new directory name");
+    assert_eq!(sb.files("mine"), vec!["campaign.toml"]);
+    assert_eq!(sb.read("mine/campaign.toml"), "# my own work\n");
+
+    sb.write("afile", "data");
+    sb.cmd().args(["init", "afile"]).run().failure();
+    assert_eq!(sb.read("afile"), "data");
+}
+
+// --- groups ---------------------------------------------------------------------------------
+
+#[test]
+fn groups_on_a_campaign_with_an_unreadable_csv_still_lists_the_group() {
+    let sb = Sandbox::campaign();
+    sb.write(CSV_FILE, "");
+    sb.cmd()
+        .arg("groups")
+        .run()
+        .success()
+        .stdout_has("unreadable recipients (run `letterdrive check`)");
+}
+
+// --- preview --------------------------------------------------------------------------------
+
+#[test]
+fn preview_shows_the_first_row_by_default() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test"])
+        .run()
+        .success()
+        .stdout_has("To: Alice Boss <alice@corp-one.example>")
+        .stdout_has("Subject: Letter to Corp One")
+        .stdout_has("Message-ID: <")
+        .stdout_has("Dear Alice Boss,")
+        .stdout_has("- Demand meant for bosses only.");
+}
+
+#[test]
+fn preview_row_n_shows_that_recipient() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--row", "2"])
+        .run()
+        .success()
+        .stdout_has("To: Bob Staff <bob@corp-two.example>")
+        .stdout_has("Dear Bob Staff,")
+        .stdout_has("- Demand meant for staff only.")
+        .stdout_lacks("bosses only");
+}
+
+#[test]
+fn preview_row_counts_after_where() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args([
+            "preview",
+            "-g",
+            "test",
+            "--where",
+            "country=germany",
+            "--row",
+            "1",
+        ])
+        .run()
+        .success()
+        .stdout_has("Dear Carol Other,");
+}
+
+#[test]
+fn preview_to_address_is_case_insensitive() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--to", "CAROL@Corp-Three.example"])
+        .run()
+        .success()
+        .stdout_has("To: Carol Other <carol@corp-three.example>")
+        .stdout_has("- Demand meant for every recipient.")
+        .stdout_lacks("bosses only")
+        .stdout_lacks("staff only");
+}
+
+#[test]
+fn preview_raw_prints_an_rfc5322_message() {
+    let sb = Sandbox::campaign();
+    let done = sb
+        .cmd()
+        .args(["preview", "-g", "test", "--row", "3", "--raw"])
+        .signer()
+        .run()
+        .success();
+    let raw = done.stdout();
+    assert!(raw.contains("\r\n"), "RFC 5322 lines end in CRLF");
+    assert!(raw.contains("MIME-Version: 1.0"));
+    let msg = util::parse_mail(raw.as_bytes());
+    assert_eq!(
+        util::first_addr(msg.from()),
+        (SIGNER_NAME.into(), SIGNER_EMAIL.into())
+    );
+    assert_eq!(
+        util::first_addr(msg.to()),
+        ("Carol Other".into(), "carol@corp-three.example".into())
+    );
+    assert_eq!(msg.subject(), Some("Letter to Corp Three"));
+    assert!(msg.message_id().is_some());
+    let (text, html) = util::alternative_parts(&msg);
+    assert!(text.contains("Dear Carol Other,"));
+    assert!(html.contains("<li>Demand meant for every recipient.</li>"));
+}
+
+#[test]
+fn preview_row_out_of_range_exits_2() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--row", "9"])
+        .run()
+        .code(2)
+        .stderr_has("recipients/test.csv: there is no row 9: only 3 recipients in group `test`")
+        .stderr_has("help: see the recipients with `letterdrive groups`");
+    sb.cmd()
+        .args(["preview", "-g", "test", "--row", "0"])
+        .run()
+        .code(2)
+        .stderr_has("--row counts from 1")
+        .stderr_has("help: use --row 1");
+}
+
+#[test]
+fn preview_unknown_address_exits_2() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--to", "nobody@corp.example"])
+        .run()
+        .code(2)
+        .stderr_has("no recipient with address `nobody@corp.example` in group `test`")
+        .stderr_has("help:");
+}
+
+#[test]
+fn preview_row_and_to_conflict() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--row", "1", "--to", "a@b.org"])
+        .run()
+        .code(2)
+        .stderr_has("cannot be used with");
+}
+
+// --- signer ---------------------------------------------------------------------------------
+
+#[test]
+fn render_without_signer_exits_2_with_a_hint() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out"])
+        .run()
+        .code(2)
+        .stderr_has("who signs these letters? missing --signer-name and --signer-email")
+        .stderr_has("help: pass --signer-name \"Your Name\" --signer-email you@your-domain");
+    sb.assert_nothing_written("out");
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out", "--signer-name", "Sam"])
+        .run()
+        .code(2)
+        .stderr_has("missing --signer-email")
+        .stderr_lacks("--signer-name and");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn missing_signer_hint_only_suggests_what_exists() {
+    // The hint offers "run `letterdrive` for the guided run", but `letterdrive` without a
+    // subcommand only says "no command given": the hint sends the user into a dead end.
+    let sb = Sandbox::campaign();
+    let done = sb
+        .cmd()
+        .args(["render", "-g", "test", "-o", "out"])
+        .run()
+        .code(2);
+    let bare = sb.cmd().run();
+    if bare.stderr().contains("no command given") {
+        assert!(
+            !done.stderr().contains("guided run"),
+            "hint points at a guided run that does not exist:\n{}",
+            done.stderr()
+        );
+    }
+}
+
+#[test]
+fn invalid_signer_email_exits_2() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out"])
+        .args(["--signer-name", "Sam", "--signer-email", "sam-at-home"])
+        .run()
+        .code(2)
+        .stderr_has("signer e-mail `sam-at-home` is not a valid e-mail address")
+        .stderr_has("help: pass --signer-email you@your-domain");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn signer_from_environment_variables() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out", "--date", util::DATE])
+        .env("LETTERDRIVE_SIGNER_NAME", "Envy Signer")
+        .env("LETTERDRIVE_SIGNER_EMAIL", "envy@signers.org")
+        .run()
+        .success();
+    let msg = util::parse_mail(&sb.read_bytes("out/test-000001-alice-boss.eml"));
+    assert_eq!(
+        util::first_addr(msg.from()),
+        ("Envy Signer".into(), "envy@signers.org".into())
+    );
+    let (text, _) = util::alternative_parts(&msg);
+    assert!(text.contains("Envy Signer"), "signature from env:\n{text}");
+
+    // the flag wins over the variable
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out2"])
+        .signer()
+        .env("LETTERDRIVE_SIGNER_NAME", "Envy Signer")
+        .run()
+        .success();
+    let msg = util::parse_mail(&sb.read_bytes("out2/test-000001-alice-boss.eml"));
+    assert_eq!(util::first_addr(msg.from()).0, SIGNER_NAME);
+}
+
+#[test]
+fn signer_name_alone_from_env_with_email_flag() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["preview", "-g", "test", "--signer-email", SIGNER_EMAIL])
+        .env("LETTERDRIVE_SIGNER_NAME", "Zoë Envname")
+        .run()
+        .success()
+        .stdout_has("Zoë Envname");
+}
+
+#[test]
+fn note_file_appears_in_the_letter() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        "note.md",
+        "I visited the region in 2019 and *saw* it myself.\n",
+    );
+    sb.render("test", "eml", "out")
+        .args(["--note", "note.md"])
+        .run()
+        .success();
+    for name in sb.files("out") {
+        let msg = util::parse_mail(&sb.read_bytes(&format!("out/{name}")));
+        let (text, html) = util::alternative_parts(&msg);
+        assert!(
+            text.contains("I visited the region in 2019 and *saw* it myself."),
+            "{name}:\n{text}"
+        );
+        assert!(html.contains("<em>saw</em>"), "{name}:\n{html}");
+    }
+    sb.cmd()
+        .args(["preview", "-g", "test", "--note", "note.md"])
+        .run()
+        .success()
+        .stdout_has("I visited the region in 2019");
+}
+
+#[test]
+fn missing_note_file_is_reported_with_its_path() {
+    let sb = Sandbox::campaign();
+    sb.render("test", "eml", "out")
+        .args(["--note", "no-such-note.md"])
+        .run()
+        .code(3)
+        .stderr_has("no-such-note.md");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn note_that_is_not_utf8_is_refused() {
+    let sb = Sandbox::campaign();
+    sb.write("note.md", b"caf\xe9 au lait\n");
+    sb.render("test", "eml", "out")
+        .args(["--note", "note.md"])
+        .run()
+        .code(1)
+        .stderr_has("note.md: the personal note is not valid UTF-8")
+        .stderr_has("help: save the note with UTF-8 encoding");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn bad_date_and_bad_source_date_epoch_exit_2() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out"])
+        .args(["--signer-name", "Sam", "--signer-email", SIGNER_EMAIL])
+        .args(["--date", "next tuesday"])
+        .run()
+        .code(2)
+        .stderr_has("--date `next tuesday` is not a date")
+        .stderr_has("help: write it as YYYY-MM-DD");
+    sb.assert_nothing_written("out");
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out"])
+        .args(["--signer-name", "Sam", "--signer-email", SIGNER_EMAIL])
+        .env("SOURCE_DATE_EPOCH", "soon")
+        .run()
+        .code(2)
+        .stderr_has("SOURCE_DATE_EPOCH `soon` is not a number of seconds");
+    sb.assert_nothing_written("out");
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: one binary that runs the real `letterdrive` in temp directories and checks
+//! exit codes, messages and the files it writes.
+
+mod util;
+
+mod bundled;
+mod cli;
+mod errors;
+mod render;
+mod safety;
+mod targeting;
