@@ -60,6 +60,16 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
     })
 }
 
+/// Threads that render letters: one per core unless `LETTERDRIVE_THREADS` says otherwise (the
+/// benchmark uses it to measure the cost per core).
+pub fn worker_threads() -> usize {
+    std::env::var("LETTERDRIVE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 8)
+}
+
 fn read_note(path: &Path) -> Result<String> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
