@@ -94,9 +94,7 @@ impl<'c> Run<'c> {
         E: Fn(&Letter, Option<&lettre::Message>) -> T + Sync,
         S: FnMut(T) -> Result<()>,
     {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8);
+        let workers = crate::settings::worker_threads();
         let mut renderers = vec![self.renderer];
         for _ in 1..workers {
             renderers.push(Renderer::new(
