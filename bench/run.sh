@@ -65,43 +65,36 @@ RESULTS="$WORK/results.md"
     echo "|---|---:|---:|---:|---:|---:|---:|"
 } > "$RESULTS"
 
-# .eml first: the gigabytes the mbox runs write slow an ext4 disk down for minutes afterwards.
-for n in $EML_SIZES; do
+# measure FORMAT N : letterdrive render against the floor that writes the same bytes the same way
+# (eml: as many files of the same average size; mbox: one file), RUNS times; appends a table row.
+measure() {
+    local format=$1 n=$2 dir walls=() floors=() rss=0 bytes w f label
     dir="$(campaign_for "$n")"
-    walls=(); rss=0; floors=()
     for _ in $(seq "$RUNS"); do
-        rm -rf "$WORK/out-eml" "$WORK/floor-eml"
-        timed "$LD" --campaign "$dir" render -g bench -f eml -o "$WORK/out-eml" "${SIGNER[@]}"
+        rm -rf "$WORK/out" "$WORK/floor"
+        timed "$LD" --campaign "$dir" render -g bench -f "$format" -o "$WORK/out" "${SIGNER[@]}"
         walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
-        bytes=$(du -sb --apparent-size "$WORK/out-eml" | cut -f1)
-        rm -rf "$WORK/out-eml"
-        timed "$FLOOR" files "$WORK/floor-eml" "$n" $((bytes / n))
+        bytes=$(du -sb --apparent-size "$WORK/out" | cut -f1)
+        rm -rf "$WORK/out"
+        if [ "$format" = eml ]; then
+            timed "$FLOOR" files "$WORK/floor" "$n" $((bytes / n))
+            label=".eml files ($((bytes / n)) B each)"
+        else
+            timed "$FLOOR" one "$WORK/floor" "$n" $((bytes / n))
+            label="mbox (one file, $((bytes / 1000000)) MB)"
+        fi
         floors+=("$WALL")
-        rm -rf "$WORK/floor-eml"
+        rm -rf "$WORK/floor"
     done
     w=$(printf '%s\n' "${walls[@]}" | median); f=$(printf '%s\n' "${floors[@]}" | median)
-    printf '| .eml files (%s B each) | %s | %.2f s | %.2f s | %.2fx | %s MiB | %.0f |\n' \
-        $((bytes / n)) "$n" "$w" "$f" "$(awk -v a="$w" -v b="$f" 'BEGIN{print a/b}')" \
-        "$(mib "$rss")" "$(awk -v a="$w" -v n="$n" 'BEGIN{print n/a}')" >> "$RESULTS"
-done
+    printf '| %s | %s | %.2f s | %.2f s | %.2fx | %s MiB | %.0f |\n' "$label" "$n" "$w" "$f" \
+        "$(awk -v a="$w" -v b="$f" 'BEGIN{print a/b}')" "$(mib "$rss")" \
+        "$(awk -v a="$w" -v n="$n" 'BEGIN{print n/a}')" >> "$RESULTS"
+}
 
-for n in $SIZES; do
-    dir="$(campaign_for "$n")"
-    walls=(); rss=0; floors=()
-    for _ in $(seq "$RUNS"); do
-        rm -rf "$WORK/out-mbox" "$WORK/floor.mbox"
-        timed "$LD" --campaign "$dir" render -g bench -f mbox -o "$WORK/out-mbox" "${SIGNER[@]}"
-        walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
-        bytes=$(stat -c %s "$WORK/out-mbox/bench.mbox")
-        timed "$FLOOR" one "$WORK/floor.mbox" "$n" $((bytes / n))
-        floors+=("$WALL")
-    done
-    w=$(printf '%s\n' "${walls[@]}" | median); f=$(printf '%s\n' "${floors[@]}" | median)
-    printf '| mbox (one file, %s MB) | %s | %.2f s | %.2f s | %.2fx | %s MiB | %.0f |\n' \
-        $((bytes / 1000000)) "$n" "$w" "$f" "$(awk -v a="$w" -v b="$f" 'BEGIN{print a/b}')" \
-        "$(mib "$rss")" "$(awk -v a="$w" -v n="$n" 'BEGIN{print n/a}')" >> "$RESULTS"
-    rm -rf "$WORK/out-mbox" "$WORK/floor.mbox"
-done
+# .eml first: the gigabytes the mbox runs write slow an ext4 disk down for minutes afterwards.
+for n in $EML_SIZES; do measure eml "$n"; done
+for n in $SIZES; do measure mbox "$n"; done
 
 if [ "$MAILMERGE" = 1 ]; then
     if [ ! -x "$MMVENV/bin/mailmerge" ]; then
@@ -121,11 +114,11 @@ if [ "$MAILMERGE" = 1 ]; then
                 --template "$SHARED/mailmerge_template.txt" --database "$dir/recipients/bench.csv" \
                 --config "$SHARED/mailmerge_server.conf"
             walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
-            rm -rf "$WORK/out-mbox"
-            timed "$LD" --campaign "$dir" render -g bench -f mbox -o "$WORK/out-mbox" "${SIGNER[@]}"
+            rm -rf "$WORK/out"
+            timed "$LD" --campaign "$dir" render -g bench -f mbox -o "$WORK/out" "${SIGNER[@]}"
             ours+=("$WALL")
         done
-        rm -rf "$WORK/out-mbox"
+        rm -rf "$WORK/out"
         w=$(printf '%s\n' "${walls[@]}" | median); o=$(printf '%s\n' "${ours[@]}" | median)
         printf '| render %s letters | %s | %.2f s | %.2f s | %.0fx faster | %s MiB |\n' "$n" "$n" "$w" "$o" \
             "$(awk -v a="$w" -v b="$o" 'BEGIN{print a/b}')" "$(mib "$rss")" >> "$RESULTS"
