@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "LETTERDRIVE_CAMPAIGN", value_name = "DIR")]
     pub campaign: Option<PathBuf>,
 
+    /// Where the guided run keeps your name and address between runs (a TOML file). Defaults to
+    /// profile.toml in your platform's config directory.
+    #[arg(long, global = true, env = "LETTERDRIVE_PROFILE", value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,6 +35,14 @@ pub enum Command {
     Render(RenderArgs),
     /// Write the bundled campaign into DIR so you can edit it; refuses to overwrite.
     Init(InitArgs),
+    /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
+    /// only what has not been sent.
+    Send(SendArgs),
+    /// Per group: how many letters were sent, failed, are uncertain, or are still to send.
+    Status(StatusArgs),
+    /// The guided run: questions on the terminal, from choosing recipients to ready letters.
+    /// Also what `letterdrive` with no command does on a terminal.
+    Wizard,
 }
 
 #[derive(Debug, Args)]
@@ -144,4 +157,99 @@ pub enum Format {
     Mbox,
     /// One HTML page with a card and a mailto: link per recipient.
     Html,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Your mail server: smtps://you@host[:465] (TLS), smtp://you@host[:587] (STARTTLS, required),
+    /// smtp://127.0.0.1:25 (a relay on this machine). The password comes from
+    /// LETTERDRIVE_SMTP_PASSWORD or --password-command, never from the command line.
+    #[arg(long, env = "LETTERDRIVE_SMTP_URL", value_name = "URL")]
+    pub smtp: Option<String>,
+
+    /// A command that prints your SMTP password, e.g. "pass show mail".
+    #[arg(long, value_name = "CMD")]
+    pub password_command: Option<String>,
+
+    /// A PEM file with the certificate of a private CA that signed your server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Allow smtp://HOST?tls=none to a host that is not this machine (letters cross the network
+    /// unencrypted). Never allows a password without TLS.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// At most N messages per PERIOD (20/min, 50/5min, 500/day), or `unlimited` for a local relay.
+    #[arg(long, value_name = "N/PERIOD", default_value = "20/min")]
+    pub rate: String,
+
+    /// Send at most N letters in this run (a provider's daily quota); rerun later for the rest.
+    #[arg(long, value_name = "N")]
+    pub max: Option<u64>,
+
+    /// SMTP connections used at once (1 to 16), each logging in once and reused for many letters;
+    /// 1 sends strictly in file order.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub connections: u32,
+
+    /// Send without asking for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Validate and render everything and show the summary, but send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Send only the first letter, to ADDRESS (your own), to see it as its recipient will;
+    /// nothing is recorded in the journal.
+    #[arg(long, value_name = "ADDRESS")]
+    pub test_to: Option<String>,
+
+    /// Retries of a letter after a temporary error (4xx) or a network error.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Delay before the first retry, in milliseconds; it doubles with each retry.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 2000,
+        hide = true,
+        env = "LETTERDRIVE_RETRY_DELAY_MS"
+    )]
+    pub retry_delay_ms: u64,
+
+    /// Seconds to wait for the server before giving up on a connection or a reply.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Send again the letters whose last attempt has no recorded outcome (they may have arrived).
+    #[arg(long)]
+    pub resend_uncertain: bool,
+
+    /// Write the rows that could not be sent, with the server's reply, to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub failed_csv: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this group.
+    #[arg(long, short = 'g', value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }

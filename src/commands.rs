@@ -8,17 +8,20 @@ use crate::check;
 use crate::cli::{CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, TargetArgs};
 use crate::error::{Diag, Error, Result};
 use crate::letters::{Run, Target};
-use crate::outbox::{Outbox, PageInfo};
+use crate::outbox::{Outbox, PageInfo, Summary};
 use crate::recipients::{self, Recipients};
+use crate::render::{Letter, LetterInputs};
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::source::{self, Source};
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command else {
-        return Err(Error::Usage(Diag::new("no command given").hint(
-            "try `letterdrive groups`, `letterdrive check`, or `letterdrive --help`",
-        )));
+        // On a terminal, no command means the guided run; anywhere else it would hang.
+        return crate::prompt::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), true);
     };
+    if let Command::Wizard = &command {
+        return crate::prompt::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), false);
+    }
     if let Command::Init(args) = &command {
         return init(args);
     }
@@ -28,7 +31,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check(args) => check(&campaign, &args),
         Command::Preview(args) => preview(&campaign, &args),
         Command::Render(args) => render(&campaign, &args),
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Send(args) => crate::send::command(&campaign, &args),
+        Command::Status(args) => crate::send::status(&campaign, &args),
+        Command::Init(_) | Command::Wizard => unreachable!("handled above"),
     }
 }
 
@@ -171,13 +176,7 @@ fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
         if args.raw {
             let _ = out.write_all(&message.formatted());
         } else {
-            let headers = message.headers();
-            for name in ["From", "To", "Subject", "Date", "Message-ID"] {
-                if let Some(v) = headers.get_raw(name) {
-                    let _ = writeln!(out, "{name}: {v}");
-                }
-            }
-            let _ = writeln!(out, "\n{}", letter.body.trim_end());
+            let _ = write!(out, "{}", show_letter(&letter, &message));
         }
         return Ok(0);
     }
@@ -195,18 +194,50 @@ fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     ))
 }
 
+/// A letter as `preview` shows it: the main headers, a blank line, the Markdown body.
+pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String {
+    let mut out = String::new();
+    let headers = message.headers();
+    for name in ["From", "To", "Subject", "Date", "Message-ID"] {
+        if let Some(v) = headers.get_raw(name) {
+            out.push_str(&format!("{name}: {v}\n"));
+        }
+    }
+    out.push_str(&format!("\n{}\n", letter.body.trim_end()));
+    out
+}
+
 fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let target = target(&args.target);
-    let run = Run::open(campaign, &target, &inputs)?;
+    let summary = render_letters(
+        campaign,
+        &target(&args.target),
+        &inputs,
+        args.format,
+        &args.out,
+    )?;
+    println!("{}", wrote(args.format, &summary));
+    Ok(0)
+}
+
+/// The core of `render`, shared with the guided run: plain values in, letters on disk out, all
+/// or nothing.
+pub(crate) fn render_letters(
+    campaign: &Campaign,
+    target: &Target,
+    inputs: &LetterInputs,
+    format: Format,
+    out: &Path,
+) -> Result<Summary> {
+    let run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
         title: campaign.statement.title.clone(),
         group_label: run.group.label.clone(),
         signer: inputs.signer.name.clone(),
     };
     let mut outbox = Outbox::create(
-        &args.out,
-        args.format,
+        out,
+        format,
         &run.group.id,
         &run.settings.from,
         &inputs.date,
@@ -220,15 +251,18 @@ fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
         |letter, message| encoder.encode(letter, message),
         |encoded| outbox.write(encoded),
     )?;
-    let summary = outbox.finish()?;
-    let what = match args.format {
+    outbox.finish()
+}
+
+/// What `render` says when it is done: how many of what, and where.
+pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
+    let what = match format {
         Format::Eml => plural(summary.count, "e-mail file") + " (.eml)",
         Format::Txt => plural(summary.count, "text file"),
         Format::Mbox => plural(summary.count, "letter") + " in one mbox",
         Format::Html => plural(summary.count, "letter") + " on one page of mailto: links",
     };
-    println!("wrote {what} to {}", summary.location.display());
-    Ok(0)
+    format!("wrote {what} to {}", summary.location.display())
 }
 
 fn init(args: &InitArgs) -> Result<i32> {

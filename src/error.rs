@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub const EXIT_INVALID: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_IO: i32 = 3;
+/// `send`: some letters were not sent (refused, deferred, skipped as uncertain, or the run stopped).
+pub const EXIT_UNSENT: i32 = 4;
 
 /// A problem found in the user's input, with as much location as is known.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,16 +5,21 @@ pub mod campaign;
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod journal;
 pub mod letters;
 pub mod markdown;
 pub mod message;
 pub mod outbox;
+pub mod profile;
 pub mod recipients;
 pub mod render;
+pub mod send;
 pub mod settings;
+pub mod smtp;
 pub mod source;
 
 mod commands;
+mod prompt;
 
 use std::ffi::OsString;
 

@@ -121,6 +121,13 @@ pub fn letter_date(flag: Option<&str>, epoch: Option<&str>) -> Result<jiff::Zone
     Ok(jiff::Zoned::now())
 }
 
+/// The current time, for the send journal's records (which say when, not what: they never go
+/// into a letter).
+pub fn now() -> jiff::Timestamp {
+    #[allow(clippy::disallowed_methods)]
+    jiff::Timestamp::now()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,4 +8,6 @@ mod cli;
 mod errors;
 mod render;
 mod safety;
+mod send;
 mod targeting;
+mod wizard;

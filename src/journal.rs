@@ -1,0 +1,228 @@
+//! What was sent to whom: an append-only JSON-lines file, one record per attempt and one per
+//! outcome, each flushed to disk before the next step. A letter is only handed to the server after
+//! its "attempt" record is on disk, so a crash can never hide a letter that may have gone out: it
+//! shows up as `uncertain` instead of being sent twice.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::source::Source;
+
+/// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk, or in
+/// the current directory for the bundled campaign.
+pub fn default_path(source: &Source) -> PathBuf {
+    let base = match source {
+        Source::Dir(d) if d == Path::new(".") => PathBuf::new(),
+        Source::Dir(d) => d.clone(),
+        Source::Bundled => PathBuf::from("."),
+    };
+    base.join(".letterdrive").join("journal.jsonl")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// About to hand the letter to the server; the outcome is not known yet.
+    Attempt,
+    /// The server accepted the letter.
+    Sent,
+    /// The server refused it for good (5xx).
+    Failed,
+    /// Not delivered this time (4xx or network trouble); a rerun tries again.
+    Deferred,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub campaign: String,
+    pub group: String,
+    pub email: String,
+    pub message_id: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    pub time: String,
+}
+
+/// Where a recipient stands, from every record about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Sent,
+    Failed,
+    Deferred,
+    /// An attempt with no outcome: the process stopped while the letter was with the server.
+    Uncertain,
+}
+
+/// The same address in any letter case is the same recipient.
+pub fn key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub struct Journal {
+    path: PathBuf,
+    campaign: String,
+    file: Option<File>,
+    states: HashMap<(String, String), State>,
+    /// Lines that could not be read (a record torn by a crash mid-write).
+    pub unreadable: u64,
+}
+
+impl Journal {
+    /// Read what the journal knows about this campaign. A missing file is an empty journal; it is
+    /// created on the first record.
+    pub fn open(path: &Path, campaign: &str) -> Result<Journal> {
+        let mut journal = Journal {
+            path: path.to_path_buf(),
+            campaign: campaign.to_string(),
+            file: None,
+            states: HashMap::new(),
+            unreadable: 0,
+        };
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(journal),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        for line in BufReader::new(file).split(b'\n') {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Record>(&line) {
+                Ok(r) if r.campaign == campaign => journal.apply(&r),
+                Ok(_) => {}
+                Err(_) => journal.unreadable += 1,
+            }
+        }
+        Ok(journal)
+    }
+
+    fn apply(&mut self, r: &Record) {
+        let k = (r.group.clone(), key(&r.email));
+        // Once accepted, always accepted: nothing later makes a sent letter unsent.
+        if self.states.get(&k) == Some(&State::Sent) {
+            return;
+        }
+        let state = match r.status {
+            Status::Attempt => State::Uncertain,
+            Status::Sent => State::Sent,
+            Status::Failed => State::Failed,
+            Status::Deferred => State::Deferred,
+        };
+        self.states.insert(k, state);
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn state(&self, group: &str, email: &str) -> Option<State> {
+        self.states.get(&(group.to_string(), key(email))).copied()
+    }
+
+    /// Append one record and wait until it is on disk.
+    pub fn append(
+        &mut self,
+        group: &str,
+        email: &str,
+        message_id: &str,
+        status: Status,
+        reply: Option<&str>,
+    ) -> Result<()> {
+        let record = Record {
+            campaign: self.campaign.clone(),
+            group: group.to_string(),
+            email: key(email),
+            message_id: message_id.to_string(),
+            status,
+            reply: reply.map(str::to_string),
+            time: crate::settings::now().to_string(),
+        };
+        let mut line = serde_json::to_vec(&record).expect("a record always serialises");
+        line.push(b'\n');
+        let path = self.path.clone();
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                let mut f = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| Error::io(&path, e))?;
+                // A record torn by a crash must not swallow the next one.
+                if !ends_with_newline(&path).map_err(|e| Error::io(&path, e))? {
+                    f.write_all(b"\n").map_err(|e| Error::io(&path, e))?;
+                }
+                self.file.insert(f)
+            }
+        };
+        file.write_all(&line).map_err(|e| Error::io(&path, e))?;
+        file.sync_data().map_err(|e| Error::io(&path, e))?;
+        self.apply(&record);
+        Ok(())
+    }
+}
+
+fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    if f.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8];
+    f.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_outcome_wins_but_sent_is_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j/journal.jsonl");
+        let mut j = Journal::open(&path, "c").unwrap();
+        j.append("g", "A@x.example", "<1>", Status::Attempt, None)
+            .unwrap();
+        assert_eq!(j.state("g", "a@x.example"), Some(State::Uncertain));
+        j.append("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"))
+            .unwrap();
+        j.append("g", "b@x.example", "<2>", Status::Attempt, None)
+            .unwrap();
+        j.append("g", "b@x.example", "<2>", Status::Deferred, Some("451"))
+            .unwrap();
+        j.append("g", "c@x.example", "<3>", Status::Attempt, None)
+            .unwrap();
+        // A torn last line, as a crash mid-write would leave.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"campaign\":\"c\",\"gro")
+            .unwrap();
+        let mut j = Journal::open(&path, "c").unwrap();
+        assert_eq!(j.unreadable, 1);
+        j.append("g", "d@x.example", "<4>", Status::Failed, Some("550"))
+            .unwrap();
+        let j = Journal::open(&path, "c").unwrap();
+        assert_eq!(j.state("g", "d@x.example"), Some(State::Failed));
+        assert_eq!(j.state("g", "a@x.example"), Some(State::Sent));
+        assert_eq!(j.state("g", "b@x.example"), Some(State::Deferred));
+        assert_eq!(j.state("g", "c@x.example"), Some(State::Uncertain));
+        assert_eq!(j.state("other", "a@x.example"), None);
+        assert_eq!(j.unreadable, 1);
+        let other = Journal::open(&path, "another-campaign").unwrap();
+        assert_eq!(other.state("g", "a@x.example"), None);
+    }
+}

@@ -1,0 +1,1092 @@
+//! Delivery: every letter of a target validated and rendered first, then handed to a
+//! `lettre::Transport` one by one at a set rate, each step written to the journal before the next,
+//! with retries for temporary trouble. Generic over the transport, so the rules are tested with a
+//! scripted one and the binary uses lettre's pooled `SmtpTransport`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use lettre::{Message, Transport};
+
+use crate::campaign::Campaign;
+use crate::cli::{SendArgs, StatusArgs};
+use crate::error::{Diag, Error, Result, EXIT_UNSENT};
+use crate::journal::{self, Journal, State, Status};
+use crate::letters::{Run, Target};
+use crate::recipients::Recipients;
+use crate::settings::{letter_inputs, SignerNeed};
+use crate::smtp::{Request, Server};
+
+/// How fast letters may leave: providers cap messages per minute or per day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    Unlimited,
+    Every { count: u32, period: Duration },
+}
+
+impl Rate {
+    pub fn parse(s: &str) -> Result<Rate> {
+        let bad = || {
+            Error::Usage(
+                Diag::new(format!("--rate `{s}` is not a rate")).hint(
+                    "write it as N/PERIOD: 20/min, 50/5min, 500/day, 3/s, or `unlimited` for a local relay",
+                ),
+            )
+        };
+        let t = s.trim().to_ascii_lowercase();
+        if t == "unlimited" {
+            return Ok(Rate::Unlimited);
+        }
+        let (n, period) = t.split_once('/').ok_or_else(bad)?;
+        let count: u32 = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+        let period = period.trim();
+        let digits = period.bytes().take_while(u8::is_ascii_digit).count();
+        let times: u64 = if digits == 0 {
+            1
+        } else {
+            period[..digits]
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(bad)?
+        };
+        let unit = match period[digits..].trim() {
+            "s" | "sec" | "second" | "seconds" => 1,
+            "m" | "min" | "minute" | "minutes" => 60,
+            "h" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86400,
+            _ => return Err(bad()),
+        };
+        Ok(Rate::Every {
+            count,
+            period: Duration::from_secs(times * unit),
+        })
+    }
+
+    fn interval(self) -> Option<Duration> {
+        match self {
+            Rate::Unlimited => None,
+            Rate::Every { count, period } => Some(period / count),
+        }
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rate::Unlimited => write!(f, "unlimited"),
+            Rate::Every { count, period } => {
+                let s = period.as_secs();
+                let (n, unit) = match s {
+                    _ if s % 86400 == 0 => (s / 86400, "day"),
+                    _ if s % 3600 == 0 => (s / 3600, "h"),
+                    _ if s % 60 == 0 => (s / 60, "min"),
+                    _ => (s, "s"),
+                };
+                if n == 1 {
+                    write!(f, "{count}/{unit}")
+                } else {
+                    write!(f, "{count}/{n}{unit}")
+                }
+            }
+        }
+    }
+}
+
+/// Spaces messages evenly: the n-th leaves no earlier than n intervals after the first.
+struct Limiter {
+    interval: Option<Duration>,
+    next: Option<Instant>,
+}
+
+impl Limiter {
+    fn wait(&mut self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let now = Instant::now();
+        if let Some(next) = self.next {
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+        }
+        self.next = Some(self.next.map_or(now, |n| n.max(now)) + interval);
+    }
+}
+
+/// What kind of trouble a failed send is, which decides what happens next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// 5xx for this recipient: recorded as failed; the run goes on.
+    Permanent,
+    /// 4xx: retried, then recorded as deferred; the run goes on.
+    Transient,
+    /// The server could not be reached or the connection broke: retried, then the run stops.
+    Network,
+    /// Nothing will work until the user changes something (TLS, login): the run stops now.
+    Fatal,
+}
+
+/// A transport's error, classified.
+pub trait Classify: fmt::Display {
+    fn trouble(&self) -> Trouble;
+}
+
+/// A transport's success, as the text the journal keeps.
+pub trait Reply {
+    fn reply(&self) -> String;
+}
+
+impl Classify for lettre::transport::smtp::Error {
+    fn trouble(&self) -> Trouble {
+        if self.is_permanent() {
+            // A refused login fails every letter the same way: stop instead of failing them all.
+            let auth = self
+                .status()
+                .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535" | "538"));
+            if auth {
+                Trouble::Fatal
+            } else {
+                Trouble::Permanent
+            }
+        } else if self.is_transient() {
+            Trouble::Transient
+        } else if self.is_tls() || self.is_client() || is_bad_data(self) {
+            Trouble::Fatal
+        } else {
+            Trouble::Network
+        }
+    }
+}
+
+/// TLS failures (an untrusted certificate, a server that does not speak TLS) reach us as I/O
+/// errors of kind `InvalidData`; retrying them cannot help.
+fn is_bad_data(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = err.source();
+    }
+    false
+}
+
+impl Classify for lettre::transport::stub::Error {
+    fn trouble(&self) -> Trouble {
+        Trouble::Permanent
+    }
+}
+
+impl Reply for lettre::transport::smtp::response::Response {
+    fn reply(&self) -> String {
+        format!(
+            "{} {}",
+            self.code(),
+            self.message().collect::<Vec<_>>().join(" ")
+        )
+    }
+}
+
+impl Reply for () {
+    fn reply(&self) -> String {
+        "accepted".to_string()
+    }
+}
+
+/// What to do with one recipient, given the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Send,
+    AlreadySent,
+    Uncertain,
+}
+
+pub fn decide(state: Option<State>, resend_uncertain: bool) -> Decision {
+    match state {
+        Some(State::Sent) => Decision::AlreadySent,
+        Some(State::Uncertain) if !resend_uncertain => Decision::Uncertain,
+        _ => Decision::Send,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub retries: u32,
+    /// No retry starts once this much time has gone into one letter, so a dead server stops the
+    /// run within about a minute, whatever `retries` says.
+    pub budget: Duration,
+    pub retry_delay: Duration,
+    pub rate: Rate,
+    pub max: Option<u64>,
+    pub resend_uncertain: bool,
+}
+
+/// A recipient whose letter did not go, with the server's last word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsent {
+    pub line: u64,
+    pub email: String,
+    pub reply: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub sent: u64,
+    pub already_sent: u64,
+    pub uncertain: Vec<String>,
+    pub failed: Vec<Unsent>,
+    pub deferred: Vec<Unsent>,
+    /// Left for a later run by `--max`.
+    pub over_max: u64,
+    /// Why the run stopped early, if it did.
+    pub aborted: Option<String>,
+    /// It stopped on something a rerun alone will not fix (TLS, login).
+    pub fatal: bool,
+}
+
+impl Report {
+    pub fn all_sent(&self) -> bool {
+        self.failed.is_empty()
+            && self.deferred.is_empty()
+            && self.uncertain.is_empty()
+            && self.aborted.is_none()
+    }
+}
+
+/// One letter, ready to go.
+pub struct Outgoing {
+    pub line: u64,
+    pub email: String,
+    pub message_id: String,
+    pub message: Message,
+}
+
+/// Sends letters, from one thread or several: the journal, the rate and the report are shared.
+pub struct Sender<'a, T> {
+    transport: &'a T,
+    journal: Mutex<&'a mut Journal>,
+    group: String,
+    policy: Policy,
+    limiter: Mutex<Limiter>,
+    out: Mutex<Box<dyn Write + Send + 'a>>,
+    report: Mutex<Report>,
+    /// Letters handed to the server in this run, for `--max`.
+    started: AtomicU64,
+}
+
+impl<'a, T> Sender<'a, T>
+where
+    T: Transport,
+    T::Ok: Reply,
+    T::Error: Classify,
+{
+    pub fn new(
+        transport: &'a T,
+        journal: &'a mut Journal,
+        group: &str,
+        policy: Policy,
+        out: Box<dyn Write + Send + 'a>,
+    ) -> Self {
+        Sender {
+            transport,
+            journal: Mutex::new(journal),
+            group: group.to_string(),
+            limiter: Mutex::new(Limiter {
+                interval: policy.rate.interval(),
+                next: None,
+            }),
+            policy,
+            out: Mutex::new(out),
+            report: Mutex::new(Report::default()),
+            started: AtomicU64::new(0),
+        }
+    }
+
+    fn report(&self) -> MutexGuard<'_, Report> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn say(&self, line: std::fmt::Arguments<'_>) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = out.write_fmt(line);
+        let _ = out.write_all(b"\n");
+    }
+
+    /// Whether the run has stopped (on this thread or another).
+    pub fn stopped(&self) -> bool {
+        self.report().aborted.is_some()
+    }
+
+    /// Send one letter unless the journal says otherwise. An error means the run must stop (the
+    /// reason is in the report, or the journal could not be written).
+    pub fn offer(&self, letter: Outgoing) -> Result<()> {
+        let state = self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .state(&self.group, &letter.email);
+        match decide(state, self.policy.resend_uncertain) {
+            Decision::AlreadySent => {
+                self.report().already_sent += 1;
+                return Ok(());
+            }
+            Decision::Uncertain => {
+                self.report().uncertain.push(letter.email);
+                return Ok(());
+            }
+            Decision::Send => {}
+        }
+        if self.stopped() {
+            return Err(aborted());
+        }
+        if let Some(max) = self.policy.max {
+            if self.started.fetch_add(1, Ordering::SeqCst) >= max {
+                self.report().over_max += 1;
+                return Ok(());
+            }
+        }
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wait();
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            if self.stopped() {
+                return Err(aborted());
+            }
+            attempt += 1;
+            self.record(&letter, Status::Attempt, None)?;
+            match self.transport.send(&letter.message) {
+                Ok(ok) => {
+                    let reply = ok.reply();
+                    self.record(&letter, Status::Sent, Some(&reply))?;
+                    self.report().sent += 1;
+                    self.say(format_args!("sent     {} ({reply})", letter.email));
+                    return Ok(());
+                }
+                Err(e) => {
+                    let reply = e.to_string();
+                    let trouble = e.trouble();
+                    if trouble == Trouble::Permanent {
+                        self.record(&letter, Status::Failed, Some(&reply))?;
+                        self.say(format_args!("failed   {} ({reply})", letter.email));
+                        self.report().failed.push(unsent(&letter, reply));
+                        return Ok(());
+                    }
+                    // Not delivered: the server said so, or never took the letter.
+                    self.record(&letter, Status::Deferred, Some(&reply))?;
+                    let delay = self.policy.retry_delay * 2u32.saturating_pow(attempt - 1);
+                    let retry = matches!(trouble, Trouble::Transient | Trouble::Network)
+                        && attempt <= self.policy.retries
+                        && started.elapsed() + delay < self.policy.budget;
+                    if retry {
+                        self.say(format_args!(
+                            "retry    {} in {:.1}s ({reply})",
+                            letter.email,
+                            delay.as_secs_f64()
+                        ));
+                        std::thread::sleep(delay);
+                        continue;
+                    }
+                    let word = if trouble == Trouble::Fatal {
+                        "stopped "
+                    } else {
+                        "deferred"
+                    };
+                    self.say(format_args!("{word} {} ({reply})", letter.email));
+                    let mut report = self.report();
+                    report.deferred.push(unsent(&letter, reply.clone()));
+                    if trouble != Trouble::Transient {
+                        if report.aborted.is_none() {
+                            report.fatal = trouble == Trouble::Fatal;
+                            report.aborted = Some(reply);
+                        }
+                        return Err(aborted());
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Ends the run, giving back the journal borrow.
+    pub fn into_report(self) -> Report {
+        self.report.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
+        self.journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .append(
+                &self.group,
+                &letter.email,
+                &letter.message_id,
+                status,
+                reply,
+            )
+    }
+}
+
+fn unsent(letter: &Outgoing, reply: String) -> Unsent {
+    Unsent {
+        line: letter.line,
+        email: letter.email.clone(),
+        reply,
+    }
+}
+
+fn aborted() -> Error {
+    Error::Invalid(Diag::new("the run stopped"))
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}min {}s", s / 60, s % 60),
+        _ => format!("{}h {}min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// `letterdrive send`.
+pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
+    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+    let rate = Rate::parse(&args.rate)?;
+    let server = match (&args.smtp, args.dry_run) {
+        (Some(url), _) => Some(Server::parse(Request {
+            url,
+            insecure: args.insecure,
+            password_env: std::env::var("LETTERDRIVE_SMTP_PASSWORD").ok(),
+            password_command: args.password_command.clone(),
+            ca_file: args.ca_file.clone(),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        })?),
+        (None, true) => None,
+        (None, false) => {
+            return Err(Error::Usage(
+                Diag::new("which mail server? --smtp is missing").hint(
+                    "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL); try --dry-run first",
+                ),
+            ))
+        }
+    };
+    let target = Target {
+        group: args.target.group.clone(),
+        filters: args.target.filters.clone(),
+        limit: args.target.limit,
+    };
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    let mut journal = Journal::open(&journal_path, &campaign.id)?;
+    if journal.unreadable > 0 {
+        eprintln!(
+            "warning: {}: {} unreadable (a record cut short by a crash); they are ignored",
+            journal_path.display(),
+            plural(journal.unreadable, "line")
+        );
+    }
+
+    // Pre-flight: every targeted letter validated, rendered and built before any leaves.
+    let run = Run::open(campaign, &target, &inputs)?;
+    let group = run.group.id.clone();
+    let from = run.settings.from.to_string();
+    let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
+    let total = run.each(
+        target.limit,
+        true,
+        |letter, _| letter.email.clone(),
+        |email| {
+            match decide(journal.state(&group, &email), args.resend_uncertain) {
+                Decision::Send => to_send += 1,
+                Decision::AlreadySent => already += 1,
+                Decision::Uncertain => uncertain += 1,
+            }
+            Ok(())
+        },
+    )?;
+    let planned = args.max.map_or(to_send, |m| to_send.min(m));
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} of group `{group}` (campaign `{}`): {} to send, {} already sent, {} uncertain",
+        plural(total, "letter"),
+        campaign.id,
+        planned,
+        already,
+        uncertain
+    );
+    let _ = writeln!(out, "  from:    {from}");
+    if let Some(server) = &server {
+        let _ = writeln!(out, "  server:  {}", server.describe());
+    }
+    let eta = rate
+        .interval()
+        .map(|i| format!(", about {}", human(i * planned.saturating_sub(1) as u32)))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  rate:    {rate}{eta}");
+    if to_send > planned {
+        let _ = writeln!(out, "  --max:   {} left for a later run", to_send - planned);
+    }
+    let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if uncertain > 0 {
+        let _ = writeln!(
+            out,
+            "  {} may already have arrived (the last run stopped while sending); they are skipped: check with the recipients or your Sent folder, then use --resend-uncertain",
+            plural(uncertain, "letter")
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+
+    if args.dry_run {
+        println!("dry run: nothing was sent");
+        return Ok(0);
+    }
+    let server = server.expect("a server unless --dry-run");
+    if let Some(address) = &args.test_to {
+        return test_letter(campaign, &target, &inputs, &server, address);
+    }
+    if planned == 0 {
+        println!("nothing to send");
+        return Ok(if uncertain > 0 { EXIT_UNSENT } else { 0 });
+    }
+    if !args.yes && !confirm(planned)? {
+        println!("nothing was sent");
+        return Ok(EXIT_UNSENT);
+    }
+
+    let connections = args.connections.clamp(1, 16).min(planned.max(1) as u32);
+    let transport = server.transport(connections)?;
+    let policy = Policy {
+        retries: args.retries,
+        budget: RETRY_BUDGET,
+        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        rate,
+        max: args.max,
+        resend_uncertain: args.resend_uncertain,
+    };
+    let run = Run::open(campaign, &target, &inputs)?;
+    let id_settings = run.settings.clone();
+    let sender = Sender::new(
+        &transport,
+        &mut journal,
+        &group,
+        policy,
+        Box::new(std::io::stdout()),
+    );
+    // A few connections at once, each reused for many letters; letters are rendered on this
+    // thread's pipeline and handed to the connections as they are ready.
+    let connections = connections as usize;
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = crossbeam_channel::bounded::<Outgoing>(connections * 2);
+        for _ in 0..connections {
+            let (rx, sender, stop, failure) = (rx.clone(), &sender, &stop, &failure);
+            scope.spawn(move || {
+                for outgoing in rx {
+                    if let Err(e) = sender.offer(outgoing) {
+                        stop.store(true, Ordering::SeqCst);
+                        if !sender.stopped() {
+                            let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+                            f.get_or_insert(e);
+                        }
+                        return;
+                    }
+                }
+            });
+        }
+        drop(rx);
+        let result = run.each(
+            target.limit,
+            true,
+            |letter, message| Outgoing {
+                line: letter.line,
+                email: letter.email.clone(),
+                message_id: id_settings.message_id(&letter.email),
+                message: message.expect("asked for messages").clone(),
+            },
+            |outgoing| {
+                if stop.load(Ordering::SeqCst) {
+                    return Err(aborted());
+                }
+                tx.send(outgoing).map_err(|_| aborted())
+            },
+        );
+        drop(tx);
+        result
+    });
+    let report = sender.into_report();
+    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    if report.aborted.is_none() {
+        result?;
+    }
+    finish(campaign, &target, &report, args.failed_csv.as_deref())
+}
+
+/// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.
+fn test_letter(
+    campaign: &Campaign,
+    target: &Target,
+    inputs: &crate::render::LetterInputs,
+    server: &Server,
+    address: &str,
+) -> Result<i32> {
+    let mut run = Run::open(campaign, target, inputs)?;
+    let first = loop {
+        match run.rows.next_row() {
+            Some(row) => {
+                let row = row.map_err(Error::Invalid)?;
+                if crate::recipients::matches_all(&run.filters, &row) {
+                    break row;
+                }
+            }
+            None => {
+                return Err(Error::Usage(Diag::new(format!(
+                    "no recipient of group `{}` matches",
+                    run.group.id
+                ))))
+            }
+        }
+    };
+    let (letter, _) = run.letter(&first, false).map_err(Error::Many)?;
+    let original = letter.email.clone();
+    let test = crate::render::Letter {
+        email: address.trim().to_string(),
+        name: inputs.signer.name.clone(),
+        ..letter
+    };
+    let message = crate::message::build(&test, &run.settings)
+        .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
+    let transport = server.transport(1)?;
+    match transport.send(&message) {
+        Ok(reply) => {
+            println!(
+                "sent the letter for `{original}` to `{}` ({}); nothing was recorded in the journal",
+                test.email,
+                reply.reply()
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("error: the test letter was not sent: {e}");
+            Ok(EXIT_UNSENT)
+        }
+    }
+}
+
+/// Time one letter may take, retries included, before the run gives up on it.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
+
+fn confirm(count: u64) -> Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Usage(
+            Diag::new("not sending without confirmation, and there is no terminal to ask on")
+                .hint("check the summary above (or run with --dry-run), then pass --yes"),
+        ));
+    }
+    print!("send {}? [y/N] ", plural(count, "letter"));
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    stdin
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("<stdin>", e))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+fn finish(
+    campaign: &Campaign,
+    target: &Target,
+    report: &Report,
+    failed_csv: Option<&Path>,
+) -> Result<i32> {
+    let mut summary = format!("{} sent", plural(report.sent, "letter"));
+    for (n, what) in [
+        (report.failed.len() as u64, "failed"),
+        (
+            report.deferred.len() as u64,
+            "deferred (a rerun tries again)",
+        ),
+        (report.already_sent, "already sent before"),
+        (report.over_max, "left by --max"),
+    ] {
+        if n > 0 {
+            summary.push_str(&format!(", {n} {what}"));
+        }
+    }
+    if !report.uncertain.is_empty() {
+        summary.push_str(&format!(
+            ", {} uncertain (skipped; see --resend-uncertain)",
+            report.uncertain.len()
+        ));
+    }
+    println!("{summary}");
+    for email in &report.uncertain {
+        eprintln!("warning: `{email}`: uncertain whether the last letter arrived; not resent");
+    }
+    for u in &report.failed {
+        eprintln!(
+            "error: `{}`: the server refused the letter: {}",
+            u.email, u.reply
+        );
+    }
+    if let Some(reason) = &report.aborted {
+        let help = if report.fatal {
+            "check the server URL, your user name and password, and --ca-file for a server whose certificate comes from a private CA; then rerun the same command"
+        } else {
+            "the server could not be reached: check it and your connection, then rerun the same command"
+        };
+        eprintln!(
+            "error: the run stopped: {reason}\n  help: {help}; letters already sent are not sent again"
+        );
+    }
+    if let Some(path) = failed_csv {
+        let rows: Vec<&Unsent> = report.failed.iter().chain(&report.deferred).collect();
+        write_failed_csv(campaign, target, &rows, path)?;
+        if !rows.is_empty() {
+            println!(
+                "wrote {} with the server's reply to {}",
+                plural(rows.len() as u64, "unsent row"),
+                path.display()
+            );
+        }
+    }
+    Ok(if report.all_sent() { 0 } else { EXIT_UNSENT })
+}
+
+/// The unsent rows as they are in the recipients file, plus the server's reply: fix, then send
+/// that file as a group of its own or fix the original and rerun.
+fn write_failed_csv(
+    campaign: &Campaign,
+    target: &Target,
+    unsent: &[&Unsent],
+    path: &Path,
+) -> Result<()> {
+    let group = campaign.group(&target.group)?;
+    let mut rows = Recipients::open(&campaign.source, group)?;
+    let by_line: HashMap<u64, &str> = unsent.iter().map(|u| (u.line, u.reply.as_str())).collect();
+    let mut w = csv::Writer::from_path(path).map_err(|e| Error::io(path, e.into()))?;
+    let mut header = rows.columns.names.clone();
+    header.push("smtp_reply".to_string());
+    w.write_record(&header)
+        .map_err(|e| Error::io(path, e.into()))?;
+    while let Some(row) = rows.next_row() {
+        let Ok(row) = row else { continue };
+        if let Some(reply) = by_line.get(&row.line) {
+            let mut rec: Vec<&str> = row.record.iter().collect();
+            rec.push(reply);
+            w.write_record(&rec)
+                .map_err(|e| Error::io(path, e.into()))?;
+        }
+    }
+    w.flush().map_err(|e| Error::io(path, e))
+}
+
+/// `letterdrive status`: per group, what the journal says about its recipients.
+pub fn status(campaign: &Campaign, args: &StatusArgs) -> Result<i32> {
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    let journal = Journal::open(&journal_path, &campaign.id)?;
+    let groups: Vec<_> = match &args.group {
+        Some(g) => vec![campaign.group(g)?],
+        None => campaign.groups.iter().collect(),
+    };
+    let width = groups.iter().map(|g| g.id.len()).max().unwrap_or(5).max(5);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "journal: {}", journal_path.display());
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>7}  {:>7}  {:>9}  {:>7}",
+        "group", "sent", "failed", "uncertain", "pending"
+    );
+    let mut uncertain_list = Vec::new();
+    for g in groups {
+        let mut rows = Recipients::open(&campaign.source, g)?;
+        let email_idx = rows.columns.get(crate::campaign::EMAIL_COLUMN);
+        let (mut sent, mut failed, mut uncertain, mut pending) = (0u64, 0u64, 0u64, 0u64);
+        while let Some(row) = rows.next_row() {
+            let Ok(row) = row else { continue };
+            let Some(email) = email_idx.and_then(|i| row.record.get(i)) else {
+                continue;
+            };
+            match journal.state(&g.id, email) {
+                Some(State::Sent) => sent += 1,
+                Some(State::Failed) => failed += 1,
+                Some(State::Uncertain) => {
+                    uncertain += 1;
+                    uncertain_list.push(format!("{}: {}", g.id, journal::key(email)));
+                }
+                Some(State::Deferred) | None => pending += 1,
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{:width$}  {sent:>7}  {failed:>7}  {uncertain:>9}  {pending:>7}",
+            g.id
+        );
+    }
+    for u in uncertain_list {
+        let _ = writeln!(out, "uncertain: {u}");
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn rates() {
+        assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
+        let r = Rate::parse("50/5min").unwrap();
+        assert_eq!(r.interval(), Some(Duration::from_secs(6)));
+        assert_eq!(r.to_string(), "50/5min");
+        assert_eq!(Rate::parse("500/day").unwrap().to_string(), "500/day");
+        assert_eq!(Rate::parse("20/min").unwrap().to_string(), "20/min");
+        assert_eq!(
+            Rate::parse("3/s").unwrap().interval(),
+            Some(Duration::from_millis(333) + Duration::from_nanos(333_333))
+        );
+        for bad in ["", "0/min", "5", "5/fortnight", "x/min", "5/0min"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_limiter_spaces_messages() {
+        let mut l = Limiter {
+            interval: Rate::parse("20/s").unwrap().interval(),
+            next: None,
+        };
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            l.wait();
+        }
+        // The first goes at once, the third two intervals (100 ms) later.
+        assert!(t0.elapsed() >= Duration::from_millis(100));
+        let mut unlimited = Limiter {
+            interval: None,
+            next: None,
+        };
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            unlimited.wait();
+        }
+        assert!(t0.elapsed() < Duration::from_millis(100));
+    }
+
+    /// A transport that answers from a script, so every path is exercised without a network.
+    struct Scripted {
+        answers: RefCell<VecDeque<Result<(), Fake>>>,
+        sent: RefCell<Vec<String>>,
+    }
+
+    #[derive(Debug)]
+    struct Fake(Trouble, &'static str);
+
+    impl fmt::Display for Fake {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.1)
+        }
+    }
+    impl std::error::Error for Fake {}
+    impl Classify for Fake {
+        fn trouble(&self) -> Trouble {
+            self.0
+        }
+    }
+
+    impl Transport for Scripted {
+        type Ok = ();
+        type Error = Fake;
+        fn send_raw(&self, envelope: &lettre::address::Envelope, _: &[u8]) -> Result<(), Fake> {
+            let to = envelope.to()[0].to_string();
+            let answer = self.answers.borrow_mut().pop_front().unwrap_or(Ok(()));
+            if answer.is_ok() {
+                self.sent.borrow_mut().push(to);
+            }
+            answer
+        }
+    }
+
+    fn outgoing(email: &str) -> Outgoing {
+        let message = Message::builder()
+            .from("Sam <sam@signers.example>".parse().unwrap())
+            .to(email.parse().unwrap())
+            .subject("s")
+            .body(String::from("b"))
+            .unwrap();
+        Outgoing {
+            line: 2,
+            email: email.to_string(),
+            message_id: format!("<{email}>"),
+            message,
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            retries: 2,
+            budget: RETRY_BUDGET,
+            retry_delay: Duration::from_millis(1),
+            rate: Rate::Unlimited,
+            max: None,
+            resend_uncertain: false,
+        }
+    }
+
+    #[test]
+    fn stub_transport_sends_and_journals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut journal = Journal::open(&path, "c").unwrap();
+        let stub = lettre::transport::stub::StubTransport::new_ok();
+        let s = Sender::new(
+            &stub,
+            &mut journal,
+            "g",
+            policy(),
+            Box::new(std::io::sink()),
+        );
+        s.offer(outgoing("a@x.example")).unwrap();
+        s.offer(outgoing("a@x.example")).unwrap();
+        let r = s.into_report();
+        assert_eq!((r.sent, r.already_sent), (1, 1));
+        assert_eq!(stub.messages().len(), 1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let statuses: Vec<Status> = text
+            .lines()
+            .map(|l| serde_json::from_str::<journal::Record>(l).unwrap().status)
+            .collect();
+        assert_eq!(statuses, [Status::Attempt, Status::Sent]);
+
+        let failing = lettre::transport::stub::StubTransport::new_error();
+        let s = Sender::new(
+            &failing,
+            &mut journal,
+            "g",
+            policy(),
+            Box::new(std::io::sink()),
+        );
+        s.offer(outgoing("b@x.example")).unwrap();
+        assert_eq!(s.into_report().failed.len(), 1);
+        assert_eq!(journal.state("g", "b@x.example"), Some(State::Failed));
+    }
+
+    #[test]
+    fn retries_then_defers_or_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        let t = Scripted {
+            answers: RefCell::new(VecDeque::from([
+                Err(Fake(Trouble::Transient, "451 later")),
+                Ok(()),
+                Err(Fake(Trouble::Permanent, "550 no such user")),
+                Err(Fake(Trouble::Transient, "451 a")),
+                Err(Fake(Trouble::Transient, "451 b")),
+                Err(Fake(Trouble::Transient, "451 c")),
+                Err(Fake(Trouble::Network, "connection refused")),
+                Err(Fake(Trouble::Network, "connection refused")),
+                Err(Fake(Trouble::Network, "connection refused")),
+            ])),
+            sent: RefCell::new(Vec::new()),
+        };
+        let s = Sender::new(&t, &mut journal, "g", policy(), Box::new(std::io::sink()));
+        s.offer(outgoing("a@x.example")).unwrap();
+        s.offer(outgoing("b@x.example")).unwrap();
+        s.offer(outgoing("c@x.example")).unwrap();
+        assert!(s.offer(outgoing("d@x.example")).is_err());
+        let r = s.into_report();
+        assert_eq!(r.sent, 1);
+        assert_eq!(r.failed[0].reply, "550 no such user");
+        assert_eq!(r.deferred.len(), 2);
+        assert_eq!(r.aborted.as_deref(), Some("connection refused"));
+        assert_eq!(*t.sent.borrow(), ["a@x.example"]);
+        assert_eq!(journal.state("g", "c@x.example"), Some(State::Deferred));
+        assert_eq!(journal.state("g", "d@x.example"), Some(State::Deferred));
+    }
+
+    #[test]
+    fn the_time_budget_bounds_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        let t = Scripted {
+            answers: RefCell::new(
+                std::iter::repeat_with(|| Err(Fake(Trouble::Network, "timed out")))
+                    .take(10)
+                    .collect(),
+            ),
+            sent: RefCell::new(Vec::new()),
+        };
+        let policy = Policy {
+            retries: 9,
+            retry_delay: Duration::from_millis(20),
+            budget: Duration::from_millis(50),
+            ..policy()
+        };
+        let s = Sender::new(&t, &mut journal, "g", policy, Box::new(std::io::sink()));
+        assert!(s.offer(outgoing("a@x.example")).is_err());
+        // 20 ms, then 40 ms would pass the budget: two attempts in all.
+        assert_eq!(t.answers.borrow().len(), 8);
+    }
+
+    #[test]
+    fn uncertain_is_skipped_unless_asked_and_max_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        journal
+            .append("g", "u@x.example", "<u>", Status::Attempt, None)
+            .unwrap();
+        let stub = lettre::transport::stub::StubTransport::new_ok();
+        let s = Sender::new(
+            &stub,
+            &mut journal,
+            "g",
+            Policy {
+                max: Some(1),
+                ..policy()
+            },
+            Box::new(std::io::sink()),
+        );
+        s.offer(outgoing("u@x.example")).unwrap();
+        s.offer(outgoing("a@x.example")).unwrap();
+        s.offer(outgoing("b@x.example")).unwrap();
+        let r = s.into_report();
+        assert_eq!(r.uncertain, ["u@x.example"]);
+        assert_eq!((r.sent, r.over_max), (1, 1));
+        let s = Sender::new(
+            &stub,
+            &mut journal,
+            "g",
+            Policy {
+                resend_uncertain: true,
+                ..policy()
+            },
+            Box::new(std::io::sink()),
+        );
+        s.offer(outgoing("u@x.example")).unwrap();
+        assert_eq!(s.into_report().sent, 1);
+    }
+}

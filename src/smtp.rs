@@ -1,0 +1,393 @@
+//! The mail server a volunteer sends through, from one URL, and the rules that keep letters and
+//! passwords off the wire unencrypted: STARTTLS is required (never silently dropped), implicit TLS
+//! with `smtps://`, plaintext only to this machine or when asked for with `--insecure`, and a
+//! password never over plaintext except to this machine.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
+use lettre::SmtpTransport;
+
+use crate::error::{Diag, Error, Result};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp://`: STARTTLS, and the run stops if the server does not offer it.
+    StartTls,
+    /// `smtp://` to this machine: STARTTLS when the server offers it, plaintext otherwise.
+    LoopbackOpportunistic,
+    /// `smtp://...?tls=none`: no TLS at all.
+    Plain,
+}
+
+/// Where the password comes from; it is read only when the letters are about to go.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    None,
+    Env(String),
+    Command(String),
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub security: Security,
+    pub password: PasswordSource,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the password, not even in a debug print.
+        f.debug_struct("Server")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("security", &self.security)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn usage(msg: impl Into<String>, hint: &str) -> Error {
+    Error::Usage(Diag::new(msg).hint(hint))
+}
+
+const URL_HINT: &str =
+    "write it as smtps://you@mail.example.org:465 (TLS) or smtp://you@mail.example.org:587 (STARTTLS)";
+
+/// What the user asked for, checked against the rules; nothing is connected or read yet.
+pub struct Request<'a> {
+    pub url: &'a str,
+    pub insecure: bool,
+    pub password_env: Option<String>,
+    pub password_command: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+impl Server {
+    pub fn parse(req: Request<'_>) -> Result<Server> {
+        let url = req.url.trim();
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            usage(
+                format!("`{url}` is not an SMTP server URL: it has no smtp:// or smtps://"),
+                URL_HINT,
+            )
+        })?;
+        let scheme = scheme.to_ascii_lowercase();
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (userinfo, hostport) = match rest.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, rest),
+        };
+        if userinfo.is_some_and(|u| u.contains(':')) {
+            return Err(usage(
+                "the SMTP URL holds a password; it would end up in your shell history and process list",
+                "remove it from the URL and set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+            ));
+        }
+        let user = userinfo
+            .map(|u| {
+                percent_encoding::percent_decode_str(u)
+                    .decode_utf8()
+                    .map(|s| s.into_owned())
+                    .map_err(|_| usage(format!("the user name in `{url}` is not UTF-8"), URL_HINT))
+            })
+            .transpose()?
+            .filter(|u| !u.is_empty());
+        let (host, port) = split_host_port(hostport)
+            .ok_or_else(|| usage(format!("`{url}` has no valid host and port"), URL_HINT))?;
+        let (plain_asked, tls_required) = match query {
+            None | Some("") => (false, false),
+            Some("tls=none") => (true, false),
+            Some("tls=required") => (false, true),
+            Some(q) => {
+                return Err(usage(
+                    format!("unknown SMTP URL option `{q}`"),
+                    "the options are ?tls=none (plaintext) and ?tls=required (STARTTLS even on this machine)",
+                ))
+            }
+        };
+        let loopback = is_loopback(&host);
+        let security = match scheme.as_str() {
+            "smtps" if plain_asked => {
+                return Err(usage(
+                    "smtps:// always uses TLS; it cannot be combined with ?tls=none",
+                    URL_HINT,
+                ))
+            }
+            "smtps" => Security::Implicit,
+            "smtp" if plain_asked => Security::Plain,
+            "smtp" if loopback && !tls_required => Security::LoopbackOpportunistic,
+            "smtp" => Security::StartTls,
+            other => {
+                return Err(usage(
+                    format!("unknown scheme `{other}://` in the SMTP URL"),
+                    URL_HINT,
+                ))
+            }
+        };
+        if security == Security::Plain && !loopback && !req.insecure {
+            return Err(usage(
+                format!("`{host}` is not this machine: letters would cross the network unencrypted"),
+                "use smtp:// (STARTTLS) or smtps:// (TLS); add --insecure only for a relay you trust on your own network",
+            ));
+        }
+        let port = port.unwrap_or(match security {
+            Security::Implicit => 465,
+            Security::StartTls => 587,
+            Security::LoopbackOpportunistic | Security::Plain => 25,
+        });
+        let password = match (req.password_command, req.password_env) {
+            (Some(cmd), _) if !cmd.trim().is_empty() => PasswordSource::Command(cmd),
+            (_, Some(p)) if !p.is_empty() => PasswordSource::Env(p),
+            _ => PasswordSource::None,
+        };
+        let has_password = !matches!(password, PasswordSource::None);
+        match (&user, has_password) {
+            (Some(u), false) => {
+                return Err(usage(
+                    format!("the SMTP URL names user `{u}` but no password is given"),
+                    "set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+                ))
+            }
+            (None, true) => {
+                return Err(usage(
+                    "a password is given but the SMTP URL names no user",
+                    "put the user name in the URL: smtps://you@mail.example.org",
+                ))
+            }
+            _ => {}
+        }
+        if has_password && security == Security::Plain && !loopback {
+            return Err(usage(
+                format!("refusing to send your password to `{host}` without TLS"),
+                "use smtp:// (STARTTLS) or smtps:// (TLS); --insecure never applies to passwords",
+            ));
+        }
+        Ok(Server {
+            host,
+            port,
+            user,
+            security,
+            password,
+            ca_file: req.ca_file,
+            timeout: req.timeout,
+        })
+    }
+
+    /// For the summary: the server without any secret.
+    pub fn describe(&self) -> String {
+        let scheme = if self.security == Security::Implicit {
+            "smtps"
+        } else {
+            "smtp"
+        };
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let how = match self.security {
+            Security::Implicit => "TLS",
+            Security::StartTls => "STARTTLS required",
+            Security::LoopbackOpportunistic => "this machine; STARTTLS if offered",
+            Security::Plain => "no TLS",
+        };
+        format!("{scheme}://{user}{host}:{} ({how})", self.port)
+    }
+
+    /// Run `--password-command` or take the environment variable. The value never leaves this
+    /// function except inside lettre's credentials.
+    fn password(&self) -> Result<Option<String>> {
+        match &self.password {
+            PasswordSource::None => Ok(None),
+            PasswordSource::Env(p) => Ok(Some(p.clone())),
+            PasswordSource::Command(cmd) => {
+                let out = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .stdin(std::process::Stdio::inherit())
+                    .stderr(std::process::Stdio::inherit())
+                    .output()
+                    .map_err(|e| Error::io("--password-command", e))?;
+                if !out.status.success() {
+                    return Err(usage(
+                        format!("--password-command failed ({})", out.status),
+                        "run the command yourself to see why; it must print the password",
+                    ));
+                }
+                let mut p = String::from_utf8(out.stdout).map_err(|_| {
+                    usage(
+                        "--password-command printed something that is not UTF-8",
+                        "it must print only the password",
+                    )
+                })?;
+                // `pass show` and friends end with a newline; only the first line is the password.
+                if let Some(i) = p.find(['\n', '\r']) {
+                    p.truncate(i);
+                }
+                if p.is_empty() {
+                    return Err(usage(
+                        "--password-command printed an empty password",
+                        "it must print the password on its first line",
+                    ));
+                }
+                Ok(Some(p))
+            }
+        }
+    }
+
+    /// The pooled transport: `connections` connections, each with one login, reused for many
+    /// messages.
+    pub fn transport(&self, connections: u32) -> Result<SmtpTransport> {
+        let tls_params = || -> Result<TlsParameters> {
+            let mut b = TlsParameters::builder(self.host.clone());
+            if let Some(ca) = &self.ca_file {
+                let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| {
+                    usage(
+                        format!("--ca-file {}: {e}", ca.display()),
+                        "give a PEM file with the CA certificate",
+                    )
+                })?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build_rustls()
+                .map_err(|e| usage(format!("cannot set up TLS: {e}"), "check --ca-file"))
+        };
+        let tls = match self.security {
+            Security::Implicit => Tls::Wrapper(tls_params()?),
+            Security::StartTls => Tls::Required(tls_params()?),
+            Security::LoopbackOpportunistic => Tls::Opportunistic(tls_params()?),
+            Security::Plain => Tls::None,
+        };
+        let mut builder = SmtpTransport::builder_dangerous(self.host.clone())
+            .port(self.port)
+            .tls(tls)
+            .timeout(Some(self.timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(connections.max(1))
+                    .idle_timeout(Duration::from_secs(30)),
+            );
+        if let (Some(user), Some(pass)) = (&self.user, self.password()?) {
+            builder = builder.credentials(Credentials::new(user.clone(), pass));
+        }
+        Ok(builder.build())
+    }
+}
+
+fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        (h.to_string(), port)
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (s.to_string(), None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', ' ', '@']) {
+        return None;
+    }
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok().filter(|p| *p > 0)?),
+        None => None,
+    };
+    Some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(url: &str) -> Request<'_> {
+        Request {
+            url,
+            insecure: false,
+            password_env: None,
+            password_command: None,
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn url_forms() {
+        let s = Server::parse(req("smtps://ada%40x.org@mail.example.org")).unwrap_err();
+        assert!(s.to_string().contains("no password"), "{s}");
+        let s = Server::parse(Request {
+            password_env: Some("pw".into()),
+            ..req("smtps://ada%40x.org@mail.example.org")
+        })
+        .unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.user.as_deref()),
+            ("mail.example.org", 465, Some("ada@x.org"))
+        );
+        assert_eq!(s.security, Security::Implicit);
+        assert!(!format!("{s:?}").contains("pw"));
+        let s = Server::parse(req("smtp://mail.example.org")).unwrap();
+        assert_eq!((s.port, s.security), (587, Security::StartTls));
+        let s = Server::parse(req("smtp://127.0.0.1:2525")).unwrap();
+        assert_eq!(
+            (s.port, s.security),
+            (2525, Security::LoopbackOpportunistic)
+        );
+        let s = Server::parse(req("smtp://localhost:2525?tls=required")).unwrap();
+        assert_eq!(s.security, Security::StartTls);
+        let s = Server::parse(req("smtp://[::1]:2525?tls=none")).unwrap();
+        assert_eq!((s.host.as_str(), s.security), ("::1", Security::Plain));
+        assert!(Server::parse(req("smtp://mail.example.org?tls=none")).is_err());
+        assert!(Server::parse(Request {
+            insecure: true,
+            ..req("smtp://mail.example.org?tls=none")
+        })
+        .is_ok());
+        assert!(Server::parse(Request {
+            insecure: true,
+            password_env: Some("pw".into()),
+            ..req("smtp://u@mail.example.org?tls=none")
+        })
+        .is_err());
+        assert!(Server::parse(req("smtp://u:pw@mail.example.org")).is_err());
+        assert!(Server::parse(req("http://mail.example.org")).is_err());
+        assert!(Server::parse(req("mail.example.org")).is_err());
+        assert!(Server::parse(req("smtp://mail.example.org:0")).is_err());
+        assert!(is_loopback("localhost") && is_loopback("127.8.9.1") && !is_loopback("10.0.0.1"));
+    }
+}

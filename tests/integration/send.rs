@@ -1,0 +1,867 @@
+//! `send` and `status` against a real SMTP server speaking SMTP over TCP on 127.0.0.1, started
+//! by each test (mailin-embedded) and told to answer 451 or 550 where a test needs it. Nothing
+//! is ever sent anywhere else: the refusal tests fail before any connection is made.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use mailin_embedded::response::{AUTH_OK, INVALID_CREDENTIALS};
+use mailin_embedded::response::{NO_SERVICE, OK};
+use mailin_embedded::{AuthMechanism, Handler, Response, Server, SslConfig};
+
+use tempfile::TempDir;
+
+use crate::util::{parse_mail, Sandbox};
+
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Vec<Received>,
+    /// Per recipient address: the next answers to RCPT TO, used up one by one.
+    rcpt_answers: HashMap<String, VecDeque<(u16, &'static str)>>,
+    /// The user and password AUTH accepts; every user who logged in.
+    account: Option<(&'static str, &'static str)>,
+    logins: Vec<String>,
+    /// Hold the reply to the DATA of a letter to this address until the server is dropped, as a
+    /// server would that is slow to answer while the client is killed.
+    stall: Option<String>,
+    stopped: bool,
+}
+
+#[derive(Clone)]
+struct Recorder {
+    shared: Arc<Mutex<Shared>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Recorder {
+    fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
+        if self.shared.lock().unwrap().stopped {
+            return NO_SERVICE;
+        }
+        OK
+    }
+
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        self.to.clear();
+        self.data.clear();
+        OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        let mut shared = self.shared.lock().unwrap();
+        if let Some((code, text)) = shared
+            .rcpt_answers
+            .get_mut(&to.to_lowercase())
+            .and_then(VecDeque::pop_front)
+        {
+            return Response::custom(code, text.to_string());
+        }
+        self.to.push(to.to_string());
+        OK
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        let mut shared = self.shared.lock().unwrap();
+        if shared.account == Some((user, password)) {
+            shared.logins.push(user.to_string());
+            AUTH_OK
+        } else {
+            INVALID_CREDENTIALS
+        }
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let to = std::mem::take(&mut self.to);
+        let mut shared = self.shared.lock().unwrap();
+        let stall = shared.stall.as_ref().is_some_and(|s| to.contains(s));
+        shared.received.push(Received {
+            to,
+            data: std::mem::take(&mut self.data),
+        });
+        drop(shared);
+        while stall && !self.shared.lock().unwrap().stopped {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        OK
+    }
+}
+
+/// A real SMTP server on 127.0.0.1 and a port of its own. When the test ends it refuses every
+/// new session (mailin-embedded has no way to close its listener; the thread ends with the test
+/// binary).
+struct MailServer {
+    port: u16,
+    shared: Arc<Mutex<Shared>>,
+    /// The CA certificate (PEM) of a TLS server, and where its files are.
+    tls: Option<(PathBuf, TempDir)>,
+}
+
+/// A CA and a leaf certificate for 127.0.0.1 signed by it (rustls rejects a self-signed leaf).
+fn test_pki(dir: &Path) -> SslConfig {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let mut ca = CertificateParams::new(Vec::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "letterdrive test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    leaf.use_authority_key_identifier_extension = true;
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    SslConfig::Trusted {
+        cert_path: write("leaf.pem", leaf_cert.pem()),
+        key_path: write("leaf.key", leaf_key.serialize_pem()),
+        chain_path: write("ca.pem", ca_cert.pem()),
+    }
+}
+
+impl MailServer {
+    fn start() -> MailServer {
+        Self::start_with(false, None)
+    }
+
+    /// STARTTLS with a certificate from a test CA, and AUTH PLAIN for one account.
+    fn start_tls(user: &'static str, password: &'static str) -> MailServer {
+        Self::start_with(true, Some((user, password)))
+    }
+
+    fn start_with(tls: bool, account: Option<(&'static str, &'static str)>) -> MailServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Mutex::new(Shared {
+            account,
+            ..Shared::default()
+        }));
+        let mut server = Server::new(Recorder {
+            shared: shared.clone(),
+            to: Vec::new(),
+            data: Vec::new(),
+        });
+        let mut tls_files = None;
+        let ssl = if tls {
+            // Both of rustls's crypto back ends are compiled in (lettre and the server each pick
+            // one), so the server's needs naming.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let dir = tempfile::tempdir().unwrap();
+            let ssl = test_pki(dir.path());
+            tls_files = Some((dir.path().join("ca.pem"), dir));
+            ssl
+        } else {
+            SslConfig::None
+        };
+        server
+            .with_name("smtp.test.localhost")
+            .with_ssl(ssl)
+            .expect("TLS set-up")
+            .with_num_threads(4)
+            .with_tcp_listener(listener);
+        if account.is_some() {
+            server.with_auth(AuthMechanism::Plain);
+        }
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        MailServer {
+            port,
+            shared,
+            tls: tls_files,
+        }
+    }
+
+    fn ca_file(&self) -> &Path {
+        &self.tls.as_ref().expect("a TLS server").0
+    }
+
+    fn logins(&self) -> Vec<String> {
+        self.shared.lock().unwrap().logins.clone()
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The next answers to `RCPT TO:<email>`, in order; after them, 250.
+    fn answer_rcpt(&self, email: &str, answers: &[(u16, &'static str)]) {
+        self.shared
+            .lock()
+            .unwrap()
+            .rcpt_answers
+            .insert(email.to_string(), answers.iter().copied().collect());
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.shared.lock().unwrap().received.clone()
+    }
+
+    /// Recipients of everything received, sorted.
+    fn recipients(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.received().into_iter().flat_map(|r| r.to).collect();
+        all.sort();
+        all
+    }
+}
+
+impl Drop for MailServer {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.shared.lock() {
+            s.stopped = true;
+        }
+    }
+}
+
+const ALICE: &str = "alice@corp-one.example";
+const BOB: &str = "bob@corp-two.example";
+const CAROL: &str = "carol@corp-three.example";
+const JOURNAL: &str = ".letterdrive/journal.jsonl";
+
+fn send(sb: &Sandbox, server: &MailServer) -> crate::util::Cmd {
+    sb.cmd()
+        .args([
+            "send",
+            "--group",
+            "test",
+            "--smtp",
+            &server.url(),
+            "--rate",
+            "unlimited",
+        ])
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+}
+
+fn journal_statuses(sb: &Sandbox, email: &str) -> Vec<String> {
+    sb.read(JOURNAL)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("journal line is JSON"))
+        .filter(|v| v["email"] == email)
+        .map(|v| v["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `letterdrive status --group test`: sent, failed, uncertain, pending.
+fn status(sb: &Sandbox) -> Vec<u64> {
+    let out = sb
+        .cmd()
+        .args(["status", "--group", "test"])
+        .run()
+        .success()
+        .stdout_has("group")
+        .stdout();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("test "))
+        .unwrap_or_else(|| panic!("no line for group `test`:\n{out}"));
+    line.split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn send_delivers_every_letter_once_and_a_rerun_sends_nothing() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let done = send(&sb, &server).arg("--yes").run().success();
+    let out = done.stdout();
+    assert!(out.contains("3 letters of group `test`"), "{out}");
+    assert!(out.contains("3 letters sent"), "{out}");
+
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    for r in server.received() {
+        let mail = parse_mail(&r.data);
+        let to = mail.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(to.address().unwrap(), r.to[0]);
+        let from = mail.from().and_then(|a| a.first()).unwrap();
+        assert_eq!(from.address().unwrap(), crate::util::SIGNER_EMAIL);
+        assert!(mail.subject().unwrap().starts_with("Letter to Corp "));
+        let id = mail.message_id().unwrap();
+        assert!(id.starts_with("test-campaign.test."), "{id}");
+        assert!(mail.body_text(0).unwrap().contains("Yours sincerely"));
+    }
+    for email in [ALICE, BOB, CAROL] {
+        assert_eq!(journal_statuses(&sb, email), ["attempt", "sent"]);
+    }
+    let line: serde_json::Value =
+        serde_json::from_str(sb.read(JOURNAL).lines().last().unwrap()).unwrap();
+    assert_eq!(line["campaign"], "test-campaign");
+    assert_eq!(line["group"], "test");
+    assert!(line["message_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("<test-campaign.test."));
+    assert!(line["reply"].as_str().unwrap().starts_with("250"));
+
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("0 to send, 3 already sent")
+        .stdout_has("nothing to send");
+    assert_eq!(server.received().len(), 3);
+
+    assert_eq!(status(&sb), [3, 0, 0, 0]);
+}
+
+#[test]
+fn a_refused_recipient_is_recorded_and_the_others_go_through() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.answer_rcpt(BOB, &[(550, "5.1.1 no such mailbox")]);
+    send(&sb, &server)
+        .args(["--yes", "--failed-csv", "failed.csv"])
+        .run()
+        .code(4)
+        .stdout_has("2 letters sent, 1 failed")
+        .stderr_has("error: `bob@corp-two.example`: the server refused the letter:")
+        .stderr_has("550");
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    assert_eq!(journal_statuses(&sb, BOB), ["attempt", "failed"]);
+    let csv = sb.read("failed.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "name,email,organization,country,role,smtp_reply");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("Bob Staff,bob@corp-two.example,Corp Two,Japan,staff,"));
+    assert!(lines[1].contains("no such mailbox"), "{csv}");
+    assert_eq!(status(&sb), [2, 1, 0, 0]);
+}
+
+#[test]
+fn a_temporary_error_is_retried() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.answer_rcpt(ALICE, &[(451, "4.7.1 try again later")]);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("retry    alice@corp-one.example")
+        .stdout_has("3 letters sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(
+        journal_statuses(&sb, ALICE),
+        ["attempt", "deferred", "attempt", "sent"]
+    );
+}
+
+#[test]
+fn a_lasting_temporary_error_is_deferred_within_the_retry_budget() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.answer_rcpt(ALICE, &[(451, "later"), (451, "later"), (451, "later")]);
+    send(&sb, &server)
+        .args(["--yes", "--retries", "2"])
+        .run()
+        .code(4)
+        .stdout_has("deferred alice@corp-one.example")
+        .stdout_has("2 letters sent, 1 deferred");
+    assert_eq!(server.recipients(), [BOB, CAROL]);
+    // The rerun tries the deferred letter again, and only it.
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("1 letter sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+#[test]
+fn plaintext_to_another_host_is_refused() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["send", "-g", "test", "--yes", "--smtp", "smtp://mail.example.org:25?tls=none"])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("error: `mail.example.org` is not this machine: letters would cross the network unencrypted")
+        .stderr_has("--insecure");
+    assert!(!sb.exists(JOURNAL));
+}
+
+#[test]
+fn a_password_is_never_sent_without_tls_off_loopback() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--insecure",
+            "--smtp",
+            "smtp://ada@mail.example.org:25?tls=none",
+        ])
+        .env("LETTERDRIVE_SMTP_PASSWORD", "hunter2-secret")
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("error: refusing to send your password to `mail.example.org` without TLS")
+        .stderr_lacks("hunter2-secret")
+        .stdout_lacks("hunter2-secret");
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--smtp",
+            "smtp://ada:pw@mail.example.org",
+        ])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("error: the SMTP URL holds a password");
+}
+
+#[test]
+fn dry_run_sends_nothing() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    send(&sb, &server)
+        .arg("--dry-run")
+        .run()
+        .success()
+        .stdout_has("3 to send")
+        .stdout_has("server:  smtp://127.0.0.1:")
+        .stdout_has("rate:    unlimited")
+        .stdout_has("dry run: nothing was sent");
+    assert!(server.received().is_empty());
+    assert!(!sb.exists(JOURNAL));
+}
+
+#[test]
+fn a_bad_row_stops_the_run_before_any_letter_leaves() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        crate::util::CSV_FILE,
+        format!(
+            "{}Dan Bad,not an address,Corp Four,Chile,\n",
+            crate::util::CSV
+        ),
+    );
+    let server = MailServer::start();
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(1)
+        .stderr_has("is not a valid e-mail address");
+    assert!(server.received().is_empty());
+    assert!(!sb.exists(JOURNAL));
+}
+
+#[test]
+fn an_uncertain_letter_is_skipped_unless_asked_for() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        JOURNAL,
+        format!(
+            "{{\"campaign\":\"test-campaign\",\"group\":\"test\",\"email\":\"{BOB}\",\"message_id\":\"<x>\",\"status\":\"attempt\",\"time\":\"2026-11-27T12:00:00Z\"}}\n"
+        ),
+    );
+    let server = MailServer::start();
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(4)
+        .stdout_has("2 to send, 0 already sent, 1 uncertain")
+        .stderr_has("warning: `bob@corp-two.example`: uncertain");
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    assert_eq!(status(&sb), [2, 0, 1, 0]);
+    sb.cmd()
+        .args(["status"])
+        .run()
+        .success()
+        .stdout_has("uncertain: test: bob@corp-two.example");
+
+    send(&sb, &server)
+        .args(["--yes", "--resend-uncertain"])
+        .run()
+        .success()
+        .stdout_has("1 letter sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+#[test]
+fn without_a_terminal_or_yes_nothing_is_sent() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    send(&sb, &server)
+        .run()
+        .code(2)
+        .stdout_has("3 to send")
+        .stderr_has("error: not sending without confirmation, and there is no terminal to ask on")
+        .stderr_has("--yes");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn max_and_limit_bound_a_run() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    send(&sb, &server)
+        .args(["--yes", "--max", "2"])
+        .run()
+        .success()
+        .stdout_has("--max:   1 left for a later run")
+        .stdout_has("2 letters sent, 1 left by --max");
+    assert_eq!(server.received().len(), 2);
+    send(&sb, &server)
+        .args(["--yes", "--where", "country=Germany"])
+        .run()
+        .success();
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+#[test]
+fn a_dead_server_stops_the_run_quickly() {
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--connections",
+            "1",
+            "--retries",
+            "1",
+        ])
+        .args(["--smtp", &format!("smtp://127.0.0.1:{port}")])
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:");
+    // The first letter was tried twice; the others never.
+    let lines = sb.read(JOURNAL);
+    assert_eq!(lines.lines().count(), 4, "{lines}");
+    assert_eq!(status(&sb), [0, 0, 0, 3]);
+}
+
+#[test]
+fn send_needs_a_server_and_a_sane_rate() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["send", "-g", "test", "--yes"])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("error: which mail server? --smtp is missing");
+    sb.cmd()
+        .args(["send", "-g", "test", "--dry-run", "--rate", "lots"])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("error: --rate `lots` is not a rate");
+}
+
+#[test]
+fn starttls_and_login() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start_tls("ada", "s3cret-pw");
+    let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
+    let done = sb
+        .cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--smtp",
+            &url,
+        ])
+        .args(["--connections", "1", "--ca-file"])
+        .arg(server.ca_file())
+        .env("LETTERDRIVE_SMTP_PASSWORD", "s3cret-pw")
+        .signer()
+        .run()
+        .success()
+        .stdout_has("STARTTLS required")
+        .stdout_has("3 letters sent")
+        .stdout_lacks("retry")
+        .stdout_lacks("s3cret-pw")
+        .stderr_lacks("s3cret-pw");
+    drop(done);
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    // One connection, one login, three letters.
+    assert_eq!(server.logins(), ["ada"]);
+    assert!(!sb.read(JOURNAL).contains("s3cret-pw"));
+}
+
+#[test]
+fn a_wrong_password_stops_the_run_and_is_never_shown() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start_tls("ada", "s3cret-pw");
+    let url = format!("smtps://ada@127.0.0.1:{}", server.port);
+    // Implicit TLS against a STARTTLS server fails in the handshake: nothing is sent.
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--smtp",
+            &url,
+        ])
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .args(["--password-command", "printf 'wrong-pw\\n'"])
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:");
+    let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--smtp",
+            &url,
+        ])
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .args(["--password-command", "printf 'wrong-pw\\n'"])
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:")
+        .stderr_has("535")
+        .stdout_lacks("wrong-pw")
+        .stderr_lacks("wrong-pw");
+    assert!(server.received().is_empty());
+    assert!(server.logins().is_empty());
+    assert!(!sb.read(JOURNAL).contains("wrong-pw"));
+    assert_eq!(status(&sb), [0, 0, 0, 3]);
+}
+
+#[test]
+fn starttls_is_never_silently_dropped() {
+    let sb = Sandbox::campaign();
+    // This server offers no STARTTLS.
+    let server = MailServer::start();
+    let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--smtp",
+            &url,
+        ])
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_certificate_from_an_unknown_ca_is_refused() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start_tls("ada", "s3cret-pw");
+    let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "test",
+            "--yes",
+            "--rate",
+            "unlimited",
+            "--smtp",
+            &url,
+        ])
+        .env("LETTERDRIVE_SMTP_PASSWORD", "s3cret-pw")
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has(
+            "error: the run stopped: network error: invalid peer certificate: UnknownIssuer",
+        )
+        .stderr_has("--ca-file")
+        .stdout_lacks("retry");
+    assert!(server.received().is_empty());
+    assert!(server.logins().is_empty());
+}
+
+#[test]
+fn a_server_that_closes_the_connection_mid_run() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // 421: the server says goodbye and closes the connection in the middle of the run.
+    server.answer_rcpt(BOB, &[(421, "4.3.2 shutting down")]);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("retry    bob@corp-two.example")
+        .stdout_has("3 letters sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+#[test]
+fn a_server_that_never_greets_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts connections and holds them open without a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let sb = Sandbox::campaign();
+    let started = std::time::Instant::now();
+    sb.cmd()
+        .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(["--timeout", "1", "--retries", "1"])
+        .args(["--smtp", &format!("smtp://127.0.0.1:{port}")])
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(status(&sb), [0, 0, 0, 3]);
+}
+
+#[test]
+fn killed_mid_run_and_resumed_every_letter_arrives_once_or_is_reported_uncertain() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.shared.lock().unwrap().stall = Some(BOB.to_string());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
+        .current_dir(sb.path())
+        .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(["--connections", "1", "--smtp", &server.url()])
+        .args(["--signer-name", crate::util::SIGNER_NAME])
+        .args(["--signer-email", crate::util::SIGNER_EMAIL])
+        .args(["--date", crate::util::DATE])
+        .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| !k.starts_with("LETTERDRIVE_")))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start letterdrive");
+    // Wait until Bob's letter is with the server, which has not answered yet.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server.recipients().contains(&BOB.to_string()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Bob's letter never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    assert_eq!(journal_statuses(&sb, ALICE), ["attempt", "sent"]);
+    assert_eq!(journal_statuses(&sb, BOB), ["attempt"]);
+    server.shared.lock().unwrap().stall = None;
+
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(4)
+        .stdout_has("1 to send, 1 already sent, 1 uncertain")
+        .stderr_has("warning: `bob@corp-two.example`: uncertain");
+    // Exactly one letter each: Bob's arrived before the kill and was not sent again.
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(status(&sb), [2, 0, 1, 0]);
+}
+
+#[test]
+fn test_to_sends_the_first_letter_to_the_volunteer_only() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    send(&sb, &server)
+        .args(["--test-to", "sam@signers.org"])
+        .run()
+        .success()
+        .stdout_has("sent the letter for `alice@corp-one.example` to `sam@signers.org`");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["sam@signers.org"]);
+    let mail = parse_mail(&received[0].data);
+    assert_eq!(mail.subject(), Some("Letter to Corp One"));
+    assert!(mail.body_text(0).unwrap().contains("Dear Alice Boss"));
+    assert!(!sb.exists(JOURNAL));
+}
+
+#[test]
+fn several_connections_send_each_letter_once() {
+    let sb = Sandbox::campaign();
+    let mut csv = String::from("name,email,organization,country,role\n");
+    for i in 0..40 {
+        csv.push_str(&format!("P{i},p{i}@corp{i}.example,Corp {i},France,boss\n"));
+    }
+    sb.write(crate::util::CSV_FILE, &csv);
+    let server = MailServer::start_tls("ada", "s3cret-pw");
+    server.answer_rcpt("p7@corp7.example", &[(451, "later")]);
+    server.answer_rcpt("p9@corp9.example", &[(550, "no such user")]);
+    let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
+    sb.cmd()
+        .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(["--connections", "3", "--smtp", &url, "--ca-file"])
+        .arg(server.ca_file())
+        .env("LETTERDRIVE_SMTP_PASSWORD", "s3cret-pw")
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+        .run()
+        .code(4)
+        .stdout_has("39 letters sent, 1 failed");
+    let mut expected: Vec<String> = (0..40)
+        .filter(|i| *i != 9)
+        .map(|i| format!("p{i}@corp{i}.example"))
+        .collect();
+    expected.sort();
+    assert_eq!(server.recipients(), expected);
+    // One login per connection: three connections, and lettre drops a connection after a
+    // refusal (two here), so at most five logins for forty letters.
+    let logins = server.logins().len();
+    assert!((1..=5).contains(&logins), "{logins} logins");
+    assert_eq!(status(&sb), [39, 1, 0, 0]);
+}

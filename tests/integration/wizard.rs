@@ -1,0 +1,444 @@
+//! The guided run, driven through a pseudo-terminal the way a person would: arrow keys, space,
+//! enter, typed text, Ctrl-C. Each test has its own HOME and config directory, so the real
+//! profile is never touched.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession;
+use expectrl::{Eof, Expect, Session};
+
+use crate::util::{alternative_parts, first_addr, parse_mail, Sandbox, DATE_EPOCH};
+
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+const SPACE: &str = " ";
+const ENTER: &str = "\r";
+const CTRL_C: &str = "\x03";
+
+/// A second group, so the group question has a choice to make.
+const OTHER_GROUP: &str = r#"
+[groups.other]
+label = "Other people"
+description = "A second group, for the group question."
+subject = "Hello {{name}}"
+"#;
+
+/// The test campaign plus a second group, and an editor that writes a paragraph.
+fn campaign() -> Sandbox {
+    let sb = Sandbox::campaign();
+    let toml = sb.read("campaign.toml") + OTHER_GROUP;
+    sb.write("campaign.toml", toml);
+    sb.write(
+        "templates/other.md.hbs",
+        "Dear {{name}},\n\n{{personal_note}}\n\n{{signer.name}}\n",
+    );
+    sb.write(
+        "recipients/other.csv",
+        "name,email\nDora Other,dora@other.example\n",
+    );
+    sb.write(
+        "bin/editor",
+        "#!/bin/sh\nprintf 'I met Uyghur students in Lyon.\\n\\nTheir families are missing.\\n' > \"$1\"\n",
+    );
+    make_executable(&sb.join("bin/editor"));
+    sb
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// The real binary in a pseudo-terminal, with what it printed kept for failure messages.
+struct Guided {
+    session: OsSession,
+    seen: String,
+}
+
+impl Guided {
+    fn start(sb: &Sandbox, args: &[&str]) -> Guided {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterdrive"));
+        cmd.current_dir(sb.path()).args(args);
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k.starts_with("LETTERDRIVE_") || k == "VISUAL" || k == "CLICOLOR_FORCE" {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("HOME", sb.join("home"))
+            .env("XDG_CONFIG_HOME", config_home(sb))
+            .env("TERM", "xterm")
+            .env("CLICOLOR", "0")
+            .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+            .env("EDITOR", sb.join("bin/editor"));
+        let mut session = Session::spawn(cmd).expect("start letterdrive in a pseudo-terminal");
+        session
+            .get_process_mut()
+            .set_window_size(200, 60)
+            .expect("set the terminal size");
+        // A watchdog, not a timing assertion: a hung prompt fails the test instead of the suite.
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        Guided {
+            session,
+            seen: String::new(),
+        }
+    }
+
+    /// Wait until the program has printed `text`.
+    fn see(&mut self, text: &str) -> &mut Guided {
+        match self.session.expect(text) {
+            Ok(found) => {
+                self.seen.push_str(&String::from_utf8_lossy(found.before()));
+                for m in found.matches() {
+                    self.seen.push_str(&String::from_utf8_lossy(m));
+                }
+                self
+            }
+            Err(e) => panic!(
+                "waiting for {text:?}: {e}\n--- the terminal so far ---\n{}",
+                self.seen
+            ),
+        }
+    }
+
+    /// Press keys or type text; a short pause lets each key land at its own question.
+    fn keys(&mut self, keys: &str) -> &mut Guided {
+        self.session.send(keys).expect("type into the terminal");
+        std::thread::sleep(Duration::from_millis(60));
+        self
+    }
+
+    fn line(&mut self, text: &str) -> &mut Guided {
+        self.keys(text).keys(ENTER)
+    }
+
+    /// Read to the end and return the exit code.
+    fn exit_code(&mut self) -> i32 {
+        match self.session.expect(Eof) {
+            Ok(found) => self.seen.push_str(&String::from_utf8_lossy(found.before())),
+            Err(e) => panic!(
+                "waiting for the end: {e}\n--- the terminal so far ---\n{}",
+                self.seen
+            ),
+        }
+        match self
+            .session
+            .get_process()
+            .wait()
+            .expect("wait for letterdrive")
+        {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!(
+                "letterdrive did not exit normally: {other:?}\n{}",
+                self.seen
+            ),
+        }
+    }
+}
+
+fn config_home(sb: &Sandbox) -> PathBuf {
+    sb.join("config")
+}
+
+fn default_profile(sb: &Sandbox) -> PathBuf {
+    config_home(sb).join("letterdrive").join("profile.toml")
+}
+
+/// Everything directly in the sandbox, so a test can tell that nothing was added.
+fn listing(sb: &Sandbox) -> Vec<String> {
+    sb.files(".")
+}
+
+#[test]
+fn guided_run_writes_eml_files_and_prints_the_same_command() {
+    let sb = campaign();
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Which group do you want to write to?").keys(ENTER);
+    // No profile yet, so no "your own country": all, or choose.
+    g.see("Who in this group?").keys(DOWN).keys(ENTER);
+    // country: France, Germany, Japan — tick France and Japan.
+    g.see("country: space ticks")
+        .keys(SPACE)
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(SPACE)
+        .keys(ENTER);
+    g.see("role: space ticks").keys(ENTER);
+    g.see("2 recipients chosen");
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").line("Lyon");
+    g.see("Your country").line("France");
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?").keys(ENTER); // in the editor
+    g.see("exactly as it will go out")
+        .see("To: Alice Boss <alice@corp-one.example>")
+        .see("I met Uyghur students in Lyon.")
+        .see("Is this the letter you want to send?")
+        .keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER); // .eml
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 2 e-mail files (.eml) to out");
+    g.see("your personal paragraph is in out/personal-note.md");
+    let command = "letterdrive render --group test --where country=France,Japan --format eml \
+                   --out out --signer-name 'Ada Volunteer' --signer-email ada@example.org \
+                   --signer-city Lyon --signer-country France --note out/personal-note.md";
+    g.see(command);
+    g.see("for next time?").keys("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+
+    let mut files = sb.files("out");
+    files.retain(|f| f.ends_with(".eml"));
+    assert_eq!(
+        files,
+        ["test-000001-alice-boss.eml", "test-000002-bob-staff.eml"]
+    );
+    let msg = parse_mail(&sb.read_bytes("out/test-000001-alice-boss.eml"));
+    assert_eq!(
+        first_addr(msg.from()),
+        ("Ada Volunteer".into(), "ada@example.org".into())
+    );
+    let (text, _html) = alternative_parts(&msg);
+    assert!(text.contains("I met Uyghur students in Lyon."), "{text}");
+    assert!(text.contains("Their families are missing."), "{text}");
+    assert!(text.contains("Ada Volunteer"), "{text}");
+    assert!(!default_profile(&sb).exists(), "the profile was declined");
+
+    // The printed command writes the same letters, byte for byte.
+    sb.cmd()
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .args([
+            "render",
+            "--group",
+            "test",
+            "--where",
+            "country=France,Japan",
+            "--format",
+            "eml",
+            "--out",
+            "again",
+            "--signer-name",
+            "Ada Volunteer",
+            "--signer-email",
+            "ada@example.org",
+            "--signer-city",
+            "Lyon",
+            "--signer-country",
+            "France",
+            "--note",
+            "out/personal-note.md",
+        ])
+        .run()
+        .success();
+    for f in &files {
+        assert_eq!(
+            sb.read_bytes(&format!("out/{f}")),
+            sb.read_bytes(&format!("again/{f}")),
+            "{f} differs between the guided run and its command line"
+        );
+    }
+}
+
+#[test]
+fn saved_profile_is_offered_as_defaults_next_time() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Writing to: Test recipients");
+    g.see("Who in this group?").keys(ENTER); // all
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").line("Lyon");
+    g.see("Your country").line("France");
+    g.see("Your organisation").line("Lyon Amnesty Group");
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER); // none
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").keys(ENTER); // the default, `letters`
+    g.see("wrote 3 e-mail files (.eml) to letters");
+    g.see("for next time?").keys("y");
+    g.see("Saved");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    let profile = std::fs::read_to_string(default_profile(&sb)).expect("profile saved");
+    assert!(profile.contains("name = \"Ada Volunteer\""), "{profile}");
+    assert!(profile.contains("country = \"France\""), "{profile}");
+
+    // Second run: the profile's country is offered first, and every answer is a default.
+    let mut g = Guided::start(&sb, &["wizard"]);
+    g.see("Who in this group?")
+        .see("Only France, your own country")
+        .see("(1 recipient)")
+        .keys(ENTER);
+    g.see("Your name").see("(Ada Volunteer)").keys(ENTER);
+    g.see("Your e-mail address")
+        .see("(ada@example.org)")
+        .keys(ENTER);
+    g.see("Your city").see("(Lyon)").keys(ENTER);
+    g.see("Your country").see("(France)").keys(ENTER);
+    g.see("Your organisation")
+        .see("(Lyon Amnesty Group)")
+        .keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("From: Ada Volunteer <ada@example.org>")
+        .see("To: Alice Boss");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("mine");
+    g.see("wrote 1 e-mail file (.eml) to mine");
+    g.see("--where country=France");
+    // Nothing changed, so there is nothing to offer to save.
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("for next time?"), "{}", g.seen);
+    assert_eq!(sb.files("mine"), ["test-000001-alice-boss.eml"]);
+}
+
+#[test]
+fn wrong_email_is_asked_again_with_the_reason() {
+    let sb = Sandbox::campaign();
+    let profile = sb.join("my-profile.toml");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").keys(ENTER);
+    g.see("a name is needed");
+    g.line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada at example");
+    g.see("`ada at example` is not an e-mail address")
+        .see("write it as name@domain");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(CTRL_C);
+    g.see("cancelled: nothing was written and no profile was saved");
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
+    assert!(!profile.exists());
+}
+
+#[test]
+fn ctrl_c_midway_leaves_nothing_behind() {
+    let sb = campaign();
+    let before = listing(&sb);
+    let profile = sb.join("my-profile.toml");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Which group do you want to write to?").keys(ENTER);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?").keys(CTRL_C);
+    // The menu hid the cursor; it is shown again before the message.
+    g.see("\x1b[?25h");
+    g.see("cancelled: nothing was written and no profile was saved");
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
+    assert_eq!(listing(&sb), before, "nothing new in the directory");
+    assert!(!profile.exists());
+    assert!(!sb.exists("letters"));
+    assert!(!config_home(&sb).exists());
+}
+
+#[test]
+fn esc_at_the_preview_quits_without_writing() {
+    let sb = Sandbox::campaign();
+    let before = listing(&sb);
+    let mut g = Guided::start(&sb, &["wizard"]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER);
+    g.see("Your paragraph").line("Please act.");
+    g.see("Is this the letter you want to send?").keys("\x1b");
+    g.see("cancelled: nothing was written and no profile was saved");
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
+    assert_eq!(listing(&sb), before);
+}
+
+#[test]
+fn going_back_keeps_the_answers_as_defaults() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").line("Japan");
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?")
+        .keys(DOWN)
+        .keys(ENTER);
+    // Back at the start: the earlier answer (all) is the default, and the country typed a
+    // moment ago is now offered first.
+    g.see("Who in this group?")
+        .see("Only Japan, your own country")
+        .keys(UP)
+        .keys(ENTER);
+    g.see("Your name").see("(Ada Volunteer)").keys(ENTER);
+    g.see("Your e-mail address").keys(ENTER);
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").see("(Japan)").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("To: Bob Staff");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER); // the mailto: page
+    g.see("Folder to write them to").keys(ENTER);
+    g.see("wrote 1 letter on one page of mailto: links to letters/test.html");
+    g.see("--where country=Japan --format html --out letters");
+    g.see("for next time?").keys("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(sb
+        .read("letters/test.html")
+        .contains("mailto:bob@corp-two.example"));
+}
+
+#[test]
+fn a_campaign_that_fails_check_is_reported_before_the_first_question() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        "recipients/test.csv",
+        "name,email,organization,country,role\nAlice,not-an-address,Corp,France,boss\n",
+    );
+    let mut g = Guided::start(&sb, &[]);
+    g.see("has problems, so no letter can be written yet");
+    g.see("`not-an-address` is not a valid e-mail address");
+    assert_eq!(g.exit_code(), 1, "{}", g.seen);
+    assert!(!g.seen.contains("Who in this group?"), "{}", g.seen);
+}
+
+#[test]
+fn without_a_terminal_the_guided_run_names_the_flags_instead() {
+    let sb = Sandbox::campaign();
+    // assert_cmd gives no terminal: stdin, stdout and stderr are pipes.
+    sb.cmd()
+        .arg("wizard")
+        .run()
+        .code(2)
+        .stderr_has("error: the guided run needs a terminal")
+        .stderr_has("letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS");
+    sb.cmd()
+        .run()
+        .code(2)
+        .stderr_has("error: no command given, and there is no terminal to ask questions on")
+        .stderr_has("letterdrive render --group GROUP");
+    assert!(!sb.exists("letters"));
+}
