@@ -1,9 +1,9 @@
 //! `check`: everything that can be known before a letter leaves, for every group, listed in one
 //! report — errors that block sending and warnings a campaigner should act on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::campaign::{Campaign, Group, EMAIL_COLUMN, ROLE_COLUMN};
+use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::Diag;
 use crate::letters::{Run, Target, MAX_LISTED};
 use crate::recipients::{self, DuplicateTracker};
@@ -123,6 +123,10 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
     let email_idx = columns.get(EMAIL_COLUMN);
     let role_idx = columns.get(ROLE_COLUMN);
     let mut first_placeholder: Option<Diag> = None;
+    let language_idx = columns.get(LANGUAGE_COLUMN);
+    let name_idx = columns.get(NAME_COLUMN);
+    // Asked-for language with no template -> (line, name) of the recipients who fall back.
+    let mut fallbacks: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     while let Some(next) = run.rows.next_row() {
         let row = match next {
             Ok(row) => row,
@@ -138,6 +142,14 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
             Ok(_) => {
                 let role = role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
                 reached.extend(run.renderer.demand_ids(role));
+                if run.renderer.language_of(&row).1 {
+                    let wanted = language_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                    let name = name_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                    fallbacks
+                        .entry(wanted.to_ascii_lowercase())
+                        .or_default()
+                        .push((row.line, name.to_string()));
+                }
                 if recipients::is_placeholder_address(email) {
                     report.placeholders += 1;
                     first_placeholder.get_or_insert_with(|| {
@@ -174,6 +186,53 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
         report
             .warnings
             .push(d.hint("replace placeholder addresses with verified ones before sending"));
+    }
+    for lang in std::iter::once(&campaign.language).chain(run.renderer.languages()) {
+        if campaign.needs_review.contains(lang) {
+            let template = if *lang == campaign.language {
+                group.template.clone()
+            } else {
+                campaign.template_in(group, lang)
+            };
+            report.warnings.push(
+                Diag::new(format!(
+                    "the `{lang}` letters of group `{}` ({template}) are marked as needing review by a native speaker",
+                    group.id
+                ))
+                .file(&toml)
+                .field("campaign.needs_review")
+                .hint(format!("have a native speaker check the template and the `{lang}` texts, then remove `{lang}` from needs_review")),
+            );
+        }
+    }
+    for (wanted, rows) in &fallbacks {
+        const SHOWN: usize = 10;
+        let mut list: Vec<String> = rows
+            .iter()
+            .take(SHOWN)
+            .map(|(line, name)| format!("line {line} ({name})"))
+            .collect();
+        if rows.len() > SHOWN {
+            list.push(format!("and {} more", rows.len() - SHOWN));
+        }
+        let n = rows.len();
+        report.warnings.push(
+            Diag::new(format!(
+                "{n} recipient{} of group `{}` ask{} for language `{wanted}`, which has no template, and get{} the default `{}` letter: {}",
+                if n == 1 { "" } else { "s" },
+                group.id,
+                if n == 1 { "s" } else { "" },
+                if n == 1 { "s" } else { "" },
+                campaign.language,
+                list.join(", ")
+            ))
+            .file(&file)
+            .field(LANGUAGE_COLUMN)
+            .hint(format!(
+                "add {} to write to them in `{wanted}`",
+                campaign.template_in(group, wanted.split('-').next().unwrap_or(wanted))
+            )),
+        );
     }
     if report.errors.is_empty() {
         for demand in campaign.demands_for_group(&group.id) {

@@ -143,6 +143,19 @@ pub struct RenderArgs {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: PathBuf,
 
+    /// PDF: the paper size.
+    #[arg(long, value_enum, default_value_t = crate::pdf::Paper::A4)]
+    pub paper: crate::pdf::Paper,
+
+    /// PDF: every letter in one file (GROUP.pdf), each starting on a new page, for a print shop.
+    #[arg(long)]
+    pub one_file: bool,
+
+    /// PDF: a TrueType/OpenType font for scripts the bundled DejaVu Sans (Latin, Greek, Cyrillic)
+    /// does not cover.
+    #[arg(long, value_name = "FILE")]
+    pub font: Option<PathBuf>,
+
     #[command(flatten)]
     pub signer: SignerArgs,
 }
@@ -157,6 +170,8 @@ pub enum Format {
     Mbox,
     /// One HTML page with a card and a mailto: link per recipient.
     Html,
+    /// One print-ready PDF per letter (or one for all with --one-file).
+    Pdf,
 }
 
 #[derive(Debug, Args)]

@@ -82,6 +82,9 @@ fn groups(campaign: &Campaign) -> Result<i32> {
         if !g.target_by.is_empty() {
             let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
         }
+        let mut languages = vec![format!("{} (default)", campaign.language)];
+        languages.extend(campaign.languages(g));
+        let _ = writeln!(out, "{:width$}  languages: {}", "", languages.join(", "));
         let _ = writeln!(out);
     }
     Ok(0)
@@ -209,12 +212,24 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
 
 fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let summary = render_letters(
+    if args.format != Format::Pdf
+        && (args.one_file || args.font.is_some() || args.paper != crate::pdf::Paper::A4)
+    {
+        return Err(Error::Usage(
+            Diag::new("--one-file, --paper and --font are for PDF output")
+                .hint("add --format pdf, or leave them out"),
+        ));
+    }
+    let pdf = (args.format == Format::Pdf)
+        .then(|| pdf_options(args, &inputs))
+        .transpose()?;
+    let summary = render_letters_with(
         campaign,
         &target(&args.target),
         &inputs,
         args.format,
         &args.out,
+        pdf,
     )?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
@@ -228,6 +243,56 @@ pub(crate) fn render_letters(
     inputs: &LetterInputs,
     format: Format,
     out: &Path,
+) -> Result<Summary> {
+    render_letters_with(campaign, target, inputs, format, out, None)
+}
+
+/// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.
+fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(crate::pdf::Style, bool)> {
+    let font: &'static [u8] = match &args.font {
+        None => crate::pdf::BUNDLED_FONT,
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            if ttf_parser::Face::parse(&bytes, 0).is_err() {
+                return Err(Error::Usage(
+                    Diag::new(format!(
+                        "`{}` is not a TrueType or OpenType font",
+                        path.display()
+                    ))
+                    .hint("pass a .ttf or .otf file to --font"),
+                ));
+            }
+            // Read once and kept for the whole run, which every worker thread shares.
+            Box::leak(bytes.into_boxed_slice())
+        }
+    };
+    let s = &inputs.signer;
+    let place = match (s.city.trim(), s.country.trim()) {
+        ("", c) | (c, "") => c.to_string(),
+        (a, b) => format!("{a}, {b}"),
+    };
+    let sender = [s.name.trim(), s.organisation.trim(), &place, s.email.trim()]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok((
+        crate::pdf::Style {
+            paper: args.paper,
+            font,
+            sender,
+        },
+        args.one_file,
+    ))
+}
+
+fn render_letters_with(
+    campaign: &Campaign,
+    target: &Target,
+    inputs: &LetterInputs,
+    format: Format,
+    out: &Path,
+    pdf: Option<(crate::pdf::Style, bool)>,
 ) -> Result<Summary> {
     let run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
@@ -243,6 +308,9 @@ pub(crate) fn render_letters(
         &inputs.date,
         &page,
     )?;
+    if let Some((style, one_file)) = pdf {
+        outbox.set_pdf(style, one_file, &run.rows.file)?;
+    }
     let encoder = outbox.encoder().clone();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
     run.each(
@@ -261,6 +329,10 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
         Format::Txt => plural(summary.count, "text file"),
         Format::Mbox => plural(summary.count, "letter") + " in one mbox",
         Format::Html => plural(summary.count, "letter") + " on one page of mailto: links",
+        Format::Pdf if summary.location.extension().is_some_and(|e| e == "pdf") => {
+            plural(summary.count, "letter") + " in one PDF"
+        }
+        Format::Pdf => plural(summary.count, "PDF file"),
     };
     format!("wrote {what} to {}", summary.location.display())
 }

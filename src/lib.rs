@@ -10,6 +10,7 @@ pub mod letters;
 pub mod markdown;
 pub mod message;
 pub mod outbox;
+pub mod pdf;
 pub mod profile;
 pub mod recipients;
 pub mod render;

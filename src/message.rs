@@ -98,7 +98,9 @@ impl Fnv64 {
 /// The HTML part: the letter's Markdown made safe and wrapped in a minimal document.
 pub fn html_part(letter: &Letter) -> String {
     let mut html = String::with_capacity(letter.body.len() * 2 + 256);
-    html.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    html.push_str("<!DOCTYPE html>\n<html lang=\"");
+    html.push_str(&letter.language);
+    html.push_str("\"><head><meta charset=\"utf-8\"><title>");
     pulldown_cmark_escape::escape_html(&mut html, &letter.subject).ok();
     html.push_str("</title></head>\n<body>\n");
     markdown::to_html(&letter.body, &mut html);
@@ -142,6 +144,10 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
             format!("{}/{}", settings.campaign_id, settings.group_id),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            letter.language.clone(),
         ))
         .multipart(body)
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))

@@ -40,12 +40,39 @@ pub struct Encoder {
     mbox_from_line: String,
     from_header: String,
     date_header: String,
+    pdf: Option<std::sync::Arc<PdfSettings>>,
+}
+
+/// What `--format pdf` needs besides the letter.
+#[derive(Debug, Clone)]
+pub struct PdfSettings {
+    pub style: crate::pdf::Style,
+    /// Every letter in one PDF instead of one PDF each.
+    pub one_file: bool,
+    pub date: jiff::Zoned,
+    /// The recipients file, named in errors.
+    pub recipients_file: String,
 }
 
 /// One letter ready to be written: a file of its own, or bytes appended to the single file.
 pub struct Encoded {
     pub file_name: Option<String>,
     pub bytes: Vec<u8>,
+    /// The pages of a letter for the one PDF of `--one-file`.
+    pub layout: Option<crate::pdf::Layout>,
+    /// Why this letter cannot be written (a PDF font without a glyph it needs).
+    pub problem: Option<crate::error::Diag>,
+}
+
+impl Encoded {
+    fn bytes(file_name: Option<String>, bytes: Vec<u8>) -> Encoded {
+        Encoded {
+            file_name,
+            bytes,
+            layout: None,
+            problem: None,
+        }
+    }
 }
 
 impl Encoder {
@@ -68,13 +95,13 @@ impl Encoder {
 
     pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
         match self.format {
-            Format::Eml => Encoded {
-                file_name: Some(self.file_name(letter, "eml")),
-                bytes: message.expect("eml needs the message").formatted(),
-            },
-            Format::Txt => Encoded {
-                file_name: Some(self.file_name(letter, "txt")),
-                bytes: format!(
+            Format::Eml => Encoded::bytes(
+                Some(self.file_name(letter, "eml")),
+                message.expect("eml needs the message").formatted(),
+            ),
+            Format::Txt => Encoded::bytes(
+                Some(self.file_name(letter, "txt")),
+                format!(
                     "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
                     self.from_header,
                     recipient_display(letter),
@@ -83,22 +110,64 @@ impl Encoder {
                     letter.body
                 )
                 .into_bytes(),
-            },
+            ),
             Format::Mbox => {
                 let bytes = message.expect("mbox needs the message").formatted();
                 let mut buf = Vec::with_capacity(bytes.len() + 128);
                 buf.extend_from_slice(self.mbox_from_line.as_bytes());
                 mboxrd_quote(&bytes, &mut buf);
                 buf.push(b'\n');
-                Encoded {
-                    file_name: None,
-                    bytes: buf,
-                }
+                Encoded::bytes(None, buf)
             }
-            Format::Html => Encoded {
-                file_name: None,
-                bytes: html_card(letter).into_bytes(),
-            },
+            Format::Html => Encoded::bytes(None, html_card(letter).into_bytes()),
+            Format::Pdf => self.encode_pdf(letter),
+        }
+    }
+
+    fn encode_pdf(&self, letter: &Letter) -> Encoded {
+        let settings = self.pdf.as_ref().expect("pdf output has its settings");
+        let style = &settings.style;
+        let date = crate::render::letter_date_in(&settings.date, &letter.language);
+        let problem = |d: crate::error::Diag| Encoded {
+            problem: Some(d.file(&settings.recipients_file).line(letter.line)),
+            ..Encoded::bytes(None, Vec::new())
+        };
+        let mut texts: Vec<&str> = vec![&letter.subject, &letter.body, &date];
+        texts.extend(letter.postal.iter().map(String::as_str));
+        texts.extend(style.sender.iter().map(String::as_str));
+        match crate::pdf::missing_glyph(style.font, &texts) {
+            Ok(None) => {}
+            Ok(Some(c)) => {
+                return problem(
+                    crate::error::Diag::new(format!(
+                        "the PDF font has no glyph for `{c}` (U+{:04X}), needed in the letter to `{}`",
+                        c as u32, letter.name
+                    ))
+                    .hint("pass --font FILE with a TrueType/OpenType font that covers this script (e.g. a Noto font)"),
+                )
+            }
+            Err(e) => return problem(crate::error::Diag::new(e)),
+        }
+        let head = crate::pdf::Head {
+            date: &date,
+            recipient: &letter.postal,
+            subject: &letter.subject,
+        };
+        let layout = match crate::pdf::layout(style, &head, &letter.body) {
+            Ok(l) => l,
+            Err(e) => return problem(crate::error::Diag::new(e)),
+        };
+        if settings.one_file {
+            return Encoded {
+                layout: Some(layout),
+                ..Encoded::bytes(None, Vec::new())
+            };
+        }
+        match crate::pdf::single(style, &layout) {
+            Ok(bytes) => Encoded::bytes(Some(self.file_name(letter, "pdf")), bytes),
+            Err(e) => problem(crate::error::Diag::new(format!(
+                "cannot write the PDF: {e}"
+            ))),
         }
     }
 }
@@ -113,6 +182,8 @@ pub struct Outbox {
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
     single: Option<BufWriter<File>>,
+    /// The one PDF of `--one-file`, written page by page.
+    book: Option<crate::pdf::Document<BufWriter<File>>>,
     single_name: String,
     encoder: Encoder,
     count: u64,
@@ -167,6 +238,7 @@ impl Outbox {
             Format::Html => "html",
             Format::Txt => "txt",
             Format::Eml => "eml",
+            Format::Pdf => "pdf",
         };
         let single_name = format!("{group_id}.{ext}");
         let encoder = Encoder {
@@ -179,12 +251,25 @@ impl Outbox {
             ),
             from_header: from.to_string(),
             date_header: crate::render::letter_date(date),
+            pdf: (format == Format::Pdf).then(|| {
+                std::sync::Arc::new(PdfSettings {
+                    style: crate::pdf::Style {
+                        paper: crate::pdf::Paper::A4,
+                        font: crate::pdf::BUNDLED_FONT,
+                        sender: Vec::new(),
+                    },
+                    one_file: false,
+                    date: date.clone(),
+                    recipients_file: String::new(),
+                })
+            }),
         };
         let mut outbox = Outbox {
             format,
             out: out.to_path_buf(),
             fresh,
             single: None,
+            book: None,
             single_name,
             encoder,
             staging: Some(staging),
@@ -214,6 +299,32 @@ impl Outbox {
         &self.encoder
     }
 
+    /// Paper, font, sender block and `--one-file` for PDF output; call before `encoder()`.
+    pub fn set_pdf(
+        &mut self,
+        style: crate::pdf::Style,
+        one_file: bool,
+        recipients_file: &str,
+    ) -> Result<()> {
+        let Some(current) = &self.encoder.pdf else {
+            return Ok(());
+        };
+        self.encoder.pdf = Some(std::sync::Arc::new(PdfSettings {
+            style: style.clone(),
+            one_file,
+            date: current.date.clone(),
+            recipients_file: recipients_file.to_string(),
+        }));
+        if one_file {
+            let path = self.staging_path().join(&self.single_name);
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let doc = crate::pdf::Document::new(BufWriter::with_capacity(256 * 1024, file), &style)
+                .map_err(|e| Error::io(&path, e))?;
+            self.book = Some(doc);
+        }
+        Ok(())
+    }
+
     fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
         let path = self.staging_path().join(&self.single_name);
         self.single
@@ -224,7 +335,18 @@ impl Outbox {
     }
 
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
+        if let Some(d) = encoded.problem {
+            return Err(Error::Invalid(d));
+        }
         self.count += 1;
+        if let Some(layout) = encoded.layout {
+            let path = self.staging_path().join(&self.single_name);
+            let book = self
+                .book
+                .as_mut()
+                .expect("--one-file opens its PDF in set_pdf()");
+            return book.add(&layout).map_err(|e| Error::io(path, e));
+        }
         match encoded.file_name {
             Some(name) => {
                 let path = self.staging_path().join(name);
@@ -239,6 +361,11 @@ impl Outbox {
         if self.format == Format::Html {
             self.write_single(b"</main>\n</body>\n</html>\n")?;
         }
+        if let Some(book) = self.book.take() {
+            let path = self.staging_path().join(&self.single_name);
+            let w = book.finish().map_err(|e| Error::io(&path, e))?;
+            self.single = Some(w);
+        }
         if let Some(w) = self.single.take() {
             let path = self.staging_path().join(&self.single_name);
             w.into_inner()
@@ -248,7 +375,10 @@ impl Outbox {
         }
         let location = match self.format {
             Format::Mbox | Format::Html => self.out.join(&self.single_name),
-            Format::Eml | Format::Txt => self.out.clone(),
+            Format::Pdf if self.encoder.pdf.as_ref().is_some_and(|p| p.one_file) => {
+                self.out.join(&self.single_name)
+            }
+            Format::Eml | Format::Txt | Format::Pdf => self.out.clone(),
         };
         let staging = self.staging.take().expect("finish runs once");
         if self.fresh {
@@ -276,6 +406,7 @@ impl Drop for Outbox {
         // A run that did not finish leaves nothing behind: not the staging directory, and not
         // the (empty) directories it created to hold it.
         drop(self.single.take());
+        drop(self.book.take());
         drop(self.staging.take());
         for dir in &self.created {
             let _ = fs::remove_dir(dir);
@@ -366,8 +497,8 @@ fn html_card(letter: &Letter) -> String {
         r#"<article id="letter-{index}">
 <h2>{name}</h2>
 <p class="address">{email}</p>
-<p class="subject">{subject}</p>
-<div class="letter">
+<p class="subject" lang="{lang}">{subject}</p>
+<div class="letter" lang="{lang}">
 {body}</div>
 <p><a class="send" href="{mailto}">Open in my mail program</a></p>
 </article>
@@ -376,6 +507,7 @@ fn html_card(letter: &Letter) -> String {
         name = esc(&letter.name),
         email = esc(&letter.email),
         subject = esc(&letter.subject),
+        lang = esc(&letter.language),
         mailto = esc(&mailto(letter)),
     )
 }
@@ -406,6 +538,8 @@ mod tests {
             email: "a.b@example.org".into(),
             subject: "Hello & bye?".into(),
             body: "Line 1\nLine 2".into(),
+            language: "en".into(),
+            postal: vec![],
         };
         let url = mailto(&letter);
         assert_eq!(

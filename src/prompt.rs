@@ -86,6 +86,7 @@ impl WizardAnswers {
             Format::Mbox => "mbox",
             Format::Txt => "txt",
             Format::Html => "html",
+            Format::Pdf => "pdf",
         };
         flag("format", format);
         flag("out", &self.out.display().to_string());

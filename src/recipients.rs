@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::io::{self, Read};
 use std::str::FromStr;
 
-use crate::campaign::{Group, EMAIL_COLUMN, NAME_COLUMN};
+use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
 use crate::error::{Diag, Error, Result};
 use crate::source::Source;
 
@@ -320,6 +320,17 @@ pub fn validate_row(row: &Row, columns: &Columns, group: &Group, file: &str) -> 
                     .hint("put the value on one line (line breaks here could inject mail headers)"),
                 );
             }
+        }
+    }
+    if let Some(tag) = row.get(columns, LANGUAGE_COLUMN) {
+        if !tag.is_empty() && !crate::campaign::is_language_tag(tag) {
+            diags.push(
+                at(
+                    LANGUAGE_COLUMN,
+                    format!("`{tag}` is not a language tag"),
+                )
+                .hint("write a BCP 47 tag such as en, fr, es or pt-BR, or leave it empty for the default language"),
+            );
         }
     }
     if let Some(email) = row.get(columns, EMAIL_COLUMN) {

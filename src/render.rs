@@ -7,7 +7,7 @@ use handlebars::{no_escape, Context, Handlebars, RenderErrorReason};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::campaign::{Campaign, Group, EMAIL_COLUMN, NAME_COLUMN, ROLE_COLUMN};
+use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
 use crate::recipients::{Columns, Row};
 use crate::source::CAMPAIGN_FILE;
@@ -57,6 +57,24 @@ pub struct Letter {
     pub email: String,
     pub subject: String,
     pub body: String,
+    /// The language the letter is written in (its template's), a lowercase BCP 47 tag.
+    pub language: String,
+    /// The recipient block of a printed letter: name, organisation, postal address, country.
+    pub postal: Vec<String>,
+}
+
+/// What changes in the template context with the letter's language.
+struct Language {
+    /// Lowercase tag; the campaign's default language for the default template.
+    tag: String,
+    /// The template file as users see it.
+    file: String,
+    body: String,
+    subject: String,
+    facts: Value,
+    fact: Value,
+    date: Value,
+    statement: Value,
 }
 
 pub struct Renderer<'c> {
@@ -64,14 +82,21 @@ pub struct Renderer<'c> {
     columns: Columns,
     hb: Handlebars<'static>,
     ctx: Context,
-    template_file: String,
     recipients_file: String,
     campaign_file: String,
     role_idx: Option<usize>,
-    /// Demands depend only on the role, so each distinct role's list is built once.
-    demands_by_role: HashMap<String, Value>,
-    /// The role whose demands are in the context now; consecutive rows mostly share it.
-    current_role: Option<String>,
+    language_idx: Option<usize>,
+    /// The default language first, then every language the group has a template in.
+    languages: Vec<Language>,
+    /// The non-default languages, as `Campaign::pick_language` wants them.
+    tags: Vec<String>,
+    /// Demands depend only on language and role, so each pair's list is built once.
+    demands_by_role: HashMap<(usize, String), Value>,
+    /// The language and role whose texts are in the context now; consecutive rows mostly share
+    /// them.
+    current: Option<(usize, String)>,
+    /// The language whose facts and date are in the context now.
+    ctx_language: usize,
     campaign: &'c Campaign,
 }
 
@@ -83,7 +108,6 @@ impl<'c> Renderer<'c> {
         inputs: &LetterInputs,
     ) -> Result<Renderer<'c>> {
         let source = &campaign.source;
-        let template_file = source.display(&group.template);
         let campaign_file = source.display(CAMPAIGN_FILE);
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
@@ -91,23 +115,107 @@ impl<'c> Renderer<'c> {
         hb.register_escape_fn(no_escape);
 
         let mut diags = Vec::new();
-        if !source.exists(&group.template) {
-            diags.push(
-                Diag::new(format!("template for group `{}` not found", group.id))
-                    .file(&template_file)
-                    .hint(format!(
-                        "create {} or set `template` in [groups.{}]",
-                        group.template, group.id
-                    )),
-            );
-        } else {
-            let text = source.read_to_string(&group.template)?;
-            if let Err(e) = hb.register_template_string(BODY, text) {
-                diags.push(template_diag(&template_file, &e, None));
+        let tags = campaign.languages(group);
+        let mut languages = Vec::new();
+        let all = std::iter::once(None).chain(tags.iter().map(|t| Some(t.as_str())));
+        for tag in all {
+            let (rel, body, subject_name, subject) = match tag {
+                None => (
+                    group.template.clone(),
+                    BODY.to_string(),
+                    SUBJECT.to_string(),
+                    Some(&group.subject),
+                ),
+                Some(t) => (
+                    campaign.template_in(group, t),
+                    format!("{BODY}.{t}"),
+                    format!("{SUBJECT}.{t}"),
+                    group.subjects.get(t),
+                ),
+            };
+            let lang = tag.unwrap_or(&campaign.language).to_string();
+            let file = source.display(&rel);
+            let mut text = String::new();
+            if !source.exists(&rel) {
+                diags.push(
+                    Diag::new(format!("template for group `{}` not found", group.id))
+                        .file(&file)
+                        .hint(format!(
+                            "create {rel} or set `template` in [groups.{}]",
+                            group.id
+                        )),
+                );
+            } else {
+                text = source.read_to_string(&rel)?;
+                if let Err(e) = hb.register_template_string(&body, &text) {
+                    diags.push(template_diag(&file, &e, None));
+                }
             }
-        }
-        if let Err(e) = hb.register_template_string(SUBJECT, &group.subject) {
-            diags.push(template_diag(&campaign_file, &e, Some(&group.id)));
+            match subject {
+                Some(subject) => {
+                    if let Err(e) = hb.register_template_string(&subject_name, subject) {
+                        diags.push(template_diag(&campaign_file, &e, Some(&group.id)));
+                    }
+                }
+                None => diags.push(
+                    Diag::new(format!(
+                        "group `{}` has a template in `{lang}` but no subject in `{lang}`",
+                        group.id
+                    ))
+                    .file(&campaign_file)
+                    .field(format!("groups.{}.subjects", group.id))
+                    .hint(format!(
+                        "add `{lang} = \"...\"` under [groups.{}.subjects]",
+                        group.id
+                    )),
+                ),
+            }
+            diags.extend(missing_translations(campaign, group, &lang, &text, &file));
+            let text_of = |t: &'c str, tr: Option<&'c str>| tr.unwrap_or(t).to_string();
+            let facts: Vec<Value> = campaign
+                .facts
+                .iter()
+                .map(|f| {
+                    json!({"id": f.id, "text": text_of(&f.text, f.text_in(&lang, &campaign.language))})
+                })
+                .collect();
+            let fact: Map<String, Value> = campaign
+                .facts
+                .iter()
+                .map(|f| {
+                    (
+                        f.id.clone(),
+                        Value::String(text_of(&f.text, f.text_in(&lang, &campaign.language))),
+                    )
+                })
+                .collect();
+            let mut statement = json!({
+                "title": campaign.statement.title,
+                "organisation": campaign.statement.organisation,
+                "summary": campaign.statement.summary,
+                "date": campaign.statement.date,
+                "source": campaign.statement.source,
+            });
+            if let Some((_, fields)) = campaign
+                .statement
+                .translations
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&lang))
+            {
+                for (k, v) in fields {
+                    statement[k.as_str()] = Value::String(v.clone());
+                }
+            }
+            languages.push(Language {
+                statement,
+                date: Value::String(letter_date_in(&inputs.date, &lang)),
+                tag: lang,
+                file,
+                body,
+                subject: subject_name,
+                facts: Value::Array(facts),
+                fact: Value::Object(fact),
+            });
         }
         Error::from_diags(diags)?;
 
@@ -116,25 +224,14 @@ impl<'c> Renderer<'c> {
             "signer".into(),
             serde_json::to_value(&inputs.signer).unwrap_or_default(),
         );
-        data.insert(
-            "statement".into(),
-            serde_json::to_value(&campaign.statement).unwrap_or_default(),
-        );
-        data.insert(
-            "facts".into(),
-            serde_json::to_value(&campaign.facts).unwrap_or_default(),
-        );
-        let fact: Map<String, Value> = campaign
-            .facts
-            .iter()
-            .map(|f| (f.id.clone(), Value::String(f.text.clone())))
-            .collect();
-        data.insert("fact".into(), Value::Object(fact));
+        data.insert("statement".into(), languages[0].statement.clone());
+        data.insert("facts".into(), languages[0].facts.clone());
+        data.insert("fact".into(), languages[0].fact.clone());
         data.insert(
             "personal_note".into(),
             Value::String(inputs.personal_note.trim().to_string()),
         );
-        data.insert("date".into(), Value::String(letter_date(&inputs.date)));
+        data.insert("date".into(), languages[0].date.clone());
         data.insert(
             "group".into(),
             json!({"id": group.id, "label": group.label}),
@@ -144,14 +241,17 @@ impl<'c> Renderer<'c> {
         Ok(Renderer {
             group,
             role_idx: columns.get(ROLE_COLUMN),
+            language_idx: columns.get(LANGUAGE_COLUMN),
             columns,
             hb,
             ctx: Context::from(Value::Object(data)),
-            template_file,
             recipients_file: source.display(&group.recipients),
             campaign_file,
+            languages,
+            tags,
             demands_by_role: HashMap::new(),
-            current_role: None,
+            current: None,
+            ctx_language: 0,
             campaign,
         })
     }
@@ -160,17 +260,27 @@ impl<'c> Renderer<'c> {
         &self.columns
     }
 
-    fn demands_for(&mut self, role: &str) -> Value {
-        if let Some(v) = self.demands_by_role.get(role) {
+    /// The languages this group has templates in besides the default one (lowercase tags).
+    pub fn languages(&self) -> &[String] {
+        &self.tags
+    }
+
+    fn demands_for(&mut self, language: usize, role: &str) -> Value {
+        let key = (language, role.to_string());
+        if let Some(v) = self.demands_by_role.get(&key) {
             return v.clone();
         }
+        let lang = &self.languages[language].tag;
         let list: Vec<Value> = self
             .campaign
             .demands_for(&self.group.id, (!role.is_empty()).then_some(role))
-            .map(|d| json!({"id": d.id, "text": d.text}))
+            .map(|d| {
+                let text = d.text_in(lang, &self.campaign.language).unwrap_or(&d.text);
+                json!({"id": d.id, "text": text})
+            })
             .collect();
         let v = Value::Array(list);
-        self.demands_by_role.insert(role.to_string(), v.clone());
+        self.demands_by_role.insert(key, v.clone());
         v
     }
 
@@ -182,13 +292,31 @@ impl<'c> Renderer<'c> {
             .collect()
     }
 
+    /// Which template a row gets (0 is the default, then `languages()` in order) and whether it
+    /// asked for a language that has no template, so falls back to the default.
+    pub fn language_of(&self, row: &Row) -> (usize, bool) {
+        let wanted = self
+            .language_idx
+            .and_then(|i| row.record.get(i))
+            .unwrap_or("");
+        match self.campaign.pick_language(wanted, &self.tags) {
+            (Some(tag), fell_back) => (
+                1 + self.tags.iter().position(|t| t == tag).unwrap_or(0),
+                fell_back,
+            ),
+            (None, fell_back) => (0, fell_back),
+        }
+    }
+
     pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
         let role = self.role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-        let demands = if self.current_role.as_deref() == Some(role) {
-            None
-        } else {
-            self.current_role = Some(role.to_string());
-            Some(self.demands_for(role))
+        let (language, _) = self.language_of(row);
+        let demands = match &self.current {
+            Some((l, r)) if *l == language && r == role => None,
+            _ => {
+                self.current = Some((language, role.to_string()));
+                Some(self.demands_for(language, role))
+            }
         };
         let Value::Object(data) = self.ctx.data_mut() else {
             unreachable!("the context is built as an object")
@@ -210,14 +338,22 @@ impl<'c> Renderer<'c> {
         if let Some(demands) = demands {
             data.insert("demands".into(), demands);
         }
+        let lang = &self.languages[language];
+        if self.ctx_language != language {
+            self.ctx_language = language;
+            data.insert("facts".into(), lang.facts.clone());
+            data.insert("fact".into(), lang.fact.clone());
+            data.insert("date".into(), lang.date.clone());
+            data.insert("statement".into(), lang.statement.clone());
+        }
 
         let body = self
             .hb
-            .render_with_context(BODY, &self.ctx)
-            .map_err(|e| self.render_diag(&e, row, &self.template_file))?;
+            .render_with_context(&lang.body, &self.ctx)
+            .map_err(|e| self.render_diag(&e, row, &lang.file))?;
         let subject = self
             .hb
-            .render_with_context(SUBJECT, &self.ctx)
+            .render_with_context(&lang.subject, &self.ctx)
             .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
         let subject = subject.trim().to_string();
         if subject.contains(['\r', '\n']) {
@@ -241,6 +377,16 @@ impl<'c> Renderer<'c> {
             return Err(d);
         }
         let get = |col: &str| row.get(&self.columns, col).unwrap_or("").to_string();
+        let mut postal = vec![get(NAME_COLUMN)];
+        let organization = get("organization");
+        if !organization.is_empty() && organization != postal[0] {
+            postal.push(organization);
+        }
+        postal.extend(get("address").lines().map(|l| l.trim().to_string()));
+        let place = format!("{} {}", get("postcode"), get("city"));
+        postal.push(place.trim().to_string());
+        postal.push(get("country"));
+        postal.retain(|l| !l.is_empty());
         Ok(Letter {
             index: row.index,
             line: row.line,
@@ -248,13 +394,15 @@ impl<'c> Renderer<'c> {
             email: get(EMAIL_COLUMN),
             subject,
             body,
+            language: lang.tag.clone(),
+            postal,
         })
     }
 
     fn render_diag(&self, e: &handlebars::RenderError, row: &Row, template_file: &str) -> Diag {
         let mut d = Diag::new("").file(template_file);
         if let (Some(l), Some(c)) = (e.line_no, e.column_no) {
-            if template_file == self.template_file {
+            if template_file != self.campaign_file {
                 d = d.line(l as u64).column(c as u64);
             }
         }
@@ -301,4 +449,125 @@ fn template_diag(file: &str, e: &handlebars::TemplateError, group: Option<&str>)
 /// The date as written in a letter, e.g. "27 November 2026".
 pub fn letter_date(date: &jiff::Zoned) -> String {
     date.strftime("%-d %B %Y").to_string()
+}
+
+/// What a template in `language` would show in another language: demands of the group and facts
+/// the template refers to (all of them when it loops over `facts`) with no text in `language`.
+fn missing_translations(
+    campaign: &Campaign,
+    group: &Group,
+    language: &str,
+    template: &str,
+    file: &str,
+) -> Vec<Diag> {
+    if language == campaign.language {
+        return Vec::new();
+    }
+    let loops_over_facts = template.contains("facts");
+    let facts: Vec<String> = campaign
+        .facts
+        .iter()
+        .filter(|f| loops_over_facts || template.contains(&format!("fact.{}", f.id)))
+        .filter(|f| f.text_in(language, &campaign.language).is_none())
+        .map(|f| format!("`{}`", f.id))
+        .collect();
+    let demands: Vec<String> = campaign
+        .demands_for_group(&group.id)
+        .filter(|d| d.text_in(language, &campaign.language).is_none())
+        .map(|d| format!("`{}`", d.id))
+        .collect();
+    let mut out = Vec::new();
+    for (what, ids) in [("fact", facts), ("demand", demands)] {
+        if ids.is_empty() {
+            continue;
+        }
+        let plural = if ids.len() == 1 { "" } else { "s" };
+        out.push(
+            Diag::new(format!(
+                "{what}{plural} {} ha{} no `{language}` text, which {file} needs",
+                ids.join(", "),
+                if ids.len() == 1 { "s" } else { "ve" },
+            ))
+            .file(campaign.source.display(CAMPAIGN_FILE))
+            .hint(format!(
+                "add `{language} = \"...\"` under [{what}s.translations] of each, or remove the `{language}` template"
+            )),
+        );
+    }
+    out
+}
+
+/// The date as written in a letter in `language`: "27 November 2026", "27 novembre 2026",
+/// "27 de noviembre de 2026". Languages without their own form get the English one.
+pub fn letter_date_in(date: &jiff::Zoned, language: &str) -> String {
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    const ES: [&str; 12] = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    let primary = language.split('-').next().unwrap_or("");
+    let (day, month, year) = (date.day(), (date.month() - 1) as usize, date.year());
+    if primary.eq_ignore_ascii_case("fr") {
+        // French writes the first of the month as an ordinal: "1er mars".
+        let day = if day == 1 {
+            "1er".to_string()
+        } else {
+            day.to_string()
+        };
+        format!("{day} {} {year}", FR[month])
+    } else if primary.eq_ignore_ascii_case("es") {
+        format!("{day} de {} de {year}", ES[month])
+    } else {
+        letter_date(date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> jiff::Zoned {
+        s.parse::<jiff::civil::Date>()
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+    }
+
+    #[test]
+    fn dates_are_written_the_way_each_language_writes_them() {
+        let d = day("2026-11-27");
+        assert_eq!(letter_date_in(&d, "en"), "27 November 2026");
+        assert_eq!(letter_date_in(&d, "fr"), "27 novembre 2026");
+        assert_eq!(letter_date_in(&d, "fr-CA"), "27 novembre 2026");
+        assert_eq!(letter_date_in(&d, "es"), "27 de noviembre de 2026");
+        assert_eq!(letter_date_in(&d, "de"), "27 November 2026");
+        assert_eq!(letter_date_in(&day("2026-03-01"), "fr"), "1er mars 2026");
+        assert_eq!(
+            letter_date_in(&day("2026-08-01"), "es"),
+            "1 de agosto de 2026"
+        );
+    }
 }

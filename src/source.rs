@@ -73,6 +73,29 @@ impl Source {
         }
     }
 
+    /// Names of the files directly in `dir` (relative to the campaign root; "" is the root).
+    /// A directory that cannot be read lists nothing.
+    pub fn list(&self, dir: &str) -> Vec<String> {
+        match self {
+            Source::Dir(d) => std::fs::read_dir(d.join(dir))
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Source::Bundled => bundled_files()
+                .into_iter()
+                .filter_map(|(rel, _)| {
+                    let (parent, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
+                    (parent == dir).then(|| name.to_string())
+                })
+                .collect(),
+        }
+    }
+
     pub fn read_to_string(&self, rel: &str) -> Result<String> {
         let mut bytes = Vec::new();
         self.open(rel)?

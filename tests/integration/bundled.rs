@@ -14,8 +14,33 @@ fn campaign_toml() -> toml::Table {
 struct Demand {
     id: String,
     text: String,
+    /// Language tag -> the demand in that language.
+    translations: HashMap<String, String>,
     groups: Vec<String>,
     roles: Vec<String>,
+}
+
+impl Demand {
+    /// The text a letter in `language` carries: English is `text`, the rest translations.
+    fn text_in(&self, language: &str) -> &str {
+        if language == "en" {
+            return &self.text;
+        }
+        self.translations
+            .get(language)
+            .unwrap_or_else(|| panic!("demand `{}` has no `{language}` text", self.id))
+    }
+}
+
+/// The language of a recipient's letter: its `language` column's primary subtag, else English.
+fn language_of(row: &HashMap<String, String>) -> String {
+    let tag = row.get("language").map(|s| s.trim()).unwrap_or("");
+    let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+    if primary.is_empty() {
+        "en".to_string()
+    } else {
+        primary
+    }
 }
 
 fn strings(v: Option<&toml::Value>) -> Vec<String> {
@@ -36,6 +61,15 @@ fn demands(campaign: &toml::Table) -> Vec<Demand> {
         .map(|d| Demand {
             id: d["id"].as_str().unwrap().to_string(),
             text: d["text"].as_str().unwrap().to_string(),
+            translations: d
+                .get("translations")
+                .and_then(|t| t.as_table())
+                .map(|t| {
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().expect("string").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             groups: strings(d.get("groups")),
             roles: strings(d.get("roles")),
         })
@@ -207,16 +241,29 @@ fn every_bundled_group_renders_to_eml_with_the_demands_meant_for_each_recipient(
             let (text, html) = util::alternative_parts(&msg);
             let html = util::unescape_html(&html);
             let role = row.get("role").map(String::as_str).unwrap_or("");
+            let language = language_of(row);
+            assert_eq!(
+                msg.header_raw("Content-Language").map(str::trim),
+                Some(language.as_str()),
+                "{name}: Content-Language"
+            );
             for d in &demands {
                 let wanted = meant_for(d, &group, role);
                 for (part, body) in [("text/plain", &text), ("text/html", &html)] {
                     assert_eq!(
-                        body.contains(&d.text),
+                        body.contains(d.text_in(&language)),
                         wanted,
-                        "{name} (group `{group}`, role `{role}`), {part}: demand `{}` should {}appear",
+                        "{name} (group `{group}`, role `{role}`, language `{language}`), {part}: demand `{}` should {}appear",
                         d.id,
                         if wanted { "" } else { "not " }
                     );
+                    if language != "en" {
+                        assert!(
+                            !body.contains(&d.text),
+                            "{name} ({language}), {part}: demand `{}` appears in English",
+                            d.id
+                        );
+                    }
                 }
             }
             assert!(text.contains(SIGNER_NAME), "{name}: signature");
@@ -267,5 +314,86 @@ fn bundled_governments_split_china_and_third_state_demands() {
             "china letter, demand {}",
             d.id
         );
+    }
+}
+
+#[test]
+fn bundled_campaign_writes_to_francophone_and_hispanophone_ministries_in_their_language() {
+    let campaign = campaign_toml();
+    for (group, _) in groups(&campaign) {
+        for lang in ["fr", "es"] {
+            let file = format!("templates/{group}.{lang}.md.hbs");
+            assert!(util::repo_file(&file).is_file(), "{file} is bundled");
+        }
+        let subjects = &campaign["groups"][&group]["subjects"];
+        assert!(subjects.get("fr").is_some() && subjects.get("es").is_some());
+    }
+    let rows = rows("recipients/governments.csv");
+    for lang in ["fr", "es"] {
+        assert!(
+            rows.iter().filter(|r| language_of(r) == lang).count() >= 2,
+            "at least two `{lang}` ministries"
+        );
+    }
+
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .arg("groups")
+        .run()
+        .success()
+        .stdout_has("languages: en (default), es, fr");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .success()
+        .stderr_lacks("has no template")
+        .stderr_lacks("error:");
+
+    for (filter, lang, salutation, closing) in [
+        (
+            "country=France",
+            "fr",
+            "Excellence,",
+            "Je vous prie d'agréer, Excellence, l'expression de ma très haute considération.",
+        ),
+        (
+            "country=Spain",
+            "es",
+            "Excelentísimo/a Señor/a Ministro/a:",
+            "Le saluda atentamente,",
+        ),
+    ] {
+        let out = format!("out-{lang}");
+        sb.render("governments", "eml", &out)
+            .args(["--where", filter])
+            .run()
+            .success()
+            .stdout_has("wrote 1 e-mail file");
+        let files = sb.files(&out);
+        let msg = util::parse_mail(&sb.read_bytes(&format!("{out}/{}", files[0])));
+        assert_eq!(
+            msg.header_raw("Content-Language").map(str::trim),
+            Some(lang)
+        );
+        let (text, html) = util::alternative_parts(&msg);
+        assert!(text.starts_with(salutation), "{lang}:\n{text}");
+        assert!(text.contains(closing), "{lang}:\n{text}");
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{lang}: html lang"
+        );
+        // Statement date and facts come in the letter's language too.
+        let (date, fact) = match lang {
+            "fr" => ("En juin 2022", "286 000 habitants"),
+            _ => ("En junio de 2022", "286 000 residentes"),
+        };
+        assert!(
+            text.contains(date) && text.contains(fact),
+            "{lang}:\n{text}"
+        );
+        for english in ["June 2022", "I am writing", "Yours sincerely", "286,000"] {
+            assert!(!text.contains(english), "{lang} letter has `{english}`");
+        }
+        assert!(msg.subject().is_some_and(|s| s.starts_with("Xinjiang")));
     }
 }

@@ -66,10 +66,10 @@ fn unknown_subcommand_and_unknown_flag_exit_2() {
 #[test]
 fn render_format_must_be_a_known_one() {
     let sb = Sandbox::campaign();
-    sb.render("test", "pdf", "out")
+    sb.render("test", "docx", "out")
         .run()
         .code(2)
-        .stderr_has("invalid value 'pdf'")
+        .stderr_has("invalid value 'docx'")
         .stderr_has("eml");
     sb.assert_nothing_written("out");
 }

@@ -6,6 +6,8 @@ mod util;
 mod bundled;
 mod cli;
 mod errors;
+mod language;
+mod pdf;
 mod render;
 mod safety;
 mod send;
