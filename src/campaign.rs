@@ -394,6 +394,13 @@ impl Campaign {
     }
 
     /// The languages `group` has a template in besides the default one, sorted, lowercase.
+    /// The languages a group's letters are written in, for people: "en (default), es, fr".
+    pub fn languages_line(&self, group: &Group) -> String {
+        let mut all = vec![format!("{} (default)", self.language)];
+        all.extend(self.languages(group));
+        all.join(", ")
+    }
+
     pub fn languages(&self, group: &Group) -> Vec<String> {
         let (stem, ext) = split_template(&group.template);
         let (dir, base) = match stem.rfind('/') {

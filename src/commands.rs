@@ -82,9 +82,12 @@ fn groups(campaign: &Campaign) -> Result<i32> {
         if !g.target_by.is_empty() {
             let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
         }
-        let mut languages = vec![format!("{} (default)", campaign.language)];
-        languages.extend(campaign.languages(g));
-        let _ = writeln!(out, "{:width$}  languages: {}", "", languages.join(", "));
+        let _ = writeln!(
+            out,
+            "{:width$}  languages: {}",
+            "",
+            campaign.languages_line(g)
+        );
         let _ = writeln!(out);
     }
     Ok(0)

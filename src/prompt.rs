@@ -397,10 +397,11 @@ impl Wizard<'_> {
         if groups.len() == 1 {
             let g = &groups[0];
             eprintln!(
-                "Writing to: {} ({})\n  {}\n",
+                "Writing to: {} ({})\n  {}\n  languages: {}\n",
                 g.label,
                 plural(count(g), "recipient"),
-                g.description
+                g.description,
+                self.campaign.languages_line(g)
             );
             return Ok(g);
         }
@@ -408,6 +409,7 @@ impl Wizard<'_> {
         for g in groups {
             eprintln!("  {} ({})", g.label, plural(count(g), "recipient"));
             eprintln!("      {}", g.description);
+            eprintln!("      languages: {}", self.campaign.languages_line(g));
         }
         eprintln!();
         let items: Vec<String> = groups
