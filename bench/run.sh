@@ -72,10 +72,13 @@ measure() {
     dir="$(campaign_for "$n")"
     for _ in $(seq "$RUNS"); do
         rm -rf "$WORK/out" "$WORK/floor"
+        # Flush what earlier runs left to write back, so each side starts from a quiet disk.
+        sync
         timed "$LD" --campaign "$dir" render -g bench -f "$format" -o "$WORK/out" "${SIGNER[@]}"
         walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
         bytes=$(du -sb --apparent-size "$WORK/out" | cut -f1)
         rm -rf "$WORK/out"
+        sync
         if [ "$format" = eml ]; then
             timed "$FLOOR" files "$WORK/floor" "$n" $((bytes / n))
             label=".eml files ($((bytes / n)) B each)"
