@@ -9,6 +9,7 @@ use crate::cli::{CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderA
 use crate::error::{Diag, Error, Result};
 use crate::letters::{Run, Target};
 use crate::outbox::{Outbox, PageInfo, Summary};
+use crate::plural;
 use crate::recipients::{self, Recipients};
 use crate::render::{Letter, LetterInputs};
 use crate::settings::{letter_inputs, SignerNeed};
@@ -37,16 +38,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-fn target(args: &TargetArgs) -> Target {
+pub(crate) fn target(args: &TargetArgs) -> Target {
     Target {
         group: args.group.clone(),
         filters: args.filters.clone(),
         limit: args.limit,
     }
-}
-
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn groups(campaign: &Campaign) -> Result<i32> {

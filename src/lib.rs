@@ -28,6 +28,11 @@ use clap::Parser;
 
 use crate::error::EXIT_USAGE;
 
+/// "1 letter", "2 letters": counts as people read them, in every message.
+pub(crate) fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Parse arguments, run the command, print any error, and return the exit code.
 pub fn run<I, T>(args: I) -> i32
 where

@@ -19,6 +19,7 @@ use crate::cli::Format;
 use crate::commands::{render_letters, show_letter, wrote};
 use crate::error::{Diag, Error, Result};
 use crate::letters::{Run, Target};
+use crate::plural;
 use crate::profile::{self, Profile};
 use crate::recipients::{self, Filter, Recipients};
 use crate::render::{LetterInputs, Signer};
@@ -861,10 +862,6 @@ fn first_words(text: &str) -> String {
         s.push_str(" ...");
     }
     s
-}
-
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::cli::{SendArgs, StatusArgs};
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::journal::{self, Journal, State, Status};
 use crate::letters::{Run, Target};
+use crate::plural;
 use crate::recipients::Recipients;
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::smtp::{Request, Server};
@@ -447,10 +448,6 @@ fn aborted() -> Error {
     Error::Invalid(Diag::new("the run stopped"))
 }
 
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
 fn human(d: Duration) -> String {
     let s = d.as_secs();
     match s {
@@ -482,11 +479,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
             ))
         }
     };
-    let target = Target {
-        group: args.target.group.clone(),
-        filters: args.target.filters.clone(),
-        limit: args.target.limit,
-    };
+    let target = crate::commands::target(&args.target);
     let journal_path = args
         .journal
         .clone()
