@@ -241,13 +241,18 @@ const CAROL: &str = "carol@corp-three.example";
 const JOURNAL: &str = ".letterdrive/journal.jsonl";
 
 fn send(sb: &Sandbox, server: &MailServer) -> crate::util::Cmd {
+    send_to(sb, &server.url())
+}
+
+/// `send` of the test group to URL with no rate limit and short retry delays, signed.
+fn send_to(sb: &Sandbox, url: &str) -> crate::util::Cmd {
     sb.cmd()
         .args([
             "send",
             "--group",
             "test",
             "--smtp",
-            &server.url(),
+            url,
             "--rate",
             "unlimited",
         ])
@@ -592,22 +597,11 @@ fn starttls_and_login() {
     let sb = Sandbox::campaign();
     let server = MailServer::start_tls("ada", "s3cret-pw");
     let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
-    let done = sb
-        .cmd()
-        .args([
-            "send",
-            "-g",
-            "test",
-            "--yes",
-            "--rate",
-            "unlimited",
-            "--smtp",
-            &url,
-        ])
+    let done = send_to(&sb, &url)
+        .arg("--yes")
         .args(["--connections", "1", "--ca-file"])
         .arg(server.ca_file())
         .env("LETTERDRIVE_SMTP_PASSWORD", "s3cret-pw")
-        .signer()
         .run()
         .success()
         .stdout_has("STARTTLS required")
@@ -628,40 +622,20 @@ fn a_wrong_password_stops_the_run_and_is_never_shown() {
     let server = MailServer::start_tls("ada", "s3cret-pw");
     let url = format!("smtps://ada@127.0.0.1:{}", server.port);
     // Implicit TLS against a STARTTLS server fails in the handshake: nothing is sent.
-    sb.cmd()
-        .args([
-            "send",
-            "-g",
-            "test",
-            "--yes",
-            "--rate",
-            "unlimited",
-            "--smtp",
-            &url,
-        ])
+    send_to(&sb, &url)
+        .arg("--yes")
         .arg("--ca-file")
         .arg(server.ca_file())
         .args(["--password-command", "printf 'wrong-pw\\n'"])
-        .signer()
         .run()
         .code(4)
         .stderr_has("error: the run stopped:");
     let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
-    sb.cmd()
-        .args([
-            "send",
-            "-g",
-            "test",
-            "--yes",
-            "--rate",
-            "unlimited",
-            "--smtp",
-            &url,
-        ])
+    send_to(&sb, &url)
+        .arg("--yes")
         .arg("--ca-file")
         .arg(server.ca_file())
         .args(["--password-command", "printf 'wrong-pw\\n'"])
-        .signer()
         .run()
         .code(4)
         .stderr_has("error: the run stopped:")
@@ -680,18 +654,8 @@ fn starttls_is_never_silently_dropped() {
     // This server offers no STARTTLS.
     let server = MailServer::start();
     let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
-    sb.cmd()
-        .args([
-            "send",
-            "-g",
-            "test",
-            "--yes",
-            "--rate",
-            "unlimited",
-            "--smtp",
-            &url,
-        ])
-        .signer()
+    send_to(&sb, &url)
+        .arg("--yes")
         .run()
         .code(4)
         .stderr_has("error: the run stopped:");
@@ -703,19 +667,9 @@ fn a_certificate_from_an_unknown_ca_is_refused() {
     let sb = Sandbox::campaign();
     let server = MailServer::start_tls("ada", "s3cret-pw");
     let url = format!("smtp://ada@127.0.0.1:{}?tls=required", server.port);
-    sb.cmd()
-        .args([
-            "send",
-            "-g",
-            "test",
-            "--yes",
-            "--rate",
-            "unlimited",
-            "--smtp",
-            &url,
-        ])
+    send_to(&sb, &url)
+        .arg("--yes")
         .env("LETTERDRIVE_SMTP_PASSWORD", "s3cret-pw")
-        .signer()
         .run()
         .code(4)
         .stderr_has(
