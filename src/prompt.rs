@@ -774,7 +774,13 @@ impl Wizard<'_> {
 
     /// Step 6: the kind of output and where it goes.
     fn ask_output(&self, answers: &mut WizardAnswers) -> Ask<()> {
-        let formats = [Format::Eml, Format::Mbox, Format::Txt, Format::Html];
+        let formats = [
+            Format::Eml,
+            Format::Mbox,
+            Format::Txt,
+            Format::Html,
+            Format::Pdf,
+        ];
         let i = chosen(
             Select::with_theme(&self.theme)
                 .with_prompt("How do you want your letters?")
@@ -783,6 +789,7 @@ impl Wizard<'_> {
                     "One mbox file with every letter, to import into a mail program",
                     "Text files, one per letter, to print or paste",
                     "One web page with a button per letter that opens it in your mail program",
+                    "PDF letters, one per letter (A4), to print, sign and post",
                 ])
                 .default(formats.iter().position(|f| *f == answers.format).unwrap_or(0))
                 .interact_opt(),

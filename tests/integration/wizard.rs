@@ -444,3 +444,40 @@ fn without_a_terminal_the_guided_run_names_the_flags_instead() {
         .stderr_has("letterdrive render --group GROUP");
     assert!(!sb.exists("letters"));
 }
+
+#[test]
+fn pdf_letters_can_be_chosen_as_the_output() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?")
+        .see("PDF letters")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Folder to write them to").line("print");
+    g.see("--format pdf --out print");
+    g.see("for next time?").keys("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    let pdfs: Vec<String> = sb
+        .files("print")
+        .into_iter()
+        .filter(|f| f.ends_with(".pdf"))
+        .collect();
+    assert_eq!(pdfs.len(), 3, "{pdfs:?}");
+    assert!(sb
+        .read_bytes(&format!("print/{}", pdfs[0]))
+        .starts_with(b"%PDF-"));
+}
