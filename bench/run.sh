@@ -12,6 +12,7 @@
 #   MM_SIZES  recipients for mailmerge                        (default "10000")
 #   MMVENV    virtualenv for mailmerge                        (default /tmp/mmvenv)
 #   CRITERION 1 = also run the per-letter Criterion benchmark (default 1)
+#   PDF_SIZES recipients for the PDF measurement (one file per letter, then --one-file) (default "10000")
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,6 +25,7 @@ MAILMERGE="${MAILMERGE:-1}"
 MM_SIZES="${MM_SIZES:-10000}"
 MMVENV="${MMVENV:-/tmp/mmvenv}"
 CRITERION="${CRITERION:-1}"
+PDF_SIZES="${PDF_SIZES-10000}"
 SEED=20240601
 
 die() { echo "error: $*" >&2; exit 1; }
@@ -98,6 +100,46 @@ measure() {
 # .eml first: the gigabytes the mbox runs write slow an ext4 disk down for minutes afterwards.
 for n in $EML_SIZES; do measure eml "$n"; done
 for n in $SIZES; do measure mbox "$n"; done
+
+# PDF has no file-system floor worth the name (layout and font subsetting are the cost): time,
+# letters/s and memory, one file per letter and --one-file.
+if [ -n "$PDF_SIZES" ]; then
+    {
+        echo
+        echo "| PDF | N | letterdrive (median) | letters/s | peak RSS | output |"
+        echo "|---|---:|---:|---:|---:|---:|"
+    } >> "$RESULTS"
+    for n in $PDF_SIZES; do
+        # The built-in font covers Latin, Greek and Cyrillic; a row in another script would
+        # (rightly) stop the run, so those rows are left out of this campaign.
+        dir="$WORK/campaign-pdf-$n"
+        if [ ! -f "$dir/recipients/bench.csv" ]; then
+            rm -rf "$dir"; cp -r "$(campaign_for "$n")" "$dir"
+            python3 -c '
+import sys
+ok = lambda line: all(ord(c) < 0x530 or 0x2000 <= ord(c) < 0x2070 for c in line)
+lines = open(sys.argv[1], encoding="utf-8", newline="").read().split("\r\n")
+open(sys.argv[1], "w", encoding="utf-8", newline="").write("\r\n".join(l for l in lines if ok(l)))
+' "$dir/recipients/bench.csv"
+        fi
+        for mode in per-letter one-file; do
+            extra=(); [ "$mode" = one-file ] && extra=(--one-file)
+            walls=(); rss=0
+            for _ in $(seq "$RUNS"); do
+                rm -rf "$WORK/out"; sync
+                timed "$LD" --campaign "$dir" render -g bench -f pdf "${extra[@]}" -o "$WORK/out" \
+                    "${SIGNER[@]}"
+                walls+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
+                bytes=$(du -sb --apparent-size "$WORK/out" | cut -f1)
+                letters=$(grep -o 'wrote [0-9]*' "$WORK/cmd.out" | grep -o '[0-9]*')
+            done
+            rm -rf "$WORK/out"
+            w=$(printf '%s\n' "${walls[@]}" | median)
+            printf '| %s | %s of %s | %.2f s | %.0f | %s MiB | %s MB |\n' "$mode" "$letters" "$n" "$w" \
+                "$(awk -v a="$w" -v n="$letters" 'BEGIN{print n/a}')" "$(mib "$rss")" $((bytes / 1000000)) >> "$RESULTS"
+        done
+    done
+fi
 
 if [ "$MAILMERGE" = 1 ]; then
     if [ ! -x "$MMVENV/bin/mailmerge" ]; then
