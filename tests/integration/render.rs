@@ -465,3 +465,19 @@ fn limit_and_where_across_many_rows() {
     // staff rows are 1, 4, 7, ...: the 130th is row 388
     assert_eq!(files[129], "test-000388-person-388.txt");
 }
+
+#[test]
+fn the_number_of_render_threads_does_not_change_a_byte() {
+    let sb = Sandbox::campaign();
+    sb.write(CSV_FILE, many_rows(500));
+    for threads in ["1", "3"] {
+        sb.render("test", "mbox", &format!("t{threads}"))
+            .env("LETTERDRIVE_THREADS", threads)
+            .run()
+            .success()
+            .stdout_has("wrote 500 letters");
+    }
+    sb.render("test", "mbox", "default").run().success();
+    assert_same_files(&sb, "t1", "t3");
+    assert_same_files(&sb, "t1", "default");
+}
