@@ -23,11 +23,13 @@ const MAX_SEEN: usize = 8192;
 
 #[derive(Default)]
 struct Cache {
-    encoded: FxHashMap<Box<str>, Encoded>,
+    /// By the hash of the block's Markdown; the Markdown is kept to tell collisions apart.
+    encoded: FxHashMap<u64, Encoded>,
     seen: FxHashSet<u64>,
 }
 
 struct Encoded {
+    markdown: Box<str>,
     text: Box<[u8]>,
     html: Box<[u8]>,
 }
@@ -48,7 +50,8 @@ pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     };
     CACHE.with_borrow_mut(|cache| {
         for block in blocks {
-            if let Some(e) = cache.encoded.get(block) {
+            let hash = FxBuildHasher.hash_one(block);
+            if let Some(e) = cache.encoded.get(&hash).filter(|e| *e.markdown == *block) {
                 text.extend_from_slice(&e.text);
                 html.extend_from_slice(&e.html);
                 continue;
@@ -58,15 +61,16 @@ pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
             if cache.seen.len() >= MAX_SEEN {
                 cache.seen.clear();
             }
-            if cache.seen.insert(FxBuildHasher.hash_one(block)) {
+            if cache.seen.insert(hash) {
                 continue;
             }
             if cache.encoded.len() >= MAX_BLOCKS {
                 cache.encoded.clear();
             }
             cache.encoded.insert(
-                block.into(),
+                hash,
                 Encoded {
+                    markdown: block.into(),
                     text: text[t0..].into(),
                     html: html[h0..].into(),
                 },
@@ -78,8 +82,48 @@ pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 fn encode_block(block: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     quoted_printable_into(block, text);
     let mut h = String::with_capacity(block.len() + block.len() / 4);
-    markdown::to_html(block, &mut h);
+    if !plain_paragraph(block, &mut h) {
+        markdown::to_html(block, &mut h);
+    }
     quoted_printable_into(&h, html);
+}
+
+/// Bytes that may make inline Markdown (emphasis, code, links, hard breaks, entities, strikes) or
+/// need escaping in HTML.
+static INLINE: [bool; 256] = {
+    let mut t = [false; 256];
+    let special = b"*_`[]!<>&\\~\0\r";
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The HTML of a block that is one paragraph of plain text, written without a parser: the
+/// paragraph a name or a country was put into is new in every letter, and most are plain. Each
+/// line starts with a letter (so none opens another block or is indented), none ends in
+/// whitespace (no hard breaks, nothing trimmed), and no byte could start inline Markdown or need
+/// escaping; then CommonMark gives exactly the lines inside `<p>`. Returns false, writing
+/// nothing, for anything else.
+fn plain_paragraph(block: &str, out: &mut String) -> bool {
+    let text = block.trim_end_matches('\n');
+    if text.is_empty() || text.bytes().any(|b| INLINE[usize::from(b)]) {
+        return false;
+    }
+    let plain_lines = text.split('\n').all(|line| {
+        let b = line.as_bytes();
+        b.first().is_some_and(|&f| opens_paragraph(f))
+            && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
+    });
+    if !plain_lines {
+        return false;
+    }
+    out.push_str("<p>");
+    out.push_str(text);
+    out.push_str("</p>\n");
+    true
 }
 
 /// The letter cut before each line that follows a blank line and either starts with a letter or
@@ -95,10 +139,12 @@ fn encode_block(block: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 /// quoted-printable, which works line by line, encodes each piece as it would the whole.
 fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
     let bytes = markdown.as_bytes();
+    let ties = |i: usize| match bytes[i] {
+        b']' => bytes.get(i + 1) == Some(&b':'),
+        c => bytes.get(i + 1..i + 3) == Some(&[c, c]),
+    };
     if memchr::memchr2(b'<', b'\r', bytes).is_some()
-        || memchr::memmem::find(bytes, b"]:").is_some()
-        || memchr::memmem::find(bytes, b"```").is_some()
-        || memchr::memmem::find(bytes, b"~~~").is_some()
+        || memchr::memchr3_iter(b']', b'`', b'~', bytes).any(ties)
     {
         return None;
     }
@@ -266,6 +312,19 @@ mod tests {
             "     deep code",
             "a\\",
             "_under_",
+            "He said \"yes\" to 'us'",
+            "Tab\tinside",
+            "ideographic space\u{3000}",
+            "no-break\u{a0}",
+            "Ünïcödé plain line",
+            "x > y",
+            "Tom & Jerry",
+            "ends in tab\t",
+            "plain words only",
+            "Another plain line.",
+            "nul \u{0}",
+            "a | b",
+            "#hashtag",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
@@ -286,6 +345,34 @@ mod tests {
             .collect();
         let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
         assert_same(&refs);
+    }
+
+    #[test]
+    fn plain_paragraphs_are_what_the_parser_gives() {
+        for md in [
+            "Dear Zoë Müller,\n\n",
+            "I write to you, \"Clean Water\" Initiative,\nabout 1,000,000 people.\n",
+            "One line",
+            "Ünïcödé\u{3000}\nTab\there\nx\u{a0}\n\n\n",
+        ] {
+            let (mut fast, mut parsed) = (String::new(), String::new());
+            assert!(plain_paragraph(md, &mut fast), "{md:?}");
+            markdown::to_html(md, &mut parsed);
+            assert_eq!(fast, parsed, "{md:?}");
+        }
+        for md in [
+            "a *b*",
+            "a  \nb",
+            "  indented",
+            "a\n- b",
+            "a\n\nb",
+            "x & y",
+            "",
+            "\n\n",
+            "a\\\nb",
+        ] {
+            assert!(!plain_paragraph(md, &mut String::new()), "{md:?}");
+        }
     }
 
     #[test]
