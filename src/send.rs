@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -19,9 +19,11 @@ use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::journal::{self, Journal, State, Status};
 use crate::letters::{Run, Target};
 use crate::plural;
+use crate::profile;
 use crate::recipients::Recipients;
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::smtp::{Request, Server};
+use crate::smtp_config::{self, Origin, ProfileSmtp};
 
 /// How fast letters may leave: providers cap messages per minute or per day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +262,48 @@ impl Report {
     }
 }
 
+/// What just happened to a letter, for whoever shows the run's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Sent,
+    /// Tried again after a pause.
+    Retry,
+    Failed,
+    Deferred,
+    /// The run stops on this letter.
+    Stopped,
+}
+
+/// Where the run reports each step: plain lines for a log or a pipe ([`LogLines`]), a progress
+/// bar on a terminal (in prompt.rs, the only file that draws on one). Shared by the connection
+/// threads.
+pub trait Progress: Send + Sync {
+    /// `line` is the step as a log line, such as `sent     a@x.example (250 OK)`.
+    fn step(&self, step: Step, line: &str);
+    /// The run is over, finished or stopped.
+    fn finish(&self);
+}
+
+/// One line per step, as a log file or a pipe wants it.
+pub struct LogLines<W>(Mutex<W>);
+
+impl<W: Write + Send> LogLines<W> {
+    pub fn new(out: W) -> Self {
+        LogLines(Mutex::new(out))
+    }
+}
+
+impl<W: Write + Send> Progress for LogLines<W> {
+    fn step(&self, _: Step, line: &str) {
+        let mut out = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+    }
+
+    fn finish(&self) {
+        let _ = self.0.lock().unwrap_or_else(|e| e.into_inner()).flush();
+    }
+}
+
 /// One letter, ready to go.
 pub struct Outgoing {
     pub line: u64,
@@ -275,7 +319,7 @@ pub struct Sender<'a, T> {
     group: String,
     policy: Policy,
     limiter: Mutex<Limiter>,
-    out: Mutex<Box<dyn Write + Send + 'a>>,
+    progress: Box<dyn Progress + 'a>,
     report: Mutex<Report>,
     /// Letters handed to the server in this run, for `--max`.
     started: AtomicU64,
@@ -292,7 +336,7 @@ where
         journal: &'a mut Journal,
         group: &str,
         policy: Policy,
-        out: Box<dyn Write + Send + 'a>,
+        progress: Box<dyn Progress + 'a>,
     ) -> Self {
         Sender {
             transport,
@@ -303,7 +347,7 @@ where
                 next: None,
             }),
             policy,
-            out: Mutex::new(out),
+            progress,
             report: Mutex::new(Report::default()),
             started: AtomicU64::new(0),
         }
@@ -313,10 +357,8 @@ where
         self.report.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn say(&self, line: std::fmt::Arguments<'_>) {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = out.write_fmt(line);
-        let _ = out.write_all(b"\n");
+    fn say(&self, step: Step, line: std::fmt::Arguments<'_>) {
+        self.progress.step(step, &line.to_string());
     }
 
     /// Whether the run has stopped (on this thread or another).
@@ -369,7 +411,10 @@ where
                     let reply = ok.reply();
                     self.record(&letter, Status::Sent, Some(&reply))?;
                     self.report().sent += 1;
-                    self.say(format_args!("sent     {} ({reply})", letter.email));
+                    self.say(
+                        Step::Sent,
+                        format_args!("sent     {} ({reply})", letter.email),
+                    );
                     return Ok(());
                 }
                 Err(e) => {
@@ -377,7 +422,10 @@ where
                     let trouble = e.trouble();
                     if trouble == Trouble::Permanent {
                         self.record(&letter, Status::Failed, Some(&reply))?;
-                        self.say(format_args!("failed   {} ({reply})", letter.email));
+                        self.say(
+                            Step::Failed,
+                            format_args!("failed   {} ({reply})", letter.email),
+                        );
                         self.report().failed.push(unsent(&letter, reply));
                         return Ok(());
                     }
@@ -388,20 +436,23 @@ where
                         && attempt <= self.policy.retries
                         && started.elapsed() + delay < self.policy.budget;
                     if retry {
-                        self.say(format_args!(
-                            "retry    {} in {:.1}s ({reply})",
-                            letter.email,
-                            delay.as_secs_f64()
-                        ));
+                        self.say(
+                            Step::Retry,
+                            format_args!(
+                                "retry    {} in {:.1}s ({reply})",
+                                letter.email,
+                                delay.as_secs_f64()
+                            ),
+                        );
                         std::thread::sleep(delay);
                         continue;
                     }
-                    let word = if trouble == Trouble::Fatal {
-                        "stopped "
+                    let (step, word) = if trouble == Trouble::Fatal {
+                        (Step::Stopped, "stopped ")
                     } else {
-                        "deferred"
+                        (Step::Deferred, "deferred")
                     };
-                    self.say(format_args!("{word} {} ({reply})", letter.email));
+                    self.say(step, format_args!("{word} {} ({reply})", letter.email));
                     let mut report = self.report();
                     report.deferred.push(unsent(&letter, reply.clone()));
                     if trouble != Trouble::Transient {
@@ -419,6 +470,7 @@ where
 
     /// Ends the run, giving back the journal borrow.
     pub fn into_report(self) -> Report {
+        self.progress.finish();
         self.report.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -457,24 +509,43 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// `letterdrive send`.
-pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
+/// `letterdrive send`. `profile_flag` is `--profile`: the profile's `[smtp]` table may hold the
+/// server settings.
+pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let rate = Rate::parse(&args.rate)?;
-    let server = match (&args.smtp, args.dry_run) {
+    let profile = match profile::location(profile_flag) {
+        Some(path) => profile::load(&path)?.map(|p| (path, p)),
+        None => None,
+    };
+    let config = smtp_config::resolve(
+        args,
+        &|key| std::env::var(key).ok(),
+        profile.as_ref().map(|(path, p)| ProfileSmtp {
+            path,
+            smtp: &p.smtp,
+        }),
+    )?;
+    let rate = Rate::parse(&config.rate.value).map_err(|e| match &config.rate.origin {
+        Origin::Flag(_) => e,
+        origin => Error::Usage(
+            Diag::new(format!("the rate `{}` ({origin}) is not a rate", config.rate.value))
+                .hint("write it as N/PERIOD: 20/min, 50/5min, 500/day, 3/s, or `unlimited` for a local relay"),
+        ),
+    })?;
+    let server = match (&config.url, args.dry_run) {
         (Some(url), _) => Some(Server::parse(Request {
-            url,
+            url: &url.value,
             insecure: args.insecure,
-            password_env: std::env::var("LETTERDRIVE_SMTP_PASSWORD").ok(),
-            password_command: args.password_command.clone(),
-            ca_file: args.ca_file.clone(),
+            secret: config.secret.value.clone(),
+            can_ask: crate::prompt::can_ask(),
+            ca_file: config.ca_file.as_ref().map(|f| f.value.clone()),
             timeout: Duration::from_secs(args.timeout.max(1)),
         })?),
         (None, true) => None,
         (None, false) => {
             return Err(Error::Usage(
                 Diag::new("which mail server? --smtp is missing").hint(
-                    "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL); try --dry-run first",
+                    "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL, or `url` in the profile's [smtp] table); try --dry-run first",
                 ),
             ))
         }
@@ -524,14 +595,34 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
         uncertain
     );
     let _ = writeln!(out, "  from:    {from}");
-    if let Some(server) = &server {
-        let _ = writeln!(out, "  server:  {}", server.describe());
+    if let (Some(server), Some(url)) = (&server, &config.url) {
+        let _ = writeln!(
+            out,
+            "  server:  {} — from {}",
+            server.describe(),
+            url.origin
+        );
+        if let Some(user) = &server.user {
+            let from = match &config.secret.origin {
+                Origin::Default => String::new(),
+                origin => format!(" — from {origin}"),
+            };
+            let _ = writeln!(out, "  login:   {user}, {}{from}", server.secret.describe());
+        }
+        if let Some(ca) = &config.ca_file {
+            let _ = writeln!(
+                out,
+                "  CA:      {} — from {}",
+                ca.value.display(),
+                ca.origin
+            );
+        }
     }
     let eta = rate
         .interval()
         .map(|i| format!(", about {}", human(i * planned.saturating_sub(1) as u32)))
         .unwrap_or_default();
-    let _ = writeln!(out, "  rate:    {rate}{eta}");
+    let _ = writeln!(out, "  rate:    {rate}{eta} — from {}", config.rate.origin);
     if to_send > planned {
         let _ = writeln!(out, "  --max:   {} left for a later run", to_send - planned);
     }
@@ -558,13 +649,19 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
         println!("nothing to send");
         return Ok(if uncertain > 0 { EXIT_UNSENT } else { 0 });
     }
-    if !args.yes && !confirm(planned)? {
+    if !args.yes && !crate::prompt::confirm_send(planned)? {
         println!("nothing was sent");
         return Ok(EXIT_UNSENT);
     }
 
-    let connections = args.connections.clamp(1, 16).min(planned.max(1) as u32);
-    let transport = server.transport(connections)?;
+    let connections = config
+        .connections
+        .value
+        .clamp(1, 16)
+        .min(planned.max(1) as u32);
+    // Only now, with the letters about to go, is the password read or asked for.
+    let login = server.credentials(&crate::prompt::ask_secret)?;
+    let transport = server.transport(connections, login)?;
     let policy = Policy {
         retries: args.retries,
         budget: RETRY_BUDGET,
@@ -580,7 +677,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
         &mut journal,
         &group,
         policy,
-        Box::new(std::io::stdout()),
+        crate::prompt::send_progress(planned),
     );
     // A few connections at once, each reused for many letters; letters are rendered on this
     // thread's pipeline and handed to the connections as they are ready.
@@ -668,7 +765,8 @@ fn test_letter(
     };
     let message = crate::message::build(&test, &run.settings)
         .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
-    let transport = server.transport(1)?;
+    let login = server.credentials(&crate::prompt::ask_secret)?;
+    let transport = server.transport(1, login)?;
     match transport.send(&message) {
         Ok(reply) => {
             println!(
@@ -687,23 +785,6 @@ fn test_letter(
 
 /// Time one letter may take, retries included, before the run gives up on it.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
-
-fn confirm(count: u64) -> Result<bool> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Error::Usage(
-            Diag::new("not sending without confirmation, and there is no terminal to ask on")
-                .hint("check the summary above (or run with --dry-run), then pass --yes"),
-        ));
-    }
-    print!("send {}? [y/N] ", plural(count, "letter"));
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    stdin
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("<stdin>", e))?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
-}
 
 fn finish(
     campaign: &Campaign,
@@ -961,7 +1042,7 @@ mod tests {
             &mut journal,
             "g",
             policy(),
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
@@ -981,7 +1062,7 @@ mod tests {
             &mut journal,
             "g",
             policy(),
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("b@x.example")).unwrap();
         assert_eq!(s.into_report().failed.len(), 1);
@@ -1006,7 +1087,13 @@ mod tests {
             ])),
             sent: RefCell::new(Vec::new()),
         };
-        let s = Sender::new(&t, &mut journal, "g", policy(), Box::new(std::io::sink()));
+        let s = Sender::new(
+            &t,
+            &mut journal,
+            "g",
+            policy(),
+            Box::new(LogLines::new(std::io::sink())),
+        );
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("b@x.example")).unwrap();
         s.offer(outgoing("c@x.example")).unwrap();
@@ -1039,7 +1126,13 @@ mod tests {
             budget: Duration::from_millis(50),
             ..policy()
         };
-        let s = Sender::new(&t, &mut journal, "g", policy, Box::new(std::io::sink()));
+        let s = Sender::new(
+            &t,
+            &mut journal,
+            "g",
+            policy,
+            Box::new(LogLines::new(std::io::sink())),
+        );
         assert!(s.offer(outgoing("a@x.example")).is_err());
         // 20 ms, then 40 ms would pass the budget: two attempts in all.
         assert_eq!(t.answers.borrow().len(), 8);
@@ -1061,7 +1154,7 @@ mod tests {
                 max: Some(1),
                 ..policy()
             },
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
@@ -1077,7 +1170,7 @@ mod tests {
                 resend_uncertain: true,
                 ..policy()
             },
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         assert_eq!(s.into_report().sent, 1);
