@@ -61,6 +61,13 @@ impl Secret {
         }
     }
 
+    fn with_article(&self) -> &'static str {
+        match self {
+            Secret::OAuth2Command { .. } => "an OAuth2 token",
+            _ => "a password",
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Secret::OAuth2Command { .. } => "OAuth2 token",
@@ -217,7 +224,7 @@ impl Server {
             (None, Secret::None) => Secret::None,
             (None, s) => {
                 return Err(usage(
-                    format!("a {} is given but the SMTP URL names no user", s.kind()),
+                    format!("{} is given but the SMTP URL names no user", s.with_article()),
                     "put the user name in the URL: smtps://you@mail.example.org",
                 ))
             }
@@ -460,5 +467,47 @@ mod tests {
         assert!(Server::parse(req("mail.example.org")).is_err());
         assert!(Server::parse(req("smtp://mail.example.org:0")).is_err());
         assert!(is_loopback("localhost") && is_loopback("127.8.9.1") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn secrets_are_asked_read_late_and_never_printed() {
+        // A user and no password: asked on a terminal, refused without one.
+        let asked = Server::parse(Request {
+            can_ask: true,
+            ..req("smtps://ada@mail.example.org")
+        })
+        .unwrap();
+        assert_eq!(asked.secret, Secret::Prompt);
+        let (creds, mechanism) = asked
+            .credentials(&|prompt| {
+                assert_eq!(prompt, "Password for ada at mail.example.org");
+                Ok("typed".into())
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(mechanism, Mechanism::Plain);
+        assert!(!format!("{creds:?} {asked:?}").contains("typed"));
+
+        let token = Server::parse(Request {
+            secret: Secret::OAuth2Command {
+                cmd: "printf 'tok\\nmore'".into(),
+                what: "--oauth2-token-command".into(),
+            },
+            ..req("smtp://ada@mail.example.org")
+        })
+        .unwrap();
+        let (_, mechanism) = token.credentials(&|_| unreachable!()).unwrap().unwrap();
+        assert_eq!(mechanism, Mechanism::Xoauth2);
+        let plain = Server::parse(Request {
+            insecure: true,
+            secret: Secret::OAuth2Command {
+                cmd: "true".into(),
+                what: "--oauth2-token-command".into(),
+            },
+            ..req("smtp://ada@mail.example.org?tls=none")
+        })
+        .unwrap_err();
+        assert!(plain.to_string().contains("your OAuth2 token"), "{plain}");
+        assert!(!format!("{:?}", Secret::Password("pw-value".into())).contains("pw-value"));
     }
 }
