@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Turn a campaign statement into personalised letters: mail files, a page of
-/// `mailto:` links, or (later) delivery through your own mail account.
+/// `mailto:` links, or delivery through your own mail account.
 #[derive(Debug, Parser)]
 #[command(name = "letterdrive", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -203,12 +203,12 @@ pub struct SendArgs {
     pub ca_file: Option<PathBuf>,
 
     /// Allow smtp://HOST?tls=none to a host that is not this machine (letters cross the network
-    /// unencrypted). Never allows a password without TLS.
+    /// unencrypted). Never allows a password or token without TLS.
     #[arg(long)]
     pub insecure: bool,
 
     /// At most N messages per PERIOD (20/min, 50/5min, 500/day), or `unlimited` for a local relay
-    /// (or `rate` in the profile). [default: 20/min]
+    /// (or `rate` in the profile) [default: 20/min]
     #[arg(long, value_name = "N/PERIOD")]
     pub rate: Option<String>,
 
@@ -217,7 +217,7 @@ pub struct SendArgs {
     pub max: Option<u64>,
 
     /// SMTP connections used at once (1 to 16), each logging in once and reused for many letters;
-    /// 1 sends strictly in file order (or `connections` in the profile). [default: 4]
+    /// 1 sends strictly in file order (or `connections` in the profile) [default: 4]
     #[arg(long, value_name = "N")]
     pub connections: Option<u32>,
 
