@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,11 +19,12 @@ use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::journal::{self, Journal, State, Status};
 use crate::letters::{Run, Target};
 use crate::plural;
-use crate::profile;
+use crate::profile::{self, Profile};
 use crate::recipients::Recipients;
+use crate::render::LetterInputs;
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::smtp::{Request, Server};
-use crate::smtp_config::{self, Origin, ProfileSmtp};
+use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig};
 
 /// How fast letters may leave: providers cap messages per minute or per day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,22 +510,90 @@ fn human(d: Duration) -> String {
     }
 }
 
+/// Everything one run of `send` needs, as plain values: made from the flags by `command`, or
+/// from the guided run's answers.
+pub struct SendJob {
+    pub target: Target,
+    pub inputs: LetterInputs,
+    pub config: SmtpConfig,
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub journal: Option<PathBuf>,
+    pub max: Option<u64>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub resend_uncertain: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub test_to: Option<String>,
+    pub failed_csv: Option<PathBuf>,
+}
+
+impl SendJob {
+    /// What `send` does with no flag beyond the server: the guided run's job.
+    pub fn new(target: Target, inputs: LetterInputs, config: SmtpConfig) -> SendJob {
+        SendJob {
+            target,
+            inputs,
+            config,
+            insecure: false,
+            timeout: Duration::from_secs(30),
+            journal: None,
+            max: None,
+            retries: 3,
+            retry_delay: Duration::from_secs(2),
+            resend_uncertain: false,
+            yes: false,
+            dry_run: false,
+            test_to: None,
+            failed_csv: None,
+        }
+    }
+}
+
+/// The profile `send` reads its `[smtp]` table from, if there is one.
+pub fn load_profile(flag: Option<&Path>) -> Result<Option<(PathBuf, Profile)>> {
+    match profile::location(flag) {
+        Some(path) => Ok(profile::load(&path)?.map(|p| (path, p))),
+        None => Ok(None),
+    }
+}
+
 /// `letterdrive send`. `profile_flag` is `--profile`: the profile's `[smtp]` table may hold the
 /// server settings.
 pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let profile = match profile::location(profile_flag) {
-        Some(path) => profile::load(&path)?.map(|p| (path, p)),
-        None => None,
-    };
+    let profile = load_profile(profile_flag)?;
     let config = smtp_config::resolve(
-        args,
+        &args.into(),
         &|key| std::env::var(key).ok(),
         profile.as_ref().map(|(path, p)| ProfileSmtp {
             path,
             smtp: &p.smtp,
         }),
     )?;
+    let job = SendJob {
+        target: crate::commands::target(&args.target),
+        inputs,
+        config,
+        insecure: args.insecure,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        journal: args.journal.clone(),
+        max: args.max,
+        retries: args.retries,
+        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        resend_uncertain: args.resend_uncertain,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        test_to: args.test_to.clone(),
+        failed_csv: args.failed_csv.clone(),
+    };
+    run(campaign, &job)
+}
+
+/// The core of `send`, shared with the guided run: summary, confirmation, delivery, report.
+pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
+    let (config, inputs, target) = (&job.config, &job.inputs, &job.target);
     let rate = Rate::parse(&config.rate.value).map_err(|e| match &config.rate.origin {
         Origin::Flag(_) => e,
         origin => Error::Usage(
@@ -532,14 +601,14 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
                 .hint("write it as N/PERIOD: 20/min, 50/5min, 500/day, 3/s, or `unlimited` for a local relay"),
         ),
     })?;
-    let server = match (&config.url, args.dry_run) {
+    let server = match (&config.url, job.dry_run) {
         (Some(url), _) => Some(Server::parse(Request {
             url: &url.value,
-            insecure: args.insecure,
+            insecure: job.insecure,
             secret: config.secret.value.clone(),
             can_ask: crate::prompt::can_ask(),
             ca_file: config.ca_file.as_ref().map(|f| f.value.clone()),
-            timeout: Duration::from_secs(args.timeout.max(1)),
+            timeout: job.timeout,
         })?),
         (None, true) => None,
         (None, false) => {
@@ -550,8 +619,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
             ))
         }
     };
-    let target = crate::commands::target(&args.target);
-    let journal_path = args
+    let journal_path = job
         .journal
         .clone()
         .unwrap_or_else(|| journal::default_path(&campaign.source));
@@ -565,7 +633,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
     }
 
     // Pre-flight: every targeted letter validated, rendered and built before any leaves.
-    let run = Run::open(campaign, &target, &inputs)?;
+    let run = Run::open(campaign, target, inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
     let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
@@ -574,7 +642,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
         true,
         |letter, _| letter.email.clone(),
         |email| {
-            match decide(journal.state(&group, &email), args.resend_uncertain) {
+            match decide(journal.state(&group, &email), job.resend_uncertain) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
                 Decision::Uncertain => uncertain += 1,
@@ -582,7 +650,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
             Ok(())
         },
     )?;
-    let planned = args.max.map_or(to_send, |m| to_send.min(m));
+    let planned = job.max.map_or(to_send, |m| to_send.min(m));
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -637,19 +705,19 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
     let _ = out.flush();
     drop(out);
 
-    if args.dry_run {
+    if job.dry_run {
         println!("dry run: nothing was sent");
         return Ok(0);
     }
     let server = server.expect("a server unless --dry-run");
-    if let Some(address) = &args.test_to {
-        return test_letter(campaign, &target, &inputs, &server, address);
+    if let Some(address) = &job.test_to {
+        return test_letter(campaign, target, inputs, &server, address);
     }
     if planned == 0 {
         println!("nothing to send");
         return Ok(if uncertain > 0 { EXIT_UNSENT } else { 0 });
     }
-    if !args.yes && !crate::prompt::confirm_send(planned)? {
+    if !job.yes && !crate::prompt::confirm_send(planned)? {
         println!("nothing was sent");
         return Ok(EXIT_UNSENT);
     }
@@ -663,14 +731,14 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
     let login = server.credentials(&crate::prompt::ask_secret)?;
     let transport = server.transport(connections, login)?;
     let policy = Policy {
-        retries: args.retries,
+        retries: job.retries,
         budget: RETRY_BUDGET,
-        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        retry_delay: job.retry_delay,
         rate,
-        max: args.max,
-        resend_uncertain: args.resend_uncertain,
+        max: job.max,
+        resend_uncertain: job.resend_uncertain,
     };
-    let run = Run::open(campaign, &target, &inputs)?;
+    let run = Run::open(campaign, target, inputs)?;
     let id_settings = run.settings.clone();
     let sender = Sender::new(
         &transport,
@@ -728,7 +796,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>
     if report.aborted.is_none() {
         result?;
     }
-    finish(campaign, &target, &report, args.failed_csv.as_deref())
+    finish(campaign, target, &report, job.failed_csv.as_deref())
 }
 
 /// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.

@@ -18,6 +18,8 @@ pub const DEFAULT_CONNECTIONS: u32 = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Flag(&'static str),
+    /// Typed in answer to the guided run's question.
+    Answer,
     Env(&'static str),
     /// The profile file, and the key in its `[smtp]` table.
     Profile(PathBuf, &'static str),
@@ -28,6 +30,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Flag(flag) => write!(f, "{flag}"),
+            Origin::Answer => f.write_str("your answer"),
             Origin::Env(var) => write!(f, "{var}"),
             Origin::Profile(path, key) => write!(f, "{key} in the profile {}", path.display()),
             Origin::Default => f.write_str("the default"),
@@ -69,10 +72,34 @@ fn non_empty(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The server flags of `send`; all `None` in the guided run, which asks instead.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub smtp: Option<String>,
+    pub password_command: Option<String>,
+    pub oauth2_token_command: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub rate: Option<String>,
+    pub connections: Option<u32>,
+}
+
+impl From<&SendArgs> for Flags {
+    fn from(a: &SendArgs) -> Flags {
+        Flags {
+            smtp: a.smtp.clone(),
+            password_command: a.password_command.clone(),
+            oauth2_token_command: a.oauth2_token_command.clone(),
+            ca_file: a.ca_file.clone(),
+            rate: a.rate.clone(),
+            connections: a.connections,
+        }
+    }
+}
+
 /// Layer the flags, the environment (read through `env`, so tests need not touch the real one)
 /// and the profile.
 pub fn resolve(
-    args: &SendArgs,
+    args: &Flags,
     env: &dyn Fn(&str) -> Option<String>,
     profile: Option<ProfileSmtp<'_>>,
 ) -> Result<SmtpConfig> {
@@ -194,11 +221,11 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn args(extra: &[&str]) -> SendArgs {
+    fn args(extra: &[&str]) -> Flags {
         let mut argv = vec!["letterdrive", "send", "-g", "g"];
         argv.extend_from_slice(extra);
         match crate::cli::Cli::parse_from(argv).command {
-            Some(crate::cli::Command::Send(a)) => a,
+            Some(crate::cli::Command::Send(a)) => Flags::from(&a),
             _ => unreachable!(),
         }
     }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::mail_server::MailServer;
 use crate::pty::{config_home, Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
+use crate::send::{ALICE, BOB, CAROL};
 use crate::util::{alternative_parts, first_addr, parse_mail, Sandbox, DATE_EPOCH};
 
 /// A second group, so the group question has a choice to make.
@@ -377,4 +379,84 @@ fn pdf_letters_can_be_chosen_as_the_output() {
     assert!(sb
         .read_bytes(&format!("print/{}", pdfs[0]))
         .starts_with(b"%PDF-"));
+}
+
+#[test]
+fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // A profile with a server setting of its own, which saving the signer must keep.
+    let profile = sb.join("my-profile.toml");
+    sb.write("my-profile.toml", "[smtp]\nrate = \"unlimited\"\n");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?")
+        .see("Send them now through my mail account (SMTP)");
+    for _ in 0..5 {
+        g.keys(DOWN);
+    }
+    g.keys(ENTER);
+    // Checked as `send` checks it, and asked again.
+    g.see("Mail server (SMTP URL)")
+        .line("smtp://mail.example.org?tls=none");
+    g.see("`mail.example.org` is not this machine");
+    g.see("Mail server (SMTP URL)").line(&server.url());
+    g.see("3 letters of group `test`")
+        .see("— from your answer")
+        .see("rate:    unlimited — from rate in the profile");
+    g.see("Send 3 letters?").keys("y");
+    g.see("3/3 letters");
+    g.see("3 letters sent");
+    g.see("Save your name, address and mail server (never your password)")
+        .keys("y");
+    g.see("Saved");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    let saved = std::fs::read_to_string(&profile).unwrap();
+    assert!(saved.contains("name = \"Ada Volunteer\""), "{saved}");
+    assert!(
+        saved.contains(&format!(
+            "[smtp]\nurl = \"{}\"\nrate = \"unlimited\"",
+            server.url()
+        )),
+        "{saved}"
+    );
+    assert!(!saved.contains("password"), "{saved}");
+
+    // The next run offers the saved server, and the journal keeps the letters from going twice.
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").see("(Ada Volunteer)").keys(ENTER);
+    g.see("Your e-mail address").keys(ENTER);
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?");
+    for _ in 0..5 {
+        g.keys(DOWN);
+    }
+    g.keys(ENTER);
+    g.see("Mail server (SMTP URL)")
+        .see(&format!("({})", server.url()))
+        .keys(ENTER);
+    g.see("0 to send, 3 already sent");
+    g.see("— from url in the profile");
+    g.see("nothing to send");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.received().len(), 3);
 }
