@@ -903,7 +903,7 @@ impl Wizard<'_> {
                     secret: secret.clone(),
                     can_ask: true,
                     ca_file: None,
-                    timeout: std::time::Duration::from_secs(30),
+                    timeout: std::time::Duration::from_secs(crate::send::DEFAULT_TIMEOUT_SECS),
                 })
                 .map(|_| ())
                 .map_err(|e| e.to_string())

@@ -510,6 +510,11 @@ fn human(d: Duration) -> String {
     }
 }
 
+/// `--retries`, `--retry-delay-ms` and `--timeout` when not given, and the guided run's values.
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_DELAY_MS: u64 = 2000;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
 /// Everything one run of `send` needs, as plain values: made from the flags by `command`, or
 /// from the guided run's answers.
 pub struct SendJob {
@@ -537,11 +542,11 @@ impl SendJob {
             inputs,
             config,
             insecure: false,
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             journal: None,
             max: None,
-            retries: 3,
-            retry_delay: Duration::from_secs(2),
+            retries: DEFAULT_RETRIES,
+            retry_delay: Duration::from_millis(DEFAULT_RETRY_DELAY_MS),
             resend_uncertain: false,
             yes: false,
             dry_run: false,
