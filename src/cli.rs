@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Turn a campaign statement into personalised letters: mail files, a page of
-/// `mailto:` links, or (later) delivery through your own mail account.
+/// `mailto:` links, or delivery through your own mail account.
 #[derive(Debug, Parser)]
 #[command(name = "letterdrive", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -14,8 +14,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "LETTERDRIVE_CAMPAIGN", value_name = "DIR")]
     pub campaign: Option<PathBuf>,
 
-    /// Where the guided run keeps your name and address between runs (a TOML file). Defaults to
-    /// profile.toml in your platform's config directory.
+    /// Where the guided run keeps your name and address between runs, and `send` finds your mail
+    /// server settings ([smtp]: url, password_command or oauth2_token_command, ca_file, rate,
+    /// connections). A TOML file; defaults to profile.toml in your platform's config directory.
     #[arg(long, global = true, env = "LETTERDRIVE_PROFILE", value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
@@ -180,36 +181,45 @@ pub struct SendArgs {
     pub target: TargetArgs,
 
     /// Your mail server: smtps://you@host[:465] (TLS), smtp://you@host[:587] (STARTTLS, required),
-    /// smtp://127.0.0.1:25 (a relay on this machine). The password comes from
-    /// LETTERDRIVE_SMTP_PASSWORD or --password-command, never from the command line.
-    #[arg(long, env = "LETTERDRIVE_SMTP_URL", value_name = "URL")]
+    /// smtp://127.0.0.1:25 (a relay on this machine). Also from LETTERDRIVE_SMTP_URL, or `url` in
+    /// the profile's [smtp] table. The password comes from LETTERDRIVE_SMTP_PASSWORD,
+    /// --password-command, or a hidden prompt on the terminal; never from the command line.
+    #[arg(long, value_name = "URL")]
     pub smtp: Option<String>,
 
-    /// A command that prints your SMTP password, e.g. "pass show mail".
-    #[arg(long, value_name = "CMD")]
+    /// A command that prints your SMTP password, e.g. "pass show mail" (or `password_command` in
+    /// the profile).
+    #[arg(long, value_name = "CMD", conflicts_with = "oauth2_token_command")]
     pub password_command: Option<String>,
 
-    /// A PEM file with the certificate of a private CA that signed your server's certificate.
+    /// A command that prints an OAuth2 access token for your account, to log in with XOAUTH2
+    /// instead of a password (or `oauth2_token_command` in the profile).
+    #[arg(long, value_name = "CMD")]
+    pub oauth2_token_command: Option<String>,
+
+    /// A PEM file with the certificate of a private CA that signed your server's certificate
+    /// (or `ca_file` in the profile).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
     /// Allow smtp://HOST?tls=none to a host that is not this machine (letters cross the network
-    /// unencrypted). Never allows a password without TLS.
+    /// unencrypted). Never allows a password or token without TLS.
     #[arg(long)]
     pub insecure: bool,
 
-    /// At most N messages per PERIOD (20/min, 50/5min, 500/day), or `unlimited` for a local relay.
-    #[arg(long, value_name = "N/PERIOD", default_value = "20/min")]
-    pub rate: String,
+    /// At most N messages per PERIOD (20/min, 50/5min, 500/day), or `unlimited` for a local relay
+    /// (or `rate` in the profile) [default: 20/min]
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate: Option<String>,
 
     /// Send at most N letters in this run (a provider's daily quota); rerun later for the rest.
     #[arg(long, value_name = "N")]
     pub max: Option<u64>,
 
     /// SMTP connections used at once (1 to 16), each logging in once and reused for many letters;
-    /// 1 sends strictly in file order.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub connections: u32,
+    /// 1 sends strictly in file order (or `connections` in the profile) [default: 4]
+    #[arg(long, value_name = "N")]
+    pub connections: Option<u32>,
 
     /// Send without asking for confirmation.
     #[arg(long, short = 'y')]
@@ -225,21 +235,21 @@ pub struct SendArgs {
     pub test_to: Option<String>,
 
     /// Retries of a letter after a temporary error (4xx) or a network error.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = crate::send::DEFAULT_RETRIES)]
     pub retries: u32,
 
     /// Delay before the first retry, in milliseconds; it doubles with each retry.
     #[arg(
         long,
         value_name = "MS",
-        default_value_t = 2000,
+        default_value_t = crate::send::DEFAULT_RETRY_DELAY_MS,
         hide = true,
         env = "LETTERDRIVE_RETRY_DELAY_MS"
     )]
     pub retry_delay_ms: u64,
 
     /// Seconds to wait for the server before giving up on a connection or a reply.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(long, value_name = "SECS", default_value_t = crate::send::DEFAULT_TIMEOUT_SECS)]
     pub timeout: u64,
 
     /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).

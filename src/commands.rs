@@ -32,7 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check(args) => check(&campaign, &args),
         Command::Preview(args) => preview(&campaign, &args),
         Command::Render(args) => render(&campaign, &args),
-        Command::Send(args) => crate::send::command(&campaign, &args),
+        Command::Send(args) => crate::send::command(&campaign, &args, cli.profile.as_deref()),
         Command::Status(args) => crate::send::status(&campaign, &args),
         Command::Init(_) | Command::Wizard => unreachable!("handled above"),
     }

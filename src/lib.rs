@@ -18,6 +18,7 @@ pub mod render;
 pub mod send;
 pub mod settings;
 pub mod smtp;
+pub mod smtp_config;
 pub mod source;
 
 mod commands;

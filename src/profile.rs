@@ -1,6 +1,7 @@
 //! The volunteer's own details, kept between guided runs so the next run can offer them as
-//! defaults. A small TOML file in the platform config directory (or wherever `--profile` says);
-//! written whole or not at all, so an interrupted run never leaves half a profile.
+//! defaults, and their mail server settings (`[smtp]`) for `send`. A small TOML file in the
+//! platform config directory (or wherever `--profile` says); written whole or not at all, so an
+//! interrupted run never leaves half a profile.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,47 @@ pub struct Profile {
     pub city: String,
     pub country: String,
     pub organisation: String,
+    #[serde(skip_serializing_if = "SmtpProfile::is_empty")]
+    pub smtp: SmtpProfile,
+}
+
+/// The `[smtp]` table: what `send` uses when neither a flag nor the environment says otherwise.
+/// Never a password: only a command that prints one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpProfile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth2_token_command: Option<String>,
+    /// Relative to the profile's own directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
+    /// Read only to refuse it by name: a password in a plain file is what this tool avoids.
+    #[serde(skip_serializing)]
+    pub password: Option<Present>,
+}
+
+impl SmtpProfile {
+    pub fn is_empty(&self) -> bool {
+        *self == SmtpProfile::default()
+    }
+}
+
+/// A key whose value is never kept, only noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Present;
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present)
+    }
 }
 
 impl Profile {
@@ -31,6 +73,15 @@ impl Profile {
             city: s.city.clone(),
             country: s.country.clone(),
             organisation: s.organisation.clone(),
+            smtp: SmtpProfile::default(),
+        }
+    }
+
+    /// This profile with the signer's details replaced and everything else kept.
+    pub fn with_signer(&self, s: &Signer) -> Profile {
+        Profile {
+            smtp: self.smtp.clone(),
+            ..Profile::from_signer(s)
         }
     }
 
@@ -62,7 +113,8 @@ pub fn load(path: &Path) -> Result<Option<Profile>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    toml::from_str(&text).map(Some).map_err(|e| {
+    let profile: Profile = toml::from_str(&text).map_err(|e| {
+        // The message only: the snippet toml adds could quote a secret written in the file.
         Error::Invalid(
             Diag::new(format!(
                 "the saved profile cannot be read: {}",
@@ -71,7 +123,15 @@ pub fn load(path: &Path) -> Result<Option<Profile>> {
             .file(path.display().to_string())
             .hint("fix or delete the file; the guided run offers to save a new one"),
         )
-    })
+    })?;
+    if profile.smtp.password.is_some() {
+        return Err(Error::Invalid(
+            Diag::new("the profile holds a password in [smtp]; letterdrive never reads one from a file")
+                .file(path.display().to_string())
+                .hint("delete that line and put password_command = \"pass show mail\" there instead, or set LETTERDRIVE_SMTP_PASSWORD"),
+        ));
+    }
+    Ok(Some(profile))
 }
 
 /// Write the profile through a temporary file in the same directory, renamed into place.
@@ -113,6 +173,44 @@ mod tests {
         save(&path, &p).unwrap();
         assert_eq!(load(&path).unwrap(), Some(p));
         std::fs::write(&path, "name = [").unwrap();
+        assert!(load(&path).is_err());
+    }
+
+    #[test]
+    fn the_smtp_table_round_trips_and_refuses_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let p = Profile {
+            name: "Ada".into(),
+            smtp: SmtpProfile {
+                url: Some("smtps://ada@mail.example.org".into()),
+                rate: Some("50/5min".into()),
+                connections: Some(2),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        save(&path, &p).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("[smtp]\nurl = \"smtps://ada@mail.example.org\""),
+            "{text}"
+        );
+        assert_eq!(load(&path).unwrap(), Some(p.clone()));
+        // The signer's details change; the server settings stay.
+        let signer = Signer {
+            name: "Ada V".into(),
+            ..Default::default()
+        };
+        assert_eq!(p.with_signer(&signer).smtp, p.smtp);
+
+        std::fs::write(&path, "[smtp]\npassword = \"hunter2\"\n").unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("holds a password") && !e.contains("hunter2"),
+            "{e}"
+        );
+        std::fs::write(&path, "[smtp]\nurl = 5\npasword_command = \"x\"\n").unwrap();
         assert!(load(&path).is_err());
     }
 }

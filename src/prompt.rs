@@ -1,7 +1,8 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
-//! terminal. This is the only file that imports dialoguer. It gathers the answers into
-//! `WizardAnswers`, hands them to the same core functions the subcommands use, and prints the
-//! command line that does the same without questions.
+//! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
+//! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
+//! and prints the command line that does the same without questions. `send` asks through the
+//! few functions at the end: confirmation, a hidden password, a progress bar.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,9 @@ use crate::plural;
 use crate::profile::{self, Profile};
 use crate::recipients::{self, Filter, Recipients};
 use crate::render::{LetterInputs, Signer};
+use crate::send::SendJob;
+use crate::smtp::{Request, Server};
+use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig, Sourced};
 use crate::source::Source;
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
@@ -47,6 +51,8 @@ pub struct WizardAnswers {
     pub note: Option<String>,
     pub format: Format,
     pub out: PathBuf,
+    /// The mail server to send through, when the volunteer chose to send rather than write files.
+    pub smtp: Option<String>,
 }
 
 impl WizardAnswers {
@@ -159,6 +165,7 @@ fn chosen<T>(answer: dialoguer::Result<Option<T>>) -> Ask<T> {
 static DEFER: AtomicBool = AtomicBool::new(false);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static WROTE: AtomicBool = AtomicBool::new(false);
+static SENDING: AtomicBool = AtomicBool::new(false);
 static REPORTED: Mutex<bool> = Mutex::new(false);
 
 fn install_ctrlc_handler() {
@@ -182,7 +189,9 @@ fn report_cancel() {
     *done = true;
     let term = Term::stderr();
     let _ = term.show_cursor();
-    let what = if WROTE.load(Ordering::SeqCst) {
+    let what = if SENDING.load(Ordering::SeqCst) {
+        "cancelled: letters already sent are in the send journal (`letterdrive status`); your details were not saved"
+    } else if WROTE.load(Ordering::SeqCst) {
         "cancelled: the letters were written; your details were not saved"
     } else {
         "cancelled: nothing was written and no profile was saved"
@@ -326,7 +335,9 @@ impl Wizard<'_> {
                 _ => return Err(Stop::Cancelled),
             }
         };
-        self.ask_output(&mut answers)?;
+        if let Some(config) = self.ask_output(&mut answers)? {
+            return self.send_letters(&answers, config);
+        }
 
         let inputs = answers.inputs(&self.date);
         let (result, interrupted) = deferring(|| -> Result<_> {
@@ -365,8 +376,24 @@ impl Wizard<'_> {
         if interrupted {
             return Err(Stop::Cancelled);
         }
-        self.offer_to_save(&answers.signer)?;
+        self.offer_to_save(&answers.signer, None)?;
         Ok(0)
+    }
+
+    /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
+    /// progress, journal), then the offer to keep the server for next time.
+    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
+        let url = config.url.as_ref().map(|u| u.value.clone());
+        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
+        eprintln!();
+        SENDING.store(true, Ordering::SeqCst);
+        let code = crate::send::run(self.campaign, &job)?;
+        SENDING.store(false, Ordering::SeqCst);
+        if code == 0 {
+            eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
+        }
+        self.offer_to_save(&answers.signer, url.as_deref())?;
+        Ok(code)
     }
 
     /// Steps 1 to 4: group, targeting, signer, personal paragraph.
@@ -383,6 +410,7 @@ impl Wizard<'_> {
             note,
             format: prev.map_or(Format::Eml, |p| p.format),
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
+            smtp: prev.and_then(|p| p.smtp.clone()),
         })
     }
 
@@ -772,8 +800,9 @@ impl Wizard<'_> {
         Ok(())
     }
 
-    /// Step 6: the kind of output and where it goes.
-    fn ask_output(&self, answers: &mut WizardAnswers) -> Ask<()> {
+    /// Step 6: the kind of output and where it goes, or the mail server to send through (then
+    /// its settings are returned).
+    fn ask_output(&self, answers: &mut WizardAnswers) -> Ask<Option<SmtpConfig>> {
         let formats = [
             Format::Eml,
             Format::Mbox,
@@ -790,10 +819,21 @@ impl Wizard<'_> {
                     "Text files, one per letter, to print or paste",
                     "One web page with a button per letter that opens it in your mail program",
                     "PDF letters, one per letter (A4), to print, sign and post",
+                    "Send them now through my mail account (SMTP)",
                 ])
-                .default(formats.iter().position(|f| *f == answers.format).unwrap_or(0))
+                .default(if answers.smtp.is_some() {
+                    formats.len()
+                } else {
+                    formats.iter().position(|f| *f == answers.format).unwrap_or(0)
+                })
                 .interact_opt(),
         )?;
+        if i == formats.len() {
+            let config = self.ask_server(answers.smtp.as_deref())?;
+            answers.smtp = config.url.as_ref().map(|u| u.value.clone());
+            return Ok(Some(config));
+        }
+        answers.smtp = None;
         answers.format = formats[i];
         loop {
             let out: String = Input::with_theme(&self.theme)
@@ -828,24 +868,81 @@ impl Wizard<'_> {
                 }
             }
             answers.out = out;
-            return Ok(());
+            return Ok(None);
         }
     }
 
+    /// The mail server, checked as `send` checks it; the login comes from where `send` finds it
+    /// (the environment, the profile) or is asked for, hidden, just before sending.
+    fn ask_server(&self, prev: Option<&str>) -> Ask<SmtpConfig> {
+        let smtp = self
+            .saved
+            .as_ref()
+            .map(|p| p.smtp.clone())
+            .unwrap_or_default();
+        let profile = self
+            .profile_path
+            .as_deref()
+            .map(|path| ProfileSmtp { path, smtp: &smtp });
+        let mut config = smtp_config::resolve(
+            &smtp_config::Flags::default(),
+            &|key| std::env::var(key).ok(),
+            profile,
+        )?;
+        let default = prev
+            .map(str::to_string)
+            .or_else(|| config.url.as_ref().map(|u| u.value.clone()));
+        eprintln!("Your mail server as a URL: smtps://you@mail.example.org (TLS) or smtp://you@mail.example.org:587 (STARTTLS). Your password is asked for just before sending and never saved.");
+        let secret = config.secret.value.clone();
+        let mut input = Input::<String>::with_theme(&self.theme)
+            .with_prompt("Mail server (SMTP URL)")
+            .validate_with(move |s: &String| -> std::result::Result<(), String> {
+                Server::parse(Request {
+                    url: s.trim(),
+                    insecure: false,
+                    secret: secret.clone(),
+                    can_ask: true,
+                    ca_file: None,
+                    timeout: std::time::Duration::from_secs(crate::send::DEFAULT_TIMEOUT_SECS),
+                })
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            });
+        if let Some(d) = &default {
+            input = input.default(d.clone());
+        }
+        let url = input.interact_text()?.trim().to_string();
+        let origin = match &config.url {
+            Some(u) if u.value == url => u.origin.clone(),
+            _ => Origin::Answer,
+        };
+        config.url = Some(Sourced { value: url, origin });
+        Ok(config)
+    }
+
     /// At the end, offer to keep what was typed for next time; only a complete profile is saved.
-    fn offer_to_save(&self, signer: &Signer) -> Ask<()> {
+    fn offer_to_save(&self, signer: &Signer, smtp_url: Option<&str>) -> Ask<()> {
         let Some(path) = &self.profile_path else {
             return Ok(());
         };
-        let profile = Profile::from_signer(signer);
+        // Only what was asked changes: other server settings saved in the profile stay.
+        let mut profile = match &self.saved {
+            Some(saved) => saved.with_signer(signer),
+            None => Profile::from_signer(signer),
+        };
+        if let Some(url) = smtp_url {
+            profile.smtp.url = Some(url.to_string());
+        }
         if self.saved.as_ref() == Some(&profile) {
             return Ok(());
         }
+        let what = if smtp_url.is_some() {
+            "your name, address and mail server (never your password)"
+        } else {
+            "your name and address"
+        };
         let save = Confirm::with_theme(&self.theme)
-            .with_prompt(format!(
-                "Save your name and address in {} for next time?",
-                path.display()
-            ))
+            .with_prompt(format!("Save {what} in {} for next time?", path.display()))
             .default(true)
             .interact_opt()?;
         if save == Some(true) {
@@ -859,6 +956,104 @@ impl Wizard<'_> {
             eprintln!("Not saved.");
         }
         Ok(())
+    }
+}
+
+/// Whether someone is at a terminal to ask: standard input to answer on, standard error to ask on.
+pub fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// `send`'s last question before the first letter leaves. Without a terminal it refuses
+/// rather than guess.
+pub fn confirm_send(count: u64) -> Result<bool> {
+    if !can_ask() {
+        return Err(Error::Usage(
+            Diag::new("not sending without confirmation, and there is no terminal to ask on")
+                .hint("check the summary above (or run with --dry-run), then pass --yes"),
+        ));
+    }
+    let answer = Confirm::with_theme(&ColorfulTheme::default())
+        .with_prompt(format!("Send {}?", plural(count, "letter")))
+        .default(false)
+        .interact_opt();
+    match answer {
+        Ok(answer) => Ok(answer == Some(true)),
+        // Ctrl-C at the question: a no.
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            let _ = Term::stderr().show_cursor();
+            Ok(false)
+        }
+        Err(dialoguer::Error::IO(e)) => Err(Error::io("the terminal", e)),
+    }
+}
+
+/// A password typed without echo. It is returned to the caller and nowhere else: not drawn,
+/// not logged.
+pub fn ask_secret(prompt: &str) -> Result<String> {
+    if !can_ask() {
+        return Err(Error::Usage(
+            Diag::new("a password is needed and there is no terminal to ask on").hint(
+                "set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+            ),
+        ));
+    }
+    dialoguer::Password::with_theme(&ColorfulTheme::default())
+        .with_prompt(prompt)
+        .report(false)
+        .interact()
+        .map_err(|dialoguer::Error::IO(e)| Error::io("the terminal", e))
+}
+
+/// How `send` shows its progress: a bar with rate and ETA on a terminal, and the usual log lines
+/// on standard output otherwise. A redirected standard output keeps the lines, so a log file
+/// gets them even when standard error is a terminal.
+pub fn send_progress(total: u64) -> Box<dyn crate::send::Progress> {
+    if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        Box::new(Bar::new(total))
+    } else {
+        Box::new(crate::send::LogLines::new(std::io::stdout()))
+    }
+}
+
+/// The progress bar on standard error. Letters that did not simply go (retries, refusals) are
+/// printed above it, so the bar never hides trouble.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(total: u64) -> Bar {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} letters  {per_sec}  elapsed {elapsed}  ETA {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> ");
+        bar.set_style(style);
+        // At 20 letters a minute the bar would otherwise sit still between letters.
+        bar.enable_steady_tick(std::time::Duration::from_secs(1));
+        Bar(bar)
+    }
+}
+
+impl crate::send::Progress for Bar {
+    fn step(&self, step: crate::send::Step, line: &str) {
+        use crate::send::Step;
+        match step {
+            Step::Sent => self.0.inc(1),
+            Step::Failed | Step::Deferred | Step::Stopped => {
+                self.0.println(line);
+                self.0.inc(1);
+            }
+            Step::Retry => self.0.println(line),
+        }
+    }
+
+    fn finish(&self) {
+        // The final state stays on screen: how many went, and how long it took.
+        self.0.abandon();
     }
 }
 
@@ -889,6 +1084,7 @@ mod tests {
             note: Some("Mine.".into()),
             format: Format::Html,
             out: PathBuf::from("letters"),
+            smtp: None,
         };
         assert_eq!(
             a.command_line(

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,9 +19,12 @@ use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::journal::{self, Journal, State, Status};
 use crate::letters::{Run, Target};
 use crate::plural;
+use crate::profile::{self, Profile};
 use crate::recipients::Recipients;
+use crate::render::LetterInputs;
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::smtp::{Request, Server};
+use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig};
 
 /// How fast letters may leave: providers cap messages per minute or per day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +263,48 @@ impl Report {
     }
 }
 
+/// What just happened to a letter, for whoever shows the run's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Sent,
+    /// Tried again after a pause.
+    Retry,
+    Failed,
+    Deferred,
+    /// The run stops on this letter.
+    Stopped,
+}
+
+/// Where the run reports each step: plain lines for a log or a pipe ([`LogLines`]), a progress
+/// bar on a terminal (in prompt.rs, the only file that draws on one). Shared by the connection
+/// threads.
+pub trait Progress: Send + Sync {
+    /// `line` is the step as a log line, such as `sent     a@x.example (250 OK)`.
+    fn step(&self, step: Step, line: &str);
+    /// The run is over, finished or stopped.
+    fn finish(&self);
+}
+
+/// One line per step, as a log file or a pipe wants it.
+pub struct LogLines<W>(Mutex<W>);
+
+impl<W: Write + Send> LogLines<W> {
+    pub fn new(out: W) -> Self {
+        LogLines(Mutex::new(out))
+    }
+}
+
+impl<W: Write + Send> Progress for LogLines<W> {
+    fn step(&self, _: Step, line: &str) {
+        let mut out = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+    }
+
+    fn finish(&self) {
+        let _ = self.0.lock().unwrap_or_else(|e| e.into_inner()).flush();
+    }
+}
+
 /// One letter, ready to go.
 pub struct Outgoing {
     pub line: u64,
@@ -275,7 +320,7 @@ pub struct Sender<'a, T> {
     group: String,
     policy: Policy,
     limiter: Mutex<Limiter>,
-    out: Mutex<Box<dyn Write + Send + 'a>>,
+    progress: Box<dyn Progress + 'a>,
     report: Mutex<Report>,
     /// Letters handed to the server in this run, for `--max`.
     started: AtomicU64,
@@ -292,7 +337,7 @@ where
         journal: &'a mut Journal,
         group: &str,
         policy: Policy,
-        out: Box<dyn Write + Send + 'a>,
+        progress: Box<dyn Progress + 'a>,
     ) -> Self {
         Sender {
             transport,
@@ -303,7 +348,7 @@ where
                 next: None,
             }),
             policy,
-            out: Mutex::new(out),
+            progress,
             report: Mutex::new(Report::default()),
             started: AtomicU64::new(0),
         }
@@ -313,10 +358,8 @@ where
         self.report.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn say(&self, line: std::fmt::Arguments<'_>) {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = out.write_fmt(line);
-        let _ = out.write_all(b"\n");
+    fn say(&self, step: Step, line: std::fmt::Arguments<'_>) {
+        self.progress.step(step, &line.to_string());
     }
 
     /// Whether the run has stopped (on this thread or another).
@@ -369,7 +412,10 @@ where
                     let reply = ok.reply();
                     self.record(&letter, Status::Sent, Some(&reply))?;
                     self.report().sent += 1;
-                    self.say(format_args!("sent     {} ({reply})", letter.email));
+                    self.say(
+                        Step::Sent,
+                        format_args!("sent     {} ({reply})", letter.email),
+                    );
                     return Ok(());
                 }
                 Err(e) => {
@@ -377,7 +423,10 @@ where
                     let trouble = e.trouble();
                     if trouble == Trouble::Permanent {
                         self.record(&letter, Status::Failed, Some(&reply))?;
-                        self.say(format_args!("failed   {} ({reply})", letter.email));
+                        self.say(
+                            Step::Failed,
+                            format_args!("failed   {} ({reply})", letter.email),
+                        );
                         self.report().failed.push(unsent(&letter, reply));
                         return Ok(());
                     }
@@ -388,20 +437,23 @@ where
                         && attempt <= self.policy.retries
                         && started.elapsed() + delay < self.policy.budget;
                     if retry {
-                        self.say(format_args!(
-                            "retry    {} in {:.1}s ({reply})",
-                            letter.email,
-                            delay.as_secs_f64()
-                        ));
+                        self.say(
+                            Step::Retry,
+                            format_args!(
+                                "retry    {} in {:.1}s ({reply})",
+                                letter.email,
+                                delay.as_secs_f64()
+                            ),
+                        );
                         std::thread::sleep(delay);
                         continue;
                     }
-                    let word = if trouble == Trouble::Fatal {
-                        "stopped "
+                    let (step, word) = if trouble == Trouble::Fatal {
+                        (Step::Stopped, "stopped ")
                     } else {
-                        "deferred"
+                        (Step::Deferred, "deferred")
                     };
-                    self.say(format_args!("{word} {} ({reply})", letter.email));
+                    self.say(step, format_args!("{word} {} ({reply})", letter.email));
                     let mut report = self.report();
                     report.deferred.push(unsent(&letter, reply.clone()));
                     if trouble != Trouble::Transient {
@@ -419,6 +471,7 @@ where
 
     /// Ends the run, giving back the journal borrow.
     pub fn into_report(self) -> Report {
+        self.progress.finish();
         self.report.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -457,30 +510,121 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// `letterdrive send`.
-pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
+/// `--retries`, `--retry-delay-ms` and `--timeout` when not given, and the guided run's values.
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_DELAY_MS: u64 = 2000;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// Everything one run of `send` needs, as plain values: made from the flags by `command`, or
+/// from the guided run's answers.
+pub struct SendJob {
+    pub target: Target,
+    pub inputs: LetterInputs,
+    pub config: SmtpConfig,
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub journal: Option<PathBuf>,
+    pub max: Option<u64>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub resend_uncertain: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub test_to: Option<String>,
+    pub failed_csv: Option<PathBuf>,
+}
+
+impl SendJob {
+    /// What `send` does with no flag beyond the server: the guided run's job.
+    pub fn new(target: Target, inputs: LetterInputs, config: SmtpConfig) -> SendJob {
+        SendJob {
+            target,
+            inputs,
+            config,
+            insecure: false,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            journal: None,
+            max: None,
+            retries: DEFAULT_RETRIES,
+            retry_delay: Duration::from_millis(DEFAULT_RETRY_DELAY_MS),
+            resend_uncertain: false,
+            yes: false,
+            dry_run: false,
+            test_to: None,
+            failed_csv: None,
+        }
+    }
+}
+
+/// The profile `send` reads its `[smtp]` table from, if there is one.
+pub fn load_profile(flag: Option<&Path>) -> Result<Option<(PathBuf, Profile)>> {
+    match profile::location(flag) {
+        Some(path) => Ok(profile::load(&path)?.map(|p| (path, p))),
+        None => Ok(None),
+    }
+}
+
+/// `letterdrive send`. `profile_flag` is `--profile`: the profile's `[smtp]` table may hold the
+/// server settings.
+pub fn command(campaign: &Campaign, args: &SendArgs, profile_flag: Option<&Path>) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let rate = Rate::parse(&args.rate)?;
-    let server = match (&args.smtp, args.dry_run) {
+    let profile = load_profile(profile_flag)?;
+    let config = smtp_config::resolve(
+        &args.into(),
+        &|key| std::env::var(key).ok(),
+        profile.as_ref().map(|(path, p)| ProfileSmtp {
+            path,
+            smtp: &p.smtp,
+        }),
+    )?;
+    let job = SendJob {
+        target: crate::commands::target(&args.target),
+        inputs,
+        config,
+        insecure: args.insecure,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        journal: args.journal.clone(),
+        max: args.max,
+        retries: args.retries,
+        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        resend_uncertain: args.resend_uncertain,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        test_to: args.test_to.clone(),
+        failed_csv: args.failed_csv.clone(),
+    };
+    run(campaign, &job)
+}
+
+/// The core of `send`, shared with the guided run: summary, confirmation, delivery, report.
+pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
+    let (config, inputs, target) = (&job.config, &job.inputs, &job.target);
+    let rate = Rate::parse(&config.rate.value).map_err(|e| match &config.rate.origin {
+        Origin::Flag(_) => e,
+        origin => Error::Usage(
+            Diag::new(format!("the rate `{}` ({origin}) is not a rate", config.rate.value))
+                .hint("write it as N/PERIOD: 20/min, 50/5min, 500/day, 3/s, or `unlimited` for a local relay"),
+        ),
+    })?;
+    let server = match (&config.url, job.dry_run) {
         (Some(url), _) => Some(Server::parse(Request {
-            url,
-            insecure: args.insecure,
-            password_env: std::env::var("LETTERDRIVE_SMTP_PASSWORD").ok(),
-            password_command: args.password_command.clone(),
-            ca_file: args.ca_file.clone(),
-            timeout: Duration::from_secs(args.timeout.max(1)),
+            url: &url.value,
+            insecure: job.insecure,
+            secret: config.secret.value.clone(),
+            can_ask: crate::prompt::can_ask(),
+            ca_file: config.ca_file.as_ref().map(|f| f.value.clone()),
+            timeout: job.timeout,
         })?),
         (None, true) => None,
         (None, false) => {
             return Err(Error::Usage(
                 Diag::new("which mail server? --smtp is missing").hint(
-                    "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL); try --dry-run first",
+                    "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL, or `url` in the profile's [smtp] table); try --dry-run first",
                 ),
             ))
         }
     };
-    let target = crate::commands::target(&args.target);
-    let journal_path = args
+    let journal_path = job
         .journal
         .clone()
         .unwrap_or_else(|| journal::default_path(&campaign.source));
@@ -494,7 +638,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
     }
 
     // Pre-flight: every targeted letter validated, rendered and built before any leaves.
-    let run = Run::open(campaign, &target, &inputs)?;
+    let run = Run::open(campaign, target, inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
     let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
@@ -503,7 +647,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
         true,
         |letter, _| letter.email.clone(),
         |email| {
-            match decide(journal.state(&group, &email), args.resend_uncertain) {
+            match decide(journal.state(&group, &email), job.resend_uncertain) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
                 Decision::Uncertain => uncertain += 1,
@@ -511,7 +655,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
             Ok(())
         },
     )?;
-    let planned = args.max.map_or(to_send, |m| to_send.min(m));
+    let planned = job.max.map_or(to_send, |m| to_send.min(m));
 
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -524,14 +668,34 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
         uncertain
     );
     let _ = writeln!(out, "  from:    {from}");
-    if let Some(server) = &server {
-        let _ = writeln!(out, "  server:  {}", server.describe());
+    if let (Some(server), Some(url)) = (&server, &config.url) {
+        let _ = writeln!(
+            out,
+            "  server:  {} — from {}",
+            server.describe(),
+            url.origin
+        );
+        if let Some(user) = &server.user {
+            let from = match &config.secret.origin {
+                Origin::Default => String::new(),
+                origin => format!(" — from {origin}"),
+            };
+            let _ = writeln!(out, "  login:   {user}, {}{from}", server.secret.describe());
+        }
+        if let Some(ca) = &config.ca_file {
+            let _ = writeln!(
+                out,
+                "  CA:      {} — from {}",
+                ca.value.display(),
+                ca.origin
+            );
+        }
     }
     let eta = rate
         .interval()
         .map(|i| format!(", about {}", human(i * planned.saturating_sub(1) as u32)))
         .unwrap_or_default();
-    let _ = writeln!(out, "  rate:    {rate}{eta}");
+    let _ = writeln!(out, "  rate:    {rate}{eta} — from {}", config.rate.origin);
     if to_send > planned {
         let _ = writeln!(out, "  --max:   {} left for a later run", to_send - planned);
     }
@@ -546,41 +710,47 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
     let _ = out.flush();
     drop(out);
 
-    if args.dry_run {
+    if job.dry_run {
         println!("dry run: nothing was sent");
         return Ok(0);
     }
     let server = server.expect("a server unless --dry-run");
-    if let Some(address) = &args.test_to {
-        return test_letter(campaign, &target, &inputs, &server, address);
+    if let Some(address) = &job.test_to {
+        return test_letter(campaign, target, inputs, &server, address);
     }
     if planned == 0 {
         println!("nothing to send");
         return Ok(if uncertain > 0 { EXIT_UNSENT } else { 0 });
     }
-    if !args.yes && !confirm(planned)? {
+    if !job.yes && !crate::prompt::confirm_send(planned)? {
         println!("nothing was sent");
         return Ok(EXIT_UNSENT);
     }
 
-    let connections = args.connections.clamp(1, 16).min(planned.max(1) as u32);
-    let transport = server.transport(connections)?;
+    let connections = config
+        .connections
+        .value
+        .clamp(1, 16)
+        .min(planned.max(1) as u32);
+    // Only now, with the letters about to go, is the password read or asked for.
+    let login = server.credentials(&crate::prompt::ask_secret)?;
+    let transport = server.transport(connections, login)?;
     let policy = Policy {
-        retries: args.retries,
+        retries: job.retries,
         budget: RETRY_BUDGET,
-        retry_delay: Duration::from_millis(args.retry_delay_ms),
+        retry_delay: job.retry_delay,
         rate,
-        max: args.max,
-        resend_uncertain: args.resend_uncertain,
+        max: job.max,
+        resend_uncertain: job.resend_uncertain,
     };
-    let run = Run::open(campaign, &target, &inputs)?;
+    let run = Run::open(campaign, target, inputs)?;
     let id_settings = run.settings.clone();
     let sender = Sender::new(
         &transport,
         &mut journal,
         &group,
         policy,
-        Box::new(std::io::stdout()),
+        crate::prompt::send_progress(planned),
     );
     // A few connections at once, each reused for many letters; letters are rendered on this
     // thread's pipeline and handed to the connections as they are ready.
@@ -631,7 +801,7 @@ pub fn command(campaign: &Campaign, args: &SendArgs) -> Result<i32> {
     if report.aborted.is_none() {
         result?;
     }
-    finish(campaign, &target, &report, args.failed_csv.as_deref())
+    finish(campaign, target, &report, job.failed_csv.as_deref())
 }
 
 /// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.
@@ -668,7 +838,8 @@ fn test_letter(
     };
     let message = crate::message::build(&test, &run.settings)
         .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
-    let transport = server.transport(1)?;
+    let login = server.credentials(&crate::prompt::ask_secret)?;
+    let transport = server.transport(1, login)?;
     match transport.send(&message) {
         Ok(reply) => {
             println!(
@@ -687,23 +858,6 @@ fn test_letter(
 
 /// Time one letter may take, retries included, before the run gives up on it.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
-
-fn confirm(count: u64) -> Result<bool> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Error::Usage(
-            Diag::new("not sending without confirmation, and there is no terminal to ask on")
-                .hint("check the summary above (or run with --dry-run), then pass --yes"),
-        ));
-    }
-    print!("send {}? [y/N] ", plural(count, "letter"));
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    stdin
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("<stdin>", e))?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
-}
 
 fn finish(
     campaign: &Campaign,
@@ -961,7 +1115,7 @@ mod tests {
             &mut journal,
             "g",
             policy(),
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
@@ -981,7 +1135,7 @@ mod tests {
             &mut journal,
             "g",
             policy(),
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("b@x.example")).unwrap();
         assert_eq!(s.into_report().failed.len(), 1);
@@ -1006,7 +1160,13 @@ mod tests {
             ])),
             sent: RefCell::new(Vec::new()),
         };
-        let s = Sender::new(&t, &mut journal, "g", policy(), Box::new(std::io::sink()));
+        let s = Sender::new(
+            &t,
+            &mut journal,
+            "g",
+            policy(),
+            Box::new(LogLines::new(std::io::sink())),
+        );
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("b@x.example")).unwrap();
         s.offer(outgoing("c@x.example")).unwrap();
@@ -1039,7 +1199,13 @@ mod tests {
             budget: Duration::from_millis(50),
             ..policy()
         };
-        let s = Sender::new(&t, &mut journal, "g", policy, Box::new(std::io::sink()));
+        let s = Sender::new(
+            &t,
+            &mut journal,
+            "g",
+            policy,
+            Box::new(LogLines::new(std::io::sink())),
+        );
         assert!(s.offer(outgoing("a@x.example")).is_err());
         // 20 ms, then 40 ms would pass the budget: two attempts in all.
         assert_eq!(t.answers.borrow().len(), 8);
@@ -1061,7 +1227,7 @@ mod tests {
                 max: Some(1),
                 ..policy()
             },
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
@@ -1077,7 +1243,7 @@ mod tests {
                 resend_uncertain: true,
                 ..policy()
             },
-            Box::new(std::io::sink()),
+            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         assert_eq!(s.into_report().sent, 1);

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::SmtpTransport;
@@ -28,12 +28,62 @@ pub enum Security {
     Plain,
 }
 
-/// Where the password comes from; it is read only when the letters are about to go.
-#[derive(Debug, Clone)]
-pub enum PasswordSource {
+/// The credential to log in with, by where it comes from. Nothing secret is read until the
+/// letters are about to go.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
     None,
-    Env(String),
-    Command(String),
+    /// A password from `LETTERDRIVE_SMTP_PASSWORD`.
+    Password(String),
+    /// A command that prints the password; `what` names it in messages (the flag, or the
+    /// profile's key).
+    PasswordCommand {
+        cmd: String,
+        what: String,
+    },
+    /// Asked on the terminal, hidden, once the volunteer has said to send.
+    Prompt,
+    /// A command that prints an OAuth2 access token, for XOAUTH2.
+    OAuth2Command {
+        cmd: String,
+        what: String,
+    },
+}
+
+impl Secret {
+    /// What the summary says about the credential, never the credential.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Secret::None => "no login",
+            Secret::Password(_) | Secret::PasswordCommand { .. } => "password",
+            Secret::Prompt => "password, asked before the first letter goes",
+            Secret::OAuth2Command { .. } => "OAuth2 token (XOAUTH2)",
+        }
+    }
+
+    fn with_article(&self) -> &'static str {
+        match self {
+            Secret::OAuth2Command { .. } => "an OAuth2 token",
+            _ => "a password",
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Secret::OAuth2Command { .. } => "OAuth2 token",
+            _ => "password",
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Commands are not secret, but what the environment holds is.
+        match self {
+            Secret::Password(_) => f.write_str("Password(..)"),
+            other => f.write_str(other.describe()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -42,7 +92,7 @@ pub struct Server {
     pub port: u16,
     pub user: Option<String>,
     pub security: Security,
-    pub password: PasswordSource,
+    pub secret: Secret,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
@@ -78,8 +128,10 @@ const URL_HINT: &str =
 pub struct Request<'a> {
     pub url: &'a str,
     pub insecure: bool,
-    pub password_env: Option<String>,
-    pub password_command: Option<String>,
+    /// Where the credential comes from; `Secret::None` when nothing gives one.
+    pub secret: Secret,
+    /// Whether a terminal is there to ask for a password the URL's user needs.
+    pub can_ask: bool,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
@@ -161,31 +213,27 @@ impl Server {
             Security::StartTls => 587,
             Security::LoopbackOpportunistic | Security::Plain => 25,
         });
-        let password = match (req.password_command, req.password_env) {
-            (Some(cmd), _) if !cmd.trim().is_empty() => PasswordSource::Command(cmd),
-            (_, Some(p)) if !p.is_empty() => PasswordSource::Env(p),
-            _ => PasswordSource::None,
-        };
-        let has_password = !matches!(password, PasswordSource::None);
-        match (&user, has_password) {
-            (Some(u), false) => {
+        let secret = match (&user, req.secret) {
+            (Some(_), Secret::None) if req.can_ask => Secret::Prompt,
+            (Some(u), Secret::None) => {
                 return Err(usage(
-                    format!("the SMTP URL names user `{u}` but no password is given"),
-                    "set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+                    format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
+                    "set LETTERDRIVE_SMTP_PASSWORD, pass --password-command \"pass show mail\" or --oauth2-token-command CMD, or run on a terminal to be asked",
                 ))
             }
-            (None, true) => {
+            (None, Secret::None) => Secret::None,
+            (None, s) => {
                 return Err(usage(
-                    "a password is given but the SMTP URL names no user",
+                    format!("{} is given but the SMTP URL names no user", s.with_article()),
                     "put the user name in the URL: smtps://you@mail.example.org",
                 ))
             }
-            _ => {}
-        }
-        if has_password && security == Security::Plain && !loopback {
+            (Some(_), s) => s,
+        };
+        if secret != Secret::None && security == Security::Plain && !loopback {
             return Err(usage(
-                format!("refusing to send your password to `{host}` without TLS"),
-                "use smtp:// (STARTTLS) or smtps:// (TLS); --insecure never applies to passwords",
+                format!("refusing to send your {} to `{host}` without TLS", secret.kind()),
+                "use smtp:// (STARTTLS) or smtps:// (TLS); --insecure never applies to passwords or tokens",
             ));
         }
         Ok(Server {
@@ -193,7 +241,7 @@ impl Server {
             port,
             user,
             security,
-            password,
+            secret,
             ca_file: req.ca_file,
             timeout: req.timeout,
         })
@@ -225,50 +273,41 @@ impl Server {
         format!("{scheme}://{user}{host}:{} ({how})", self.port)
     }
 
-    /// Run `--password-command` or take the environment variable. The value never leaves this
-    /// function except inside lettre's credentials.
-    fn password(&self) -> Result<Option<String>> {
-        match &self.password {
-            PasswordSource::None => Ok(None),
-            PasswordSource::Env(p) => Ok(Some(p.clone())),
-            PasswordSource::Command(cmd) => {
-                let out = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(cmd)
-                    .stdin(std::process::Stdio::inherit())
-                    .stderr(std::process::Stdio::inherit())
-                    .output()
-                    .map_err(|e| Error::io("--password-command", e))?;
-                if !out.status.success() {
-                    return Err(usage(
-                        format!("--password-command failed ({})", out.status),
-                        "run the command yourself to see why; it must print the password",
-                    ));
-                }
-                let mut p = String::from_utf8(out.stdout).map_err(|_| {
-                    usage(
-                        "--password-command printed something that is not UTF-8",
-                        "it must print only the password",
-                    )
-                })?;
-                // `pass show` and friends end with a newline; only the first line is the password.
-                if let Some(i) = p.find(['\n', '\r']) {
-                    p.truncate(i);
-                }
-                if p.is_empty() {
-                    return Err(usage(
-                        "--password-command printed an empty password",
-                        "it must print the password on its first line",
-                    ));
-                }
-                Ok(Some(p))
+    /// The login, read now: the command run, or the volunteer asked (through `ask`, which is
+    /// prompt.rs's hidden prompt in the binary). The secret never leaves this function except
+    /// inside lettre's credentials.
+    pub fn credentials(
+        &self,
+        ask: &dyn Fn(&str) -> Result<String>,
+    ) -> Result<Option<(Credentials, Mechanism)>> {
+        let Some(user) = &self.user else {
+            return Ok(None);
+        };
+        let (secret, mechanism) = match &self.secret {
+            Secret::None => return Ok(None),
+            Secret::Password(p) => (p.clone(), Mechanism::Plain),
+            Secret::PasswordCommand { cmd, what } => {
+                (run_secret_command(cmd, what, "password")?, Mechanism::Plain)
             }
-        }
+            Secret::Prompt => (
+                ask(&format!("Password for {user} at {}", self.host))?,
+                Mechanism::Plain,
+            ),
+            Secret::OAuth2Command { cmd, what } => (
+                run_secret_command(cmd, what, "OAuth2 access token")?,
+                Mechanism::Xoauth2,
+            ),
+        };
+        Ok(Some((Credentials::new(user.clone(), secret), mechanism)))
     }
 
     /// The pooled transport: `connections` connections, each with one login, reused for many
     /// messages.
-    pub fn transport(&self, connections: u32) -> Result<SmtpTransport> {
+    pub fn transport(
+        &self,
+        connections: u32,
+        login: Option<(Credentials, Mechanism)>,
+    ) -> Result<SmtpTransport> {
         let tls_params = || -> Result<TlsParameters> {
             let mut b = TlsParameters::builder(self.host.clone());
             if let Some(ca) = &self.ca_file {
@@ -299,11 +338,50 @@ impl Server {
                     .max_size(connections.max(1))
                     .idle_timeout(Duration::from_secs(30)),
             );
-        if let (Some(user), Some(pass)) = (&self.user, self.password()?) {
-            builder = builder.credentials(Credentials::new(user.clone(), pass));
+        if let Some((credentials, mechanism)) = login {
+            // PLAIN and LOGIN for a password (lettre's default), XOAUTH2 alone for a token.
+            builder = builder.credentials(credentials);
+            if mechanism == Mechanism::Xoauth2 {
+                builder = builder.authentication(vec![Mechanism::Xoauth2]);
+            }
         }
         Ok(builder.build())
     }
+}
+
+/// Run a command that prints a secret on its first line (`pass show mail`, an OAuth2 helper).
+/// Its standard error and input stay the terminal's, so it can ask for a passphrase.
+fn run_secret_command(cmd: &str, what: &str, kind: &str) -> Result<String> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| Error::io(what, e))?;
+    if !out.status.success() {
+        return Err(usage(
+            format!("{what} failed ({})", out.status),
+            &format!("run the command yourself to see why; it must print the {kind}"),
+        ));
+    }
+    let mut secret = String::from_utf8(out.stdout).map_err(|_| {
+        usage(
+            format!("{what} printed something that is not UTF-8"),
+            &format!("it must print only the {kind}"),
+        )
+    })?;
+    // `pass show` and friends end with a newline; only the first line is the secret.
+    if let Some(i) = secret.find(['\n', '\r']) {
+        secret.truncate(i);
+    }
+    if secret.is_empty() {
+        return Err(usage(
+            format!("{what} printed an empty {kind}"),
+            &format!("it must print the {kind} on its first line"),
+        ));
+    }
+    Ok(secret)
 }
 
 fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
@@ -339,8 +417,8 @@ mod tests {
         Request {
             url,
             insecure: false,
-            password_env: None,
-            password_command: None,
+            secret: Secret::None,
+            can_ask: false,
             ca_file: None,
             timeout: Duration::from_secs(5),
         }
@@ -351,7 +429,7 @@ mod tests {
         let s = Server::parse(req("smtps://ada%40x.org@mail.example.org")).unwrap_err();
         assert!(s.to_string().contains("no password"), "{s}");
         let s = Server::parse(Request {
-            password_env: Some("pw".into()),
+            secret: Secret::Password("pw".into()),
             ..req("smtps://ada%40x.org@mail.example.org")
         })
         .unwrap();
@@ -380,7 +458,7 @@ mod tests {
         .is_ok());
         assert!(Server::parse(Request {
             insecure: true,
-            password_env: Some("pw".into()),
+            secret: Secret::Password("pw".into()),
             ..req("smtp://u@mail.example.org?tls=none")
         })
         .is_err());
@@ -389,5 +467,47 @@ mod tests {
         assert!(Server::parse(req("mail.example.org")).is_err());
         assert!(Server::parse(req("smtp://mail.example.org:0")).is_err());
         assert!(is_loopback("localhost") && is_loopback("127.8.9.1") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn secrets_are_asked_read_late_and_never_printed() {
+        // A user and no password: asked on a terminal, refused without one.
+        let asked = Server::parse(Request {
+            can_ask: true,
+            ..req("smtps://ada@mail.example.org")
+        })
+        .unwrap();
+        assert_eq!(asked.secret, Secret::Prompt);
+        let (creds, mechanism) = asked
+            .credentials(&|prompt| {
+                assert_eq!(prompt, "Password for ada at mail.example.org");
+                Ok("typed".into())
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(mechanism, Mechanism::Plain);
+        assert!(!format!("{creds:?} {asked:?}").contains("typed"));
+
+        let token = Server::parse(Request {
+            secret: Secret::OAuth2Command {
+                cmd: "printf 'tok\\nmore'".into(),
+                what: "--oauth2-token-command".into(),
+            },
+            ..req("smtp://ada@mail.example.org")
+        })
+        .unwrap();
+        let (_, mechanism) = token.credentials(&|_| unreachable!()).unwrap().unwrap();
+        assert_eq!(mechanism, Mechanism::Xoauth2);
+        let plain = Server::parse(Request {
+            insecure: true,
+            secret: Secret::OAuth2Command {
+                cmd: "true".into(),
+                what: "--oauth2-token-command".into(),
+            },
+            ..req("smtp://ada@mail.example.org?tls=none")
+        })
+        .unwrap_err();
+        assert!(plain.to_string().contains("your OAuth2 token"), "{plain}");
+        assert!(!format!("{:?}", Secret::Password("pw-value".into())).contains("pw-value"));
     }
 }

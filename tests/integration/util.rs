@@ -182,6 +182,8 @@ impl Sandbox {
                 cmd.env_remove(key);
             }
         }
+        // `send` reads the profile from the config directory: never the real one.
+        cmd.env("XDG_CONFIG_HOME", self.join("config"));
         Cmd {
             cmd,
             args: Vec::new(),

@@ -1,22 +1,12 @@
 //! The guided run, driven through a pseudo-terminal the way a person would: arrow keys, space,
-//! enter, typed text, Ctrl-C. Each test has its own HOME and config directory, so the real
-//! profile is never touched.
+//! enter, typed text, Ctrl-C (see pty.rs).
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
 
-use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
-use expectrl::{Eof, Expect, Session};
-
+use crate::mail_server::MailServer;
+use crate::pty::{config_home, Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
+use crate::send::{ALICE, BOB, CAROL};
 use crate::util::{alternative_parts, first_addr, parse_mail, Sandbox, DATE_EPOCH};
-
-const DOWN: &str = "\x1b[B";
-const UP: &str = "\x1b[A";
-const SPACE: &str = " ";
-const ENTER: &str = "\r";
-const CTRL_C: &str = "\x03";
 
 /// A second group, so the group question has a choice to make.
 const OTHER_GROUP: &str = r#"
@@ -50,97 +40,6 @@ fn campaign() -> Sandbox {
 fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-}
-
-/// The real binary in a pseudo-terminal, with what it printed kept for failure messages.
-struct Guided {
-    session: OsSession,
-    seen: String,
-}
-
-impl Guided {
-    fn start(sb: &Sandbox, args: &[&str]) -> Guided {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterdrive"));
-        cmd.current_dir(sb.path()).args(args);
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("LETTERDRIVE_") || k == "VISUAL" || k == "CLICOLOR_FORCE" {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env("HOME", sb.join("home"))
-            .env("XDG_CONFIG_HOME", config_home(sb))
-            .env("TERM", "xterm")
-            .env("CLICOLOR", "0")
-            .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
-            .env("EDITOR", sb.join("bin/editor"));
-        let mut session = Session::spawn(cmd).expect("start letterdrive in a pseudo-terminal");
-        session
-            .get_process_mut()
-            .set_window_size(200, 60)
-            .expect("set the terminal size");
-        // A watchdog, not a timing assertion: a hung prompt fails the test instead of the suite.
-        session.set_expect_timeout(Some(Duration::from_secs(20)));
-        Guided {
-            session,
-            seen: String::new(),
-        }
-    }
-
-    /// Wait until the program has printed `text`.
-    fn see(&mut self, text: &str) -> &mut Guided {
-        match self.session.expect(text) {
-            Ok(found) => {
-                self.seen.push_str(&String::from_utf8_lossy(found.before()));
-                for m in found.matches() {
-                    self.seen.push_str(&String::from_utf8_lossy(m));
-                }
-                self
-            }
-            Err(e) => panic!(
-                "waiting for {text:?}: {e}\n--- the terminal so far ---\n{}",
-                self.seen
-            ),
-        }
-    }
-
-    /// Press keys or type text; a short pause lets each key land at its own question.
-    fn keys(&mut self, keys: &str) -> &mut Guided {
-        self.session.send(keys).expect("type into the terminal");
-        std::thread::sleep(Duration::from_millis(60));
-        self
-    }
-
-    fn line(&mut self, text: &str) -> &mut Guided {
-        self.keys(text).keys(ENTER)
-    }
-
-    /// Read to the end and return the exit code.
-    fn exit_code(&mut self) -> i32 {
-        match self.session.expect(Eof) {
-            Ok(found) => self.seen.push_str(&String::from_utf8_lossy(found.before())),
-            Err(e) => panic!(
-                "waiting for the end: {e}\n--- the terminal so far ---\n{}",
-                self.seen
-            ),
-        }
-        match self
-            .session
-            .get_process()
-            .wait()
-            .expect("wait for letterdrive")
-        {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!(
-                "letterdrive did not exit normally: {other:?}\n{}",
-                self.seen
-            ),
-        }
-    }
-}
-
-fn config_home(sb: &Sandbox) -> PathBuf {
-    sb.join("config")
 }
 
 fn default_profile(sb: &Sandbox) -> PathBuf {
@@ -480,4 +379,84 @@ fn pdf_letters_can_be_chosen_as_the_output() {
     assert!(sb
         .read_bytes(&format!("print/{}", pdfs[0]))
         .starts_with(b"%PDF-"));
+}
+
+#[test]
+fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // A profile with a server setting of its own, which saving the signer must keep.
+    let profile = sb.join("my-profile.toml");
+    sb.write("my-profile.toml", "[smtp]\nrate = \"unlimited\"\n");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?")
+        .see("Send them now through my mail account (SMTP)");
+    for _ in 0..5 {
+        g.keys(DOWN);
+    }
+    g.keys(ENTER);
+    // Checked as `send` checks it, and asked again.
+    g.see("Mail server (SMTP URL)")
+        .line("smtp://mail.example.org?tls=none");
+    g.see("`mail.example.org` is not this machine");
+    g.see("Mail server (SMTP URL)").line(&server.url());
+    g.see("3 letters of group `test`")
+        .see("— from your answer")
+        .see("rate:    unlimited — from rate in the profile");
+    g.see("Send 3 letters?").keys("y");
+    g.see("3/3 letters");
+    g.see("3 letters sent");
+    g.see("Save your name, address and mail server (never your password)")
+        .keys("y");
+    g.see("Saved");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    let saved = std::fs::read_to_string(&profile).unwrap();
+    assert!(saved.contains("name = \"Ada Volunteer\""), "{saved}");
+    assert!(
+        saved.contains(&format!(
+            "[smtp]\nurl = \"{}\"\nrate = \"unlimited\"",
+            server.url()
+        )),
+        "{saved}"
+    );
+    assert!(!saved.contains("password"), "{saved}");
+
+    // The next run offers the saved server, and the journal keeps the letters from going twice.
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").see("(Ada Volunteer)").keys(ENTER);
+    g.see("Your e-mail address").keys(ENTER);
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?");
+    for _ in 0..5 {
+        g.keys(DOWN);
+    }
+    g.keys(ENTER);
+    g.see("Mail server (SMTP URL)")
+        .see(&format!("({})", server.url()))
+        .keys(ENTER);
+    g.see("0 to send, 3 already sent");
+    g.see("— from url in the profile");
+    g.see("nothing to send");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.received().len(), 3);
 }

@@ -1,0 +1,327 @@
+//! Where each server setting of `send` comes from: a flag on the command line wins over the
+//! environment, which wins over the profile's `[smtp]` table, which wins over the default. Kept
+//! with its origin, so the summary can say where the server came from before anything is sent.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::cli::SendArgs;
+use crate::error::{Diag, Error, Result};
+use crate::profile::SmtpProfile;
+use crate::smtp::Secret;
+
+pub const URL_ENV: &str = "LETTERDRIVE_SMTP_URL";
+pub const PASSWORD_ENV: &str = "LETTERDRIVE_SMTP_PASSWORD";
+pub const DEFAULT_RATE: &str = "20/min";
+pub const DEFAULT_CONNECTIONS: u32 = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Flag(&'static str),
+    /// Typed in answer to the guided run's question.
+    Answer,
+    Env(&'static str),
+    /// The profile file, and the key in its `[smtp]` table.
+    Profile(PathBuf, &'static str),
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => write!(f, "{flag}"),
+            Origin::Answer => f.write_str("your answer"),
+            Origin::Env(var) => write!(f, "{var}"),
+            Origin::Profile(path, key) => write!(f, "{key} in the profile {}", path.display()),
+            Origin::Default => f.write_str("the default"),
+        }
+    }
+}
+
+/// A setting and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+fn sourced<T>(value: T, origin: Origin) -> Sourced<T> {
+    Sourced { value, origin }
+}
+
+#[derive(Debug)]
+pub struct SmtpConfig {
+    pub url: Option<Sourced<String>>,
+    pub secret: Sourced<Secret>,
+    pub ca_file: Option<Sourced<PathBuf>>,
+    pub rate: Sourced<String>,
+    pub connections: Sourced<u32>,
+}
+
+/// The profile a setting may come from: its path (for the summary, and for a relative
+/// `ca_file`) and its `[smtp]` table.
+pub struct ProfileSmtp<'a> {
+    pub path: &'a Path,
+    pub smtp: &'a SmtpProfile,
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// The server flags of `send`; all `None` in the guided run, which asks instead.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub smtp: Option<String>,
+    pub password_command: Option<String>,
+    pub oauth2_token_command: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub rate: Option<String>,
+    pub connections: Option<u32>,
+}
+
+impl From<&SendArgs> for Flags {
+    fn from(a: &SendArgs) -> Flags {
+        Flags {
+            smtp: a.smtp.clone(),
+            password_command: a.password_command.clone(),
+            oauth2_token_command: a.oauth2_token_command.clone(),
+            ca_file: a.ca_file.clone(),
+            rate: a.rate.clone(),
+            connections: a.connections,
+        }
+    }
+}
+
+/// Layer the flags, the environment (read through `env`, so tests need not touch the real one)
+/// and the profile.
+pub fn resolve(
+    args: &Flags,
+    env: &dyn Fn(&str) -> Option<String>,
+    profile: Option<ProfileSmtp<'_>>,
+) -> Result<SmtpConfig> {
+    let from_profile = |key| Origin::Profile(profile.as_ref().unwrap().path.to_path_buf(), key);
+    let p = profile.as_ref().map(|p| p.smtp);
+
+    let url = if let Some(u) = non_empty(&args.smtp) {
+        Some(sourced(u, Origin::Flag("--smtp")))
+    } else if let Some(u) = env(URL_ENV).filter(|u| !u.trim().is_empty()) {
+        Some(sourced(u, Origin::Env(URL_ENV)))
+    } else {
+        p.and_then(|p| non_empty(&p.url))
+            .map(|u| sourced(u, from_profile("url")))
+    };
+
+    let env_password = env(PASSWORD_ENV).filter(|p| !p.is_empty());
+    let flag_password = non_empty(&args.password_command);
+    let flag_token = non_empty(&args.oauth2_token_command);
+    let secret = if let Some(cmd) = flag_password {
+        sourced(
+            Secret::PasswordCommand {
+                cmd,
+                what: "--password-command".into(),
+            },
+            Origin::Flag("--password-command"),
+        )
+    } else if let Some(cmd) = flag_token {
+        if env_password.is_some() {
+            return Err(Error::Usage(
+                Diag::new(format!(
+                    "--oauth2-token-command and {PASSWORD_ENV} both give a way to log in"
+                ))
+                .hint(format!(
+                    "log in with one: unset {PASSWORD_ENV} for the token, or leave out --oauth2-token-command for the password"
+                )),
+            ));
+        }
+        sourced(
+            Secret::OAuth2Command {
+                cmd,
+                what: "--oauth2-token-command".into(),
+            },
+            Origin::Flag("--oauth2-token-command"),
+        )
+    } else if let Some(password) = env_password {
+        sourced(Secret::Password(password), Origin::Env(PASSWORD_ENV))
+    } else {
+        let pc = p.and_then(|p| non_empty(&p.password_command));
+        let oc = p.and_then(|p| non_empty(&p.oauth2_token_command));
+        match (pc, oc) {
+            (Some(_), Some(_)) => {
+                let path = profile.as_ref().unwrap().path;
+                return Err(Error::Invalid(
+                    Diag::new("the profile's [smtp] table has both password_command and oauth2_token_command")
+                        .file(path.display().to_string())
+                        .hint("keep the one your mail provider uses and delete the other"),
+                ));
+            }
+            (Some(cmd), None) => sourced(
+                Secret::PasswordCommand {
+                    cmd,
+                    what: "password_command in the profile".into(),
+                },
+                from_profile("password_command"),
+            ),
+            (None, Some(cmd)) => sourced(
+                Secret::OAuth2Command {
+                    cmd,
+                    what: "oauth2_token_command in the profile".into(),
+                },
+                from_profile("oauth2_token_command"),
+            ),
+            (None, None) => sourced(Secret::None, Origin::Default),
+        }
+    };
+
+    let ca_file = if let Some(f) = &args.ca_file {
+        Some(sourced(f.clone(), Origin::Flag("--ca-file")))
+    } else {
+        p.and_then(|p| p.ca_file.as_ref()).map(|f| {
+            // Relative to the profile, so the file works from any directory.
+            let dir = profile
+                .as_ref()
+                .unwrap()
+                .path
+                .parent()
+                .unwrap_or(Path::new(""));
+            sourced(dir.join(f), from_profile("ca_file"))
+        })
+    };
+
+    let rate = if let Some(r) = non_empty(&args.rate) {
+        sourced(r, Origin::Flag("--rate"))
+    } else if let Some(r) = p.and_then(|p| non_empty(&p.rate)) {
+        sourced(r, from_profile("rate"))
+    } else {
+        sourced(DEFAULT_RATE.to_string(), Origin::Default)
+    };
+
+    let connections = if let Some(n) = args.connections {
+        sourced(n, Origin::Flag("--connections"))
+    } else if let Some(n) = p.and_then(|p| p.connections) {
+        sourced(n, from_profile("connections"))
+    } else {
+        sourced(DEFAULT_CONNECTIONS, Origin::Default)
+    };
+
+    Ok(SmtpConfig {
+        url,
+        secret,
+        ca_file,
+        rate,
+        connections,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> Flags {
+        let mut argv = vec!["letterdrive", "send", "-g", "g"];
+        argv.extend_from_slice(extra);
+        match crate::cli::Cli::parse_from(argv).command {
+            Some(crate::cli::Command::Send(a)) => Flags::from(&a),
+            _ => unreachable!(),
+        }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn profile() -> SmtpProfile {
+        SmtpProfile {
+            url: Some("smtps://ada@profile.example".into()),
+            password_command: Some("pass show mail".into()),
+            ca_file: Some("ca.pem".into()),
+            rate: Some("50/5min".into()),
+            connections: Some(2),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_profile_beats_default() {
+        let path = Path::new("/home/ada/.config/letterdrive/profile.toml");
+        let smtp = profile();
+        let p = || Some(ProfileSmtp { path, smtp: &smtp });
+        let env = |k: &str| match k {
+            URL_ENV => Some("smtp://env.example".to_string()),
+            PASSWORD_ENV => Some("from-env".to_string()),
+            _ => None,
+        };
+
+        let c = resolve(&args(&[]), &no_env, p()).unwrap();
+        assert_eq!(c.url.unwrap().origin, Origin::Profile(path.into(), "url"));
+        assert_eq!(
+            c.secret.origin,
+            Origin::Profile(path.into(), "password_command")
+        );
+        assert_eq!(
+            c.ca_file.unwrap().value,
+            Path::new("/home/ada/.config/letterdrive/ca.pem")
+        );
+        assert_eq!((c.rate.value.as_str(), c.connections.value), ("50/5min", 2));
+
+        let c = resolve(&args(&[]), &env, p()).unwrap();
+        let url = c.url.unwrap();
+        assert_eq!(
+            (url.value.as_str(), url.origin),
+            ("smtp://env.example", Origin::Env(URL_ENV))
+        );
+        assert_eq!(c.secret.origin, Origin::Env(PASSWORD_ENV));
+
+        let c = resolve(
+            &args(&[
+                "--smtp",
+                "smtp://flag.example",
+                "--rate",
+                "unlimited",
+                "--connections",
+                "1",
+                "--password-command",
+                "x",
+            ]),
+            &env,
+            p(),
+        )
+        .unwrap();
+        assert_eq!(c.url.unwrap().origin, Origin::Flag("--smtp"));
+        assert_eq!(c.secret.origin, Origin::Flag("--password-command"));
+        assert_eq!(c.rate.origin, Origin::Flag("--rate"));
+        assert_eq!(c.connections.value, 1);
+
+        let c = resolve(&args(&[]), &no_env, None).unwrap();
+        assert!(c.url.is_none() && c.ca_file.is_none());
+        assert_eq!(c.secret.value, Secret::None);
+        assert_eq!(
+            (c.rate.value.as_str(), c.rate.origin),
+            (DEFAULT_RATE, Origin::Default)
+        );
+        assert_eq!(c.connections.value, DEFAULT_CONNECTIONS);
+    }
+
+    #[test]
+    fn one_way_to_log_in() {
+        let env = |k: &str| (k == PASSWORD_ENV).then(|| "pw".to_string());
+        let e = resolve(&args(&["--oauth2-token-command", "tok"]), &env, None).unwrap_err();
+        assert!(e.to_string().contains("both give a way to log in"), "{e}");
+        let c = resolve(&args(&["--oauth2-token-command", "tok"]), &no_env, None).unwrap();
+        assert!(matches!(c.secret.value, Secret::OAuth2Command { .. }));
+        let both = SmtpProfile {
+            oauth2_token_command: Some("tok".into()),
+            ..profile()
+        };
+        let path = Path::new("p.toml");
+        let p = || Some(ProfileSmtp { path, smtp: &both });
+        assert!(resolve(&args(&[]), &no_env, p()).is_err());
+        // A higher layer's credential replaces the profile's, so there is nothing to choose.
+        let c = resolve(&args(&["--oauth2-token-command", "tok"]), &no_env, p()).unwrap();
+        assert_eq!(c.secret.origin, Origin::Flag("--oauth2-token-command"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Running the real binary in a pseudo-terminal, typing into it the way a person would (arrow
+//! keys, space, enter, text, Ctrl-C), with its own HOME and config directory so the real
+//! profile is never touched.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession;
+use expectrl::{Eof, Expect, Session};
+
+use crate::util::{Sandbox, DATE_EPOCH};
+
+pub const DOWN: &str = "\x1b[B";
+pub const UP: &str = "\x1b[A";
+pub const SPACE: &str = " ";
+pub const ENTER: &str = "\r";
+pub const CTRL_C: &str = "\x03";
+
+/// The real binary in a pseudo-terminal, with what it printed kept for failure messages.
+pub struct Guided {
+    session: OsSession,
+    pub seen: String,
+}
+
+impl Guided {
+    pub fn start(sb: &Sandbox, args: &[&str]) -> Guided {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterdrive"));
+        cmd.current_dir(sb.path()).args(args);
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k.starts_with("LETTERDRIVE_") || k == "VISUAL" || k == "CLICOLOR_FORCE" {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("HOME", sb.join("home"))
+            .env("XDG_CONFIG_HOME", config_home(sb))
+            .env("TERM", "xterm")
+            .env("CLICOLOR", "0")
+            .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+            .env("EDITOR", sb.join("bin/editor"));
+        let mut session = Session::spawn(cmd).expect("start letterdrive in a pseudo-terminal");
+        session
+            .get_process_mut()
+            .set_window_size(200, 60)
+            .expect("set the terminal size");
+        // A watchdog, not a timing assertion: a hung prompt fails the test instead of the suite.
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        Guided {
+            session,
+            seen: String::new(),
+        }
+    }
+
+    /// Wait until the program has printed `text`.
+    pub fn see(&mut self, text: &str) -> &mut Guided {
+        match self.session.expect(text) {
+            Ok(found) => {
+                self.seen.push_str(&String::from_utf8_lossy(found.before()));
+                for m in found.matches() {
+                    self.seen.push_str(&String::from_utf8_lossy(m));
+                }
+                self
+            }
+            Err(e) => panic!(
+                "waiting for {text:?}: {e}\n--- the terminal so far ---\n{}",
+                self.seen
+            ),
+        }
+    }
+
+    /// Press keys or type text; a short pause lets each key land at its own question.
+    pub fn keys(&mut self, keys: &str) -> &mut Guided {
+        self.session.send(keys).expect("type into the terminal");
+        std::thread::sleep(Duration::from_millis(60));
+        self
+    }
+
+    pub fn line(&mut self, text: &str) -> &mut Guided {
+        self.keys(text).keys(ENTER)
+    }
+
+    /// Read to the end and return the exit code.
+    pub fn exit_code(&mut self) -> i32 {
+        match self.session.expect(Eof) {
+            Ok(found) => self.seen.push_str(&String::from_utf8_lossy(found.before())),
+            Err(e) => panic!(
+                "waiting for the end: {e}\n--- the terminal so far ---\n{}",
+                self.seen
+            ),
+        }
+        match self
+            .session
+            .get_process()
+            .wait()
+            .expect("wait for letterdrive")
+        {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!(
+                "letterdrive did not exit normally: {other:?}\n{}",
+                self.seen
+            ),
+        }
+    }
+}
+
+pub fn config_home(sb: &Sandbox) -> PathBuf {
+    sb.join("config")
+}
