@@ -5,8 +5,10 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use lettre::address::Envelope;
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    self, ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use crate::error::{Diag, Error, Result};
@@ -22,6 +24,9 @@ pub struct MessageSettings {
     pub group_id: String,
     /// Domain part of Message-IDs: the signer's own domain, as mail clients do.
     pub id_domain: String,
+    /// From, Date and the campaign header, the same in every message of the run: formatted and
+    /// encoded once, not once per letter.
+    fixed_headers: Vec<HeaderValue>,
 }
 
 impl MessageSettings {
@@ -47,12 +52,22 @@ impl MessageSettings {
             )
         })?;
         let id_domain = address.domain().to_string();
+        let from = Mailbox::new(Some(signer.name.trim().to_string()), address);
+        let fixed_headers = vec![
+            header::From::from(Mailboxes::from(from.clone())).display(),
+            header::Date::new(date).display(),
+            HeaderValue::new(
+                HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
+                format!("{campaign_id}/{group_id}"),
+            ),
+        ];
         Ok(MessageSettings {
-            from: Mailbox::new(Some(signer.name.trim().to_string()), address),
+            from,
             date,
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
             id_domain,
+            fixed_headers,
         })
     }
 
@@ -145,8 +160,12 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
     let boundary = format!("letterdrive-{hash:016x}");
     let (text, html) = encoded_parts(letter);
     let qp = |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
-    let body = MultiPart::alternative()
-        .boundary(boundary)
+    // One parse of the type with its boundary; `alternative().boundary()` took three.
+    let alternative =
+        ContentType::parse(&format!("multipart/alternative; boundary=\"{boundary}\""))
+            .map_err(|e| Diag::new(format!("cannot build the message: {e}")))?;
+    let body = MultiPart::builder()
+        .header(alternative)
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
@@ -157,17 +176,17 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
                 .header(ContentType::TEXT_HTML)
                 .body(qp(html)),
         );
+    let [from, date, campaign] = &settings.fixed_headers[..] else {
+        unreachable!("MessageSettings::new makes three fixed headers")
+    };
     Message::builder()
-        .from(settings.from.clone())
+        .raw_header(from.clone())
         .to(to)
         .subject(letter.subject.clone())
-        .date(settings.date)
+        .raw_header(date.clone())
         .message_id(Some(settings.message_id(&letter.email)))
         .envelope(envelope)
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
-            format!("{}/{}", settings.campaign_id, settings.group_id),
-        ))
+        .raw_header(campaign.clone())
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Content-Language"),
             letter.language.clone(),
