@@ -426,19 +426,25 @@ fn recipient_display(letter: &Letter) -> String {
 /// can undo it exactly.
 fn mboxrd_quote(message: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', message).chain(std::iter::once(message.len())) {
-        if start > end || (start == end && end == message.len()) {
-            break;
-        }
+    let mut lines = memchr::memchr_iter(b'\n', message);
+    loop {
+        let (end, next) = match lines.next() {
+            Some(nl) => (nl, nl + 1),
+            None if start < message.len() => (message.len(), message.len()),
+            None => break,
+        };
         let line = &message[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
-        if line[after_gt..].starts_with(b"From ") {
-            out.push(b'>');
+        // Only a line starting with `F` or `>` can need quoting; most start with neither.
+        if matches!(line.first(), Some(b'F' | b'>')) {
+            let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
+            if line[after_gt..].starts_with(b"From ") {
+                out.push(b'>');
+            }
         }
         out.extend_from_slice(line);
         out.push(b'\n');
-        start = end + 1;
+        start = next;
     }
 }
 
@@ -526,6 +532,12 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "Subject: x\n\n>From here\n>>From there\nnot From\n"
+        );
+        let mut out = Vec::new();
+        mboxrd_quote(b"a\r\n\r\nFromage\r\n>>x\r\nFrom the end", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\n\nFromage\n>>x\n>From the end\n"
         );
     }
 
