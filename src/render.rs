@@ -80,6 +80,8 @@ struct Language {
 pub struct Renderer<'c> {
     group: &'c Group,
     columns: Columns,
+    /// Per column: whether a built-in name hides it, decided once rather than for every row.
+    hidden: Vec<bool>,
     hb: Handlebars<'static>,
     ctx: Context,
     recipients_file: String,
@@ -242,6 +244,11 @@ impl<'c> Renderer<'c> {
             group,
             role_idx: columns.get(ROLE_COLUMN),
             language_idx: columns.get(LANGUAGE_COLUMN),
+            hidden: columns
+                .names
+                .iter()
+                .map(|n| BUILTIN_NAMES.contains(&n.as_str()))
+                .collect(),
             columns,
             hb,
             ctx: Context::from(Value::Object(data)),
@@ -321,8 +328,14 @@ impl<'c> Renderer<'c> {
         let Value::Object(data) = self.ctx.data_mut() else {
             unreachable!("the context is built as an object")
         };
-        for (name, value) in self.columns.names.iter().zip(row.record.iter()) {
-            if BUILTIN_NAMES.contains(&name.as_str()) {
+        for ((name, value), hidden) in self
+            .columns
+            .names
+            .iter()
+            .zip(row.record.iter())
+            .zip(&self.hidden)
+        {
+            if *hidden {
                 continue;
             }
             match data.get_mut(name) {
