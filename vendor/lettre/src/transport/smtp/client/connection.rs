@@ -251,13 +251,21 @@ impl SmtpConnection {
         B: AsRef<[u8]>,
     {
         let mut codec = ClientCodec::new();
+        // Each part is written when the next one arrives, so the last part and the terminator
+        // leave in one write: a separate small write of the terminator waits for the server's
+        // delayed ACK of the body (about 40 ms a message) under Nagle's algorithm.
+        let mut out_buf = Vec::new();
         for message_part in message {
+            if !out_buf.is_empty() {
+                self.write(out_buf.as_slice())?;
+                out_buf.clear();
+            }
             let message_part = message_part.as_ref();
-            let mut out_buf = Vec::with_capacity(message_part.len());
+            out_buf.reserve(message_part.len() + 5);
             codec.encode(message_part, &mut out_buf);
-            self.write(out_buf.as_slice())?;
         }
-        self.write(b"\r\n.\r\n")?;
+        out_buf.extend_from_slice(b"\r\n.\r\n");
+        self.write(out_buf.as_slice())?;
 
         self.read_response()
     }
