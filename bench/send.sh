@@ -155,7 +155,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 declare -A T # "sink|client" -> the runs' seconds, space-separated
 
 # record KEY SECONDS
-record() { T[$1]="${T[$1]:-} $2"; }
+record() { T[$1]="${T[$1]:-} $2"; echo "  $2 s" >&2; }
 
 ceiling() {
     local kind=$1 t0 t1
@@ -257,7 +257,8 @@ RESULTS="$WORK/results.md"
     echo
     cat "$WORK/best.txt"
     echo
-    echo "every run: $(for k in "${!T[@]}"; do printf '%s:%s;' "$k" "${T[$k]}"; done)"
+    echo "Every run, in seconds (server | client [journal directory]: runs in order):"
+    for k in "${!T[@]}"; do printf '%s:%s\n' "$k" "${T[$k]}"; done | sort
 } > "$RESULTS"
 
 echo
