@@ -60,6 +60,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # smtp-sink and smtp-source come with Debian's postfix package; neither needs Postfix running.
+PATH="$PATH:/usr/sbin"
 if ! command -v smtp-sink > /dev/null || ! command -v smtp-source > /dev/null; then
     [ "$(id -u)" = 0 ] || die "smtp-sink/smtp-source missing: apt-get install postfix (as root)"
     postfix_was_running=0
@@ -72,7 +73,6 @@ if ! command -v smtp-sink > /dev/null || ! command -v smtp-source > /dev/null; t
         postfix stop > /dev/null 2>&1 || true
     fi
 fi
-PATH="$PATH:/usr/sbin"
 
 need_venv() {
     if [ ! -x "$MMVENV/bin/mailmerge" ] || ! "$MMVENV/bin/python" -c 'import aiosmtpd' 2> /dev/null; then
