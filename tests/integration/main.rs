@@ -3,6 +3,7 @@
 
 mod util;
 
+mod aiosmtpd;
 mod bundled;
 mod cli;
 mod errors;
