@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +73,36 @@ pub struct Journal {
     states: HashMap<(String, String), State>,
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
+    sync: Option<Arc<GroupSync>>,
+}
+
+/// Group commit: records written by several senders while one fsync runs are made durable by the
+/// next single fsync, instead of one fsync each in turn.
+pub struct GroupSync {
+    file: File,
+    path: PathBuf,
+    written: AtomicU64,
+    synced: Mutex<u64>,
+}
+
+/// A record written but maybe not yet on disk; `wait` until it is.
+#[must_use = "the record is not on disk until waited for"]
+pub struct Pending(u64, Arc<GroupSync>);
+
+impl Pending {
+    pub fn wait(self) -> Result<()> {
+        let Pending(ticket, sync) = self;
+        let mut synced = sync.synced.lock().unwrap_or_else(|e| e.into_inner());
+        if *synced >= ticket {
+            return Ok(());
+        }
+        let upto = sync.written.load(Ordering::SeqCst);
+        sync.file
+            .sync_data()
+            .map_err(|e| Error::io(&sync.path, e))?;
+        *synced = upto;
+        Ok(())
+    }
 }
 
 impl Journal {
@@ -83,6 +115,7 @@ impl Journal {
             file: None,
             states: HashMap::new(),
             unreadable: 0,
+            sync: None,
         };
         let file = match File::open(path) {
             Ok(f) => f,
@@ -135,6 +168,18 @@ impl Journal {
         status: Status,
         reply: Option<&str>,
     ) -> Result<()> {
+        self.write(group, email, message_id, status, reply)?.wait()
+    }
+
+    /// Append one record; it is on disk once the returned `Pending` is waited for.
+    pub fn write(
+        &mut self,
+        group: &str,
+        email: &str,
+        message_id: &str,
+        status: Status,
+        reply: Option<&str>,
+    ) -> Result<Pending> {
         let record = Record {
             campaign: self.campaign.clone(),
             group: group.to_string(),
@@ -162,13 +207,21 @@ impl Journal {
                 if !ends_with_newline(&path).map_err(|e| Error::io(&path, e))? {
                     f.write_all(b"\n").map_err(|e| Error::io(&path, e))?;
                 }
+                let dup = f.try_clone().map_err(|e| Error::io(&path, e))?;
+                self.sync = Some(Arc::new(GroupSync {
+                    file: dup,
+                    path: path.clone(),
+                    written: AtomicU64::new(0),
+                    synced: Mutex::new(0),
+                }));
                 self.file.insert(f)
             }
         };
         file.write_all(&line).map_err(|e| Error::io(&path, e))?;
-        file.sync_data().map_err(|e| Error::io(&path, e))?;
+        let sync = self.sync.clone().expect("set with the file");
+        let ticket = sync.written.fetch_add(1, Ordering::SeqCst) + 1;
         self.apply(&record);
-        Ok(())
+        Ok(Pending(ticket, sync))
     }
 }
 

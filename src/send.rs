@@ -476,16 +476,19 @@ where
     }
 
     fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
-        self.journal
+        // The fsync runs outside the journal's lock, so other senders' records join it.
+        let pending = self
+            .journal
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .append(
+            .write(
                 &self.group,
                 &letter.email,
                 &letter.message_id,
                 status,
                 reply,
-            )
+            )?;
+        pending.wait()
     }
 }
 
