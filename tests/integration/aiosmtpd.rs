@@ -1,7 +1,10 @@
 //! `send` end to end against a second, independent SMTP server: Python's aiosmtpd on 127.0.0.1,
 //! so the delivery check does not rest on one server's reading of SMTP (the other send tests use
-//! mailin-embedded). Opt-in, because it needs Python: `.ci/run` installs aiosmtpd into a venv and
-//! runs it with
+//! mailin-embedded). It checks that every letter arrives once and a rerun sends nothing, and the
+//! XOAUTH2 login of `--oauth2-token-command`: mailin-embedded knows only AUTH PLAIN and LOGIN,
+//! while aiosmtpd takes any mechanism a handler implements, so the token is checked by a real
+//! server and not by one of our own. Opt-in, because it needs Python: `.ci/run` installs
+//! aiosmtpd into a venv and runs these tests with
 //!
 //! ```sh
 //! LETTERDRIVE_TEST_AIOSMTPD=/path/to/venv/bin/python \
@@ -14,29 +17,63 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::send::{send_to, JOURNAL};
 use crate::util::{parse_mail, Sandbox};
 
 const PYTHON_VAR: &str = "LETTERDRIVE_TEST_AIOSMTPD";
+const USER: &str = "ada@example.org";
+const TOKEN: &str = "ya29.token-for-tests-only";
 
 /// Binds port 0 itself and names the port in a file, so no other process can take the port
-/// between choosing it and listening on it. Each message is one JSON line: envelope and bytes.
+/// between choosing it and listening on it. The log has one JSON line per event: a message
+/// (envelope, bytes, who had logged in, from which client port), a login, or a refused AUTH.
+/// XOAUTH2 accepts one user and token, given after the two paths; without them it accepts none.
 const SERVER: &str = r#"
-import asyncio, json, os, signal, sys
-from aiosmtpd.smtp import SMTP
+import asyncio, base64, binascii, json, os, signal, sys
+from aiosmtpd.smtp import SMTP, AuthResult, MISSING
 
 log, ready = sys.argv[1], sys.argv[2]
+account = sys.argv[3:5]
+
+def record(event):
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(event) + "\n")
 
 class Record:
     async def handle_DATA(self, server, session, envelope):
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"to": envelope.rcpt_tos,
-                                "data": envelope.content.decode("utf-8")}) + "\n")
+        record({"to": envelope.rcpt_tos,
+                "data": envelope.content.decode("utf-8"),
+                "login": session.auth_data,
+                "client_port": session.peer[1]})
         return "250 OK recorded"
+
+    # aiosmtpd offers AUTH XOAUTH2 because the handler has this method. The initial response
+    # (RFC 4954) is how lettre sends it; the challenge covers a client that waits for one.
+    async def auth_XOAUTH2(self, server, args):
+        if len(args) == 2:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                blob = b""
+        else:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False)
+        if account and blob == f"user={account[0]}\x01auth=Bearer {account[1]}\x01\x01".encode():
+            record({"login": account[0], "client_port": server.session.peer[1]})
+            return AuthResult(success=True, auth_data=account[0])
+        record({"refused": server.session.peer[1]})
+        return AuthResult(success=False, handled=False)
 
 loop = asyncio.new_event_loop()
 asyncio.set_event_loop(loop)
+# No TLS here: letterdrive sends a token in plaintext only to this machine, which this is. The
+# built-in PLAIN and LOGIN have no account to accept, so they are not offered.
 server = loop.run_until_complete(
-    loop.create_server(lambda: SMTP(Record()), host="127.0.0.1", port=0))
+    loop.create_server(
+        lambda: SMTP(Record(), auth_require_tls=False,
+                     auth_exclude_mechanism=["LOGIN", "PLAIN"]),
+        host="127.0.0.1", port=0))
 loop.add_signal_handler(signal.SIGTERM, loop.stop)
 with open(ready + ".tmp", "w") as f:
     f.write(str(server.sockets[0].getsockname()[1]))
@@ -53,6 +90,15 @@ struct Aiosmtpd {
 
 impl Aiosmtpd {
     fn start(python: &Path) -> Aiosmtpd {
+        Self::start_with(python, None)
+    }
+
+    /// A server whose AUTH XOAUTH2 accepts this user with this token, and nothing else.
+    fn start_xoauth2(python: &Path, user: &str, token: &str) -> Aiosmtpd {
+        Self::start_with(python, Some((user, token)))
+    }
+
+    fn start_with(python: &Path, account: Option<(&str, &str)>) -> Aiosmtpd {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("server.py");
         std::fs::write(&script, SERVER).unwrap();
@@ -61,6 +107,7 @@ impl Aiosmtpd {
             .arg(&script)
             .arg(dir.path().join("messages.jsonl"))
             .arg(&ready)
+            .args(account.iter().flat_map(|(user, token)| [user, token]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
@@ -88,23 +135,66 @@ impl Aiosmtpd {
         Aiosmtpd { child, port, dir }
     }
 
-    /// Every message received so far: its envelope recipients and its bytes.
-    fn messages(&self) -> Vec<(Vec<String>, String)> {
+    /// Every event logged so far, in order.
+    fn events(&self) -> Vec<serde_json::Value> {
         let log = self.dir.path().join("messages.jsonl");
         let text = std::fs::read_to_string(log).unwrap_or_default();
         text.lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let to = v["to"]
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Every message received so far: its envelope recipients and its bytes.
+    fn messages(&self) -> Vec<(Vec<String>, String)> {
+        self.received()
+            .into_iter()
+            .map(|m| (m.to, m.data))
+            .collect()
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.events()
+            .iter()
+            .filter(|v| v.get("to").is_some())
+            .map(|v| Received {
+                to: v["to"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .map(|a| a.as_str().unwrap().to_string())
-                    .collect();
-                (to, v["data"].as_str().unwrap().to_string())
+                    .collect(),
+                data: v["data"].as_str().unwrap().to_string(),
+                login: v["login"].as_str().map(str::to_string),
+                client_port: v["client_port"].as_u64().unwrap(),
             })
             .collect()
     }
+
+    /// Every accepted AUTH: the user, and the client port of the connection it was on.
+    fn logins(&self) -> Vec<(String, u64)> {
+        self.events()
+            .iter()
+            .filter(|v| v.get("to").is_none())
+            .filter_map(|v| Some((v["login"].as_str()?.to_string(), v["client_port"].as_u64()?)))
+            .collect()
+    }
+
+    /// How many AUTH attempts were refused.
+    fn refused(&self) -> usize {
+        self.events()
+            .iter()
+            .filter(|v| v.get("refused").is_some())
+            .count()
+    }
+}
+
+/// One message as the server received it.
+struct Received {
+    to: Vec<String>,
+    data: String,
+    /// The user logged in on the connection it came over, if any.
+    login: Option<String>,
+    client_port: u64,
 }
 
 impl Drop for Aiosmtpd {
@@ -160,4 +250,63 @@ fn send_to_aiosmtpd_delivers_every_letter_once_and_a_rerun_sends_nothing() {
         .stdout_has("0 to send, 3 already sent")
         .stdout_has("nothing to send");
     assert_eq!(server.messages().len(), 3);
+}
+
+fn xoauth2_url(server: &Aiosmtpd) -> String {
+    format!("smtp://ada%40example.org@127.0.0.1:{}", server.port)
+}
+
+fn token_command() -> String {
+    // A helper's usual output: the token, a newline, and something else after it.
+    format!("printf '{TOKEN}\\nexpires in 3599s\\n'")
+}
+
+#[test]
+#[ignore = "needs Python with aiosmtpd: LETTERDRIVE_TEST_AIOSMTPD=/path/to/python (see .ci/run)"]
+fn xoauth2_logs_in_with_the_token_and_never_shows_it() {
+    let server = Aiosmtpd::start_xoauth2(&python(), USER, TOKEN);
+    let sb = Sandbox::campaign();
+    let done = send_to(&sb, &xoauth2_url(&server))
+        .args(["--yes", "--connections", "1"])
+        .args(["--oauth2-token-command", &token_command()])
+        .run()
+        .success()
+        .stdout_has(
+            "login:   ada@example.org, OAuth2 token (XOAUTH2) — from --oauth2-token-command",
+        )
+        .stdout_has("3 letters sent")
+        .stdout_lacks(TOKEN)
+        .stderr_lacks(TOKEN);
+    drop(done);
+    // One connection, one login, three letters.
+    let logins = server.logins();
+    let users: Vec<&str> = logins.iter().map(|(user, _)| user.as_str()).collect();
+    assert_eq!(users, [USER]);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    for letter in &received {
+        assert_eq!(letter.login.as_deref(), Some(USER));
+        assert_eq!(letter.client_port, logins[0].1);
+    }
+    assert_eq!(server.refused(), 0);
+    assert!(!sb.read(JOURNAL).contains(TOKEN));
+}
+
+#[test]
+#[ignore = "needs Python with aiosmtpd: LETTERDRIVE_TEST_AIOSMTPD=/path/to/python (see .ci/run)"]
+fn a_refused_token_stops_the_run_without_showing_it() {
+    let server = Aiosmtpd::start_xoauth2(&python(), USER, TOKEN);
+    let sb = Sandbox::campaign();
+    send_to(&sb, &xoauth2_url(&server))
+        .args(["--yes", "--connections", "1"])
+        .args(["--oauth2-token-command", "printf 'ya29.expired-token\\n'"])
+        .run()
+        .code(4)
+        .stderr_has("error: the run stopped:")
+        .stderr_has("535")
+        .stdout_lacks("ya29.expired-token")
+        .stderr_lacks("ya29.expired-token");
+    assert!(server.logins().is_empty() && server.received().is_empty());
+    assert_eq!(server.refused(), 1);
+    assert!(!sb.read(JOURNAL).contains("ya29"));
 }
