@@ -3,10 +3,6 @@
 
 use std::path::PathBuf;
 
-// The same allocator as the binary, so the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use letterdrive::campaign::Campaign;
 use letterdrive::letters::{Run, Target};

@@ -17,9 +17,9 @@ use crate::message::quoted_printable_into;
 
 /// Encoded blocks kept per thread; beyond this the cache starts over, so a campaign with many
 /// distinct blocks costs memory in proportion to this, not to its recipients.
-const MAX_BLOCKS: usize = 512;
+const MAX_BLOCKS: usize = 128;
 /// Blocks seen once, remembered only by hash until they are seen again.
-const MAX_SEEN: usize = 8192;
+const MAX_SEEN: usize = 1024;
 
 #[derive(Default)]
 struct Cache {

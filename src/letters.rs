@@ -259,4 +259,4 @@ impl<'c> Run<'c> {
 
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
-const BATCH: usize = 64;
+const BATCH: usize = 32;
