@@ -155,8 +155,15 @@ fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
         if done {
             return None;
         }
-        while let Some(i) = memchr::memmem::find(&bytes[from..], b"\n\n") {
-            let mut cut = from + i + 2;
+        // A blank line: a line break right after a line break. Lines are short, so looking
+        // for line breaks beats building a substring searcher for every letter.
+        while let Some(off) = memchr::memchr(b'\n', &bytes[from..]) {
+            let i = from + off;
+            if bytes.get(i + 1) != Some(&b'\n') {
+                from = i + 1;
+                continue;
+            }
+            let mut cut = i + 2;
             while bytes.get(cut) == Some(&b'\n') {
                 cut += 1;
             }

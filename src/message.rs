@@ -74,12 +74,13 @@ impl MessageSettings {
     /// Stable across runs for the same campaign, group and recipient, so a resent or re-rendered
     /// letter is recognisably the same letter.
     pub fn message_id(&self, recipient_email: &str) -> String {
+        self.message_id_for(self.recipient_hash(recipient_email))
+    }
+
+    fn message_id_for(&self, hash: u64) -> String {
         format!(
-            "<{}.{}.{:016x}@{}>",
-            self.campaign_id,
-            self.group_id,
-            self.recipient_hash(recipient_email),
-            self.id_domain
+            "<{}.{}.{hash:016x}@{}>",
+            self.campaign_id, self.group_id, self.id_domain
         )
     }
 
@@ -89,7 +90,15 @@ impl MessageSettings {
         h.write(&[0]);
         h.write(self.group_id.as_bytes());
         h.write(&[0]);
-        h.write(recipient_email.trim().to_lowercase().as_bytes());
+        let email = recipient_email.trim();
+        if email.is_ascii() {
+            // The bytes `to_lowercase` would give, without a new string per letter.
+            for b in email.bytes() {
+                h.write(&[b.to_ascii_lowercase()]);
+            }
+        } else {
+            h.write(email.to_lowercase().as_bytes());
+        }
         h.0
     }
 }
@@ -112,15 +121,15 @@ impl Fnv64 {
 
 /// The HTML part: the letter's Markdown made safe and wrapped in a minimal document.
 pub fn html_part(letter: &Letter) -> String {
-    let mut html = html_head(letter);
+    let mut html = html_head(letter, letter.body.len() * 2 + 256);
     markdown::to_html(&letter.body, &mut html);
     html.push_str(HTML_TAIL);
     html
 }
 
 /// Everything of the HTML part before the letter; it ends with a line break.
-fn html_head(letter: &Letter) -> String {
-    let mut html = String::with_capacity(letter.body.len() * 2 + 256);
+fn html_head(letter: &Letter, capacity: usize) -> String {
+    let mut html = String::with_capacity(capacity);
     html.push_str("<!DOCTYPE html>\n<html lang=\"");
     html.push_str(&letter.language);
     html.push_str("\"><head><meta charset=\"utf-8\"><title>");
@@ -138,7 +147,7 @@ fn encoded_parts(letter: &Letter) -> (Vec<u8>, Vec<u8>) {
     let mut text = Vec::with_capacity(n + n / 16 + 16);
     let mut html = Vec::with_capacity(2 * n + 512);
     // The head ends a line, so encoding it apart from the rest changes no byte.
-    quoted_printable_into(&html_head(letter), &mut html);
+    quoted_printable_into(&html_head(letter, 256), &mut html);
     crate::blocks::encode_into(&letter.body, &mut text, &mut html);
     quoted_printable_into(HTML_TAIL, &mut html);
     (text, html)
@@ -184,7 +193,7 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .to(to)
         .subject(letter.subject.clone())
         .raw_header(date.clone())
-        .message_id(Some(settings.message_id(&letter.email)))
+        .message_id(Some(settings.message_id_for(hash)))
         .envelope(envelope)
         .raw_header(campaign.clone())
         .raw_header(HeaderValue::new(
