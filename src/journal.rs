@@ -171,6 +171,14 @@ impl Journal {
         self.write(group, email, message_id, status, reply)?.wait()
     }
 
+    /// Take every record written so far to disk.
+    pub fn sync(&self) -> Result<()> {
+        match &self.sync {
+            Some(sync) => Pending(sync.written.load(Ordering::SeqCst), Arc::clone(sync)).wait(),
+            None => Ok(()),
+        }
+    }
+
     /// Append one record; it is on disk once the returned `Pending` is waited for.
     pub fn write(
         &mut self,
@@ -240,6 +248,27 @@ fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_not_waited_for_are_synced_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut j = Journal::open(&path, "c").unwrap();
+        // Nothing written yet: nothing to sync, and no file made.
+        j.sync().unwrap();
+        assert!(!path.exists());
+        let attempt = j
+            .write("g", "a@x.example", "<1>", Status::Attempt, None)
+            .unwrap();
+        attempt.wait().unwrap();
+        let sent = j
+            .write("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"))
+            .unwrap();
+        drop(sent);
+        j.sync().unwrap();
+        let reread = Journal::open(&path, "c").unwrap();
+        assert_eq!(reread.state("g", "a@x.example"), Some(State::Sent));
+    }
 
     #[test]
     fn last_outcome_wins_but_sent_is_final() {

@@ -475,6 +475,12 @@ where
         self.report.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// An attempt is on disk before its letter goes, so a crash from then on leaves the letter
+    /// `uncertain`, never resent unasked. An outcome is written at once but not waited for: the
+    /// sync before the next attempt (on any connection) or the one at the end of the run takes it
+    /// to disk. Until then only a crash of the whole system could lose it (a killed process's
+    /// writes survive it), and a lost outcome again leaves its letter `uncertain`. Waiting for it
+    /// would double the syncs per letter.
     fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
         // The fsync runs outside the journal's lock, so other senders' records join it.
         let pending = self
@@ -488,7 +494,11 @@ where
                 status,
                 reply,
             )?;
-        pending.wait()
+        if status == Status::Attempt {
+            pending.wait()
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -798,6 +808,8 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
         result
     });
     let report = sender.into_report();
+    // The outcomes of the last letters may still wait for their sync (see `Sender::record`).
+    journal.sync()?;
     if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
