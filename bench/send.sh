@@ -14,7 +14,7 @@
 #   MM_N     letters per mailmerge run                         (default $N)
 #   WORK     scratch directory                                 (default /tmp/letterdrive-sendbench)
 #   JOURNAL_DIRS where letterdrive's journal goes, one set of runs each: the disk (the real case:
-#            two fsyncs a letter) and tmpfs (what the SMTP path alone allows) (default "$WORK /dev/shm")
+#            one fsync a letter, shared by the connections waiting on it) and tmpfs (what the SMTP path alone allows) (default "$WORK /dev/shm")
 #   LETTERDRIVE a letterdrive binary to time instead of building this checkout's
 #   SHARED   folder with gen_recipients.py, smtp_sink.py and the mailmerge files (default ../shared/bench)
 #   MMVENV   virtualenv with mailmerge and aiosmtpd            (default /tmp/mmvenv)
