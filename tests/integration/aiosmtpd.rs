@@ -28,12 +28,15 @@ const TOKEN: &str = "ya29.token-for-tests-only";
 /// between choosing it and listening on it. The log has one JSON line per event: a message
 /// (envelope, bytes, who had logged in, from which client port), a login, or a refused AUTH.
 /// XOAUTH2 accepts one user and token, given after the two paths; without them it accepts none.
+/// With HANG_UP=1 in its environment it closes each connection right after accepting a message,
+/// as a server that limits messages per connection may.
 const SERVER: &str = r#"
 import asyncio, base64, binascii, json, os, signal, sys
 from aiosmtpd.smtp import SMTP, AuthResult, MISSING
 
 log, ready = sys.argv[1], sys.argv[2]
 account = sys.argv[3:5]
+hang_up = os.environ.get("HANG_UP") == "1"
 
 def record(event):
     with open(log, "a", encoding="utf-8") as f:
@@ -45,6 +48,9 @@ class Record:
                 "data": envelope.content.decode("utf-8"),
                 "login": session.auth_data,
                 "client_port": session.peer[1]})
+        if hang_up:
+            # Runs after the reply below is written: the client sees 250, then the close.
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 OK recorded"
 
     # aiosmtpd offers AUTH XOAUTH2 because the handler has this method. The initial response
@@ -90,15 +96,20 @@ struct Aiosmtpd {
 
 impl Aiosmtpd {
     fn start(python: &Path) -> Aiosmtpd {
-        Self::start_with(python, None)
+        Self::start_with(python, None, false)
     }
 
     /// A server whose AUTH XOAUTH2 accepts this user with this token, and nothing else.
     fn start_xoauth2(python: &Path, user: &str, token: &str) -> Aiosmtpd {
-        Self::start_with(python, Some((user, token)))
+        Self::start_with(python, Some((user, token)), false)
     }
 
-    fn start_with(python: &Path, account: Option<(&str, &str)>) -> Aiosmtpd {
+    /// A server that closes every connection as soon as it has accepted a message on it.
+    fn start_hanging_up(python: &Path) -> Aiosmtpd {
+        Self::start_with(python, None, true)
+    }
+
+    fn start_with(python: &Path, account: Option<(&str, &str)>, hang_up: bool) -> Aiosmtpd {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("server.py");
         std::fs::write(&script, SERVER).unwrap();
@@ -108,6 +119,7 @@ impl Aiosmtpd {
             .arg(dir.path().join("messages.jsonl"))
             .arg(&ready)
             .args(account.iter().flat_map(|(user, token)| [user, token]))
+            .env("HANG_UP", if hang_up { "1" } else { "0" })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
@@ -250,6 +262,45 @@ fn send_to_aiosmtpd_delivers_every_letter_once_and_a_rerun_sends_nothing() {
         .stdout_has("0 to send, 3 already sent")
         .stdout_has("nothing to send");
     assert_eq!(server.messages().len(), 3);
+}
+
+/// letterdrive's lettre reuses a connection that has just carried a message without testing it
+/// first (vendor/lettre/VENDORED.md); when the server has closed it meanwhile, the next letter
+/// fails on it before it is handed over, and is retried on a new connection.
+#[test]
+#[ignore = "needs Python with aiosmtpd: LETTERDRIVE_TEST_AIOSMTPD=/path/to/python (see .ci/run)"]
+fn a_server_that_hangs_up_after_each_message_still_gets_every_letter_once() {
+    let server = Aiosmtpd::start_hanging_up(&python());
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["send", "--group", "test", "--yes", "--rate", "unlimited"])
+        .args(["--connections", "1"])
+        .args(["--smtp", &format!("smtp://127.0.0.1:{}", server.port)])
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+        .run()
+        .success()
+        .stdout_has("retry    bob@corp-two.example")
+        .stdout_has("retry    carol@corp-three.example")
+        .stdout_has("3 letters sent");
+    let mut to: Vec<String> = server
+        .received()
+        .into_iter()
+        .map(|m| m.to.join(","))
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "alice@corp-one.example",
+            "bob@corp-two.example",
+            "carol@corp-three.example"
+        ]
+    );
+    // Each on a connection of its own: the server closed every one after its message.
+    let mut ports: Vec<u64> = server.received().iter().map(|m| m.client_port).collect();
+    ports.dedup();
+    assert_eq!(ports.len(), 3);
 }
 
 fn xoauth2_url(server: &Aiosmtpd) -> String {
