@@ -92,7 +92,8 @@ fn encode_block(block: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 /// need escaping in HTML.
 static INLINE: [bool; 256] = {
     let mut t = [false; 256];
-    let special = b"*_`[]!<>&\\~\0\r";
+    // Vertical tab and form feed: CommonMark trims them at line ends like spaces.
+    let special = b"*_`[]!<>&\\~\0\r\x0b\x0c";
     let mut i = 0;
     while i < special.len() {
         t[special[i] as usize] = true;
@@ -198,9 +199,13 @@ fn paragraphs_only(text: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The reference: the whole letter through the parser, no blocks, no plain path.
     fn whole(md: &str) -> (Vec<u8>, Vec<u8>) {
         let (mut t, mut h) = (Vec::new(), Vec::new());
-        encode_block(md, &mut t, &mut h);
+        quoted_printable_into(md, &mut t);
+        let mut html = String::new();
+        markdown::to_html(md, &mut html);
+        quoted_printable_into(&html, &mut h);
         (t, h)
     }
 
@@ -332,6 +337,10 @@ mod tests {
             "nul \u{0}",
             "a | b",
             "#hashtag",
+            "form feed at the end\x0c",
+            "vertical tabs\x0b\x0b",
+            "a space and a form feed \x0c",
+            "inner\x0cform feed",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {

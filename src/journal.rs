@@ -1,7 +1,7 @@
 //! What was sent to whom: an append-only JSON-lines file, one record per attempt and one per
-//! outcome, each flushed to disk before the next step. A letter is only handed to the server after
-//! its "attempt" record is on disk, so a crash can never hide a letter that may have gone out: it
-//! shows up as `uncertain` instead of being sent twice.
+//! outcome. A letter is only handed to the server after its "attempt" record is on disk, so a
+//! crash can never hide a letter that may have gone out: it shows up as `uncertain` instead of
+//! being sent twice. Outcomes reach the disk with the next sync (see `send::Sender::record`).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -83,6 +83,9 @@ pub struct GroupSync {
     path: PathBuf,
     written: AtomicU64,
     synced: Mutex<u64>,
+    /// An fsync failed. Linux may drop the pages it could not write, so a later fsync that
+    /// succeeds proves nothing about them: from then on every wait fails and the run stops.
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// A record written but maybe not yet on disk; `wait` until it is.
@@ -93,13 +96,20 @@ impl Pending {
     pub fn wait(self) -> Result<()> {
         let Pending(ticket, sync) = self;
         let mut synced = sync.synced.lock().unwrap_or_else(|e| e.into_inner());
+        if sync.failed.load(Ordering::SeqCst) {
+            return Err(Error::io(
+                &sync.path,
+                std::io::Error::other("an earlier write of the journal to disk failed"),
+            ));
+        }
         if *synced >= ticket {
             return Ok(());
         }
         let upto = sync.written.load(Ordering::SeqCst);
-        sync.file
-            .sync_data()
-            .map_err(|e| Error::io(&sync.path, e))?;
+        if let Err(e) = sync.file.sync_data() {
+            sync.failed.store(true, Ordering::SeqCst);
+            return Err(Error::io(&sync.path, e));
+        }
         *synced = upto;
         Ok(())
     }
@@ -203,14 +213,24 @@ impl Journal {
         let file = match &mut self.file {
             Some(f) => f,
             None => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                let new = !path.exists();
                 let mut f = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(&path)
                     .map_err(|e| Error::io(&path, e))?;
+                if new {
+                    // The file's name is in its directory, which a crash could lose: the first
+                    // attempt record would go with it.
+                    File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| Error::io(dir, e))?;
+                }
                 // A record torn by a crash must not swallow the next one.
                 if !ends_with_newline(&path).map_err(|e| Error::io(&path, e))? {
                     f.write_all(b"\n").map_err(|e| Error::io(&path, e))?;
@@ -221,6 +241,7 @@ impl Journal {
                     path: path.clone(),
                     written: AtomicU64::new(0),
                     synced: Mutex::new(0),
+                    failed: std::sync::atomic::AtomicBool::new(false),
                 }));
                 self.file.insert(f)
             }

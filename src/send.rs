@@ -808,15 +808,18 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
         result
     });
     let report = sender.into_report();
-    // The outcomes of the last letters may still wait for their sync (see `Sender::record`).
-    journal.sync()?;
+    // The outcomes of the last letters may still wait for their sync (see `Sender::record`); if
+    // it fails, what was sent is still reported first.
+    let synced = journal.sync();
     if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
     if report.aborted.is_none() {
         result?;
     }
-    finish(campaign, target, &report, job.failed_csv.as_deref())
+    let code = finish(campaign, target, &report, job.failed_csv.as_deref())?;
+    synced?;
+    Ok(code)
 }
 
 /// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.
