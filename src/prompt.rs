@@ -74,12 +74,57 @@ impl WizardAnswers {
 
     /// The `letterdrive render` command that writes the same letters without a question.
     pub fn command_line(&self, campaign_dir: Option<&Path>, note_file: Option<&Path>) -> String {
+        let format = match self.format {
+            Format::Eml => "eml",
+            Format::Mbox => "mbox",
+            Format::Txt => "txt",
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+        };
+        let out = self.out.display().to_string();
+        self.command(
+            campaign_dir,
+            None,
+            "render",
+            &[("format", format), ("out", &out)],
+            note_file,
+        )
+    }
+
+    /// The `letterdrive send` command that sends the same letters without a question; run again,
+    /// it sends only what the journal does not have as sent.
+    pub fn send_command_line(
+        &self,
+        campaign_dir: Option<&Path>,
+        profile: Option<&Path>,
+        smtp_url: &str,
+        note_file: Option<&Path>,
+    ) -> String {
+        self.command(
+            campaign_dir,
+            profile,
+            "send",
+            &[("smtp", smtp_url)],
+            note_file,
+        )
+    }
+
+    fn command(
+        &self,
+        campaign_dir: Option<&Path>,
+        profile: Option<&Path>,
+        subcommand: &str,
+        options: &[(&str, &str)],
+        note_file: Option<&Path>,
+    ) -> String {
         let mut words: Vec<String> = vec!["letterdrive".into()];
-        if let Some(dir) = campaign_dir {
-            words.push("--campaign".into());
-            words.push(shell_quote(&dir.display().to_string()));
+        for (flag, path) in [("--campaign", campaign_dir), ("--profile", profile)] {
+            if let Some(path) = path {
+                words.push(flag.into());
+                words.push(shell_quote(&path.display().to_string()));
+            }
         }
-        words.push("render".into());
+        words.push(subcommand.into());
         let mut flag = |name: &str, value: &str| {
             words.push(format!("--{name}"));
             words.push(shell_quote(value));
@@ -88,15 +133,9 @@ impl WizardAnswers {
         for f in &self.filters {
             flag("where", f);
         }
-        let format = match self.format {
-            Format::Eml => "eml",
-            Format::Mbox => "mbox",
-            Format::Txt => "txt",
-            Format::Html => "html",
-            Format::Pdf => "pdf",
-        };
-        flag("format", format);
-        flag("out", &self.out.display().to_string());
+        for (name, value) in options {
+            flag(name, value);
+        }
         let s = &self.signer;
         flag("signer-name", &s.name);
         flag("signer-email", &s.email);
@@ -269,6 +308,7 @@ pub fn wizard(
         report: &report,
         saved,
         profile_path,
+        profile_flag: profile_flag.map(Path::to_path_buf),
         date,
         theme: ColorfulTheme::default(),
     };
@@ -290,6 +330,8 @@ struct Wizard<'c> {
     report: &'c check::Report,
     saved: Option<Profile>,
     profile_path: Option<PathBuf>,
+    /// `--profile` or LETTERDRIVE_PROFILE as given, for the command lines printed at the end.
+    profile_flag: Option<PathBuf>,
     date: jiff::Zoned,
     theme: ColorfulTheme,
 }
@@ -365,19 +407,23 @@ impl Wizard<'_> {
         if let Some(path) = &note_file {
             println!("your personal paragraph is in {}", path.display());
         }
-        let campaign_dir = match &self.campaign.source {
-            Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
-            _ => None,
-        };
         println!(
             "\nTo write the same letters again without questions:\n  {}\n",
-            answers.command_line(campaign_dir, note_file.as_deref())
+            answers.command_line(self.campaign_dir(), note_file.as_deref())
         );
         if interrupted {
             return Err(Stop::Cancelled);
         }
         self.offer_to_save(&answers.signer, None)?;
         Ok(0)
+    }
+
+    /// The campaign as `--campaign` would name it; none for the bundled one or the current directory.
+    fn campaign_dir(&self) -> Option<&Path> {
+        match &self.campaign.source {
+            Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
+            _ => None,
+        }
     }
 
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
@@ -391,6 +437,30 @@ impl Wizard<'_> {
         SENDING.store(false, Ordering::SeqCst);
         if code == 0 {
             eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
+        }
+        // A typed paragraph is kept beside the send journal, so the command line can repeat it.
+        let note_file = match &answers.note {
+            Some(note) => {
+                let path =
+                    crate::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
+                Some(path)
+            }
+            None => None,
+        };
+        if let Some(url) = &url {
+            println!(
+                "\nTo send the same letters again without questions (only those not sent yet go):\n  {}\n",
+                answers.send_command_line(
+                    self.campaign_dir(),
+                    self.profile_flag.as_deref(),
+                    url,
+                    note_file.as_deref()
+                )
+            );
         }
         self.offer_to_save(&answers.signer, url.as_deref())?;
         Ok(code)
@@ -1095,6 +1165,19 @@ mod tests {
              --where 'country=France,United Kingdom' --format html --out letters \
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
              --signer-city Lyon --note letters/personal-note.md"
+        );
+        assert_eq!(
+            a.send_command_line(
+                None,
+                Some(Path::new("my profile.toml")),
+                "smtps://ada%40example.org@mail.example.org",
+                Some(Path::new(".letterdrive/personal-note.md"))
+            ),
+            "letterdrive --profile 'my profile.toml' send --group governments \
+             --where 'country=France,United Kingdom' \
+             --smtp 'smtps://ada%40example.org@mail.example.org' \
+             --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
+             --signer-city Lyon --note .letterdrive/personal-note.md"
         );
     }
 }

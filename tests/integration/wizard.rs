@@ -395,10 +395,9 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("Your city").keys(ENTER);
     g.see("Your country").keys(ENTER);
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?")
-        .keys(DOWN)
-        .keys(DOWN)
-        .keys(ENTER);
+    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // one line
+    g.see("Your paragraph")
+        .line("I met Uyghur students in Lyon.");
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?")
         .see("Send them now through my mail account (SMTP)");
@@ -417,11 +416,23 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("Send 3 letters?").keys("y");
     g.see("3/3 letters");
     g.see("3 letters sent");
+    g.see("To send the same letters again without questions")
+        .see(&format!(
+            "letterdrive --profile {} send --group test --smtp {} \
+             --signer-name 'Ada Volunteer' --signer-email ada@example.org \
+             --note .letterdrive/personal-note.md\r\n",
+            profile.display(),
+            server.url()
+        ));
     g.see("Save your name, address and mail server (never your password)")
         .keys("y");
     g.see("Saved");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(
+        sb.read(".letterdrive/personal-note.md"),
+        "I met Uyghur students in Lyon."
+    );
     let saved = std::fs::read_to_string(&profile).unwrap();
     assert!(saved.contains("name = \"Ada Volunteer\""), "{saved}");
     assert!(
