@@ -170,6 +170,7 @@ impl Journal {
     }
 
     /// Append one record and wait until it is on disk.
+    #[cfg(test)]
     pub fn append(
         &mut self,
         group: &str,

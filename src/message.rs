@@ -19,14 +19,15 @@ use crate::render::{Letter, Signer};
 #[derive(Debug, Clone)]
 pub struct MessageSettings {
     pub from: Mailbox,
-    pub date: SystemTime,
     pub campaign_id: String,
     pub group_id: String,
     /// Domain part of Message-IDs: the signer's own domain, as mail clients do.
     pub id_domain: String,
-    /// From, Date and the campaign header, the same in every message of the run: formatted and
-    /// encoded once, not once per letter.
-    fixed_headers: Vec<HeaderValue>,
+    // From, Date and the campaign header are the same in every message of the run: formatted and
+    // encoded once, not once per letter.
+    from_header: HeaderValue,
+    date_header: HeaderValue,
+    campaign_header: HeaderValue,
 }
 
 impl MessageSettings {
@@ -53,21 +54,17 @@ impl MessageSettings {
         })?;
         let id_domain = address.domain().to_string();
         let from = Mailbox::new(Some(signer.name.trim().to_string()), address);
-        let fixed_headers = vec![
-            header::From::from(Mailboxes::from(from.clone())).display(),
-            header::Date::new(date).display(),
-            HeaderValue::new(
+        Ok(MessageSettings {
+            from_header: header::From::from(Mailboxes::from(from.clone())).display(),
+            date_header: header::Date::new(date).display(),
+            campaign_header: HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
                 format!("{campaign_id}/{group_id}"),
             ),
-        ];
-        Ok(MessageSettings {
             from,
-            date,
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
             id_domain,
-            fixed_headers,
         })
     }
 
@@ -185,17 +182,14 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
                 .header(ContentType::TEXT_HTML)
                 .body(qp(html)),
         );
-    let [from, date, campaign] = &settings.fixed_headers[..] else {
-        unreachable!("MessageSettings::new makes three fixed headers")
-    };
     Message::builder()
-        .raw_header(from.clone())
+        .raw_header(settings.from_header.clone())
         .to(to)
         .subject(letter.subject.clone())
-        .raw_header(date.clone())
+        .raw_header(settings.date_header.clone())
         .message_id(Some(settings.message_id_for(hash)))
         .envelope(envelope)
-        .raw_header(campaign.clone())
+        .raw_header(settings.campaign_header.clone())
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Content-Language"),
             letter.language.clone(),
@@ -204,18 +198,12 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
 }
 
-/// Quoted-printable (RFC 2045 section 6.7) with CRLF line ends. lettre would pick the same
-/// encoding for these mostly-ASCII letters, but its generic path (choose an encoding, normalise
-/// line ends, then encode char by char) was two thirds of the cost of a message; this single
-/// table-driven pass gives the same bytes a decoder expects at a fraction of it.
-pub fn quoted_printable(text: &str) -> Body {
-    let mut out = Vec::with_capacity(text.len() + text.len() / 16 + 16);
-    quoted_printable_into(text, &mut out);
-    Body::dangerous_pre_encoded(out, ContentTransferEncoding::QuotedPrintable)
-}
-
-/// Appends `text` quoted-printable to `out`. Every line is encoded on its own, so encoding two
-/// texts that end with a line break one after the other gives the bytes of encoding them joined.
+/// Appends `text` quoted-printable (RFC 2045 section 6.7, CRLF line ends) to `out`. lettre would
+/// pick the same encoding for these mostly-ASCII letters, but its generic path (choose an
+/// encoding, normalise line ends, then encode char by char) was two thirds of the cost of a
+/// message; this single table-driven pass gives the same bytes a decoder expects at a fraction of
+/// it. Every line is encoded on its own, so encoding two texts that end with a line break one
+/// after the other gives the bytes of encoding them joined.
 pub fn quoted_printable_into(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     const MAX: usize = 76;
@@ -314,7 +302,9 @@ mod tests {
     use super::*;
 
     fn qp(s: &str) -> String {
-        String::from_utf8(quoted_printable(s).into_vec()).unwrap()
+        let mut out = Vec::new();
+        quoted_printable_into(s, &mut out);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
