@@ -1,6 +1,7 @@
 //! letterdrive: a campaign on disk (statement, demands, recipient groups, templates) turned into
 //! personalised letters. `run` is the whole program; `main` only calls it.
 
+mod alloc;
 mod blocks;
 pub mod campaign;
 pub mod check;

@@ -364,11 +364,17 @@ pub fn is_placeholder_address(email: &str) -> bool {
         || ["example", "invalid", "test", "localhost"].contains(&domain)
 }
 
-/// Finds duplicate addresses in constant-ish memory: 8 bytes per row, not the rows themselves.
+/// Finds duplicate addresses in 8 bytes per row, not the rows themselves. The keys live in
+/// fixed-size chunks rather than one growing vector: growing a vector of a million keys copies it,
+/// which for a moment needs half as much memory again.
 #[derive(Default)]
 pub struct DuplicateTracker {
-    hashes: Vec<u64>,
+    full: Vec<Box<[u64]>>,
+    current: Vec<u64>,
 }
+
+/// Keys per chunk: 512 KiB.
+const CHUNK: usize = 1 << 16;
 
 pub fn address_key(email: &str) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
@@ -378,19 +384,42 @@ pub fn address_key(email: &str) -> u64 {
 
 impl DuplicateTracker {
     pub fn add(&mut self, email: &str) {
-        self.hashes.push(address_key(email));
+        if self.current.capacity() == 0 {
+            self.current.reserve_exact(CHUNK);
+        }
+        self.current.push(address_key(email));
+        if self.current.len() == CHUNK {
+            let mut chunk = std::mem::take(&mut self.current).into_boxed_slice();
+            chunk.sort_unstable();
+            self.full.push(chunk);
+        }
     }
 
-    /// Keys seen more than once.
-    pub fn duplicates(mut self) -> Vec<u64> {
-        self.hashes.sort_unstable();
-        let mut dups: Vec<u64> = self
-            .hashes
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
+    /// Keys seen more than once, in ascending order.
+    pub fn duplicates(self) -> Vec<u64> {
+        let mut current = self.current;
+        current.sort_unstable();
+        let mut chunks = self.full;
+        chunks.push(current.into_boxed_slice());
+        // Every chunk is sorted, so a merge of them meets equal keys one after another.
+        let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> = chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.first().map(|&k| std::cmp::Reverse((k, i))))
             .collect();
-        dups.dedup();
+        let mut next = vec![1usize; chunks.len()];
+        let mut dups = Vec::new();
+        let mut last = None;
+        while let Some(std::cmp::Reverse((key, i))) = heap.pop() {
+            if last == Some(key) && dups.last() != Some(&key) {
+                dups.push(key);
+            }
+            last = Some(key);
+            if let Some(&k) = chunks[i].get(next[i]) {
+                next[i] += 1;
+                heap.push(std::cmp::Reverse((k, i)));
+            }
+        }
         dups
     }
 }
@@ -432,4 +461,40 @@ pub fn locate_duplicates(
         }
     }
     Ok(diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Duplicates within a chunk, across chunks and in the unfinished last chunk are all found,
+    /// each once, and nothing else is.
+    #[test]
+    fn duplicate_tracker_finds_every_repeat_across_chunks() {
+        let n = CHUNK * 2 + 1000;
+        let mut tracker = DuplicateTracker::default();
+        let mut expected = Vec::new();
+        for i in 0..n {
+            tracker.add(&format!("person{i}@example.org"));
+        }
+        for i in [0, 5, CHUNK - 1, CHUNK, CHUNK + 7, n - 1] {
+            let email = format!("Person{i}@Example.org ");
+            tracker.add(&email);
+            expected.push(address_key(&email));
+        }
+        // Three times still counts as one duplicate key.
+        tracker.add("person5@example.org");
+        expected.sort_unstable();
+        assert_eq!(tracker.duplicates(), expected);
+    }
+
+    #[test]
+    fn duplicate_tracker_with_no_rows_or_no_repeats_finds_nothing() {
+        assert!(DuplicateTracker::default().duplicates().is_empty());
+        let mut tracker = DuplicateTracker::default();
+        for i in 0..CHUNK + 1 {
+            tracker.add(&format!("p{i}@example.org"));
+        }
+        assert!(tracker.duplicates().is_empty());
+    }
 }

@@ -1,0 +1,42 @@
+//! The memory allocator. mimalloc spends about a fifth less CPU per letter than the system
+//! allocator (small strings and JSON values are made and dropped for every row), but by default it
+//! commits its arena eagerly and keeps freed pages for a second, which costs 10 MiB or more of
+//! resident memory. The two options below keep peak RSS where the system allocator had it.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Option numbers from mimalloc 3's `mimalloc.h` (`mi_option_e`); the crate version is pinned in
+/// Cargo.toml because these are positions in a C enum.
+const ARENA_EAGER_COMMIT: i32 = 4;
+const PURGE_DELAY: i32 = 15;
+
+/// Options only take effect before the first arena is reserved, which happens at the first
+/// allocation, before `main`. An ELF constructor runs earlier than Rust's runtime allocates.
+extern "C" fn configure() {
+    // SAFETY: setting an option only stores an integer in mimalloc's option table.
+    unsafe {
+        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+#[used]
+#[link_section = ".init_array"]
+static CONFIGURE: extern "C" fn() = configure;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn options_are_set_before_main() {
+        // SAFETY: reading an option has no side effect beyond initialising the option table.
+        unsafe {
+            assert_eq!(libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT), 0);
+            assert_eq!(libmimalloc_sys::mi_option_get(PURGE_DELAY), 10);
+        }
+    }
+}
