@@ -1,7 +1,12 @@
-//! What was sent to whom: an append-only JSON-lines file, one record per attempt and one per
-//! outcome. A letter is only handed to the server after its "attempt" record is on disk, so a
-//! crash can never hide a letter that may have gone out: it shows up as `uncertain` instead of
+//! What was sent to whom: an append-only JSON-lines file of records per letter: `queued` (on disk
+//! before the letter may go), `attempt` (written as it is handed to the server), then the outcome.
+//! A crash can never hide a letter that may have gone out: it shows up as `uncertain` instead of
 //! being sent twice. Outcomes reach the disk with the next sync (see `send::Sender::record`).
+//!
+//! Only a crash of the whole machine loses writes that were not synced; a killed process's writes
+//! are all in the file. So a `queued` record with no `attempt` after it means "never handed over"
+//! if it was written since the machine last started (the record carries the boot id), and
+//! "perhaps handed over, the record of it lost" if not.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -29,7 +34,9 @@ pub fn default_path(source: &Source) -> PathBuf {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
-    /// About to hand the letter to the server; the outcome is not known yet.
+    /// On disk before the letter may go; it has not been handed over yet.
+    Queued,
+    /// Handing the letter to the server; the outcome is not known yet.
     Attempt,
     /// The server accepted the letter.
     Sent,
@@ -49,6 +56,9 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
     pub time: String,
+    /// On `queued` records: the machine's boot id when it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot: Option<String>,
 }
 
 /// Where a recipient stands, from every record about them.
@@ -74,6 +84,16 @@ pub struct Journal {
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
     sync: Option<Arc<GroupSync>>,
+    /// This boot of the machine; `None` where the system does not say (then every `queued`
+    /// record without an outcome counts as uncertain).
+    boot: Option<String>,
+}
+
+/// The kernel's id for this boot, which changes when the machine restarts.
+fn boot_id() -> Option<String> {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let id = id.trim();
+    (!id.is_empty()).then(|| id.to_string())
 }
 
 /// Group commit: records written by several senders while one fsync runs are made durable by the
@@ -93,6 +113,11 @@ pub struct GroupSync {
 pub struct Pending(u64, Arc<GroupSync>);
 
 impl Pending {
+    /// Another handle on the same record, for a thread that syncs ahead of the one that waits.
+    pub fn share(&self) -> Pending {
+        Pending(self.0, Arc::clone(&self.1))
+    }
+
     pub fn wait(self) -> Result<()> {
         let Pending(ticket, sync) = self;
         let mut synced = sync.synced.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,7 +144,13 @@ impl Journal {
     /// Read what the journal knows about this campaign. A missing file is an empty journal; it is
     /// created on the first record.
     pub fn open(path: &Path, campaign: &str) -> Result<Journal> {
+        Journal::open_as_of(path, campaign, boot_id())
+    }
+
+    /// `open`, as if the machine's boot id were `boot`.
+    fn open_as_of(path: &Path, campaign: &str, boot: Option<String>) -> Result<Journal> {
         let mut journal = Journal {
+            boot,
             path: path.to_path_buf(),
             campaign: campaign.to_string(),
             file: None,
@@ -153,6 +184,10 @@ impl Journal {
             return;
         }
         let state = match r.status {
+            // Written since this boot, so every later write is in the file too: no attempt
+            // followed, the letter never went.
+            Status::Queued if r.boot.is_some() && r.boot == self.boot => State::Deferred,
+            Status::Queued => State::Uncertain,
             Status::Attempt => State::Uncertain,
             Status::Sent => State::Sent,
             Status::Failed => State::Failed,
@@ -207,6 +242,11 @@ impl Journal {
             status,
             reply: reply.map(str::to_string),
             time: crate::settings::now().to_string(),
+            boot: if status == Status::Queued {
+                self.boot.clone()
+            } else {
+                None
+            },
         };
         let mut line = serde_json::to_vec(&record).expect("a record always serialises");
         line.push(b'\n');
@@ -290,6 +330,46 @@ mod tests {
         j.sync().unwrap();
         let reread = Journal::open(&path, "c").unwrap();
         assert_eq!(reread.state("g", "a@x.example"), Some(State::Sent));
+    }
+
+    #[test]
+    fn a_queued_letter_is_unsent_on_the_same_boot_and_uncertain_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let boot = |id: &str| Some(id.to_string());
+        let mut j = Journal::open_as_of(&path, "c", boot("boot-1")).unwrap();
+        j.append("g", "q@x.example", "<1>", Status::Queued, None)
+            .unwrap();
+        j.append("g", "h@x.example", "<2>", Status::Queued, None)
+            .unwrap();
+        j.append("g", "h@x.example", "<2>", Status::Attempt, None)
+            .unwrap();
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains(r#""status":"queued","time":"#));
+        // Killed and run again on the same boot: every write is in the file, so a queued letter
+        // with no attempt after it never went.
+        let same = Journal::open_as_of(&path, "c", boot("boot-1")).unwrap();
+        assert_eq!(same.state("g", "q@x.example"), Some(State::Deferred));
+        assert_eq!(same.state("g", "h@x.example"), Some(State::Uncertain));
+        // After a restart, an attempt written after it may have been lost.
+        let restarted = Journal::open_as_of(&path, "c", boot("boot-2")).unwrap();
+        assert_eq!(restarted.state("g", "q@x.example"), Some(State::Uncertain));
+        // Where the system gives no boot id, nothing can be told apart.
+        let unknown = Journal::open_as_of(&path, "c", None).unwrap();
+        assert_eq!(unknown.state("g", "q@x.example"), Some(State::Uncertain));
+        let mut j = Journal::open_as_of(&path, "c", None).unwrap();
+        j.append("g", "n@x.example", "<3>", Status::Queued, None)
+            .unwrap();
+        let later = Journal::open_as_of(&path, "c", None).unwrap();
+        assert_eq!(later.state("g", "n@x.example"), Some(State::Uncertain));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_boot_id_is_read_on_linux() {
+        let id = boot_id().expect("Linux has /proc/sys/kernel/random/boot_id");
+        assert_eq!(id.len(), 36, "{id}");
     }
 
     #[test]
