@@ -316,7 +316,7 @@ fn render_letters_with(
     run.each(
         target.limit,
         encoder.needs_message(),
-        |letter, message| encoder.encode(letter, message),
+        |letter, message| encoder.encode(letter, message.as_ref()),
         |encoded| outbox.write(encoded),
     )?;
     outbox.finish()

@@ -91,7 +91,7 @@ impl<'c> Run<'c> {
     ) -> Result<u64>
     where
         T: Send,
-        E: Fn(&Letter, Option<&lettre::Message>) -> T + Sync,
+        E: Fn(&Letter, Option<lettre::Message>) -> T + Sync,
         S: FnMut(T) -> Result<()>,
     {
         let workers = crate::settings::worker_threads();
@@ -144,7 +144,7 @@ impl<'c> Run<'c> {
                                 } else {
                                     None
                                 };
-                                Ok(encode(&letter, message.as_ref()))
+                                Ok(encode(&letter, message))
                             })
                             .collect();
                         if res_tx.send((seq, out)).is_err() {
