@@ -29,7 +29,11 @@ const TOKEN: &str = "ya29.token-for-tests-only";
 /// (envelope, bytes, who had logged in, from which client port), a login, or a refused AUTH.
 /// XOAUTH2 accepts one user and token, given after the two paths; without them it accepts none.
 /// With HANG_UP=1 in its environment it closes each connection right after accepting a message,
-/// as a server that limits messages per connection may.
+/// as a server that limits messages per connection may. With PIPELINING=1 it offers RFC 2920
+/// pipelining (aiosmtpd reads commands in order from its buffer, which is all pipelining asks of
+/// a server, but does not offer it). REFUSE maps an address to the replies its RCPT gets, one per
+/// try, before it is accepted. Each MAIL is logged with how many bytes of later commands were
+/// already waiting: more than none only when the client did not wait for the reply.
 const SERVER: &str = r#"
 import asyncio, base64, binascii, json, os, signal, sys
 from aiosmtpd.smtp import SMTP, AuthResult, MISSING
@@ -37,12 +41,33 @@ from aiosmtpd.smtp import SMTP, AuthResult, MISSING
 log, ready = sys.argv[1], sys.argv[2]
 account = sys.argv[3:5]
 hang_up = os.environ.get("HANG_UP") == "1"
+pipelining = os.environ.get("PIPELINING") == "1"
+refuse = json.loads(os.environ.get("REFUSE") or "{}")
 
 def record(event):
     with open(log, "a", encoding="utf-8") as f:
         f.write(json.dumps(event) + "\n")
 
 class Record:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        record({"mail": address, "waiting": len(server._reader._buffer)})
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        replies = refuse.get(address)
+        if replies:
+            return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         record({"to": envelope.rcpt_tos,
                 "data": envelope.content.decode("utf-8"),
@@ -96,20 +121,21 @@ struct Aiosmtpd {
 
 impl Aiosmtpd {
     fn start(python: &Path) -> Aiosmtpd {
-        Self::start_with(python, None, false)
+        Self::start_with(python, None, &[])
     }
 
     /// A server whose AUTH XOAUTH2 accepts this user with this token, and nothing else.
     fn start_xoauth2(python: &Path, user: &str, token: &str) -> Aiosmtpd {
-        Self::start_with(python, Some((user, token)), false)
+        Self::start_with(python, Some((user, token)), &[])
     }
 
     /// A server that closes every connection as soon as it has accepted a message on it.
     fn start_hanging_up(python: &Path) -> Aiosmtpd {
-        Self::start_with(python, None, true)
+        Self::start_with(python, None, &[("HANG_UP", "1")])
     }
 
-    fn start_with(python: &Path, account: Option<(&str, &str)>, hang_up: bool) -> Aiosmtpd {
+    /// `env`: the switches the script reads (see `SERVER`).
+    fn start_with(python: &Path, account: Option<(&str, &str)>, env: &[(&str, &str)]) -> Aiosmtpd {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("server.py");
         std::fs::write(&script, SERVER).unwrap();
@@ -119,7 +145,10 @@ impl Aiosmtpd {
             .arg(dir.path().join("messages.jsonl"))
             .arg(&ready)
             .args(account.iter().flat_map(|(user, token)| [user, token]))
-            .env("HANG_UP", if hang_up { "1" } else { "0" })
+            .env_remove("HANG_UP")
+            .env_remove("PIPELINING")
+            .env_remove("REFUSE")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
@@ -153,6 +182,14 @@ impl Aiosmtpd {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// For every MAIL command, how many bytes of later commands had arrived with it.
+    fn waiting_at_mail(&self) -> Vec<u64> {
+        self.events()
+            .iter()
+            .filter_map(|v| v.get("waiting")?.as_u64())
             .collect()
     }
 
@@ -262,6 +299,47 @@ fn send_to_aiosmtpd_delivers_every_letter_once_and_a_rerun_sends_nothing() {
         .stdout_has("0 to send, 3 already sent")
         .stdout_has("nothing to send");
     assert_eq!(server.messages().len(), 3);
+    // This server does not offer pipelining, so every command waited for the last one's reply.
+    assert_eq!(server.waiting_at_mail(), [0, 0, 0]);
+}
+
+/// With a server that offers pipelining, each letter's envelope goes in one write (vendored
+/// lettre, see vendor/lettre/VENDORED.md), and a refusal read from the middle of the replies is
+/// handled as one given in turn: recorded, retried or reported, with the connection in step.
+#[test]
+#[ignore = "needs Python with aiosmtpd: LETTERDRIVE_TEST_AIOSMTPD=/path/to/python (see .ci/run)"]
+fn pipelined_envelopes_with_refusals_deliver_the_rest_once() {
+    let refuse = r#"{"bob@corp-two.example": ["550 5.1.1 no such user"],
+                    "carol@corp-three.example": ["451 4.3.0 try again later"]}"#;
+    let server = Aiosmtpd::start_with(&python(), None, &[("PIPELINING", "1"), ("REFUSE", refuse)]);
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["send", "--group", "test", "--yes", "--rate", "unlimited"])
+        .args(["--connections", "1"])
+        .args(["--smtp", &format!("smtp://127.0.0.1:{}", server.port)])
+        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
+        .signer()
+        .run()
+        .code(4)
+        .stdout_has("failed   bob@corp-two.example")
+        .stdout_has("no such user")
+        .stdout_has("retry    carol@corp-three.example")
+        .stdout_has("2 letters sent");
+    let mut to: Vec<String> = server
+        .received()
+        .into_iter()
+        .map(|m| m.to.join(","))
+        .collect();
+    to.sort();
+    assert_eq!(to, ["alice@corp-one.example", "carol@corp-three.example"]);
+    for m in server.received() {
+        let mail = parse_mail(m.data.as_bytes());
+        assert!(mail.body_text(0).unwrap().contains("Yours sincerely"));
+    }
+    // Alice, Bob, Carol refused, Carol again: every MAIL came with its RCPT and DATA behind it.
+    let waiting = server.waiting_at_mail();
+    assert_eq!(waiting.len(), 4, "{waiting:?}");
+    assert!(waiting.iter().all(|&w| w > 0), "{waiting:?}");
 }
 
 /// letterdrive's lettre reuses a connection that has just carried a message without testing it

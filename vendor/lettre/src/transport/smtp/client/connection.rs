@@ -112,10 +112,11 @@ impl SmtpConnection {
             mail_options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
 
-        try_smtp!(
-            self.command(Mail::new(envelope.from().cloned(), mail_options)),
-            self
-        );
+        let mail = Mail::new(envelope.from().cloned(), mail_options);
+        if self.server_info().supports_feature(Extension::Pipelining) {
+            return self.send_pipelined(mail, envelope, email);
+        }
+        try_smtp!(self.command(mail), self);
 
         // Recipient
         for to_address in envelope.to() {
@@ -126,6 +127,59 @@ impl SmtpConnection {
         try_smtp!(self.command(Data), self);
 
         // Message content
+        let result = try_smtp!(self.message(email), self);
+        Ok(result)
+    }
+
+    /// RFC 2920: MAIL, every RCPT and DATA go out in one write, and their replies are read
+    /// in order, one round trip instead of one per command.
+    fn send_pipelined(
+        &mut self,
+        mail: Mail,
+        envelope: &Envelope,
+        email: &[u8],
+    ) -> Result<Response, Error> {
+        let mut commands = mail.to_string();
+        for to_address in envelope.to() {
+            commands.push_str(&Rcpt::new(to_address.clone(), vec![]).to_string());
+        }
+        commands.push_str(&Data.to_string());
+        try_smtp!(self.write(commands.as_bytes()), self);
+
+        // Every reply is read before acting on any, so the connection stays in step; the first
+        // refusal is the one reported, as without pipelining.
+        let mut refused: Option<Error> = None;
+        for _ in 0..=envelope.to().len() {
+            match self.read_response() {
+                Ok(_) => {}
+                Err(e) if e.is_transient() || e.is_permanent() => {
+                    refused.get_or_insert(e);
+                }
+                Err(e) => {
+                    self.abort();
+                    return Err(e);
+                }
+            }
+        }
+        match self.read_response() {
+            Ok(_) => {
+                if let Some(e) = refused {
+                    // The server is waiting for the message although part of its envelope was
+                    // refused. Ending the data would deliver an empty message, so hang up.
+                    self.panic = true;
+                    let _ = self.stream.get_mut().shutdown(std::net::Shutdown::Both);
+                    return Err(e);
+                }
+            }
+            Err(e) => {
+                let e = match refused {
+                    Some(first) if e.is_transient() || e.is_permanent() => first,
+                    _ => e,
+                };
+                self.abort();
+                return Err(e);
+            }
+        }
         let result = try_smtp!(self.message(email), self);
         Ok(result)
     }
