@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Diag, Error, Result};
 use crate::source::Source;
 
 /// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk, or in
@@ -295,6 +295,42 @@ impl Journal {
     }
 }
 
+/// Held while a run sends. Two runs with one journal would each send what the other has not
+/// recorded yet, and each would take the other's queued letters for ones that never went.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Take the journal for this run, or say which other run has it. The lock is on a file beside
+/// the journal and goes with the process, however it ends.
+pub fn lock(path: &Path) -> Result<Lock> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Invalid(
+            Diag::new("another letterdrive run is sending with this journal")
+                .file(path.display().to_string())
+                .hint(
+                    "let it finish (`letterdrive status` shows how far it got), then run again; \
+                     a run started meanwhile would send letters twice",
+                ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
+    }
+}
+
 fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = File::open(path)?;
@@ -363,6 +399,21 @@ mod tests {
             .unwrap();
         let later = Journal::open_as_of(&path, "c", None).unwrap();
         assert_eq!(later.state("g", "n@x.example"), Some(State::Uncertain));
+    }
+
+    #[test]
+    fn one_run_at_a_time_holds_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/journal.jsonl");
+        let held = lock(&path).unwrap();
+        let err = lock(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("another letterdrive run is sending with this journal"),
+            "{err}"
+        );
+        assert!(err.contains("journal.jsonl"), "{err}");
+        drop(held);
+        lock(&path).unwrap();
     }
 
     #[cfg(target_os = "linux")]

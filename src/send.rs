@@ -778,6 +778,12 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
         .journal
         .clone()
         .unwrap_or_else(|| journal::default_path(&campaign.source));
+    // Taken before the journal is read, so what it says stays true until this run ends.
+    let _lock = if job.dry_run {
+        None
+    } else {
+        Some(journal::lock(&journal_path)?)
+    };
     let mut journal = Journal::open(&journal_path, &campaign.id)?;
     if journal.unreadable > 0 {
         eprintln!(

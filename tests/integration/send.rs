@@ -606,3 +606,28 @@ fn several_connections_send_each_letter_once() {
     assert!((1..=5).contains(&logins), "{logins} logins");
     assert_eq!(status(&sb), [39, 1, 0, 0]);
 }
+
+#[test]
+fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // Another run holds the journal, as a `send` still going in another terminal would.
+    std::fs::create_dir_all(sb.path().join(".letterdrive")).unwrap();
+    let other = std::fs::File::create(sb.path().join(format!("{JOURNAL}.lock"))).unwrap();
+    other.try_lock().unwrap();
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(1)
+        .stderr_has("another letterdrive run is sending with this journal")
+        .stderr_has("journal.jsonl");
+    assert!(server.received().is_empty());
+    // A dry run only reads the journal, so it may look meanwhile.
+    send(&sb, &server).arg("--dry-run").run().success();
+    drop(other);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("3 letters sent");
+}
