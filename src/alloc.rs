@@ -12,7 +12,12 @@ const ARENA_EAGER_COMMIT: i32 = 4;
 const PURGE_DELAY: i32 = 15;
 
 /// Options only take effect before the first arena is reserved, which happens at the first
-/// allocation, before `main`. An ELF constructor runs earlier than Rust's runtime allocates.
+/// allocation, before `main`. An ELF constructor runs earlier than Rust's runtime allocates
+/// (mimalloc's own constructor runs before it, but reserves no arena). Setting the options
+/// overrides `MIMALLOC_ARENA_EAGER_COMMIT` and `MIMALLOC_PURGE_DELAY` from the environment: by
+/// the time this runs mimalloc has read them, so `mi_option_set_default` would change nothing.
+/// The allocator is set in the library, not the binary, so that benchmarks and tests measure
+/// what users run.
 extern "C" fn configure() {
     // SAFETY: setting an option only stores an integer in mimalloc's option table.
     unsafe {

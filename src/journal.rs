@@ -44,6 +44,8 @@ pub enum Status {
     Failed,
     /// Not delivered this time (4xx or network trouble); a rerun tries again.
     Deferred,
+    /// Handed over in full, but the server never gave its verdict: it may have arrived.
+    Uncertain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +86,9 @@ pub struct Journal {
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
     sync: Option<Arc<GroupSync>>,
+    /// A record could not be written in full. What follows it in the file would join the torn
+    /// line and be lost, so nothing more is written.
+    write_failed: bool,
     /// This boot of the machine; `None` where the system does not say (then every `queued`
     /// record without an outcome counts as uncertain).
     boot: Option<String>,
@@ -150,6 +155,7 @@ impl Journal {
     /// `open`, as if the machine's boot id were `boot`.
     fn open_as_of(path: &Path, campaign: &str, boot: Option<String>) -> Result<Journal> {
         let mut journal = Journal {
+            write_failed: false,
             boot,
             path: path.to_path_buf(),
             campaign: campaign.to_string(),
@@ -188,7 +194,7 @@ impl Journal {
             // followed, the letter never went.
             Status::Queued if r.boot.is_some() && r.boot == self.boot => State::Deferred,
             Status::Queued => State::Uncertain,
-            Status::Attempt => State::Uncertain,
+            Status::Attempt | Status::Uncertain => State::Uncertain,
             Status::Sent => State::Sent,
             Status::Failed => State::Failed,
             Status::Deferred => State::Deferred,
@@ -217,6 +223,14 @@ impl Journal {
         self.write(group, email, message_id, status, reply)?.wait()
     }
 
+    /// How many records are known to be on disk, counted from the first written by this
+    /// `Journal`; for tests that check a record was synced in time.
+    #[cfg(test)]
+    pub fn synced_count(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
+        let sync = self.sync.clone().expect("a record was written");
+        move || *sync.synced.lock().unwrap()
+    }
+
     /// Take every record written so far to disk.
     pub fn sync(&self) -> Result<()> {
         match &self.sync {
@@ -234,6 +248,14 @@ impl Journal {
         status: Status,
         reply: Option<&str>,
     ) -> Result<Pending> {
+        if self.write_failed {
+            return Err(Error::io(
+                &self.path,
+                std::io::Error::other(
+                    "an earlier record could not be written; nothing more is recorded",
+                ),
+            ));
+        }
         let record = Record {
             campaign: self.campaign.clone(),
             group: group.to_string(),
@@ -287,7 +309,10 @@ impl Journal {
                 self.file.insert(f)
             }
         };
-        file.write_all(&line).map_err(|e| Error::io(&path, e))?;
+        if let Err(e) = file.write_all(&line) {
+            self.write_failed = true;
+            return Err(Error::io(&path, e));
+        }
         let sync = self.sync.clone().expect("set with the file");
         let ticket = sync.written.fetch_add(1, Ordering::SeqCst) + 1;
         self.apply(&record);

@@ -2,6 +2,8 @@
 //! render, and hand each letter on. Problems are collected, not fatal, so a run reports every bad
 //! row at once; once one is seen, nothing more is handed on, so no output is half made.
 
+use std::sync::{Condvar, Mutex};
+
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN};
 use crate::error::{Diag, Error, Result};
 use crate::message::{self, MessageSettings};
@@ -115,6 +117,7 @@ impl<'c> Run<'c> {
         let columns = rows.columns.clone();
         let file = rows.file.clone();
 
+        let window = &Window::new(workers * 4);
         let (diags, dups, count, extra) = std::thread::scope(|scope| -> Result<_> {
             let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, Vec<Row>)>(workers * 2);
             let (res_tx, res_rx) =
@@ -188,19 +191,21 @@ impl<'c> Run<'c> {
                     batch.push(row);
                     if batch.len() == BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if job_tx.send((seq, full)).is_err() {
+                        if !window.admit(seq) || job_tx.send((seq, full)).is_err() {
                             break;
                         }
                         seq += 1;
                     }
                 }
-                if !batch.is_empty() {
+                if !batch.is_empty() && window.admit(seq) {
                     let _ = job_tx.send((seq, batch));
                 }
                 (diags, dups, count)
             });
 
-            // Results arrive out of order; hold early ones until their turn.
+            // Results arrive out of order; hold early ones until their turn. The window keeps
+            // how many that can be bounded when one thread is held up.
+            let _closing = CloseOnDrop(window);
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
             let mut diags: Vec<Diag> = Vec::new();
@@ -209,6 +214,7 @@ impl<'c> Run<'c> {
                 pending.insert(seq, batch);
                 while let Some(batch) = pending.remove(&next) {
                     next += 1;
+                    window.advance(next);
                     for item in batch {
                         match item {
                             Ok(t) if diags.is_empty() => sink(t)?,
@@ -260,3 +266,52 @@ impl<'c> Run<'c> {
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
 const BATCH: usize = 32;
+
+/// How far ahead of the batch being written the reader may hand out batches. Without it, a render
+/// thread held up by the machine (a busy neighbour, a page fault) would let the others run ahead
+/// and their finished letters pile up in memory, waiting their turn: tens of megabytes over a
+/// million rows on a busy machine.
+struct Window {
+    /// The next batch to be written, and whether the writing side has stopped.
+    state: Mutex<(u64, bool)>,
+    moved: Condvar,
+    size: u64,
+}
+
+impl Window {
+    fn new(size: usize) -> Window {
+        Window {
+            state: Mutex::new((0, false)),
+            moved: Condvar::new(),
+            size: size as u64,
+        }
+    }
+
+    /// Wait until batch `seq` is within the window; false once the writing side has stopped.
+    fn admit(&self, seq: u64) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while seq >= state.0 + self.size && !state.1 {
+            state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        !state.1
+    }
+
+    fn advance(&self, next: u64) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 = next;
+        self.moved.notify_all();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.moved.notify_all();
+    }
+}
+
+/// Closes the window however the writing side ends, so the reader never waits for it forever.
+struct CloseOnDrop<'a>(&'a Window);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}

@@ -1113,7 +1113,7 @@ impl crate::send::Progress for Bar {
         use crate::send::Step;
         match step {
             Step::Sent => self.0.inc(1),
-            Step::Failed | Step::Deferred | Step::Stopped => {
+            Step::Failed | Step::Deferred | Step::Uncertain | Step::Stopped => {
                 self.0.println(line);
                 self.0.inc(1);
             }

@@ -8,7 +8,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lettre::{Message, Transport};
@@ -134,6 +134,10 @@ pub enum Trouble {
     Network,
     /// Nothing will work until the user changes something (TLS, login): the run stops now.
     Fatal,
+    /// The whole letter went, but no verdict came back (a timeout or a broken connection while
+    /// the server had it): it may have arrived. Recorded as uncertain and never retried
+    /// unasked; the run goes on.
+    Unknown,
 }
 
 /// A transport's error, classified.
@@ -148,7 +152,9 @@ pub trait Reply {
 
 impl Classify for lettre::transport::smtp::Error {
     fn trouble(&self) -> Trouble {
-        if self.is_permanent() {
+        if self.is_after_data() {
+            Trouble::Unknown
+        } else if self.is_permanent() {
             // A refused login fails every letter the same way: stop instead of failing them all.
             let auth = self
                 .status()
@@ -246,6 +252,8 @@ pub struct Report {
     pub uncertain: Vec<String>,
     pub failed: Vec<Unsent>,
     pub deferred: Vec<Unsent>,
+    /// Handed over in full in this run, with no verdict from the server.
+    pub unknown: Vec<Unsent>,
     /// Left for a later run by `--max`.
     pub over_max: u64,
     /// Why the run stopped early, if it did.
@@ -259,6 +267,7 @@ impl Report {
         self.failed.is_empty()
             && self.deferred.is_empty()
             && self.uncertain.is_empty()
+            && self.unknown.is_empty()
             && self.aborted.is_none()
     }
 }
@@ -271,6 +280,8 @@ pub enum Step {
     Retry,
     Failed,
     Deferred,
+    /// Handed over, but the server's verdict never came.
+    Uncertain,
     /// The run stops on this letter.
     Stopped,
 }
@@ -285,33 +296,41 @@ pub trait Progress: Send + Sync {
     fn finish(&self);
 }
 
-/// One line per step, as a log file or a pipe wants it. Lines are written out at least every
-/// quarter of a second rather than one by one: at thousands of letters a second, a write per line
-/// is CPU the sending needs.
-pub struct LogLines<W: Write>(Mutex<(std::io::BufWriter<W>, Instant)>);
+/// One line per step, as a log file or a pipe wants it. Lines are buffered and written out by a
+/// thread of its own at least every quarter of a second, and at the end: at thousands of letters
+/// a second, a write per line is CPU the sending needs, while a line waiting longer would hide
+/// the last letter before a pause (a retry, a slow server) from someone watching the log.
+pub struct LogLines<W: Write>(Arc<Mutex<std::io::BufWriter<W>>>);
 
 /// How long a log line may wait in the buffer.
 const LOG_FLUSH: Duration = Duration::from_millis(250);
 
-impl<W: Write + Send> LogLines<W> {
+impl<W: Write + Send + 'static> LogLines<W> {
     pub fn new(out: W) -> Self {
-        LogLines(Mutex::new((std::io::BufWriter::new(out), Instant::now())))
+        let out = Arc::new(Mutex::new(std::io::BufWriter::new(out)));
+        let weak = Arc::downgrade(&out);
+        // Ends within a quarter second of the last `LogLines` going away.
+        std::thread::spawn(move || loop {
+            std::thread::sleep(LOG_FLUSH);
+            match weak.upgrade() {
+                Some(out) => {
+                    let _ = out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+                }
+                None => return,
+            }
+        });
+        LogLines(out)
     }
 }
 
 impl<W: Write + Send> Progress for LogLines<W> {
     fn step(&self, _: Step, line: &str) {
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (out, flushed) = &mut *guard;
+        let mut out = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(out, "{line}");
-        if flushed.elapsed() >= LOG_FLUSH {
-            let _ = out.flush();
-            *flushed = Instant::now();
-        }
     }
 
     fn finish(&self) {
-        let _ = self.0.lock().unwrap_or_else(|e| e.into_inner()).0.flush();
+        let _ = self.0.lock().unwrap_or_else(|e| e.into_inner()).flush();
     }
 }
 
@@ -332,8 +351,10 @@ pub struct Sender<'a, T> {
     limiter: Mutex<Limiter>,
     progress: Box<dyn Progress + 'a>,
     report: Mutex<Report>,
-    /// Letters handed to the server in this run, for `--max`.
+    /// Letters admitted to this run, for `--max`.
     started: AtomicU64,
+    /// The journal could not be written: nothing more may go.
+    halted: AtomicBool,
     /// A thread that syncs queued records as soon as they are written (see `with_syncer`).
     syncer: Option<crossbeam_channel::Sender<Pending>>,
 }
@@ -363,13 +384,14 @@ where
             progress,
             report: Mutex::new(Report::default()),
             started: AtomicU64::new(0),
+            halted: AtomicBool::new(false),
             syncer: None,
         }
     }
 
-    /// Run `f` with a thread that syncs queued records as soon as they are written. A
-    /// connection then queues its next letter before sending the current one (see
-    /// [`Sender::pipelined`]), and the sync runs while it waits for the server.
+    /// Run `f` with a thread that syncs queued records soon after they are written, in batches,
+    /// so that letters queued ahead of their turn ([`Sender::queue`]) are on disk by the time a
+    /// connection takes them and no connection waits for the disk.
     pub fn with_syncer<R>(&mut self, f: impl FnOnce(&Self) -> R) -> R {
         std::thread::scope(|scope| {
             // One waiting kick is enough: its sync covers everything written before it starts.
@@ -388,10 +410,11 @@ where
                 }
             });
             self.syncer = Some(tx);
-            let result = f(self);
-            // Closing the channel ends the thread, which the scope then joins.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+            // Closing the channel ends the thread, which the scope then joins: also when `f`
+            // panicked, or the scope would wait for the thread forever.
             self.syncer = None;
-            result
+            result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
     }
 
@@ -405,7 +428,7 @@ where
 
     /// Whether the run has stopped (on this thread or another).
     pub fn stopped(&self) -> bool {
-        self.report().aborted.is_some()
+        self.halted.load(Ordering::SeqCst) || self.report().aborted.is_some()
     }
 
     /// Send one letter unless the journal says otherwise. An error means the run must stop (the
@@ -518,6 +541,17 @@ where
                 Err(e) => {
                     let reply = e.to_string();
                     let trouble = e.trouble();
+                    if trouble == Trouble::Unknown {
+                        // Sending it again could deliver it twice: the journal keeps it
+                        // uncertain, for the volunteer to check and `--resend-uncertain`.
+                        self.record(&letter, Status::Uncertain, Some(&reply))?;
+                        self.say(
+                            Step::Uncertain,
+                            format_args!("uncertain {} ({reply})", letter.email),
+                        );
+                        self.report().unknown.push(unsent(&letter, reply));
+                        return Ok(());
+                    }
                     if trouble == Trouble::Permanent {
                         self.record(&letter, Status::Failed, Some(&reply))?;
                         self.say(
@@ -593,7 +627,7 @@ where
 
     /// The fsync runs outside the journal's lock, so other senders' records join it.
     fn write(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<Pending> {
-        let pending = self
+        let written = self
             .journal
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -603,9 +637,10 @@ where
                 &letter.message_id,
                 status,
                 reply,
-            )?;
+            );
+        let pending = written.inspect_err(|_| self.halted.store(true, Ordering::SeqCst))?;
         if status == Status::Queued {
-            // Start the sync now, so it runs while this connection is busy with the letter before.
+            // Start the sync now, so it runs while the connections are busy with earlier letters.
             if let Some(kick) = &self.syncer {
                 let _ = kick.try_send(pending.share());
             }
@@ -921,9 +956,13 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
             for _ in 0..connections {
                 let (rx, stop, failure) = (rx.clone(), &stop, &failure);
                 scope.spawn(move || {
+                    // Even a panic must stop the thread below, which would otherwise wait for
+                    // room in the queue forever.
+                    let _stop = StopOnPanic(stop);
                     if let Err(e) = connection(sender, &rx) {
                         stop.store(true, Ordering::SeqCst);
-                        if !sender.stopped() {
+                        // An error the report does not already give as the reason to stop.
+                        if sender.report().aborted.is_none() {
                             let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
                             f.get_or_insert(e);
                         }
@@ -992,6 +1031,17 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
     let code = finish(campaign, target, &report, job.failed_csv.as_deref())?;
     synced?;
     Ok(code)
+}
+
+/// Sets the flag if the thread it lives on unwinds.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 /// One connection's loop: deliver letters until there are no more or the run stops.
@@ -1082,6 +1132,12 @@ fn finish(
             summary.push_str(&format!(", {n} {what}"));
         }
     }
+    if !report.unknown.is_empty() {
+        summary.push_str(&format!(
+            ", {} uncertain (no reply from the server; not resent)",
+            report.unknown.len()
+        ));
+    }
     if !report.uncertain.is_empty() {
         summary.push_str(&format!(
             ", {} uncertain (skipped; see --resend-uncertain)",
@@ -1089,6 +1145,12 @@ fn finish(
         ));
     }
     println!("{summary}");
+    for u in &report.unknown {
+        eprintln!(
+            "warning: `{}`: the letter went, but the server never said whether it took it ({}); check with the recipient or your Sent folder before `--resend-uncertain`",
+            u.email, u.reply
+        );
+    }
     for email in &report.uncertain {
         eprintln!("warning: `{email}`: uncertain whether the last letter arrived; not resent");
     }
@@ -1461,6 +1523,94 @@ mod tests {
         let journal = Journal::open(&path, "c").unwrap();
         assert_eq!(journal.state("g", "b@x.example"), Some(State::Deferred));
         assert_eq!(journal.state("g", "c@x.example"), Some(State::Deferred));
+    }
+
+    /// A transport that checks, as each letter is handed to it, that the letter's queued record
+    /// is on disk: its line in the journal (line n is the n-th record written) is synced.
+    struct ChecksSync {
+        path: std::path::PathBuf,
+        synced: Box<dyn Fn() -> u64>,
+        checked: RefCell<usize>,
+    }
+
+    impl Transport for ChecksSync {
+        type Ok = ();
+        type Error = Fake;
+        fn send_raw(&self, envelope: &lettre::address::Envelope, _: &[u8]) -> Result<(), Fake> {
+            let to = envelope.to()[0].to_string();
+            let text = std::fs::read_to_string(&self.path).unwrap();
+            let line = text
+                .lines()
+                .position(|l| {
+                    let r: journal::Record = serde_json::from_str(l).unwrap();
+                    r.email == to && r.status == Status::Queued
+                })
+                .expect("queued before it is sent") as u64
+                + 1;
+            assert!(
+                (self.synced)() >= line,
+                "{to} handed over before its queued record (line {line}) was synced"
+            );
+            *self.checked.borrow_mut() += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn no_letter_is_handed_over_before_its_queued_record_is_on_disk() {
+        for ahead in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("j.jsonl");
+            let mut journal = Journal::open(&path, "c").unwrap();
+            journal
+                .append("g", "earlier@x.example", "<e>", Status::Failed, None)
+                .unwrap();
+            let t = ChecksSync {
+                path: path.clone(),
+                synced: Box::new(journal.synced_count()),
+                checked: RefCell::new(0),
+            };
+            let rate = if ahead { "unlimited" } else { "1000/s" };
+            let mut s = Sender::new(
+                &t,
+                &mut journal,
+                "g",
+                Policy {
+                    rate: Rate::parse(rate).unwrap(),
+                    ..policy()
+                },
+                Box::new(LogLines::new(std::io::sink())),
+            );
+            let emails = ["a@x.example", "b@x.example", "c@x.example", "d@x.example"];
+            s.with_syncer(|s| connection(s, &letters(s, ahead, &emails)))
+                .unwrap();
+            assert_eq!(s.into_report().sent, 4);
+            assert_eq!(*t.checked.borrow(), 4);
+        }
+    }
+
+    #[test]
+    fn a_panic_inside_with_syncer_propagates_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut journal = Journal::open(&path, "c").unwrap();
+            let stub = lettre::transport::stub::StubTransport::new_ok();
+            let mut s = Sender::new(
+                &stub,
+                &mut journal,
+                "g",
+                policy(),
+                Box::new(LogLines::new(std::io::sink())),
+            );
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                s.with_syncer(|_| -> u8 { panic!("a connection thread panicked") })
+            }));
+            let _ = done_tx.send(r.is_err());
+        });
+        // A bound on a hang, not a speed check.
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(60)), Ok(true));
     }
 
     #[test]

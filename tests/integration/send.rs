@@ -607,27 +607,84 @@ fn several_connections_send_each_letter_once() {
     assert_eq!(status(&sb), [39, 1, 0, 0]);
 }
 
+/// Starts `send` of the test group as a child process, with the server holding its reply to
+/// Bob's letter, and returns once that letter is with the server.
+fn start_stalled_on_bob(sb: &Sandbox, server: &MailServer) -> std::process::Child {
+    server.shared.lock().unwrap().stall = Some(BOB.to_string());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
+        .current_dir(sb.path())
+        .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(["--connections", "1", "--smtp", &server.url()])
+        .args(["--signer-name", crate::util::SIGNER_NAME])
+        .args(["--signer-email", crate::util::SIGNER_EMAIL])
+        .args(["--date", crate::util::DATE])
+        .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| !k.starts_with("LETTERDRIVE_")))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start letterdrive");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server.recipients().contains(&BOB.to_string()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Bob's letter never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
 #[test]
 fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
     let sb = Sandbox::campaign();
     let server = MailServer::start();
-    // Another run holds the journal, as a `send` still going in another terminal would.
-    std::fs::create_dir_all(sb.path().join(".letterdrive")).unwrap();
-    let other = std::fs::File::create(sb.path().join(format!("{JOURNAL}.lock"))).unwrap();
-    other.try_lock().unwrap();
-    send(&sb, &server)
+    let mut first = start_stalled_on_bob(&sb, &server);
+    let second = send(&sb, &server)
         .arg("--yes")
         .run()
         .code(1)
         .stderr_has("another letterdrive run is sending with this journal")
         .stderr_has("journal.jsonl");
-    assert!(server.received().is_empty());
+    drop(second);
     // A dry run only reads the journal, so it may look meanwhile.
     send(&sb, &server).arg("--dry-run").run().success();
-    drop(other);
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    // The lock went with the process; the rerun sends Carol's letter, the one not yet sent.
     send(&sb, &server)
         .arg("--yes")
         .run()
-        .success()
-        .stdout_has("3 letters sent");
+        .code(4)
+        .stdout_has("1 to send, 1 already sent, 1 uncertain");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+/// The server takes the whole letter and never answers: it may have accepted it, so it is not
+/// sent again, in this run or the next, until the volunteer says so.
+#[test]
+fn a_letter_whose_verdict_never_comes_is_uncertain_and_not_sent_again() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.shared.lock().unwrap().stall = Some(BOB.to_string());
+    send(&sb, &server)
+        .args(["--yes", "--connections", "1", "--timeout", "1"])
+        .run()
+        .code(4)
+        .stdout_has("uncertain bob@corp-two.example")
+        .stdout_has("2 letters sent, 1 uncertain (no reply from the server; not resent)")
+        .stderr_has("warning: `bob@corp-two.example`: the letter went, but the server never said whether it took it");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(
+        journal_statuses(&sb, BOB),
+        ["queued", "attempt", "uncertain"]
+    );
+    assert_eq!(status(&sb), [2, 0, 1, 0]);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(4)
+        .stdout_has("0 to send, 2 already sent, 1 uncertain");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
 }

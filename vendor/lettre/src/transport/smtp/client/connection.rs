@@ -157,7 +157,8 @@ impl SmtpConnection {
                 }
                 Err(e) => {
                     self.abort();
-                    return Err(e);
+                    // A refusal read before the connection failed says more than the failure.
+                    return Err(refused.unwrap_or(e));
                 }
             }
         }
@@ -321,7 +322,14 @@ impl SmtpConnection {
         out_buf.extend_from_slice(b"\r\n.\r\n");
         self.write(out_buf.as_slice())?;
 
-        self.read_response()
+        // A refusal is a verdict; anything else leaves the message's fate unknown.
+        self.read_response().map_err(|e| {
+            if e.is_transient() || e.is_permanent() {
+                e
+            } else {
+                e.after_data()
+            }
+        })
     }
 
     /// Sends an SMTP command
