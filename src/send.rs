@@ -109,19 +109,25 @@ struct Limiter {
 }
 
 impl Limiter {
-    fn wait(&mut self) {
-        let Some(interval) = self.interval else {
-            return;
-        };
+    /// The time the next message may leave, taken for it; `None`: now.
+    fn reserve(&mut self) -> Option<Instant> {
+        let interval = self.interval?;
         let now = Instant::now();
-        if let Some(next) = self.next {
-            if next > now {
-                std::thread::sleep(next - now);
-            }
+        let at = self.next.map_or(now, |n| n.max(now));
+        self.next = Some(at + interval);
+        (at > now).then_some(at)
+    }
+
+    #[cfg(test)]
+    fn wait(&mut self) {
+        if let Some(at) = self.reserve() {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
         }
-        self.next = Some(self.next.map_or(now, |n| n.max(now)) + interval);
     }
 }
+
+/// How often a connection waiting for its turn under the rate looks whether the run has stopped.
+const STOP_CHECK: Duration = Duration::from_millis(100);
 
 /// What kind of trouble a failed send is, which decides what happens next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,13 +501,25 @@ where
         let mut queued = match queued {
             Some(queued) => Some(queued),
             None => {
-                if self.stopped() {
-                    return Err(aborted());
-                }
-                self.limiter
+                // The turn is taken under the lock and waited for outside it, so that a stop is
+                // seen within a moment, not after every other connection's turn.
+                let turn = self
+                    .limiter
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .wait();
+                    .reserve();
+                loop {
+                    if self.stopped() {
+                        return Err(aborted());
+                    }
+                    let left = turn.map_or(Duration::ZERO, |at| {
+                        at.saturating_duration_since(Instant::now())
+                    });
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(STOP_CHECK));
+                }
                 Some(self.write(&letter, Status::Queued, None)?)
             }
         };
@@ -1307,6 +1325,41 @@ mod tests {
             unlimited.wait();
         }
         assert!(t0.elapsed() < Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_connection_waiting_for_its_turn_sees_a_stop_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        let stub = lettre::transport::stub::StubTransport::new_ok();
+        let s = Sender::new(
+            &stub,
+            &mut journal,
+            "g",
+            Policy {
+                rate: Rate::parse("1/hour").unwrap(),
+                ..policy()
+            },
+            Box::new(LogLines::new(std::io::sink())),
+        );
+        // The first letter takes this hour's turn; the second waits for the next one.
+        s.offer(outgoing("a@x.example")).unwrap();
+        let waited = std::thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                let t0 = Instant::now();
+                let result = s.offer(outgoing("b@x.example"));
+                (result.is_err(), t0.elapsed())
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            s.report().aborted = Some("stopped by the test".into());
+            second.join().unwrap()
+        });
+        // A bound on the wait, not a speed check: without the stop it would be an hour.
+        assert!(waited.0);
+        assert!(waited.1 < Duration::from_secs(60), "{:?}", waited.1);
+        assert_eq!(stub.messages().len(), 1);
+        drop(s);
+        assert_eq!(journal.state("g", "b@x.example"), None);
     }
 
     /// A transport that answers from a script, so every path is exercised without a network.
