@@ -231,6 +231,12 @@ impl Journal {
         move || *sync.synced.lock().unwrap()
     }
 
+    /// From now on records go to a device that is always full, as a full disk would take them.
+    #[cfg(all(test, target_os = "linux"))]
+    pub fn write_to_full_disk(&mut self) {
+        self.file = Some(OpenOptions::new().write(true).open("/dev/full").unwrap());
+    }
+
     /// Take every record written so far to disk.
     pub fn sync(&self) -> Result<()> {
         match &self.sync {

@@ -127,6 +127,9 @@ impl<'c> Run<'c> {
                 let (job_rx, res_tx) = (job_rx.clone(), res_tx.clone());
                 let (columns, file, settings, encode) = (&columns, &file, &settings, &encode);
                 scope.spawn(move || {
+                    // A thread that panics never returns the batch it took: without this, the
+                    // window would wait for that batch forever, and so would everything else.
+                    let _close = CloseOnPanic(window);
                     for (seq, batch) in job_rx {
                         let out = batch
                             .iter()
@@ -307,11 +310,96 @@ impl Window {
     }
 }
 
+/// Closes the window if a render thread unwinds.
+struct CloseOnPanic<'a>(&'a Window);
+
+impl Drop for CloseOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.close();
+        }
+    }
+}
+
 /// Closes the window however the writing side ends, so the reader never waits for it forever.
 struct CloseOnDrop<'a>(&'a Window);
 
 impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
         self.0.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{LetterInputs, Signer};
+    use crate::source::Source;
+    use std::path::Path;
+    use std::time::Duration;
+
+    /// A campaign on disk whose `companies` group has `rows` recipients.
+    fn campaign_with(rows: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(root.join("campaign.toml"), dir.path().join("campaign.toml")).unwrap();
+        for sub in ["templates", "recipients"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).unwrap();
+            }
+        }
+        let mut csv =
+            String::from("name,title,organization,country,sector,email,salutation,language\n");
+        for i in 0..rows {
+            csv.push_str(&format!(
+                "CEO,CEO,Sample {i},United States,apparel,ceo{i}@sample.example,Dear CEO,en\n"
+            ));
+        }
+        std::fs::write(dir.path().join("recipients/companies.csv"), csv).unwrap();
+        dir
+    }
+
+    /// A render thread that panics must make the run fail, not hang: the window would otherwise
+    /// wait forever for the batch that thread took, and the reader for the window.
+    #[test]
+    fn a_panicking_render_thread_fails_the_run_instead_of_hanging() {
+        let dir = campaign_with(3000);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let campaign = Campaign::load(Source::Dir(path)).unwrap();
+            let inputs = LetterInputs {
+                signer: Signer {
+                    name: "A Signer".into(),
+                    email: "signer@example.org".into(),
+                    ..Default::default()
+                },
+                personal_note: String::new(),
+                date: crate::settings::now().to_zoned(jiff::tz::TimeZone::UTC),
+            };
+            let target = Target {
+                group: "companies".into(),
+                filters: Vec::new(),
+                limit: None,
+            };
+            let run = Run::open(&campaign, &target, &inputs).unwrap();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run.each(
+                    None,
+                    false,
+                    |letter, _| {
+                        if letter.email == "ceo5@sample.example" {
+                            panic!("a render thread panicked");
+                        }
+                    },
+                    |_| Ok(()),
+                )
+            }));
+            let _ = done_tx.send(r.is_err());
+        });
+        // A bound on a hang, not a speed check.
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(60)), Ok(true));
     }
 }

@@ -266,6 +266,8 @@ pub struct Report {
     pub aborted: Option<String>,
     /// It stopped on something a rerun alone will not fix (TLS, login).
     pub fatal: bool,
+    /// The first record the journal could not take; every error after it only follows from it.
+    pub journal_error: Option<Error>,
 }
 
 impl Report {
@@ -594,7 +596,16 @@ where
                                 delay.as_secs_f64()
                             ),
                         );
-                        std::thread::sleep(delay);
+                        // In steps, so that a stop meanwhile is seen at once (the loop's first
+                        // check).
+                        let until = Instant::now() + delay;
+                        while !self.stopped() {
+                            let left = until.saturating_duration_since(Instant::now());
+                            if left.is_zero() {
+                                break;
+                            }
+                            std::thread::sleep(left.min(STOP_CHECK));
+                        }
                         continue;
                     }
                     let (step, word) = if trouble == Trouble::Fatal {
@@ -656,7 +667,14 @@ where
                 status,
                 reply,
             );
-        let pending = written.inspect_err(|_| self.halted.store(true, Ordering::SeqCst))?;
+        let pending = match written {
+            Ok(pending) => pending,
+            Err(e) => {
+                self.halted.store(true, Ordering::SeqCst);
+                self.report().journal_error.get_or_insert(e);
+                return Err(aborted());
+            }
+        };
         if status == Status::Queued {
             // Start the sync now, so it runs while the connections are busy with earlier letters.
             if let Some(kick) = &self.syncer {
@@ -977,8 +995,11 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
                     // Even a panic must stop the thread below, which would otherwise wait for
                     // room in the queue forever.
                     let _stop = StopOnPanic(stop);
+                    let _halt = StopOnPanic(&sender.halted);
                     if let Err(e) = connection(sender, &rx) {
                         stop.store(true, Ordering::SeqCst);
+                        // The other connections stop too, rather than work through the queue.
+                        sender.halted.store(true, Ordering::SeqCst);
                         // An error the report does not already give as the reason to stop.
                         if sender.report().aborted.is_none() {
                             let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -1036,10 +1057,13 @@ pub fn run(campaign: &Campaign, job: &SendJob) -> Result<i32> {
         }
         result
     });
-    let report = sender.into_report();
+    let mut report = sender.into_report();
     // The outcomes of the last letters may still wait for their sync (see `Sender::record`); if
     // it fails, what was sent is still reported first.
     let synced = journal.sync();
+    if let Some(e) = report.journal_error.take() {
+        return Err(e);
+    }
     if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
@@ -1640,6 +1664,45 @@ mod tests {
             assert_eq!(s.into_report().sent, 4);
             assert_eq!(*t.checked.borrow(), 4);
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_journal_that_cannot_be_written_stops_the_run_with_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        journal
+            .append("g", "earlier@x.example", "<e>", Status::Failed, None)
+            .unwrap();
+        journal.write_to_full_disk();
+        let stub = lettre::transport::stub::StubTransport::new_ok();
+        let mut s = Sender::new(
+            &stub,
+            &mut journal,
+            "g",
+            policy(),
+            Box::new(LogLines::new(std::io::sink())),
+        );
+        let result =
+            s.with_syncer(|s| connection(s, &letters(s, false, &["a@x.example", "b@x.example"])));
+        assert!(result.is_err());
+        let report = s.into_report();
+        // The disk's own words, not "the run stopped".
+        let err = report
+            .journal_error
+            .expect("the first error is kept")
+            .to_string();
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(stub.messages().is_empty());
+        // Nothing more is written: it would join the torn line.
+        let again = journal
+            .append("g", "c@x.example", "<c>", Status::Queued, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            again.contains("an earlier record could not be written"),
+            "{again}"
+        );
     }
 
     #[test]

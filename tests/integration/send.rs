@@ -669,7 +669,7 @@ fn a_letter_whose_verdict_never_comes_is_uncertain_and_not_sent_again() {
     let server = MailServer::start();
     server.shared.lock().unwrap().stall = Some(BOB.to_string());
     send(&sb, &server)
-        .args(["--yes", "--connections", "1", "--timeout", "1"])
+        .args(["--yes", "--connections", "1", "--timeout", "3"])
         .run()
         .code(4)
         .stdout_has("uncertain bob@corp-two.example")

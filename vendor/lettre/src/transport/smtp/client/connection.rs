@@ -312,7 +312,7 @@ impl SmtpConnection {
         let mut out_buf = Vec::new();
         for message_part in message {
             if !out_buf.is_empty() {
-                self.write(out_buf.as_slice())?;
+                self.write_data(out_buf.as_slice())?;
                 out_buf.clear();
             }
             let message_part = message_part.as_ref();
@@ -320,7 +320,7 @@ impl SmtpConnection {
             codec.encode(message_part, &mut out_buf);
         }
         out_buf.extend_from_slice(b"\r\n.\r\n");
-        self.write(out_buf.as_slice())?;
+        self.write_data(out_buf.as_slice())?;
 
         // A refusal is a verdict; anything else leaves the message's fate unknown.
         self.read_response().map_err(|e| {
@@ -330,6 +330,18 @@ impl SmtpConnection {
                 e.after_data()
             }
         })
+    }
+
+    /// Writes part of the message. If that fails, the connection is given up without QUIT: in
+    /// the middle of the data QUIT would be message text, and writing it would first push out
+    /// whatever the TLS layer still holds of the message, end-of-data marker included, after
+    /// this error has said the message did not go.
+    fn write_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        let written = self.write(data);
+        if written.is_err() {
+            self.panic = true;
+        }
+        written
     }
 
     /// Sends an SMTP command
