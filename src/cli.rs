@@ -256,7 +256,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
-    /// Send again the letters whose last attempt has no recorded outcome (they may have arrived).
+    /// Send again the letters that may have arrived: their last attempt has no recorded outcome,
+    /// or the server never gave its verdict.
     #[arg(long)]
     pub resend_uncertain: bool,
 

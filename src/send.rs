@@ -434,6 +434,17 @@ where
         self.progress.step(step, &line.to_string());
     }
 
+    /// Sleep until `until`, in steps, so that a stop meanwhile ends the pause within a moment.
+    fn pause_until(&self, until: Instant) {
+        while !self.stopped() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(STOP_CHECK));
+        }
+    }
+
     /// Whether the run has stopped (on this thread or another).
     pub fn stopped(&self) -> bool {
         self.halted.load(Ordering::SeqCst) || self.report().aborted.is_some()
@@ -510,17 +521,11 @@ where
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .reserve();
-                loop {
-                    if self.stopped() {
-                        return Err(aborted());
-                    }
-                    let left = turn.map_or(Duration::ZERO, |at| {
-                        at.saturating_duration_since(Instant::now())
-                    });
-                    if left.is_zero() {
-                        break;
-                    }
-                    std::thread::sleep(left.min(STOP_CHECK));
+                if let Some(at) = turn {
+                    self.pause_until(at);
+                }
+                if self.stopped() {
+                    return Err(aborted());
                 }
                 Some(self.write(&letter, Status::Queued, None)?)
             }
@@ -561,24 +566,25 @@ where
                 Err(e) => {
                     let reply = e.to_string();
                     let trouble = e.trouble();
-                    if trouble == Trouble::Unknown {
-                        // Sending it again could deliver it twice: the journal keeps it
-                        // uncertain, for the volunteer to check and `--resend-uncertain`.
-                        self.record(&letter, Status::Uncertain, Some(&reply))?;
-                        self.say(
-                            Step::Uncertain,
-                            format_args!("uncertain {} ({reply})", letter.email),
-                        );
-                        self.report().unknown.push(unsent(&letter, reply));
-                        return Ok(());
-                    }
-                    if trouble == Trouble::Permanent {
-                        self.record(&letter, Status::Failed, Some(&reply))?;
-                        self.say(
-                            Step::Failed,
-                            format_args!("failed   {} ({reply})", letter.email),
-                        );
-                        self.report().failed.push(unsent(&letter, reply));
+                    // Final for this run: refused for good, or (Unknown) perhaps delivered, where
+                    // sending it again could deliver it twice; the journal keeps it uncertain,
+                    // for the volunteer to check and `--resend-uncertain`.
+                    let settled = match trouble {
+                        Trouble::Permanent => Some((Status::Failed, Step::Failed, "failed   ")),
+                        Trouble::Unknown => {
+                            Some((Status::Uncertain, Step::Uncertain, "uncertain "))
+                        }
+                        _ => None,
+                    };
+                    if let Some((status, step, word)) = settled {
+                        self.record(&letter, status, Some(&reply))?;
+                        self.say(step, format_args!("{word}{} ({reply})", letter.email));
+                        let mut report = self.report();
+                        let list = match status {
+                            Status::Failed => &mut report.failed,
+                            _ => &mut report.unknown,
+                        };
+                        list.push(unsent(&letter, reply));
                         return Ok(());
                     }
                     // Not delivered: the server said so, or never took the letter.
@@ -596,16 +602,8 @@ where
                                 delay.as_secs_f64()
                             ),
                         );
-                        // In steps, so that a stop meanwhile is seen at once (the loop's first
-                        // check).
-                        let until = Instant::now() + delay;
-                        while !self.stopped() {
-                            let left = until.saturating_duration_since(Instant::now());
-                            if left.is_zero() {
-                                break;
-                            }
-                            std::thread::sleep(left.min(STOP_CHECK));
-                        }
+                        // A stop meanwhile is seen by the loop's first check.
+                        self.pause_until(Instant::now() + delay);
                         continue;
                     }
                     let (step, word) = if trouble == Trouble::Fatal {

@@ -198,6 +198,17 @@ impl Aiosmtpd {
             .collect()
     }
 
+    /// The envelope recipients of every message received so far, sorted.
+    fn envelopes(&self) -> Vec<String> {
+        let mut to: Vec<String> = self
+            .received()
+            .into_iter()
+            .map(|m| m.to.join(","))
+            .collect();
+        to.sort();
+        to
+    }
+
     /// Every message received so far: its envelope recipients and its bytes.
     fn messages(&self) -> Vec<(Vec<String>, String)> {
         self.received()
@@ -330,12 +341,7 @@ fn pipelined_envelopes_with_refusals_deliver_the_rest_once() {
         .stdout_has("no such user")
         .stdout_has("retry    carol@corp-three.example")
         .stdout_has("2 letters sent");
-    let mut to: Vec<String> = server
-        .received()
-        .into_iter()
-        .map(|m| m.to.join(","))
-        .collect();
-    to.sort();
+    let to = server.envelopes();
     assert_eq!(to, ["alice@corp-one.example", "carol@corp-three.example"]);
     for m in server.received() {
         let mail = parse_mail(m.data.as_bytes());
@@ -366,12 +372,7 @@ fn a_server_that_hangs_up_after_each_message_still_gets_every_letter_once() {
         .stdout_has("retry    bob@corp-two.example")
         .stdout_has("retry    carol@corp-three.example")
         .stdout_has("3 letters sent");
-    let mut to: Vec<String> = server
-        .received()
-        .into_iter()
-        .map(|m| m.to.join(","))
-        .collect();
-    to.sort();
+    let to = server.envelopes();
     assert_eq!(
         to,
         [
@@ -464,12 +465,7 @@ fn data_accepted_after_a_refused_recipient_is_abandoned_not_ended() {
         .code(4)
         .stdout_has("failed   bob@corp-two.example")
         .stdout_has("2 letters sent, 1 failed");
-    let mut to: Vec<String> = server
-        .received()
-        .into_iter()
-        .map(|m| m.to.join(","))
-        .collect();
-    to.sort();
+    let to = server.envelopes();
     // Nothing at all reached Bob, not even an empty message.
     assert_eq!(to, ["alice@corp-one.example", "carol@corp-three.example"]);
     assert_eq!(server.waiting_at_mail().len(), 3);

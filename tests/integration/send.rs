@@ -508,30 +508,8 @@ fn a_server_that_never_greets_times_out() {
 fn killed_mid_run_and_resumed_every_letter_arrives_once_or_is_reported_uncertain() {
     let sb = Sandbox::campaign();
     let server = MailServer::start();
-    server.shared.lock().unwrap().stall = Some(BOB.to_string());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
-        .current_dir(sb.path())
-        .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
-        .args(["--connections", "1", "--smtp", &server.url()])
-        .args(["--signer-name", crate::util::SIGNER_NAME])
-        .args(["--signer-email", crate::util::SIGNER_EMAIL])
-        .args(["--date", crate::util::DATE])
-        .env_clear()
-        .envs(std::env::vars().filter(|(k, _)| !k.starts_with("LETTERDRIVE_")))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start letterdrive");
-    // Wait until Bob's letter is with the server, which has not answered yet.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !server.recipients().contains(&BOB.to_string()) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Bob's letter never arrived"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    // Bob's letter is with the server, which has not answered yet.
+    let mut child = start_stalled_on_bob(&sb, &server);
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     assert_eq!(journal_statuses(&sb, ALICE), ["queued", "attempt", "sent"]);
