@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod message;
 pub mod outbox;
 pub mod pdf;
+pub mod plan;
 pub mod profile;
 pub mod recipients;
 pub mod render;

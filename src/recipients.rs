@@ -34,6 +34,14 @@ pub struct Columns {
 }
 
 impl Columns {
+    pub fn new(names: Vec<String>) -> Columns {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Columns { names, index }
+    }
     pub fn get(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
     }

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
+use crate::plan::Plan;
 use crate::recipients::{Columns, Row};
 use crate::source::CAMPAIGN_FILE;
 
@@ -75,6 +76,9 @@ struct Language {
     fact: Value,
     date: Value,
     statement: Value,
+    /// The body and subject compiled for `Plan`, when they need nothing else of Handlebars.
+    body_plan: Option<Plan>,
+    subject_plan: Option<Plan>,
 }
 
 pub struct Renderer<'c> {
@@ -219,9 +223,32 @@ impl<'c> Renderer<'c> {
                 subject: subject_name,
                 facts: Value::Array(facts),
                 fact: Value::Object(fact),
+                body_plan: None,
+                subject_plan: None,
             });
         }
         Error::from_diags(diags)?;
+
+        let hidden: Vec<bool> = columns
+            .names
+            .iter()
+            .map(|n| BUILTIN_NAMES.contains(&n.as_str()))
+            .collect();
+        // The index Handlebars' context would take a name's value from: the last visible column
+        // of that name, as filling the context in column order leaves it.
+        let column = |name: &str| {
+            (0..columns.names.len())
+                .rev()
+                .find(|&i| !hidden[i] && columns.names[i] == name)
+        };
+        for lang in &mut languages {
+            let plan = |name: &str| {
+                hb.get_template(name)
+                    .and_then(|t| Plan::compile(t, &column))
+            };
+            lang.body_plan = plan(&lang.body);
+            lang.subject_plan = plan(&lang.subject);
+        }
 
         let mut data = Map::new();
         data.insert(
@@ -247,11 +274,7 @@ impl<'c> Renderer<'c> {
             role_idx: columns.get(ROLE_COLUMN),
             language_idx: columns.get(LANGUAGE_COLUMN),
             body_len: 0,
-            hidden: columns
-                .names
-                .iter()
-                .map(|n| BUILTIN_NAMES.contains(&n.as_str()))
-                .collect(),
+            hidden,
             columns,
             hb,
             ctx: Context::from(Value::Object(data)),
@@ -331,26 +354,6 @@ impl<'c> Renderer<'c> {
         let Value::Object(data) = self.ctx.data_mut() else {
             unreachable!("the context is built as an object")
         };
-        for ((name, value), hidden) in self
-            .columns
-            .names
-            .iter()
-            .zip(row.record.iter())
-            .zip(&self.hidden)
-        {
-            if *hidden {
-                continue;
-            }
-            match data.get_mut(name) {
-                Some(Value::String(s)) => {
-                    s.clear();
-                    s.push_str(value);
-                }
-                _ => {
-                    data.insert(name.clone(), Value::String(value.to_string()));
-                }
-            }
-        }
         if let Some(demands) = demands {
             data.insert("demands".into(), demands);
         }
@@ -365,18 +368,47 @@ impl<'c> Renderer<'c> {
 
         // Sized from the last letter: one allocation instead of a dozen doublings, each of which
         // copied what came before.
-        let mut out = Vec::with_capacity(self.body_len + self.body_len / 8 + 64);
-        self.hb
-            .render_with_context_to_write(&lang.body, &self.ctx, &mut out)
-            .map_err(|e| self.render_diag(&e, row, &lang.file))?;
-        self.body_len = out.len();
-        let body = String::from_utf8(out).map_err(|e| {
-            Diag::new(format!("the template produced text that is not UTF-8: {e}")).file(&lang.file)
-        })?;
-        let mut subject = self
-            .hb
-            .render_with_context(&lang.subject, &self.ctx)
-            .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
+        let mut body = String::with_capacity(self.body_len + self.body_len / 8 + 64);
+        let mut subject = String::new();
+        let planned_body = self.planned(language, row, &mut body, |l| &l.body_plan);
+        let planned_subject = self.planned(language, row, &mut subject, |l| &l.subject_plan);
+        if !planned_body || !planned_subject || cfg!(debug_assertions) {
+            // Only Handlebars reads the columns from the context.
+            self.fill_columns(row);
+        }
+        let lang = &self.languages[language];
+        if !planned_body || cfg!(debug_assertions) {
+            let mut out = Vec::with_capacity(body.capacity());
+            self.hb
+                .render_with_context_to_write(&lang.body, &self.ctx, &mut out)
+                .map_err(|e| self.render_diag(&e, row, &lang.file))?;
+            let hb_body = String::from_utf8(out).map_err(|e| {
+                Diag::new(format!("the template produced text that is not UTF-8: {e}"))
+                    .file(&lang.file)
+            })?;
+            if planned_body {
+                assert_eq!(
+                    body, hb_body,
+                    "the plan of {} renders as Handlebars does",
+                    lang.file
+                );
+            }
+            body = hb_body;
+        }
+        self.body_len = body.len();
+        if !planned_subject || cfg!(debug_assertions) {
+            let hb_subject = self
+                .hb
+                .render_with_context(&lang.subject, &self.ctx)
+                .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
+            if planned_subject {
+                assert_eq!(
+                    subject, hb_subject,
+                    "the plan of the subject renders as Handlebars does"
+                );
+            }
+            subject = hb_subject;
+        }
         if subject.trim().len() != subject.len() {
             subject = subject.trim().to_string();
         }
@@ -428,6 +460,50 @@ impl<'c> Renderer<'c> {
             language: lang.tag.clone(),
             postal,
         })
+    }
+
+    /// Renders the template `plan` picks for `language` into `out` without Handlebars; false when
+    /// Handlebars must render it.
+    fn planned(
+        &self,
+        language: usize,
+        row: &Row,
+        out: &mut String,
+        plan: impl Fn(&Language) -> &Option<Plan>,
+    ) -> bool {
+        let Value::Object(data) = self.ctx.data() else {
+            return false;
+        };
+        plan(&self.languages[language])
+            .as_ref()
+            .is_some_and(|p| p.render(data, &row.record, out))
+    }
+
+    /// Puts the row's values into the context, where Handlebars finds them.
+    fn fill_columns(&mut self, row: &Row) {
+        let Value::Object(data) = self.ctx.data_mut() else {
+            unreachable!("the context is built as an object")
+        };
+        for ((name, value), hidden) in self
+            .columns
+            .names
+            .iter()
+            .zip(row.record.iter())
+            .zip(&self.hidden)
+        {
+            if *hidden {
+                continue;
+            }
+            match data.get_mut(name) {
+                Some(Value::String(s)) => {
+                    s.clear();
+                    s.push_str(value);
+                }
+                _ => {
+                    data.insert(name.clone(), Value::String(value.to_string()));
+                }
+            }
+        }
     }
 
     fn render_diag(&self, e: &handlebars::RenderError, row: &Row, template_file: &str) -> Diag {
@@ -579,6 +655,61 @@ pub fn letter_date_in(date: &jiff::Zoned, language: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Source;
+
+    fn inputs() -> LetterInputs {
+        LetterInputs {
+            signer: Signer {
+                name: "Ada".into(),
+                email: "ada@example.org".into(),
+                ..Signer::default()
+            },
+            personal_note: String::new(),
+            date: day("2026-11-27"),
+        }
+    }
+
+    fn all_planned(campaign: &Campaign, columns: impl Fn(&Group) -> Columns) {
+        for group in &campaign.groups {
+            let r = Renderer::new(campaign, group, columns(group), &inputs()).unwrap();
+            for lang in &r.languages {
+                assert!(
+                    lang.body_plan.is_some(),
+                    "{} is left to Handlebars",
+                    lang.file
+                );
+                assert!(
+                    lang.subject_plan.is_some(),
+                    "{}'s subject is left to Handlebars",
+                    group.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bundled_and_benchmark_templates_need_no_handlebars_interpreter() {
+        let bundled = Campaign::load(Source::Bundled).unwrap();
+        all_planned(&bundled, |g| {
+            crate::recipients::Recipients::open(&bundled.source, g)
+                .unwrap()
+                .columns
+        });
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/campaign");
+        let bench = Campaign::load(Source::Dir(dir)).unwrap();
+        let names = [
+            "email",
+            "name",
+            "title",
+            "organization",
+            "country",
+            "language",
+            "salutation",
+        ];
+        all_planned(&bench, |_| {
+            Columns::new(names.iter().map(|n| n.to_string()).collect())
+        });
+    }
 
     fn day(s: &str) -> jiff::Zoned {
         s.parse::<jiff::civil::Date>()
