@@ -22,6 +22,7 @@ pub mod settings;
 pub mod smtp;
 pub mod smtp_config;
 pub mod source;
+pub mod writeback;
 
 mod commands;
 mod prompt;

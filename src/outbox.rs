@@ -14,6 +14,7 @@ use crate::cli::Format;
 use crate::error::{Error, Result};
 use crate::markdown;
 use crate::render::Letter;
+use crate::writeback::Writeback;
 
 /// RFC 3986 unreserved characters stay; everything else in a mailto: URL is percent-encoded.
 const MAILTO: &AsciiSet = &NON_ALPHANUMERIC
@@ -181,9 +182,9 @@ pub struct Outbox {
     created: Vec<PathBuf>,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
-    single: Option<BufWriter<File>>,
+    single: Option<BufWriter<Writeback>>,
     /// The one PDF of `--one-file`, written page by page.
-    book: Option<crate::pdf::Document<BufWriter<File>>>,
+    book: Option<crate::pdf::Document<BufWriter<Writeback>>>,
     single_name: String,
     encoder: Encoder,
     count: u64,
@@ -279,7 +280,7 @@ impl Outbox {
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            outbox.single = Some(BufWriter::with_capacity(256 * 1024, file));
+            outbox.single = Some(BufWriter::with_capacity(256 * 1024, Writeback::new(file)));
         }
         if format == Format::Html {
             let head = page_head(page);
@@ -318,8 +319,11 @@ impl Outbox {
         if one_file {
             let path = self.staging_path().join(&self.single_name);
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let doc = crate::pdf::Document::new(BufWriter::with_capacity(256 * 1024, file), &style)
-                .map_err(|e| Error::io(&path, e))?;
+            let doc = crate::pdf::Document::new(
+                BufWriter::with_capacity(256 * 1024, Writeback::new(file)),
+                &style,
+            )
+            .map_err(|e| Error::io(&path, e))?;
             self.book = Some(doc);
         }
         Ok(())
