@@ -113,7 +113,7 @@ fn plain_paragraph(block: &str, out: &mut String) -> bool {
     if text.is_empty() || text.bytes().any(|b| INLINE[usize::from(b)]) {
         return false;
     }
-    let plain_lines = text.split('\n').all(|line| {
+    let plain_lines = crate::message::lines(text).all(|line| {
         let b = line.as_bytes();
         b.first().is_some_and(|&f| opens_paragraph(f))
             && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
