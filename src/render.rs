@@ -379,9 +379,18 @@ impl<'c> Renderer<'c> {
         let lang = &self.languages[language];
         if !planned_body || cfg!(debug_assertions) {
             let mut out = Vec::with_capacity(body.capacity());
-            self.hb
-                .render_with_context_to_write(&lang.body, &self.ctx, &mut out)
-                .map_err(|e| self.render_diag(&e, row, &lang.file))?;
+            let rendered = self
+                .hb
+                .render_with_context_to_write(&lang.body, &self.ctx, &mut out);
+            if planned_body {
+                if let Err(e) = &rendered {
+                    panic!(
+                        "the plan of {} rendered what Handlebars refuses: {e}",
+                        lang.file
+                    );
+                }
+            }
+            rendered.map_err(|e| self.render_diag(&e, row, &lang.file))?;
             let hb_body = String::from_utf8(out).map_err(|e| {
                 Diag::new(format!("the template produced text that is not UTF-8: {e}"))
                     .file(&lang.file)
@@ -397,10 +406,14 @@ impl<'c> Renderer<'c> {
         }
         self.body_len = body.len();
         if !planned_subject || cfg!(debug_assertions) {
-            let hb_subject = self
-                .hb
-                .render_with_context(&lang.subject, &self.ctx)
-                .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
+            let rendered = self.hb.render_with_context(&lang.subject, &self.ctx);
+            if planned_subject {
+                if let Err(e) = &rendered {
+                    panic!("the plan of the subject rendered what Handlebars refuses: {e}");
+                }
+            }
+            let hb_subject =
+                rendered.map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
             if planned_subject {
                 assert_eq!(
                     subject, hb_subject,
