@@ -399,6 +399,36 @@ mod tests {
         assert_eq!(literal_run(b"abcdefgh=ijk", 100), 8);
     }
 
+    /// The vendored lettre checks a From header only when it has a comma (VENDORED.md); a signer
+    /// whose name has one still gets a message whose From parses back to that name.
+    #[test]
+    fn a_signer_name_with_a_comma_builds_a_valid_from() {
+        for name in ["Ada Volunteer", "O'Brien, Siobhán"] {
+            let signer = Signer {
+                name: name.into(),
+                email: "ada@example.org".into(),
+                ..Signer::default()
+            };
+            let settings =
+                MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
+            let letter = Letter {
+                index: 1,
+                line: 2,
+                name: "Zoë".into(),
+                email: "zoe@example.org".into(),
+                subject: "Hello".into(),
+                body: "Dear Zoë,\n\nplease act.\n".into(),
+                language: "en".into(),
+                postal: vec![],
+            };
+            let bytes = build(&letter, &settings).unwrap().formatted();
+            let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let from = parsed.from().unwrap().first().unwrap();
+            assert_eq!(from.name(), Some(name));
+            assert_eq!(from.address(), Some("ada@example.org"));
+        }
+    }
+
     #[test]
     fn qp_never_splits_an_escape() {
         let text = "é".repeat(100);

@@ -398,31 +398,7 @@ mod tests {
     /// Renders `template` with the plan and with Handlebars (strict, no escaping, as letters are)
     /// for `record`; returns the plan's output, or None when it left the letter to Handlebars.
     fn both(template: &str, record: &[&str]) -> (Option<String>, Result<String, String>) {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_escape_fn(no_escape);
-        hb.register_template_string("t", template).unwrap();
-        let mut root = json!({
-            "signer": {"name": "Ada", "city": "Lyon"},
-            "demands": [{"id": "a", "text": "Free them"}, {"id": "b", "text": "Publish it"}],
-            "none": [],
-            "personal_note": "",
-            "count": 3,
-        });
-        let root_map = root.as_object().unwrap().clone();
-        let record = csv::StringRecord::from(record.to_vec());
-        for (c, v) in COLUMNS.iter().zip(record.iter()) {
-            root[*c] = Value::String(v.to_string());
-        }
-        let expected = hb.render("t", &root).map_err(|e| e.to_string());
-        let column = |n: &str| COLUMNS.iter().position(|c| *c == n);
-        let plan = Plan::compile(hb.get_template("t").unwrap(), &column);
-        let got = plan.and_then(|p| {
-            let mut out = String::from("kept");
-            p.render(&root_map, &record, &mut out)
-                .then(|| out[4..].to_string())
-        });
-        (got, expected)
+        both_cols(template, &COLUMNS, record).expect("the template parses")
     }
 
     fn same(template: &str, record: &[&str]) -> String {

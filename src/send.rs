@@ -1354,15 +1354,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
         let stub = lettre::transport::stub::StubTransport::new_ok();
-        let s = Sender::new(
+        let s = quiet(
             &stub,
             &mut journal,
-            "g",
             Policy {
                 rate: Rate::parse("1/hour").unwrap(),
                 ..policy()
             },
-            Box::new(LogLines::new(std::io::sink())),
         );
         // The first letter takes this hour's turn; the second waits for the next one.
         s.offer(outgoing("a@x.example")).unwrap();
@@ -1433,6 +1431,22 @@ mod tests {
         }
     }
 
+    /// A sender for group `g` whose progress goes nowhere.
+    fn quiet<'a, T>(transport: &'a T, journal: &'a mut Journal, policy: Policy) -> Sender<'a, T>
+    where
+        T: Transport,
+        T::Ok: Reply,
+        T::Error: Classify,
+    {
+        Sender::new(
+            transport,
+            journal,
+            "g",
+            policy,
+            Box::new(LogLines::new(std::io::sink())),
+        )
+    }
+
     fn policy() -> Policy {
         Policy {
             retries: 2,
@@ -1487,13 +1501,7 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
         let stub = lettre::transport::stub::StubTransport::new_ok();
-        let mut s = Sender::new(
-            &stub,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let mut s = quiet(&stub, &mut journal, policy());
         assert!(s.pipelined());
         s.with_syncer(|s| {
             let rx = letters(s, true, &["a@x.example", "b@x.example", "c@x.example"]);
@@ -1526,15 +1534,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
-        let mut s = Sender::new(
+        let mut s = quiet(
             &stub,
             &mut journal,
-            "g",
             Policy {
                 rate: Rate::parse("1000/s").unwrap(),
                 ..policy()
             },
-            Box::new(LogLines::new(std::io::sink())),
         );
         assert!(!s.pipelined());
         s.with_syncer(|s| {
@@ -1557,13 +1563,7 @@ mod tests {
             answers: RefCell::new([Err(Fake(Trouble::Fatal, "535 login refused"))].into()),
             sent: RefCell::new(Vec::new()),
         };
-        let mut s = Sender::new(
-            &t,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let mut s = quiet(&t, &mut journal, policy());
         s.with_syncer(|s| {
             let rx = letters(s, true, &["a@x.example", "b@x.example", "c@x.example"]);
             assert!(connection(s, &rx).is_err());
@@ -1646,15 +1646,13 @@ mod tests {
                 checked: RefCell::new(0),
             };
             let rate = if ahead { "unlimited" } else { "1000/s" };
-            let mut s = Sender::new(
+            let mut s = quiet(
                 &t,
                 &mut journal,
-                "g",
                 Policy {
                     rate: Rate::parse(rate).unwrap(),
                     ..policy()
                 },
-                Box::new(LogLines::new(std::io::sink())),
             );
             let emails = ["a@x.example", "b@x.example", "c@x.example", "d@x.example"];
             s.with_syncer(|s| connection(s, &letters(s, ahead, &emails)))
@@ -1674,13 +1672,7 @@ mod tests {
             .unwrap();
         journal.write_to_full_disk();
         let stub = lettre::transport::stub::StubTransport::new_ok();
-        let mut s = Sender::new(
-            &stub,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let mut s = quiet(&stub, &mut journal, policy());
         let result =
             s.with_syncer(|s| connection(s, &letters(s, false, &["a@x.example", "b@x.example"])));
         assert!(result.is_err());
@@ -1711,13 +1703,7 @@ mod tests {
         std::thread::spawn(move || {
             let mut journal = Journal::open(&path, "c").unwrap();
             let stub = lettre::transport::stub::StubTransport::new_ok();
-            let mut s = Sender::new(
-                &stub,
-                &mut journal,
-                "g",
-                policy(),
-                Box::new(LogLines::new(std::io::sink())),
-            );
+            let mut s = quiet(&stub, &mut journal, policy());
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 s.with_syncer(|_| -> u8 { panic!("a connection thread panicked") })
             }));
@@ -1733,13 +1719,7 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
         let stub = lettre::transport::stub::StubTransport::new_ok();
-        let s = Sender::new(
-            &stub,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let s = quiet(&stub, &mut journal, policy());
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
         let r = s.into_report();
@@ -1753,13 +1733,7 @@ mod tests {
         assert_eq!(statuses, [Status::Queued, Status::Attempt, Status::Sent]);
 
         let failing = lettre::transport::stub::StubTransport::new_error();
-        let s = Sender::new(
-            &failing,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let s = quiet(&failing, &mut journal, policy());
         s.offer(outgoing("b@x.example")).unwrap();
         assert_eq!(s.into_report().failed.len(), 1);
         assert_eq!(journal.state("g", "b@x.example"), Some(State::Failed));
@@ -1783,13 +1757,7 @@ mod tests {
             ])),
             sent: RefCell::new(Vec::new()),
         };
-        let s = Sender::new(
-            &t,
-            &mut journal,
-            "g",
-            policy(),
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let s = quiet(&t, &mut journal, policy());
         s.offer(outgoing("a@x.example")).unwrap();
         s.offer(outgoing("b@x.example")).unwrap();
         s.offer(outgoing("c@x.example")).unwrap();
@@ -1822,13 +1790,7 @@ mod tests {
             budget: Duration::from_millis(50),
             ..policy()
         };
-        let s = Sender::new(
-            &t,
-            &mut journal,
-            "g",
-            policy,
-            Box::new(LogLines::new(std::io::sink())),
-        );
+        let s = quiet(&t, &mut journal, policy);
         assert!(s.offer(outgoing("a@x.example")).is_err());
         // 20 ms, then 40 ms would pass the budget: two attempts in all.
         assert_eq!(t.answers.borrow().len(), 8);
@@ -1842,15 +1804,13 @@ mod tests {
             .append("g", "u@x.example", "<u>", Status::Attempt, None)
             .unwrap();
         let stub = lettre::transport::stub::StubTransport::new_ok();
-        let s = Sender::new(
+        let s = quiet(
             &stub,
             &mut journal,
-            "g",
             Policy {
                 max: Some(1),
                 ..policy()
             },
-            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         s.offer(outgoing("a@x.example")).unwrap();
@@ -1858,15 +1818,13 @@ mod tests {
         let r = s.into_report();
         assert_eq!(r.uncertain, ["u@x.example"]);
         assert_eq!((r.sent, r.over_max), (1, 1));
-        let s = Sender::new(
+        let s = quiet(
             &stub,
             &mut journal,
-            "g",
             Policy {
                 resend_uncertain: true,
                 ..policy()
             },
-            Box::new(LogLines::new(std::io::sink())),
         );
         s.offer(outgoing("u@x.example")).unwrap();
         assert_eq!(s.into_report().sent, 1);

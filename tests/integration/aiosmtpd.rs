@@ -329,12 +329,8 @@ fn pipelined_envelopes_with_refusals_deliver_the_rest_once() {
                     "carol@corp-three.example": ["451 4.3.0 try again later"]}"#;
     let server = Aiosmtpd::start_with(&python(), None, &[("PIPELINING", "1"), ("REFUSE", refuse)]);
     let sb = Sandbox::campaign();
-    sb.cmd()
-        .args(["send", "--group", "test", "--yes", "--rate", "unlimited"])
-        .args(["--connections", "1"])
-        .args(["--smtp", &format!("smtp://127.0.0.1:{}", server.port)])
-        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
-        .signer()
+    send_to(&sb, &format!("smtp://127.0.0.1:{}", server.port))
+        .args(["--yes", "--connections", "1"])
         .run()
         .code(4)
         .stdout_has("failed   bob@corp-two.example")
@@ -361,12 +357,8 @@ fn pipelined_envelopes_with_refusals_deliver_the_rest_once() {
 fn a_server_that_hangs_up_after_each_message_still_gets_every_letter_once() {
     let server = Aiosmtpd::start_hanging_up(&python());
     let sb = Sandbox::campaign();
-    sb.cmd()
-        .args(["send", "--group", "test", "--yes", "--rate", "unlimited"])
-        .args(["--connections", "1"])
-        .args(["--smtp", &format!("smtp://127.0.0.1:{}", server.port)])
-        .env("LETTERDRIVE_RETRY_DELAY_MS", "10")
-        .signer()
+    send_to(&sb, &format!("smtp://127.0.0.1:{}", server.port))
+        .args(["--yes", "--connections", "1"])
         .run()
         .success()
         .stdout_has("retry    bob@corp-two.example")
