@@ -13,7 +13,7 @@ use std::hash::BuildHasher;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::markdown;
-use crate::message::quoted_printable_into;
+use crate::message::{quoted_printable_into, Eol};
 
 /// Encoded blocks kept per thread; beyond this the cache starts over, so a campaign with many
 /// distinct blocks costs memory in proportion to this, not to its recipients.
@@ -30,6 +30,7 @@ struct Cache {
 
 struct Encoded {
     markdown: Box<str>,
+    eol: Eol,
     text: Box<[u8]>,
     html: Box<[u8]>,
 }
@@ -43,21 +44,22 @@ thread_local! {
 /// Appends the quoted-printable text part and the quoted-printable HTML of `markdown` to `text`
 /// and `html`: the same bytes as `quoted_printable_into(markdown)` and
 /// `quoted_printable_into(to_html(markdown))`.
-pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     let Some(blocks) = independent_blocks(markdown) else {
-        encode_block(markdown, text, html);
+        encode_block(markdown, eol, text, html);
         return;
     };
     CACHE.with_borrow_mut(|cache| {
         for block in blocks {
-            let hash = FxBuildHasher.hash_one(block);
-            if let Some(e) = cache.encoded.get(&hash).filter(|e| *e.markdown == *block) {
+            let hash = FxBuildHasher.hash_one((block, eol));
+            let cached = cache.encoded.get(&hash);
+            if let Some(e) = cached.filter(|e| *e.markdown == *block && e.eol == eol) {
                 text.extend_from_slice(&e.text);
                 html.extend_from_slice(&e.html);
                 continue;
             }
             let (t0, h0) = (text.len(), html.len());
-            encode_block(block, text, html);
+            encode_block(block, eol, text, html);
             if cache.seen.len() >= MAX_SEEN {
                 cache.seen.clear();
             }
@@ -71,6 +73,7 @@ pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
                 hash,
                 Encoded {
                     markdown: block.into(),
+                    eol,
                     text: text[t0..].into(),
                     html: html[h0..].into(),
                 },
@@ -79,13 +82,13 @@ pub fn encode_into(markdown: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     });
 }
 
-fn encode_block(block: &str, text: &mut Vec<u8>, html: &mut Vec<u8>) {
-    quoted_printable_into(block, text);
+fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+    quoted_printable_into(block, eol, text);
     let mut h = String::with_capacity(block.len() + block.len() / 4);
     if !plain_paragraph(block, &mut h) {
         markdown::to_html(block, &mut h);
     }
-    quoted_printable_into(&h, html);
+    quoted_printable_into(&h, eol, html);
 }
 
 /// Bytes that may make inline Markdown (emphasis, code, links, hard breaks, entities, strikes) or
@@ -200,28 +203,30 @@ mod tests {
     use super::*;
 
     /// The reference: the whole letter through the parser, no blocks, no plain path.
-    fn whole(md: &str) -> (Vec<u8>, Vec<u8>) {
+    fn whole(md: &str, eol: Eol) -> (Vec<u8>, Vec<u8>) {
         let (mut t, mut h) = (Vec::new(), Vec::new());
-        quoted_printable_into(md, &mut t);
+        quoted_printable_into(md, eol, &mut t);
         let mut html = String::new();
         markdown::to_html(md, &mut html);
-        quoted_printable_into(&html, &mut h);
+        quoted_printable_into(&html, eol, &mut h);
         (t, h)
     }
 
-    fn cached(md: &str) -> (Vec<u8>, Vec<u8>) {
+    fn cached(md: &str, eol: Eol) -> (Vec<u8>, Vec<u8>) {
         let (mut t, mut h) = (Vec::new(), Vec::new());
-        encode_into(md, &mut t, &mut h);
+        encode_into(md, eol, &mut t, &mut h);
         (t, h)
     }
 
     /// Every document three times (so the cached path is the one taken the third time), each
-    /// against converting it whole.
+    /// against converting it whole, with both line ends interleaved so that a block cached with
+    /// one is never handed out for the other.
     fn assert_same(docs: &[&str]) {
-        for _ in 0..3 {
+        for i in 0..6 {
+            let eol = if i % 2 == 0 { Eol::Crlf } else { Eol::Lf };
             for md in docs {
-                let (wt, wh) = whole(md);
-                let (ct, ch) = cached(md);
+                let (wt, wh) = whole(md, eol);
+                let (ct, ch) = cached(md, eol);
                 assert_eq!(
                     String::from_utf8_lossy(&ct),
                     String::from_utf8_lossy(&wt),

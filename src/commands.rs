@@ -294,7 +294,7 @@ fn render_letters_with(
     out: &Path,
     pdf: Option<(crate::pdf::Style, bool)>,
 ) -> Result<Summary> {
-    let run = Run::open(campaign, target, inputs)?;
+    let mut run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
         title: campaign.statement.title.clone(),
         group_label: run.group.label.clone(),
@@ -312,6 +312,7 @@ fn render_letters_with(
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();
+    run.settings.body_eol = encoder.body_eol();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
     run.each(
         target.limit,

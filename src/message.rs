@@ -23,6 +23,9 @@ pub struct MessageSettings {
     pub group_id: String,
     /// Domain part of Message-IDs: the signer's own domain, as mail clients do.
     pub id_domain: String,
+    /// How the lines of the text and HTML parts end: LF only for an mbox, whose letters are
+    /// stored that way; the headers and MIME boundaries lettre writes always end in CRLF.
+    pub body_eol: Eol,
     // From, Date and the campaign header are the same in every message of the run: formatted and
     // encoded once, not once per letter.
     from_header: HeaderValue,
@@ -65,6 +68,7 @@ impl MessageSettings {
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
             id_domain,
+            body_eol: Eol::Crlf,
         })
     }
 
@@ -139,14 +143,14 @@ const HTML_TAIL: &str = "</body></html>\n";
 
 /// The text part and the HTML part, both quoted-printable: the bytes `quoted_printable` gives for
 /// `letter.body` and for `html_part(letter)`, with the blocks shared by many letters encoded once.
-fn encoded_parts(letter: &Letter) -> (Vec<u8>, Vec<u8>) {
+fn encoded_parts(letter: &Letter, eol: Eol) -> (Vec<u8>, Vec<u8>) {
     let n = letter.body.len();
     let mut text = Vec::with_capacity(n + n / 16 + 16);
     let mut html = Vec::with_capacity(2 * n + 512);
     // The head ends a line, so encoding it apart from the rest changes no byte.
-    quoted_printable_into(&html_head(letter, 256), &mut html);
-    crate::blocks::encode_into(&letter.body, &mut text, &mut html);
-    quoted_printable_into(HTML_TAIL, &mut html);
+    quoted_printable_into(&html_head(letter, 256), eol, &mut html);
+    crate::blocks::encode_into(&letter.body, eol, &mut text, &mut html);
+    quoted_printable_into(HTML_TAIL, eol, &mut html);
     (text, html)
 }
 
@@ -164,7 +168,7 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
     let to = Mailbox::new(Some(letter.name.clone()).filter(|n| !n.is_empty()), to_addr);
     let hash = settings.recipient_hash(&letter.email);
     let boundary = format!("letterdrive-{hash:016x}");
-    let (text, html) = encoded_parts(letter);
+    let (text, html) = encoded_parts(letter, settings.body_eol);
     let qp = |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
     // One parse of the type with its boundary; `alternative().boundary()` took three.
     let alternative =
@@ -198,19 +202,33 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
 }
 
-/// Appends `text` quoted-printable (RFC 2045 section 6.7, CRLF line ends) to `out`. lettre would
+/// How the lines of an encoded body end. A message on the wire or in an `.eml` file uses CRLF; an
+/// mbox stores its letters with LF, so their bodies are encoded that way from the start instead of
+/// being converted line by line afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Eol {
+    #[default]
+    Crlf,
+    Lf,
+}
+
+/// Appends `text` quoted-printable (RFC 2045 section 6.7, lines ending as `eol` says) to `out`. lettre would
 /// pick the same encoding for these mostly-ASCII letters, but its generic path (choose an
 /// encoding, normalise line ends, then encode char by char) was two thirds of the cost of a
 /// message; this single table-driven pass gives the same bytes a decoder expects at a fraction of
 /// it. Every line is encoded on its own, so encoding two texts that end with a line break one
 /// after the other gives the bytes of encoding them joined.
-pub fn quoted_printable_into(text: &str, out: &mut Vec<u8>) {
+pub fn quoted_printable_into(text: &str, eol: Eol, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     const MAX: usize = 76;
+    let (hard, soft) = match eol {
+        Eol::Crlf => (&b"\r\n"[..], &b"=\r\n"[..]),
+        Eol::Lf => (&b"\n"[..], &b"=\n"[..]),
+    };
     // memchr's vectorised search: `str::split` looked for line breaks a byte at a time.
     for (i, line) in lines(text).enumerate() {
         if i > 0 {
-            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(hard);
         }
         let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
         let mut col = 0;
@@ -236,7 +254,7 @@ pub fn quoted_printable_into(text: &str, out: &mut Vec<u8>) {
             // The last char of a line needs no room for a following "=".
             let limit = if last { MAX } else { MAX - 1 };
             if col + width > limit {
-                out.extend_from_slice(b"=\r\n");
+                out.extend_from_slice(soft);
                 col = 0;
             }
             if literal {
@@ -328,7 +346,7 @@ mod tests {
 
     fn qp(s: &str) -> String {
         let mut out = Vec::new();
-        quoted_printable_into(s, &mut out);
+        quoted_printable_into(s, Eol::Crlf, &mut out);
         String::from_utf8(out).unwrap()
     }
 

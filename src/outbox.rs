@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use lettre::Message;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -80,6 +81,14 @@ impl Encoder {
     /// Whether this format needs the MIME message, which costs more to build than the letter.
     pub fn needs_message(&self) -> bool {
         matches!(self.format, Format::Eml | Format::Mbox)
+    }
+
+    /// How the message bodies this format needs should end their lines.
+    pub fn body_eol(&self) -> crate::message::Eol {
+        match self.format {
+            Format::Mbox => crate::message::Eol::Lf,
+            _ => crate::message::Eol::Crlf,
+        }
     }
 
     fn file_name(&self, letter: &Letter, ext: &str) -> String {
@@ -426,30 +435,45 @@ fn recipient_display(letter: &Letter) -> String {
     }
 }
 
-/// mboxrd: CRLF becomes LF, and any line starting with `>*From ` gains one more `>`, so a reader
-/// can undo it exactly.
+/// mboxrd: every line ends in LF (a CR before LF is dropped), and any line starting with `>*From `
+/// gains one more `>`, so a reader can undo it exactly. Letters for an mbox come with LF-only
+/// bodies (`Encoder::body_eol`), so only their headers and MIME boundaries hold CRs, and both
+/// searches stride over the rest with vector instructions instead of visiting every line.
 fn mboxrd_quote(message: &[u8], out: &mut Vec<u8>) {
-    let mut start = 0;
-    let mut lines = memchr::memchr_iter(b'\n', message);
-    loop {
-        let (end, next) = match lines.next() {
-            Some(nl) => (nl, nl + 1),
-            None if start < message.len() => (message.len(), message.len()),
-            None => break,
-        };
-        let line = &message[start..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        // Only a line starting with `F` or `>` can need quoting; most start with neither.
-        if matches!(line.first(), Some(b'F' | b'>')) {
-            let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
-            if line[after_gt..].starts_with(b"From ") {
-                out.push(b'>');
-            }
+    static FROM: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"From "));
+    let start = out.len();
+    out.reserve(message.len() + 1);
+    let mut copied = 0;
+    for cr in memchr::memchr_iter(b'\r', message) {
+        if message.get(cr + 1).is_none_or(|&b| b == b'\n') {
+            out.extend_from_slice(&message[copied..cr]);
+            copied = cr + 1;
         }
-        out.extend_from_slice(line);
-        out.push(b'\n');
-        start = next;
     }
+    out.extend_from_slice(&message[copied..]);
+    if message.last().is_some_and(|&b| b != b'\n') {
+        out.push(b'\n');
+    }
+    let text = &out[start..];
+    let quote: Vec<usize> = FROM
+        .find_iter(text)
+        .filter_map(|at| {
+            let line = at - text[..at].iter().rev().take_while(|&&b| b == b'>').count();
+            (line == 0 || text[line - 1] == b'\n').then_some(line)
+        })
+        .collect();
+    if quote.is_empty() {
+        return;
+    }
+    let text = out.split_off(start);
+    let mut copied = 0;
+    for line in quote {
+        out.extend_from_slice(&text[copied..line]);
+        out.push(b'>');
+        copied = line;
+    }
+    out.extend_from_slice(&text[copied..]);
 }
 
 fn esc(s: &str) -> String {
@@ -525,6 +549,113 @@ fn html_card(letter: &Letter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line-by-line mboxrd this file used to have, kept as the reference.
+    fn mboxrd_by_line(message: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = message;
+        while !rest.is_empty() {
+            let (line, next) = match memchr::memchr(b'\n', rest) {
+                Some(nl) => (&rest[..nl], &rest[nl + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
+            if line[after_gt..].starts_with(b"From ") {
+                out.push(b'>');
+            }
+            out.extend_from_slice(line);
+            out.push(b'\n');
+            rest = next;
+        }
+        out
+    }
+
+    fn mboxrd(message: &[u8]) -> Vec<u8> {
+        // Something already in the buffer, as the mbox's "From " line is: the quoting must not
+        // look at it.
+        let mut out = b"x>".to_vec();
+        mboxrd_quote(message, &mut out);
+        out.split_off(2)
+    }
+
+    #[test]
+    fn mboxrd_matches_quoting_line_by_line() {
+        let pieces: [&[u8]; 12] = [
+            b"From ",
+            b">",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"a",
+            b"From",
+            b" ",
+            b"=46rom ",
+            b"F",
+            b"rom ",
+            b"\xc3\xa9",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = next() % 12;
+            let message: Vec<u8> = (0..len)
+                .flat_map(|_| pieces[(next() % 12) as usize].iter().copied())
+                .collect();
+            assert_eq!(
+                mboxrd(&message),
+                mboxrd_by_line(&message),
+                "{:?}",
+                String::from_utf8_lossy(&message)
+            );
+        }
+    }
+
+    /// An mbox letter is built with LF bodies; quoted, it is the same bytes as the CRLF message
+    /// quoted line by line.
+    #[test]
+    fn an_lf_letter_quotes_to_what_its_crlf_message_gave() {
+        use crate::message::{build, Eol, MessageSettings};
+        let signer = crate::render::Signer {
+            name: "Ada Volunteer".into(),
+            email: "ada@example.org".into(),
+            ..Default::default()
+        };
+        let mut settings =
+            MessageSettings::new(&signer, std::time::SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
+        let bodies = [
+            "Dear Zoë,\n\nFrom the files we know this.\n>From a quote\n\n> From a block quote\n",
+            &format!("{}\n\nFrom {}\n", "é".repeat(90), "x ".repeat(60)),
+            "No line break at the end",
+            "Trailing space \nand tab\t\n\n- a list\n- From here\n",
+        ];
+        for body in bodies {
+            let letter = Letter {
+                index: 1,
+                line: 2,
+                name: "Zoë Müller".into(),
+                email: "zoe@example.org".into(),
+                subject: "From the campaign".into(),
+                body: body.into(),
+                language: "en".into(),
+                postal: vec![],
+            };
+            settings.body_eol = Eol::Crlf;
+            let crlf = build(&letter, &settings).unwrap().formatted();
+            settings.body_eol = Eol::Lf;
+            let lf = build(&letter, &settings).unwrap().formatted();
+            assert_ne!(crlf, lf);
+            assert_eq!(
+                String::from_utf8(mboxrd(&lf)).unwrap(),
+                String::from_utf8(mboxrd_by_line(&crlf)).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn mboxrd_quotes_from_lines() {
