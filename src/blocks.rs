@@ -91,41 +91,66 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     quoted_printable_into(&h, eol, html);
 }
 
-/// Bytes that may make inline Markdown (emphasis, code, links, hard breaks, entities, strikes) or
-/// need escaping in HTML.
-static INLINE: [bool; 256] = {
-    let mut t = [false; 256];
-    // Vertical tab and form feed: CommonMark trims them at line ends like spaces.
-    let special = b"*_`[]!<>&\\~\0\r\x0b\x0c";
+/// What a byte can do inside a paragraph of plain text.
+const PLAIN: u8 = 0;
+/// Might start inline Markdown (emphasis, code, links, hard breaks, strikes): the parser decides.
+const INLINE: u8 = 1;
+/// Literal, but escaped in HTML: `>` inside a line, and `&` unless it may start an entity.
+const ESCAPED: u8 = 2;
+
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    // Vertical tab and form feed: CommonMark trims them at line ends like spaces. `!` needs no
+    // place here: an image needs the `[` after it, which is listed.
+    let inline = b"*_`[]<\\~\0\r\x0b\x0c";
     let mut i = 0;
-    while i < special.len() {
-        t[special[i] as usize] = true;
+    while i < inline.len() {
+        t[inline[i] as usize] = INLINE;
         i += 1;
     }
+    t[b'&' as usize] = ESCAPED;
+    t[b'>' as usize] = ESCAPED;
     t
 };
 
 /// The HTML of a block that is one paragraph of plain text, written without a parser: the
 /// paragraph a name or a country was put into is new in every letter, and most are plain. Each
-/// line starts with a letter (so none opens another block or is indented), none ends in
-/// whitespace (no hard breaks, nothing trimmed), and no byte could start inline Markdown or need
-/// escaping; then CommonMark gives exactly the lines inside `<p>`. Returns false, writing
-/// nothing, for anything else.
+/// line starts with a letter (so none opens another block or is indented, and a `>` can only be
+/// inside a line), none ends in whitespace (no hard breaks, nothing trimmed), no byte could start
+/// inline Markdown, and every `&` is followed by something no entity starts with (so "Smith &
+/// Sons" is plain, "&amp;" is not); then CommonMark gives exactly the lines inside `<p>`, with `&`
+/// and `>` escaped. Returns false, writing nothing, for anything else.
 fn plain_paragraph(block: &str, out: &mut String) -> bool {
     let text = block.trim_end_matches('\n');
-    if text.is_empty() || text.bytes().any(|b| INLINE[usize::from(b)]) {
-        return false;
+    let bytes = text.as_bytes();
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match CLASS[usize::from(b)] {
+            PLAIN => {}
+            INLINE => return false,
+            _ => {
+                let entity = |&c: &u8| c.is_ascii_alphanumeric() || c == b'#';
+                if b == b'&' && bytes.get(i + 1).is_some_and(entity) {
+                    return false;
+                }
+                escaped = true;
+            }
+        }
     }
     let plain_lines = crate::message::lines(text).all(|line| {
         let b = line.as_bytes();
         b.first().is_some_and(|&f| opens_paragraph(f))
             && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
     });
-    if !plain_lines {
+    if text.is_empty() || !plain_lines {
         return false;
     }
     out.push_str("<p>");
-    out.push_str(text);
+    if escaped {
+        pulldown_cmark_escape::escape_html_body_text(&mut *out, text).ok();
+    } else {
+        out.push_str(text);
+    }
     out.push_str("</p>\n");
     true
 }
@@ -346,6 +371,13 @@ mod tests {
             "vertical tabs\x0b\x0b",
             "a space and a form feed \x0c",
             "inner\x0cform feed",
+            "AT&T and H&M",
+            "&amp; an entity",
+            "&#35; a numeric one",
+            "fish & chips > bread",
+            "Wow! Look [here]",
+            "an image ![alt](x.png)",
+            "ends with &",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
@@ -375,6 +407,9 @@ mod tests {
             "I write to you, \"Clean Water\" Initiative,\nabout 1,000,000 people.\n",
             "One line",
             "Ünïcödé\u{3000}\nTab\there\nx\u{a0}\n\n\n",
+            "Director, Policy & Outreach at Smith & Sons, Ltd.\n",
+            "x & y",
+            "a > b, and \"c\" & 'd'!\nends with &",
         ] {
             let (mut fast, mut parsed) = (String::new(), String::new());
             assert!(plain_paragraph(md, &mut fast), "{md:?}");
@@ -387,7 +422,11 @@ mod tests {
             "  indented",
             "a\n- b",
             "a\n\nb",
-            "x & y",
+            "AT&T",
+            "&amp;",
+            "&#35;",
+            "a &x",
+            "![i](x.png)",
             "",
             "\n\n",
             "a\\\nb",

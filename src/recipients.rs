@@ -72,6 +72,8 @@ pub struct Recipients {
     index: u64,
     last_line: u64,
     last_multiline: Option<u64>,
+    /// Bytes and fields of the last row read.
+    last_size: (usize, usize),
     /// A row whose field count was wrong: the usual sign of a quote opened and never closed.
     misshapen: Option<u64>,
     done: bool,
@@ -145,6 +147,7 @@ impl Recipients {
             index: 0,
             last_line: 1,
             last_multiline: None,
+            last_size: (0, 0),
             misshapen: None,
             done: false,
         })
@@ -156,13 +159,15 @@ impl Recipients {
         if self.done {
             return None;
         }
-        let mut record = csv::StringRecord::new();
+        // Sized like the row before, so a row is not read into a buffer that grows three times.
+        let mut record = csv::StringRecord::with_capacity(self.last_size.0 + 16, self.last_size.1);
         match self.reader.read_record(&mut record) {
             Ok(true) => {
                 self.index += 1;
+                self.last_size = (record.as_slice().len(), record.len());
                 let line = record.position().map_or(0, |p| p.line());
                 self.last_line = line;
-                if record.iter().any(|f| f.contains('\n')) {
+                if memchr::memchr(b'\n', record.as_slice().as_bytes()).is_some() {
                     self.last_multiline = Some(line);
                 }
                 Some(Ok(Row {

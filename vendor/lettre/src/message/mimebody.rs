@@ -27,6 +27,17 @@ impl Part {
     }
 }
 
+impl Part {
+    /// About how many bytes `format` writes: the bodies exactly, the headers and boundaries
+    /// guessed generously, so the output buffer is allocated once instead of grown and copied.
+    pub(super) fn size_hint(&self) -> usize {
+        match self {
+            Part::Single(part) => part.body.len() + 256,
+            Part::Multi(part) => part.parts.iter().map(Part::size_hint).sum::<usize>() + 256,
+        }
+    }
+}
+
 impl EmailFormat for Part {
     fn format(&self, out: &mut Vec<u8>) {
         match self {

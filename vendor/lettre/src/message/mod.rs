@@ -528,7 +528,11 @@ impl Message {
 
     /// Get message content formatted for SMTP
     pub fn formatted(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let body = match &self.body {
+            MessageBody::Mime(p) => p.size_hint(),
+            MessageBody::Raw(r) => r.len() + 2,
+        };
+        let mut out = Vec::with_capacity(body + 1024);
         self.format(&mut out);
         out
     }
