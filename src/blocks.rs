@@ -13,7 +13,7 @@ use std::hash::BuildHasher;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::markdown;
-use crate::message::{quoted_printable_into, Eol};
+use crate::message::{lines, quoted_printable_into, quoted_printable_line, Eol};
 
 /// Encoded blocks kept per thread; beyond this the cache starts over, so a campaign with many
 /// distinct blocks costs memory in proportion to this, not to its recipients.
@@ -83,12 +83,52 @@ pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<
 }
 
 fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
-    quoted_printable_into(block, eol, text);
-    let mut h = String::with_capacity(block.len() + block.len() / 4);
-    if !plain_paragraph(block, &mut h) {
-        markdown::to_html(block, &mut h);
+    let mut h = String::new();
+    match plain_paragraph(block) {
+        Some(Paragraph::Verbatim) => return encode_verbatim(block, eol, text, html),
+        Some(Paragraph::Escaped) => paragraph_html(block, true, &mut h),
+        None => markdown::to_html(block, &mut h),
     }
+    quoted_printable_into(block, eol, text);
     quoted_printable_into(&h, eol, html);
+}
+
+/// A plain paragraph whose HTML is its text between `<p>` and `</p>`: quoted-printable works line
+/// by line, so every line of the HTML but the first and the last encodes as the same line of the
+/// text did, and is copied from there instead of encoded again.
+fn encode_verbatim(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+    let body = block.trim_end_matches('\n');
+    let n = lines(body).count();
+    let (mut second, mut last) = (text.len(), text.len());
+    for (i, line) in lines(block).enumerate() {
+        if i > 0 {
+            text.extend_from_slice(eol.bytes());
+            if i == 1 {
+                second = text.len();
+            }
+            if i == n - 1 {
+                last = text.len();
+            }
+        }
+        quoted_printable_line(line, eol, text);
+    }
+    let first_line = lines(body).next().unwrap_or("");
+    let last_line = body.rsplit('\n').next().unwrap_or("");
+    let mut edge = String::with_capacity(first_line.len().max(last_line.len()) + 8);
+    edge.push_str("<p>");
+    if n == 1 {
+        edge.push_str(body);
+    } else {
+        edge.push_str(first_line);
+        quoted_printable_line(&edge, eol, html);
+        html.extend_from_slice(eol.bytes());
+        html.extend_from_slice(&text[second..last]);
+        edge.clear();
+        edge.push_str(last_line);
+    }
+    edge.push_str("</p>");
+    quoted_printable_line(&edge, eol, html);
+    html.extend_from_slice(eol.bytes());
 }
 
 /// What a byte can do inside a paragraph of plain text.
@@ -113,38 +153,56 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// The HTML of a block that is one paragraph of plain text, written without a parser: the
-/// paragraph a name or a country was put into is new in every letter, and most are plain. Each
-/// line starts with a letter (so none opens another block or is indented, and a `>` can only be
-/// inside a line), none ends in whitespace (no hard breaks, nothing trimmed), no byte could start
-/// inline Markdown, and every `&` is followed by something no entity starts with (so "Smith &
-/// Sons" is plain, "&amp;" is not); then CommonMark gives exactly the lines inside `<p>`, with `&`
-/// and `>` escaped. Returns false, writing nothing, for anything else.
-fn plain_paragraph(block: &str, out: &mut String) -> bool {
+/// A block that is one paragraph of plain text, whose HTML can be written without a parser.
+#[derive(Debug, PartialEq)]
+enum Paragraph {
+    /// The HTML is the text as it is.
+    Verbatim,
+    /// The HTML is the text with `&` and `>` escaped.
+    Escaped,
+}
+
+/// Whether `block` is one paragraph of plain text: the paragraph a name or a country was put into
+/// is new in every letter, and most are plain. Each line starts with a letter (so none opens
+/// another block or is indented, and a `>` can only be inside a line), none ends in whitespace
+/// (no hard breaks, nothing trimmed), no byte could start inline Markdown, and every `&` is
+/// followed by something no entity starts with (so "Smith & Sons" is plain, "&amp;" is not);
+/// then CommonMark gives exactly the lines inside `<p>`, with `&` and `>` escaped.
+fn plain_paragraph(block: &str) -> Option<Paragraph> {
     let text = block.trim_end_matches('\n');
     let bytes = text.as_bytes();
     let mut escaped = false;
     for (i, &b) in bytes.iter().enumerate() {
         match CLASS[usize::from(b)] {
             PLAIN => {}
-            INLINE => return false,
+            INLINE => return None,
             _ => {
                 let entity = |&c: &u8| c.is_ascii_alphanumeric() || c == b'#';
                 if b == b'&' && bytes.get(i + 1).is_some_and(entity) {
-                    return false;
+                    return None;
                 }
                 escaped = true;
             }
         }
     }
-    let plain_lines = crate::message::lines(text).all(|line| {
+    let plain_lines = lines(text).all(|line| {
         let b = line.as_bytes();
         b.first().is_some_and(|&f| opens_paragraph(f))
             && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
     });
     if text.is_empty() || !plain_lines {
-        return false;
+        return None;
     }
+    Some(if escaped {
+        Paragraph::Escaped
+    } else {
+        Paragraph::Verbatim
+    })
+}
+
+/// The HTML of a plain paragraph.
+fn paragraph_html(block: &str, escaped: bool, out: &mut String) {
+    let text = block.trim_end_matches('\n');
     out.push_str("<p>");
     if escaped {
         pulldown_cmark_escape::escape_html_body_text(&mut *out, text).ok();
@@ -152,7 +210,6 @@ fn plain_paragraph(block: &str, out: &mut String) -> bool {
         out.push_str(text);
     }
     out.push_str("</p>\n");
-    true
 }
 
 /// The letter cut before each line that follows a blank line and either starts with a letter or
@@ -378,6 +435,9 @@ mod tests {
             "Wow! Look [here]",
             "an image ![alt](x.png)",
             "ends with &",
+            "A long plain line that goes on well past the seventy-six columns quoted-printable allows",
+            "Ünïcödé all the way: ééééééééééééééééééééééééééééééééééééééééééééééééé, and then some",
+            "seventy-three columns of plain letters, so that <p> tips it over the edge",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
@@ -412,7 +472,8 @@ mod tests {
             "a > b, and \"c\" & 'd'!\nends with &",
         ] {
             let (mut fast, mut parsed) = (String::new(), String::new());
-            assert!(plain_paragraph(md, &mut fast), "{md:?}");
+            let kind = plain_paragraph(md).expect(md);
+            paragraph_html(md, kind == Paragraph::Escaped, &mut fast);
             markdown::to_html(md, &mut parsed);
             assert_eq!(fast, parsed, "{md:?}");
         }
@@ -431,7 +492,7 @@ mod tests {
             "\n\n",
             "a\\\nb",
         ] {
-            assert!(!plain_paragraph(md, &mut String::new()), "{md:?}");
+            assert_eq!(plain_paragraph(md), None, "{md:?}");
         }
     }
 

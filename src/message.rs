@@ -212,6 +212,15 @@ pub enum Eol {
     Lf,
 }
 
+impl Eol {
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Eol::Crlf => b"\r\n",
+            Eol::Lf => b"\n",
+        }
+    }
+}
+
 /// Appends `text` quoted-printable (RFC 2045 section 6.7, lines ending as `eol` says) to `out`. lettre would
 /// pick the same encoding for these mostly-ASCII letters, but its generic path (choose an
 /// encoding, normalise line ends, then encode char by char) was two thirds of the cost of a
@@ -219,52 +228,58 @@ pub enum Eol {
 /// it. Every line is encoded on its own, so encoding two texts that end with a line break one
 /// after the other gives the bytes of encoding them joined.
 pub fn quoted_printable_into(text: &str, eol: Eol, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    const MAX: usize = 76;
-    let (hard, soft) = match eol {
-        Eol::Crlf => (&b"\r\n"[..], &b"=\r\n"[..]),
-        Eol::Lf => (&b"\n"[..], &b"=\n"[..]),
-    };
     // memchr's vectorised search: `str::split` looked for line breaks a byte at a time.
     for (i, line) in lines(text).enumerate() {
         if i > 0 {
-            out.extend_from_slice(hard);
+            out.extend_from_slice(eol.bytes());
         }
-        let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
-        let mut col = 0;
-        let mut j = 0;
-        while j < line.len() {
-            // Copy the longest run of literal bytes that fits before a soft break would be needed.
-            let room = MAX - 1 - col;
-            let mut run = literal_run(&line[j..], room);
-            // Whitespace ending a line must be encoded, or transports may strip it.
-            if run > 0 && j + run == line.len() && is_space(line[j + run - 1]) {
-                run -= 1;
-            }
-            out.extend_from_slice(&line[j..j + run]);
-            col += run;
-            j += run;
-            if j == line.len() {
-                break;
-            }
-            let b = line[j];
-            let last = j + 1 == line.len();
-            let literal = is_literal(b) && !(last && is_space(b));
-            let width = if literal { 1 } else { 3 };
-            // The last char of a line needs no room for a following "=".
-            let limit = if last { MAX } else { MAX - 1 };
-            if col + width > limit {
-                out.extend_from_slice(soft);
-                col = 0;
-            }
-            if literal {
-                out.push(b);
-            } else {
-                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-            }
-            col += width;
-            j += 1;
+        quoted_printable_line(line, eol, out);
+    }
+}
+
+/// One line of `quoted_printable_into`: `line` holds no line break (a CR ending it is dropped),
+/// and nothing ends the encoded line but the soft breaks inside it.
+pub fn quoted_printable_line(line: &str, eol: Eol, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const MAX: usize = 76;
+    let soft: &[u8] = match eol {
+        Eol::Crlf => b"=\r\n",
+        Eol::Lf => b"=\n",
+    };
+    let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+    let mut col = 0;
+    let mut j = 0;
+    while j < line.len() {
+        // Copy the longest run of literal bytes that fits before a soft break would be needed.
+        let room = MAX - 1 - col;
+        let mut run = literal_run(&line[j..], room);
+        // Whitespace ending a line must be encoded, or transports may strip it.
+        if run > 0 && j + run == line.len() && is_space(line[j + run - 1]) {
+            run -= 1;
         }
+        out.extend_from_slice(&line[j..j + run]);
+        col += run;
+        j += run;
+        if j == line.len() {
+            break;
+        }
+        let b = line[j];
+        let last = j + 1 == line.len();
+        let literal = is_literal(b) && !(last && is_space(b));
+        let width = if literal { 1 } else { 3 };
+        // The last char of a line needs no room for a following "=".
+        let limit = if last { MAX } else { MAX - 1 };
+        if col + width > limit {
+            out.extend_from_slice(soft);
+            col = 0;
+        }
+        if literal {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        col += width;
+        j += 1;
     }
 }
 
