@@ -31,6 +31,132 @@ pub struct MessageSettings {
     from_header: HeaderValue,
     date_header: HeaderValue,
     campaign_header: HeaderValue,
+    // The content types of the parts, and that of the whole with a stand-in boundary: lettre's
+    // builders parsed, formatted and encoded the same three types again for every letter.
+    text_type: HeaderValue,
+    html_type: HeaderValue,
+    alternative: Alternative,
+}
+
+/// The `multipart/alternative` Content-Type with the boundary every message of a run has before
+/// its recipient's hash goes in.
+#[derive(Debug, Clone)]
+struct Alternative {
+    raw: String,
+    encoded: String,
+    /// Where the hash goes in each.
+    raw_at: usize,
+    encoded_at: usize,
+}
+
+const BOUNDARY_STAND_IN: &str = "letterdrive-0000000000000000";
+
+impl Alternative {
+    fn new() -> Alternative {
+        let raw = alternative_raw(BOUNDARY_STAND_IN);
+        let encoded = encoded_value(alternative_type(BOUNDARY_STAND_IN));
+        let at = |s: &str| {
+            s.find(BOUNDARY_STAND_IN)
+                .expect("the boundary is one word, which lettre leaves as it is")
+                + "letterdrive-".len()
+        };
+        Alternative {
+            raw_at: at(&raw),
+            encoded_at: at(&encoded),
+            raw,
+            encoded,
+        }
+    }
+
+    /// The header lettre gives for `boundary_for(hash)`: the hash is sixteen hex digits whatever
+    /// its value, so it takes the place of the stand-in's zeros without moving anything else.
+    fn with(&self, hash: u64) -> HeaderValue {
+        let digits = format!("{hash:016x}");
+        let mut raw = self.raw.clone();
+        raw.replace_range(self.raw_at..self.raw_at + 16, &digits);
+        let mut encoded = self.encoded.clone();
+        encoded.replace_range(self.encoded_at..self.encoded_at + 16, &digits);
+        HeaderValue::dangerous_new_pre_encoded(ContentType::name(), raw, encoded)
+    }
+}
+
+fn alternative_raw(boundary: &str) -> String {
+    format!("multipart/alternative; boundary=\"{boundary}\"")
+}
+
+/// What lettre makes of the `multipart/alternative` type with this boundary.
+fn alternative_type(boundary: &str) -> HeaderValue {
+    ContentType::parse(&alternative_raw(boundary))
+        .expect("a boundary of letters, digits and dashes makes a valid type")
+        .display()
+}
+
+/// A header's value as lettre writes it into a message, read back from a header set holding it
+/// (lettre keeps the encoded value to itself).
+fn encoded_value(value: HeaderValue) -> String {
+    let mut headers = lettre::message::header::Headers::new();
+    headers.insert_raw(value);
+    let line = headers.to_string();
+    let (_, rest) = line.split_once(": ").expect("a header line has a colon");
+    rest.strip_suffix("\r\n")
+        .expect("a header line ends in CRLF")
+        .to_string()
+}
+
+/// A Content-Type already encoded: lettre's part builders take typed headers only.
+#[derive(Clone)]
+struct PartType(HeaderValue);
+
+impl Header for PartType {
+    fn name() -> HeaderName {
+        ContentType::name()
+    }
+
+    fn parse(s: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(PartType(ContentType::parse(s)?.display()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        self.0.clone()
+    }
+}
+
+/// Subjects and languages repeat across the letters of a campaign (one subject per organisation,
+/// a few languages), and lettre encodes a header value anew each time: the values seen are kept,
+/// per thread, a bounded number of them.
+const MAX_REPEATED: usize = 256;
+
+thread_local! {
+    static REPEATED: std::cell::RefCell<rustc_hash::FxHashMap<u64, Repeated>> =
+        Default::default();
+}
+
+struct Repeated {
+    name: &'static str,
+    raw: Box<str>,
+    value: HeaderValue,
+}
+
+/// The header `make` gives for `raw`, made once per thread while it keeps repeating.
+fn repeated(name: &'static str, raw: &str, make: impl FnOnce() -> HeaderValue) -> HeaderValue {
+    use std::hash::BuildHasher;
+    let key = rustc_hash::FxBuildHasher.hash_one((name, raw));
+    REPEATED.with_borrow_mut(|seen| {
+        if let Some(r) = seen.get(&key).filter(|r| r.name == name && *r.raw == *raw) {
+            return r.value.clone();
+        }
+        let value = make();
+        if seen.len() >= MAX_REPEATED {
+            seen.clear();
+        }
+        let kept = Repeated {
+            name,
+            raw: raw.into(),
+            value: value.clone(),
+        };
+        seen.insert(key, kept);
+        value
+    })
 }
 
 impl MessageSettings {
@@ -64,6 +190,9 @@ impl MessageSettings {
                 HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
                 format!("{campaign_id}/{group_id}"),
             ),
+            text_type: ContentType::TEXT_PLAIN.display(),
+            html_type: ContentType::TEXT_HTML.display(),
+            alternative: Alternative::new(),
             from,
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
@@ -167,37 +296,38 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .map_err(|e| Diag::new(format!("cannot build the envelope: {e}")))?;
     let to = Mailbox::new(Some(letter.name.clone()).filter(|n| !n.is_empty()), to_addr);
     let hash = settings.recipient_hash(&letter.email);
-    let boundary = format!("letterdrive-{hash:016x}");
     let (text, html) = encoded_parts(letter, settings.body_eol);
     let qp = |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
-    // One parse of the type with its boundary; `alternative().boundary()` took three.
-    let alternative =
-        ContentType::parse(&format!("multipart/alternative; boundary=\"{boundary}\""))
-            .map_err(|e| Diag::new(format!("cannot build the message: {e}")))?;
     let body = MultiPart::builder()
-        .header(alternative)
+        .header(PartType(settings.alternative.with(hash)))
         .singlepart(
             SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
+                .header(PartType(settings.text_type.clone()))
                 .body(qp(text)),
         )
         .singlepart(
             SinglePart::builder()
-                .header(ContentType::TEXT_HTML)
+                .header(PartType(settings.html_type.clone()))
                 .body(qp(html)),
         );
+    let subject = repeated("Subject", &letter.subject, || {
+        header::Subject::from(letter.subject.clone()).display()
+    });
+    let language = repeated("Content-Language", &letter.language, || {
+        HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            letter.language.clone(),
+        )
+    });
     Message::builder()
         .raw_header(settings.from_header.clone())
         .to(to)
-        .subject(letter.subject.clone())
+        .raw_header(subject)
         .raw_header(settings.date_header.clone())
         .message_id(Some(settings.message_id_for(hash)))
         .envelope(envelope)
         .raw_header(settings.campaign_header.clone())
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Content-Language"),
-            letter.language.clone(),
-        ))
+        .raw_header(language)
         .multipart(body)
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
 }
@@ -358,6 +488,60 @@ fn literal_run(s: &[u8], max: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn boundary_for(hash: u64) -> String {
+        format!("letterdrive-{hash:016x}")
+    }
+
+    #[test]
+    fn the_alternative_type_is_the_one_lettre_makes_for_each_boundary() {
+        let alternative = Alternative::new();
+        let mut hash = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1000 {
+            hash ^= hash << 13;
+            hash ^= hash >> 7;
+            hash ^= hash << 17;
+            for h in [hash, 0, u64::MAX, hash >> 40] {
+                let made = alternative.with(h);
+                assert_eq!(
+                    encoded_value(made.clone()),
+                    encoded_value(alternative_type(&boundary_for(h)))
+                );
+                let parsed = PartType::parse(
+                    &alternative
+                        .raw
+                        .replace("0000000000000000", &format!("{h:016x}")),
+                )
+                .unwrap();
+                assert_eq!(encoded_value(parsed.0), encoded_value(made));
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_headers_are_the_ones_lettre_makes() {
+        let subjects = [
+            "An open letter to The \"Clean Water\" Initiative",
+            "Письмо в Министерство иностранных дел — о Синьцзяне",
+            "Zoë",
+            &"A long subject that lettre has to fold over more than one line ".repeat(3),
+        ];
+        for _ in 0..2 {
+            for s in subjects {
+                let made = || header::Subject::from(s.to_string()).display();
+                assert_eq!(
+                    encoded_value(repeated("Subject", s, made)),
+                    encoded_value(made())
+                );
+                // Another header with the same value is not taken for this one.
+                let other =
+                    || HeaderValue::new(HeaderName::new_from_ascii_str("X-Other"), s.into());
+                let mut headers = lettre::message::header::Headers::new();
+                headers.insert_raw(repeated("X-Other", s, other));
+                assert!(headers.to_string().starts_with("X-Other: "));
+            }
+        }
+    }
 
     fn qp(s: &str) -> String {
         let mut out = Vec::new();
