@@ -39,6 +39,72 @@ thread_local! {
     // Per thread, so render workers never wait on each other; a block is the same bytes on every
     // thread, so which thread encodes it first does not matter.
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static LINES: RefCell<LineCache> = RefCell::new(LineCache::default());
+}
+
+/// Lines of plain paragraphs, quoted-printable, kept once seen twice. A paragraph with a name in
+/// it is new in every letter, but most of its lines are not, and quoted-printable encodes each
+/// line on its own.
+#[derive(Default)]
+struct LineCache {
+    encoded: FxHashMap<u64, EncodedLine>,
+    seen: FxHashSet<u64>,
+}
+
+struct EncodedLine {
+    line: Box<str>,
+    eol: Eol,
+    qp: Box<[u8]>,
+}
+
+const MAX_LINES: usize = 512;
+const MAX_SEEN_LINES: usize = 4096;
+/// Shorter lines are encoded faster than they are looked up.
+const MIN_CACHED_LINE: usize = 24;
+
+/// `quoted_printable_line(line)`, from the cache when the line was seen before.
+fn qp_line_cached(line: &str, eol: Eol, out: &mut Vec<u8>) {
+    if line.len() < MIN_CACHED_LINE {
+        return quoted_printable_line(line, eol, out);
+    }
+    LINES.with_borrow_mut(|cache| {
+        let hash = FxBuildHasher.hash_one((line, eol));
+        let hit = cache.encoded.get(&hash);
+        if let Some(e) = hit.filter(|e| *e.line == *line && e.eol == eol) {
+            out.extend_from_slice(&e.qp);
+            return;
+        }
+        let start = out.len();
+        quoted_printable_line(line, eol, out);
+        if cache.seen.len() >= MAX_SEEN_LINES {
+            cache.seen.clear();
+        }
+        if cache.seen.insert(hash) {
+            return;
+        }
+        if cache.encoded.len() >= MAX_LINES {
+            cache.encoded.clear();
+        }
+        let qp = out[start..].into();
+        cache.encoded.insert(
+            hash,
+            EncodedLine {
+                line: line.into(),
+                eol,
+                qp,
+            },
+        );
+    })
+}
+
+/// `quoted_printable_into(text)`, line by line from the cache.
+fn qp_cached(text: &str, eol: Eol, out: &mut Vec<u8>) {
+    for (i, line) in lines(text).enumerate() {
+        if i > 0 {
+            out.extend_from_slice(eol.bytes());
+        }
+        qp_line_cached(line, eol, out);
+    }
 }
 
 /// Appends the quoted-printable text part and the quoted-printable HTML of `markdown` to `text`
@@ -86,10 +152,15 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     let mut h = String::new();
     match plain_paragraph(block) {
         Some(Paragraph::Verbatim) => return encode_verbatim(block, eol, text, html),
-        Some(Paragraph::Escaped) => paragraph_html(block, true, &mut h),
-        None => markdown::to_html(block, &mut h),
+        Some(Paragraph::Escaped) => {
+            paragraph_html(block, true, &mut h);
+            qp_cached(block, eol, text);
+        }
+        None => {
+            markdown::to_html(block, &mut h);
+            quoted_printable_into(block, eol, text);
+        }
     }
-    quoted_printable_into(block, eol, text);
     quoted_printable_into(&h, eol, html);
 }
 
@@ -110,7 +181,7 @@ fn encode_verbatim(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>
                 last = text.len();
             }
         }
-        quoted_printable_line(line, eol, text);
+        qp_line_cached(line, eol, text);
     }
     let first_line = lines(body).next().unwrap_or("");
     let last_line = body.rsplit('\n').next().unwrap_or("");

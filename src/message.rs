@@ -36,6 +36,9 @@ pub struct MessageSettings {
     text_type: HeaderValue,
     html_type: HeaderValue,
     alternative: Alternative,
+    /// Whether lettre writes this run's Message-IDs as they are (no character needs encoding), so
+    /// they can be handed over already encoded.
+    plain_ids: bool,
 }
 
 /// The `multipart/alternative` Content-Type with the boundary every message of a run has before
@@ -183,7 +186,7 @@ impl MessageSettings {
         })?;
         let id_domain = address.domain().to_string();
         let from = Mailbox::new(Some(signer.name.trim().to_string()), address);
-        Ok(MessageSettings {
+        let mut settings = MessageSettings {
             from_header: header::From::from(Mailboxes::from(from.clone())).display(),
             date_header: header::Date::new(date).display(),
             campaign_header: HeaderValue::new(
@@ -193,12 +196,27 @@ impl MessageSettings {
             text_type: ContentType::TEXT_PLAIN.display(),
             html_type: ContentType::TEXT_HTML.display(),
             alternative: Alternative::new(),
+            plain_ids: false,
             from,
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
             id_domain,
             body_eol: Eol::Crlf,
-        })
+        };
+        let id = settings.message_id_for(0);
+        settings.plain_ids = encoded_value(header::MessageId::from(id.clone()).display()) == id;
+        Ok(settings)
+    }
+
+    /// The Message-ID header for this hash, as lettre would encode it. The hash is sixteen hex
+    /// digits in every ID of a run, so if lettre leaves one ID as it is, it leaves them all.
+    fn message_id_header(&self, hash: u64) -> HeaderValue {
+        let id = self.message_id_for(hash);
+        if self.plain_ids {
+            HeaderValue::dangerous_new_pre_encoded(header::MessageId::name(), id.clone(), id)
+        } else {
+            header::MessageId::from(id).display()
+        }
     }
 
     /// Stable across runs for the same campaign, group and recipient, so a resent or re-rendered
@@ -324,7 +342,7 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .to(to)
         .raw_header(subject)
         .raw_header(settings.date_header.clone())
-        .message_id(Some(settings.message_id_for(hash)))
+        .raw_header(settings.message_id_header(hash))
         .envelope(envelope)
         .raw_header(settings.campaign_header.clone())
         .raw_header(language)
@@ -514,6 +532,50 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(encoded_value(parsed.0), encoded_value(made));
+            }
+        }
+    }
+
+    #[test]
+    fn message_ids_are_the_headers_lettre_makes() {
+        let signer = |email: &str| Signer {
+            name: "Ada".into(),
+            email: email.into(),
+            ..Signer::default()
+        };
+        let plain = MessageSettings::new(
+            &signer("ada@example.org"),
+            SystemTime::UNIX_EPOCH,
+            "camp",
+            "grp",
+        )
+        .unwrap();
+        assert!(plain.plain_ids);
+        let long = MessageSettings::new(
+            &signer("ada@example.org"),
+            SystemTime::UNIX_EPOCH,
+            &"campaign-".repeat(12),
+            "grp",
+        )
+        .unwrap();
+        let unicode = MessageSettings::new(
+            &signer("ada@bücher.example"),
+            SystemTime::UNIX_EPOCH,
+            "kampagne-ü",
+            "grp",
+        )
+        .unwrap();
+        let mut hash = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300 {
+            hash ^= hash << 13;
+            hash ^= hash >> 7;
+            hash ^= hash << 17;
+            for settings in [&plain, &long, &unicode] {
+                let lettre = header::MessageId::from(settings.message_id_for(hash)).display();
+                assert_eq!(
+                    encoded_value(settings.message_id_header(hash)),
+                    encoded_value(lettre)
+                );
             }
         }
     }

@@ -1,4 +1,4 @@
-use std::{io::Write, iter::repeat_with};
+use std::iter::repeat_with;
 
 use mime::Mime;
 
@@ -163,8 +163,7 @@ impl SinglePart {
 
 impl EmailFormat for SinglePart {
     fn format(&self, out: &mut Vec<u8>) {
-        write!(out, "{}", self.headers)
-            .expect("A Write implementation panicked while formatting headers");
+        self.headers.format_into(out);
         out.extend_from_slice(b"\r\n");
         self.format_body(out);
     }
@@ -419,8 +418,7 @@ impl MultiPart {
 
 impl EmailFormat for MultiPart {
     fn format(&self, out: &mut Vec<u8>) {
-        write!(out, "{}", self.headers)
-            .expect("A Write implementation panicked while formatting headers");
+        self.headers.format_into(out);
         out.extend_from_slice(b"\r\n");
         self.format_body(out);
     }

@@ -198,7 +198,7 @@
 //! ```
 //! </details>
 
-use std::{io::Write, iter, time::SystemTime};
+use std::{iter, time::SystemTime};
 
 pub use attachment::Attachment;
 pub use body::{Body, IntoBody, MaybeString};
@@ -615,8 +615,7 @@ impl Message {
 
 impl EmailFormat for Message {
     fn format(&self, out: &mut Vec<u8>) {
-        write!(out, "{}", self.headers)
-            .expect("A Write implementation panicked while formatting headers");
+        self.headers.format_into(out);
 
         match &self.body {
             MessageBody::Mime(p) => p.format(out),

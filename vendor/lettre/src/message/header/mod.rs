@@ -140,6 +140,19 @@ impl Headers {
     }
 }
 
+impl Headers {
+    /// letterdrive: the bytes `Display` gives, appended to `out` directly instead of through
+    /// `write!` and `fmt::Write`, which took a fifth of the time of formatting a message.
+    pub(crate) fn format_into(&self, out: &mut Vec<u8>) {
+        for value in &self.headers {
+            out.extend_from_slice(value.name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.encoded_value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
 impl Display for Headers {
     /// Formats `Headers`, ready to put them into an email
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
