@@ -29,6 +29,17 @@ extern "C" fn configure() {
     }
 }
 
+/// Freed pages go back after 10 ms from now on. A PDF per letter allocates and frees buffers of
+/// hundreds of kilobytes (the font subset, the compressed page); kept for 100 ms, they took peak
+/// RSS from 15.7 to 21.8 MiB for 10,000 PDFs, where mbox and `.eml` letters, whose buffers are a
+/// few kilobytes, gain from reusing pages instead.
+pub(crate) fn return_pages_promptly() {
+    // SAFETY: as in `configure`; mimalloc reads the option each time it considers a purge.
+    unsafe {
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+    }
+}
+
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 #[used]
 #[link_section = ".init_array"]

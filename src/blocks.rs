@@ -150,9 +150,9 @@ pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<
 
 fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     let mut h = String::new();
-    match plain_paragraph(block) {
-        Some(Paragraph::Verbatim) => return encode_verbatim(block, eol, text, html),
-        Some(Paragraph::Escaped) => {
+    match plain_paragraph_lines(block) {
+        Some((Paragraph::Verbatim, n)) => return encode_verbatim(block, n, eol, text, html),
+        Some((Paragraph::Escaped, _)) => {
             paragraph_html(block, true, &mut h);
             qp_cached(block, eol, text);
         }
@@ -167,9 +167,9 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 /// A plain paragraph whose HTML is its text between `<p>` and `</p>`: quoted-printable works line
 /// by line, so every line of the HTML but the first and the last encodes as the same line of the
 /// text did, and is copied from there instead of encoded again.
-fn encode_verbatim(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+/// `n` is the number of lines of the paragraph, without the line breaks that end it.
+fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     let body = block.trim_end_matches('\n');
-    let n = lines(body).count();
     let (mut second, mut last) = (text.len(), text.len());
     for (i, line) in lines(block).enumerate() {
         if i > 0 {
@@ -183,7 +183,7 @@ fn encode_verbatim(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>
         }
         qp_line_cached(line, eol, text);
     }
-    let first_line = lines(body).next().unwrap_or("");
+    let first_line = body.split_once('\n').map_or(body, |(first, _)| first);
     let last_line = body.rsplit('\n').next().unwrap_or("");
     let mut edge = String::with_capacity(first_line.len().max(last_line.len()) + 8);
     edge.push_str("<p>");
@@ -240,7 +240,13 @@ enum Paragraph {
 /// (no hard breaks, nothing trimmed), no byte could start inline Markdown, and every `&` is
 /// followed by something no entity starts with (so "Smith & Sons" is plain, "&amp;" is not);
 /// then CommonMark gives exactly the lines inside `<p>`, with `&` and `>` escaped.
+#[cfg(test)]
 fn plain_paragraph(block: &str) -> Option<Paragraph> {
+    plain_paragraph_lines(block).map(|(kind, _)| kind)
+}
+
+/// `plain_paragraph`, and the number of lines it found.
+fn plain_paragraph_lines(block: &str) -> Option<(Paragraph, usize)> {
     let text = block.trim_end_matches('\n');
     let bytes = text.as_bytes();
     // One pass without a branch per byte, which the compiler unrolls: the byte-by-byte match this
@@ -264,19 +270,25 @@ fn plain_paragraph(block: &str) -> Option<Paragraph> {
     if escaped && memchr::memchr_iter(b'&', bytes).any(|i| bytes.get(i + 1).is_some_and(entity)) {
         return None;
     }
-    let plain_lines = lines(text).all(|line| {
-        let b = line.as_bytes();
-        b.first().is_some_and(|&f| opens_paragraph(f))
-            && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
-    });
-    if text.is_empty() || !plain_lines {
+    if text.is_empty() {
         return None;
     }
-    Some(if escaped {
+    let mut n = 0;
+    for line in lines(text) {
+        let b = line.as_bytes();
+        let plain = b.first().is_some_and(|&f| opens_paragraph(f))
+            && b.last().is_some_and(|&l| l != b' ' && l != b'\t');
+        if !plain {
+            return None;
+        }
+        n += 1;
+    }
+    let kind = if escaped {
         Paragraph::Escaped
     } else {
         Paragraph::Verbatim
-    })
+    };
+    Some((kind, n))
 }
 
 /// The HTML of a plain paragraph.
@@ -303,6 +315,8 @@ fn paragraph_html(block: &str, escaped: bool, out: &mut String) {
 /// HTML it gives inside the whole letter, and every piece's HTML ends with a newline, so
 /// quoted-printable, which works line by line, encodes each piece as it would the whole.
 fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
+    static BLANK_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n\n"));
     let bytes = markdown.as_bytes();
     let ties = |i: usize| match bytes[i] {
         b']' => bytes.get(i + 1) == Some(&b':'),
@@ -320,14 +334,10 @@ fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
         if done {
             return None;
         }
-        // A blank line: a line break right after a line break. Lines are short, so looking
-        // for line breaks beats building a substring searcher for every letter.
-        while let Some(off) = memchr::memchr(b'\n', &bytes[from..]) {
+        // A blank line: a line break right after a line break, found by a searcher built once
+        // (a search for each line break was a call per line).
+        while let Some(off) = BLANK_LINE.find(&bytes[from..]) {
             let i = from + off;
-            if bytes.get(i + 1) != Some(&b'\n') {
-                from = i + 1;
-                continue;
-            }
             let mut cut = i + 2;
             while bytes.get(cut) == Some(&b'\n') {
                 cut += 1;

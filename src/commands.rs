@@ -309,6 +309,8 @@ fn render_letters_with(
         &page,
     )?;
     if let Some((style, one_file)) = pdf {
+        crate::alloc::return_pages_promptly();
+        run.batch = crate::letters::SLOW_BATCH;
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();

@@ -28,6 +28,8 @@ pub struct Run<'c> {
     pub rows: Recipients,
     pub filters: Vec<Filter>,
     pub renderer: Renderer<'c>,
+    /// Rows per unit of work handed to a render thread.
+    pub batch: usize,
     inputs: LetterInputs,
 }
 
@@ -50,6 +52,7 @@ impl<'c> Run<'c> {
             rows,
             filters,
             renderer,
+            batch: BATCH,
             inputs: inputs.clone(),
         })
     }
@@ -112,6 +115,7 @@ impl<'c> Run<'c> {
             settings,
             mut rows,
             filters,
+            batch: batch_size,
             ..
         } = self;
         let columns = rows.columns.clone();
@@ -169,7 +173,7 @@ impl<'c> Run<'c> {
                 let email_idx = rows.columns.get(EMAIL_COLUMN);
                 let mut count = 0u64;
                 let mut seq = 0u64;
-                let mut batch = Vec::with_capacity(BATCH);
+                let mut batch = Vec::with_capacity(batch_size);
                 while let Some(next) = rows.next_row() {
                     let row = match next {
                         Ok(row) => row,
@@ -192,8 +196,8 @@ impl<'c> Run<'c> {
                         dups.add(email);
                     }
                     batch.push(row);
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if batch.len() == batch_size {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                         if !window.admit(seq) || job_tx.send((seq, full)).is_err() {
                             break;
                         }
@@ -268,7 +272,11 @@ impl<'c> Run<'c> {
 
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
-const BATCH: usize = 32;
+pub const BATCH: usize = 32;
+/// For letters that take a millisecond each (PDF), a few rows are already plenty of work, and
+/// each finished letter is tens of kilobytes: with batches of 32, the letters waiting in the
+/// window took peak RSS past 20 MiB.
+pub const SLOW_BATCH: usize = 4;
 
 /// How far ahead of the batch being written the reader may hand out batches. Without it, a render
 /// thread held up by the machine (a busy neighbour, a page fault) would let the others run ahead
