@@ -55,7 +55,8 @@ mod tests {
         // SAFETY: reading an option has no side effect beyond initialising the option table.
         unsafe {
             assert_eq!(libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT), 0);
-            assert_eq!(libmimalloc_sys::mi_option_get(PURGE_DELAY), 100);
+            // 10 once a PDF was rendered in this test binary (`return_pages_promptly`).
+            assert!([10, 100].contains(&libmimalloc_sys::mi_option_get(PURGE_DELAY)));
         }
     }
 }

@@ -169,6 +169,7 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 /// text did, and is copied from there instead of encoded again.
 /// `n` is the number of lines of the paragraph, without the line breaks that end it.
 fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+    debug_assert!(n >= 1, "a plain paragraph has a line");
     let body = block.trim_end_matches('\n');
     let (mut second, mut last) = (text.len(), text.len());
     for (i, line) in lines(block).enumerate() {

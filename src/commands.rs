@@ -308,9 +308,12 @@ fn render_letters_with(
         &inputs.date,
         &page,
     )?;
-    if let Some((style, one_file)) = pdf {
+    // Decided by the format, not by the PDF options: the guided run renders PDFs without any.
+    if format == Format::Pdf {
         crate::alloc::return_pages_promptly();
         run.batch = crate::letters::SLOW_BATCH;
+    }
+    if let Some((style, one_file)) = pdf {
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();

@@ -125,13 +125,20 @@ impl Header for PartType {
 }
 
 /// Subjects and languages repeat across the letters of a campaign (one subject per organisation,
-/// a few languages), and lettre encodes a header value anew each time: the values seen are kept,
-/// per thread, a bounded number of them.
+/// a few languages), and lettre encodes a header value anew each time: a value seen twice is
+/// kept, per thread, a bounded number of them. A value seen once is only remembered by its hash,
+/// so a subject with the recipient's name in it costs no copy.
 const MAX_REPEATED: usize = 256;
+const MAX_SEEN_ONCE: usize = 1024;
+
+#[derive(Default)]
+struct RepeatedCache {
+    kept: rustc_hash::FxHashMap<u64, Repeated>,
+    seen: rustc_hash::FxHashSet<u64>,
+}
 
 thread_local! {
-    static REPEATED: std::cell::RefCell<rustc_hash::FxHashMap<u64, Repeated>> =
-        Default::default();
+    static REPEATED: std::cell::RefCell<RepeatedCache> = Default::default();
 }
 
 struct Repeated {
@@ -144,20 +151,27 @@ struct Repeated {
 fn repeated(name: &'static str, raw: &str, make: impl FnOnce() -> HeaderValue) -> HeaderValue {
     use std::hash::BuildHasher;
     let key = rustc_hash::FxBuildHasher.hash_one((name, raw));
-    REPEATED.with_borrow_mut(|seen| {
-        if let Some(r) = seen.get(&key).filter(|r| r.name == name && *r.raw == *raw) {
+    REPEATED.with_borrow_mut(|cache| {
+        let hit = cache.kept.get(&key);
+        if let Some(r) = hit.filter(|r| r.name == name && *r.raw == *raw) {
             return r.value.clone();
         }
         let value = make();
-        if seen.len() >= MAX_REPEATED {
-            seen.clear();
+        if cache.seen.len() >= MAX_SEEN_ONCE {
+            cache.seen.clear();
+        }
+        if cache.seen.insert(key) {
+            return value;
+        }
+        if cache.kept.len() >= MAX_REPEATED {
+            cache.kept.clear();
         }
         let kept = Repeated {
             name,
             raw: raw.into(),
             value: value.clone(),
         };
-        seen.insert(key, kept);
+        cache.kept.insert(key, kept);
         value
     })
 }
@@ -588,7 +602,7 @@ mod tests {
             "Zoë",
             &"A long subject that lettre has to fold over more than one line ".repeat(3),
         ];
-        for _ in 0..2 {
+        for _ in 0..3 {
             for s in subjects {
                 let made = || header::Subject::from(s.to_string()).display();
                 assert_eq!(

@@ -502,7 +502,8 @@ fn mboxrd_pieces(message: &[u8]) -> Vec<Piece> {
     let mut pieces = Vec::with_capacity(32);
     let run = |pieces: &mut Vec<Piece>, from: usize, to: usize| {
         if from < to {
-            pieces.push(Piece::Run(from as u32, to as u32));
+            let offset = |at: usize| u32::try_from(at).expect("a letter is far below 4 GiB");
+            pieces.push(Piece::Run(offset(from), offset(to)));
         }
     };
     let mut copied = 0;
