@@ -10,10 +10,11 @@
 use std::cell::RefCell;
 use std::hash::BuildHasher;
 
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use rustc_hash::FxBuildHasher;
 
 use crate::markdown;
 use crate::message::{lines, quoted_printable_into, quoted_printable_line, Eol};
+use crate::seen_twice::SeenTwice;
 
 /// Encoded blocks kept per thread; beyond this the cache starts over, so a campaign with many
 /// distinct blocks costs memory in proportion to this, not to its recipients.
@@ -21,13 +22,7 @@ const MAX_BLOCKS: usize = 128;
 /// Blocks seen once, remembered only by hash until they are seen again.
 const MAX_SEEN: usize = 1024;
 
-#[derive(Default)]
-struct Cache {
-    /// By the hash of the block's Markdown; the Markdown is kept to tell collisions apart.
-    encoded: FxHashMap<u64, Encoded>,
-    seen: FxHashSet<u64>,
-}
-
+/// By the hash of the block's Markdown; the Markdown is kept to tell collisions apart.
 struct Encoded {
     markdown: Box<str>,
     eol: Eol,
@@ -35,22 +30,8 @@ struct Encoded {
     html: Box<[u8]>,
 }
 
-thread_local! {
-    // Per thread, so render workers never wait on each other; a block is the same bytes on every
-    // thread, so which thread encodes it first does not matter.
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
-    static LINES: RefCell<LineCache> = RefCell::new(LineCache::default());
-}
-
-/// Lines of plain paragraphs, quoted-printable, kept once seen twice. A paragraph with a name in
-/// it is new in every letter, but most of its lines are not, and quoted-printable encodes each
-/// line on its own.
-#[derive(Default)]
-struct LineCache {
-    encoded: FxHashMap<u64, EncodedLine>,
-    seen: FxHashSet<u64>,
-}
-
+/// Lines of plain paragraphs, quoted-printable. A paragraph with a name in it is new in every
+/// letter, but most of its lines are not, and quoted-printable encodes each line on its own.
 struct EncodedLine {
     line: Box<str>,
     eol: Eol,
@@ -62,6 +43,13 @@ const MAX_SEEN_LINES: usize = 4096;
 /// Shorter lines are encoded faster than they are looked up.
 const MIN_CACHED_LINE: usize = 24;
 
+thread_local! {
+    // Per thread, so render workers never wait on each other; a block is the same bytes on every
+    // thread, so which thread encodes it first does not matter.
+    static CACHE: RefCell<SeenTwice<Encoded, MAX_BLOCKS, MAX_SEEN>> = RefCell::default();
+    static LINES: RefCell<SeenTwice<EncodedLine, MAX_LINES, MAX_SEEN_LINES>> = RefCell::default();
+}
+
 /// `quoted_printable_line(line)`, from the cache when the line was seen before.
 fn qp_line_cached(line: &str, eol: Eol, out: &mut Vec<u8>) {
     if line.len() < MIN_CACHED_LINE {
@@ -69,31 +57,17 @@ fn qp_line_cached(line: &str, eol: Eol, out: &mut Vec<u8>) {
     }
     LINES.with_borrow_mut(|cache| {
         let hash = FxBuildHasher.hash_one((line, eol));
-        let hit = cache.encoded.get(&hash);
-        if let Some(e) = hit.filter(|e| *e.line == *line && e.eol == eol) {
+        if let Some(e) = cache.get(hash, |e| *e.line == *line && e.eol == eol) {
             out.extend_from_slice(&e.qp);
             return;
         }
         let start = out.len();
         quoted_printable_line(line, eol, out);
-        if cache.seen.len() >= MAX_SEEN_LINES {
-            cache.seen.clear();
-        }
-        if cache.seen.insert(hash) {
-            return;
-        }
-        if cache.encoded.len() >= MAX_LINES {
-            cache.encoded.clear();
-        }
-        let qp = out[start..].into();
-        cache.encoded.insert(
-            hash,
-            EncodedLine {
-                line: line.into(),
-                eol,
-                qp,
-            },
-        );
+        cache.missed(hash, || EncodedLine {
+            line: line.into(),
+            eol,
+            qp: out[start..].into(),
+        });
     })
 }
 
@@ -118,32 +92,19 @@ pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<
     CACHE.with_borrow_mut(|cache| {
         for block in blocks {
             let hash = FxBuildHasher.hash_one((block, eol));
-            let cached = cache.encoded.get(&hash);
-            if let Some(e) = cached.filter(|e| *e.markdown == *block && e.eol == eol) {
+            if let Some(e) = cache.get(hash, |e| *e.markdown == *block && e.eol == eol) {
                 text.extend_from_slice(&e.text);
                 html.extend_from_slice(&e.html);
                 continue;
             }
             let (t0, h0) = (text.len(), html.len());
             encode_block(block, eol, text, html);
-            if cache.seen.len() >= MAX_SEEN {
-                cache.seen.clear();
-            }
-            if cache.seen.insert(hash) {
-                continue;
-            }
-            if cache.encoded.len() >= MAX_BLOCKS {
-                cache.encoded.clear();
-            }
-            cache.encoded.insert(
-                hash,
-                Encoded {
-                    markdown: block.into(),
-                    eol,
-                    text: text[t0..].into(),
-                    html: html[h0..].into(),
-                },
-            );
+            cache.missed(hash, || Encoded {
+                markdown: block.into(),
+                eol,
+                text: text[t0..].into(),
+                html: html[h0..].into(),
+            });
         }
     });
 }

@@ -343,21 +343,11 @@ mod tests {
     use super::*;
     use crate::render::{LetterInputs, Signer};
     use crate::source::Source;
-    use std::path::Path;
     use std::time::Duration;
 
     /// A campaign on disk whose `companies` group has `rows` recipients.
     fn campaign_with(rows: usize) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(root.join("campaign.toml"), dir.path().join("campaign.toml")).unwrap();
-        for sub in ["templates", "recipients"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
-                let entry = entry.unwrap();
-                std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).unwrap();
-            }
-        }
+        let dir = crate::source::bundled_campaign_on_disk();
         let mut csv =
             String::from("name,title,organization,country,sector,email,salutation,language\n");
         for i in 0..rows {

@@ -26,6 +26,7 @@ pub mod writeback;
 
 mod commands;
 mod prompt;
+mod seen_twice;
 
 use std::ffi::OsString;
 

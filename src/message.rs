@@ -14,6 +14,7 @@ use lettre::{Address, Message};
 use crate::error::{Diag, Error, Result};
 use crate::markdown;
 use crate::render::{Letter, Signer};
+use crate::seen_twice::SeenTwice;
 
 /// What every message of a run shares.
 #[derive(Debug, Clone)]
@@ -125,20 +126,13 @@ impl Header for PartType {
 }
 
 /// Subjects and languages repeat across the letters of a campaign (one subject per organisation,
-/// a few languages), and lettre encodes a header value anew each time: a value seen twice is
-/// kept, per thread, a bounded number of them. A value seen once is only remembered by its hash,
-/// so a subject with the recipient's name in it costs no copy.
+/// a few languages), and lettre encodes a header value anew each time.
 const MAX_REPEATED: usize = 256;
 const MAX_SEEN_ONCE: usize = 1024;
 
-#[derive(Default)]
-struct RepeatedCache {
-    kept: rustc_hash::FxHashMap<u64, Repeated>,
-    seen: rustc_hash::FxHashSet<u64>,
-}
-
 thread_local! {
-    static REPEATED: std::cell::RefCell<RepeatedCache> = Default::default();
+    static REPEATED: std::cell::RefCell<SeenTwice<Repeated, MAX_REPEATED, MAX_SEEN_ONCE>> =
+        Default::default();
 }
 
 struct Repeated {
@@ -152,26 +146,15 @@ fn repeated(name: &'static str, raw: &str, make: impl FnOnce() -> HeaderValue) -
     use std::hash::BuildHasher;
     let key = rustc_hash::FxBuildHasher.hash_one((name, raw));
     REPEATED.with_borrow_mut(|cache| {
-        let hit = cache.kept.get(&key);
-        if let Some(r) = hit.filter(|r| r.name == name && *r.raw == *raw) {
+        if let Some(r) = cache.get(key, |r| r.name == name && *r.raw == *raw) {
             return r.value.clone();
         }
         let value = make();
-        if cache.seen.len() >= MAX_SEEN_ONCE {
-            cache.seen.clear();
-        }
-        if cache.seen.insert(key) {
-            return value;
-        }
-        if cache.kept.len() >= MAX_REPEATED {
-            cache.kept.clear();
-        }
-        let kept = Repeated {
+        cache.missed(key, || Repeated {
             name,
             raw: raw.into(),
             value: value.clone(),
-        };
-        cache.kept.insert(key, kept);
+        });
         value
     })
 }

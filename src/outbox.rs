@@ -342,12 +342,7 @@ impl Outbox {
     }
 
     fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
-        let path = self.staging_path().join(&self.single_name);
-        self.single
-            .as_mut()
-            .expect("single-file formats open their file in create()")
-            .write_all(bytes)
-            .map_err(|e| Error::io(path, e))
+        write_parts(&mut self.single, &self.staging, &self.single_name, [bytes])
     }
 
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
@@ -366,18 +361,14 @@ impl Outbox {
         if self.format == Format::Mbox {
             // Quoted as it is written: copying the letter into a quoted buffer first, and that
             // into the file's buffer, was a twentieth of the cost of a letter.
-            let w = self
-                .single
-                .as_mut()
-                .expect("single-file formats open their file in create()");
             let from_line = self.encoder.mbox_from_line.as_bytes();
-            return std::iter::once(from_line)
-                .chain(encoded.pieces.iter().map(|p| p.bytes(&encoded.bytes)))
-                .try_for_each(|b| w.write_all(b))
-                .map_err(|e| {
-                    let staging = self.staging.as_ref().expect("the staging directory lives");
-                    Error::io(staging.path().join(&self.single_name), e)
-                });
+            let pieces = encoded.pieces.iter().map(|p| p.bytes(&encoded.bytes));
+            return write_parts(
+                &mut self.single,
+                &self.staging,
+                &self.single_name,
+                std::iter::once(from_line).chain(pieces),
+            );
         }
         match encoded.file_name {
             Some(name) => {
@@ -452,6 +443,29 @@ fn recipient_display(letter: &Letter) -> String {
     } else {
         format!("{} <{}>", letter.name, letter.email)
     }
+}
+
+/// Appends `parts` to the one output file of the run (an `Outbox`'s `single`, in its `staging`
+/// directory). A free function, so that the parts may borrow other fields of the outbox; the path
+/// is only put together for an error.
+fn write_parts<'a>(
+    single: &mut Option<BufWriter<Writeback>>,
+    staging: &Option<tempfile::TempDir>,
+    name: &str,
+    parts: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<()> {
+    let w = single
+        .as_mut()
+        .expect("single-file formats open their file in create()");
+    parts
+        .into_iter()
+        .try_for_each(|b| w.write_all(b))
+        .map_err(|e| {
+            let staging = staging
+                .as_ref()
+                .expect("the staging directory lives until finish");
+            Error::io(staging.path().join(name), e)
+        })
 }
 
 /// A piece of an mbox letter: a run of its message's bytes, or bytes mboxrd adds.

@@ -516,16 +516,7 @@ mod tests {
     /// the addresses decides: nothing is reported until a real duplicate is added.
     #[test]
     fn only_equal_addresses_are_reported_whatever_the_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(root.join("campaign.toml"), dir.path().join("campaign.toml")).unwrap();
-        for sub in ["templates", "recipients"] {
-            std::fs::create_dir(dir.path().join(sub)).unwrap();
-            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
-                let entry = entry.unwrap();
-                std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).unwrap();
-            }
-        }
+        let dir = crate::source::bundled_campaign_on_disk();
         let load =
             || crate::campaign::Campaign::load(Source::Dir(dir.path().to_path_buf())).unwrap();
         let campaign = load();

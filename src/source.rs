@@ -159,3 +159,15 @@ pub fn bundled_files() -> Vec<(String, &'static [u8])> {
     }
     out
 }
+
+/// The bundled campaign written out to a temporary directory, for tests that change a file of it.
+#[cfg(test)]
+pub(crate) fn bundled_campaign_on_disk() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, bytes) in bundled_files() {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir
+}
