@@ -132,7 +132,8 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     debug_assert!(n >= 1, "a plain paragraph has a line");
     let body = block.trim_end_matches('\n');
-    let (mut second, mut last) = (text.len(), text.len());
+    let start = text.len();
+    let (mut first_end, mut second, mut last, mut last_end) = (start, start, start, start);
     for (i, line) in lines(block).enumerate() {
         if i > 0 {
             text.extend_from_slice(eol.bytes());
@@ -144,24 +145,44 @@ fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &m
             }
         }
         qp_line_cached(line, eol, text);
+        if i == 0 {
+            first_end = text.len();
+        }
+        if i == n - 1 {
+            last_end = text.len();
+        }
     }
     let first_line = body.split_once('\n').map_or(body, |(first, _)| first);
     let last_line = body.rsplit('\n').next().unwrap_or("");
-    let mut edge = String::with_capacity(first_line.len().max(last_line.len()) + 8);
-    edge.push_str("<p>");
     if n == 1 {
-        edge.push_str(body);
+        edge_line(b"<p>", body, &text[start..first_end], b"</p>", eol, html);
     } else {
-        edge.push_str(first_line);
-        quoted_printable_line(&edge, eol, html);
+        edge_line(b"<p>", first_line, &text[start..first_end], b"", eol, html);
         html.extend_from_slice(eol.bytes());
         html.extend_from_slice(&text[second..last]);
-        edge.clear();
-        edge.push_str(last_line);
+        edge_line(b"", last_line, &text[last..last_end], b"</p>", eol, html);
     }
-    edge.push_str("</p>");
-    quoted_printable_line(&edge, eol, html);
     html.extend_from_slice(eol.bytes());
+}
+
+/// Appends the quoted-printable encoding of `before + line + after` (ASCII tags, no line breaks)
+/// to `out`, given `encoded`, the encoding of `line` alone. A plain line neither starts nor ends
+/// with whitespace and the tags hold only literal bytes, so when the whole fits on one line
+/// (76 columns) without a soft break, its encoding is the tags around `encoded`.
+fn edge_line(before: &[u8], line: &str, encoded: &[u8], after: &[u8], eol: Eol, out: &mut Vec<u8>) {
+    const MAX: usize = 76;
+    if encoded.len() + before.len() + after.len() <= MAX && memchr::memchr(b'\n', encoded).is_none()
+    {
+        out.extend_from_slice(before);
+        out.extend_from_slice(encoded);
+        out.extend_from_slice(after);
+        return;
+    }
+    let mut edge = String::with_capacity(before.len() + line.len() + after.len());
+    edge.push_str(std::str::from_utf8(before).expect("ASCII tag"));
+    edge.push_str(line);
+    edge.push_str(std::str::from_utf8(after).expect("ASCII tag"));
+    qp_line_cached(&edge, eol, out);
 }
 
 /// What a byte can do inside a paragraph of plain text; the classes are bits, so a whole block's
@@ -509,6 +530,53 @@ mod tests {
             .collect();
         let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
         assert_same(&refs);
+    }
+
+    /// The tags around a line's own encoding, or the line encoded again with them, are what
+    /// encoding the tagged line gives, at every length around the 76 columns.
+    #[test]
+    fn edge_lines_encode_as_the_tagged_line() {
+        let pieces = ["a", "é", "=", " ", "Ж", "x", "\u{3000}"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for target in 1..=100 {
+            for _ in 0..20 {
+                let mut line = String::from("W");
+                while line.len() < target {
+                    line.push_str(pieces[next(pieces.len())]);
+                }
+                if line.ends_with(' ') {
+                    line.push('z');
+                }
+                for eol in [Eol::Crlf, Eol::Lf] {
+                    let mut encoded = Vec::new();
+                    quoted_printable_line(&line, eol, &mut encoded);
+                    for (before, after) in [("<p>", ""), ("", "</p>"), ("<p>", "</p>")] {
+                        let mut got = Vec::new();
+                        edge_line(
+                            before.as_bytes(),
+                            &line,
+                            &encoded,
+                            after.as_bytes(),
+                            eol,
+                            &mut got,
+                        );
+                        let mut want = Vec::new();
+                        quoted_printable_line(&format!("{before}{line}{after}"), eol, &mut want);
+                        assert_eq!(
+                            String::from_utf8_lossy(&got),
+                            String::from_utf8_lossy(&want),
+                            "{line:?} between {before:?} and {after:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
