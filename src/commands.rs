@@ -313,6 +313,7 @@ fn render_letters_with(
         crate::alloc::return_pages_promptly();
         run.batch = crate::letters::SLOW_BATCH;
     }
+    run.postal = format == Format::Pdf;
     if let Some((style, one_file)) = pdf {
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }

@@ -30,7 +30,43 @@ pub struct Run<'c> {
     pub renderer: Renderer<'c>,
     /// Rows per unit of work handed to a render thread.
     pub batch: usize,
+    /// Whether letters carry their postal block; only PDFs print it.
+    pub postal: bool,
     inputs: LetterInputs,
+}
+
+/// What validating, rendering and building one row's letter reads, shared by `Run::letter` and
+/// the render threads of `Run::each`.
+struct RowContext<'a> {
+    columns: &'a recipients::Columns,
+    group: &'a Group,
+    file: &'a str,
+    settings: &'a MessageSettings,
+}
+
+impl RowContext<'_> {
+    fn letter(
+        &self,
+        renderer: &mut Renderer,
+        row: &Row,
+        with_message: bool,
+    ) -> Result<(Letter, Option<lettre::Message>), Vec<Diag>> {
+        let address = recipients::validate_row(row, self.columns, self.group, self.file)?;
+        let letter = renderer.render(row).map_err(|d| vec![d])?;
+        if !with_message {
+            return Ok((letter, None));
+        }
+        // The address validation parsed is the one the message goes to: parsing it again was a
+        // sixtieth of the cost of a letter.
+        let message = message::build_to(&letter, address, self.settings).map_err(|d| {
+            vec![Diag {
+                file: Some(self.file.to_string()),
+                line: Some(row.line),
+                ..d
+            }]
+        })?;
+        Ok((letter, Some(message)))
+    }
 }
 
 impl<'c> Run<'c> {
@@ -53,6 +89,7 @@ impl<'c> Run<'c> {
             filters,
             renderer,
             batch: BATCH,
+            postal: true,
             inputs: inputs.clone(),
         })
     }
@@ -63,24 +100,13 @@ impl<'c> Run<'c> {
         row: &Row,
         with_message: bool,
     ) -> Result<(Letter, Option<lettre::Message>), Vec<Diag>> {
-        let problems =
-            recipients::validate_row(row, &self.rows.columns, self.group, &self.rows.file);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let letter = self.renderer.render(row).map_err(|d| vec![d])?;
-        let message = if with_message {
-            Some(message::build(&letter, &self.settings).map_err(|d| {
-                vec![Diag {
-                    file: Some(self.rows.file.clone()),
-                    line: Some(row.line),
-                    ..d
-                }]
-            })?)
-        } else {
-            None
+        let context = RowContext {
+            columns: &self.rows.columns,
+            group: self.group,
+            file: &self.rows.file,
+            settings: &self.settings,
         };
-        Ok((letter, message))
+        context.letter(&mut self.renderer, row, with_message)
     }
 
     /// Every targeted letter, in file order. Rows are rendered and encoded by worker threads
@@ -108,6 +134,9 @@ impl<'c> Run<'c> {
                 self.rows.columns.clone(),
                 &self.inputs,
             )?);
+        }
+        for renderer in &mut renderers {
+            renderer.postal = self.postal;
         }
         let Run {
             campaign,
@@ -138,22 +167,14 @@ impl<'c> Run<'c> {
                         let out = batch
                             .iter()
                             .map(|row| {
-                                let problems = recipients::validate_row(row, columns, group, file);
-                                if !problems.is_empty() {
-                                    return Err(problems);
-                                }
-                                let letter = renderer.render(row).map_err(|d| vec![d])?;
-                                let message = if with_message {
-                                    Some(message::build(&letter, settings).map_err(|d| {
-                                        vec![Diag {
-                                            file: Some(file.clone()),
-                                            line: Some(row.line),
-                                            ..d
-                                        }]
-                                    })?)
-                                } else {
-                                    None
+                                let context = RowContext {
+                                    columns,
+                                    group,
+                                    file,
+                                    settings,
                                 };
+                                let (letter, message) =
+                                    context.letter(&mut renderer, row, with_message)?;
                                 Ok(encode(&letter, message))
                             })
                             .collect();

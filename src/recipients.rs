@@ -313,8 +313,16 @@ pub fn matches_all(filters: &[Filter], row: &Row) -> bool {
 }
 
 /// Problems with one row that would stop its letter from being built or sent safely.
-pub fn validate_row(row: &Row, columns: &Columns, group: &Group, file: &str) -> Vec<Diag> {
+/// Every problem of a row that stops its letter, or else its parsed e-mail address (none when the
+/// row has no address column).
+pub fn validate_row(
+    row: &Row,
+    columns: &Columns,
+    group: &Group,
+    file: &str,
+) -> Result<Option<lettre::Address>, Vec<Diag>> {
     let mut diags = Vec::new();
+    let mut address = None;
     let at = |col: &str, msg: String| Diag::new(msg).file(file).line(row.line).field(col);
     for col in &group.required {
         if row.get(columns, col).is_some_and(str::is_empty) {
@@ -348,20 +356,24 @@ pub fn validate_row(row: &Row, columns: &Columns, group: &Group, file: &str) -> 
         }
     }
     if let Some(email) = row.get(columns, EMAIL_COLUMN) {
-        if !email.is_empty()
-            && !email.contains(['\r', '\n'])
-            && lettre::Address::from_str(email).is_err()
-        {
-            diags.push(
-                at(
-                    EMAIL_COLUMN,
-                    format!("`{email}` is not a valid e-mail address"),
-                )
-                .hint("write it as name@domain, one address per row"),
-            );
+        if !email.is_empty() && !email.contains(['\r', '\n']) {
+            match lettre::Address::from_str(email) {
+                Ok(parsed) => address = Some(parsed),
+                Err(_) => diags.push(
+                    at(
+                        EMAIL_COLUMN,
+                        format!("`{email}` is not a valid e-mail address"),
+                    )
+                    .hint("write it as name@domain, one address per row"),
+                ),
+            }
         }
     }
-    diags
+    if diags.is_empty() {
+        Ok(address)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Reserved domains (RFC 2606, RFC 6761) mark addresses a campaigner must still replace.

@@ -106,6 +106,9 @@ pub struct Renderer<'c> {
     /// The language whose facts and date are in the context now.
     ctx_language: usize,
     campaign: &'c Campaign,
+    /// Whether letters get their postal block (`Letter::postal`), which only a printed letter
+    /// shows; left out, a letter takes four allocations fewer.
+    pub postal: bool,
 }
 
 impl<'c> Renderer<'c> {
@@ -286,6 +289,7 @@ impl<'c> Renderer<'c> {
             current: None,
             ctx_language: 0,
             campaign,
+            postal: true,
         })
     }
 
@@ -447,22 +451,24 @@ impl<'c> Renderer<'c> {
         }
         let field = |col: &str| row.get(&self.columns, col).unwrap_or("");
         let name = field(NAME_COLUMN);
-        let mut postal = Vec::with_capacity(4);
+        let mut postal = Vec::with_capacity(if self.postal { 4 } else { 0 });
         let mut line = |l: &str| {
             if !l.is_empty() {
                 postal.push(l.to_string());
             }
         };
-        line(name);
-        if field("organization") != name {
-            line(field("organization"));
+        if self.postal {
+            line(name);
+            if field("organization") != name {
+                line(field("organization"));
+            }
+            field("address").lines().for_each(|l| line(l.trim()));
+            match (field("postcode"), field("city")) {
+                ("", place) | (place, "") => line(place.trim()),
+                (code, city) => line(format!("{code} {city}").trim()),
+            }
+            line(field("country"));
         }
-        field("address").lines().for_each(|l| line(l.trim()));
-        match (field("postcode"), field("city")) {
-            ("", place) | (place, "") => line(place.trim()),
-            (code, city) => line(format!("{code} {city}").trim()),
-        }
-        line(field("country"));
         Ok(Letter {
             index: row.index,
             line: row.line,
