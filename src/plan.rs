@@ -49,7 +49,33 @@ const HELPERS: &[&str] = &[
 #[derive(Debug)]
 pub struct Plan {
     nodes: Vec<Node>,
+    /// What the numbered root lookups found, while the context has not changed.
+    roots: std::cell::RefCell<RootCache>,
 }
+
+/// A root lookup (`signer.name`, `personal_note`) finds the same value in every letter until the
+/// renderer changes the context, which it does when the language or role changes; walking the
+/// JSON maps again for each letter was a twentieth of the cost of one.
+#[derive(Debug, Default)]
+struct RootCache {
+    /// The context generation the entries were found in.
+    generation: Option<u64>,
+    /// Per numbered lookup; `None` until looked up in this generation.
+    found: Vec<Option<Cached>>,
+}
+
+#[derive(Debug)]
+enum Cached {
+    /// `{{path}}` found this string.
+    Text(Box<str>),
+    /// `{{#if path}}` found a value this true or false.
+    Truthy(bool),
+    /// The lookup does not give what the plan renders: Handlebars must render the letter.
+    Neither,
+}
+
+/// A root lookup that is not numbered (it is looked up every time).
+const UNCACHED: usize = usize::MAX;
 
 #[derive(Debug)]
 enum Node {
@@ -86,8 +112,9 @@ enum Operand {
 enum Lookup {
     /// A CSV column, then a path into it (which a string never has: such a lookup is missing).
     Column(usize, Box<[String]>),
-    /// A path from the top of the context: a built-in such as `signer.name` or `demands`.
-    Root(Box<[String]>),
+    /// A path from the top of the context: a built-in such as `signer.name` or `demands`; then
+    /// its number in the plan's `RootCache`, or `UNCACHED`.
+    Root(Box<[String]>, usize),
     /// A path from the item of the innermost `each`; empty for `this`.
     Item(Box<[String]>),
 }
@@ -103,24 +130,81 @@ impl Plan {
     /// `column(name)` gives the record index a top-level `name` reads, if it is a column the
     /// template sees.
     pub fn compile(template: &Template, column: &dyn Fn(&str) -> Option<usize>) -> Option<Plan> {
-        let nodes = compile_elements(template, 0, column)?;
-        Some(Plan { nodes })
+        let mut nodes = compile_elements(template, 0, column)?;
+        let mut count = 0;
+        number_roots(&mut nodes, &mut count);
+        Some(Plan {
+            nodes,
+            roots: std::cell::RefCell::new(RootCache {
+                generation: None,
+                found: std::iter::repeat_with(|| None).take(count).collect(),
+            }),
+        })
     }
 
     /// Appends the rendered template to `out` and returns true, or returns false, leaving `out`
-    /// as it was, when Handlebars must render this letter.
+    /// as it was, when Handlebars must render this letter. `generation` changes whenever `root`
+    /// does.
     pub fn render(
         &self,
         root: &Map<String, Value>,
+        generation: u64,
         record: &csv::StringRecord,
         out: &mut String,
     ) -> bool {
+        let mut roots = self.roots.borrow_mut();
+        if roots.generation != Some(generation) {
+            roots.generation = Some(generation);
+            roots.found.iter_mut().for_each(|f| *f = None);
+        }
         let start = out.len();
-        let ok = run(&self.nodes, root, record, None, out);
+        let ok = Runner {
+            root,
+            record,
+            roots: &mut roots.found,
+        }
+        .run(&self.nodes, None, out);
         if !ok {
             out.truncate(start);
         }
         ok
+    }
+}
+
+/// Numbers the root lookups whose findings `RootCache` keeps: values and `if` tests (an `each`
+/// hands out references into the context, and comparisons are rare).
+fn number_roots(nodes: &mut [Node], count: &mut usize) {
+    fn number(l: &mut Lookup, count: &mut usize) {
+        if let Lookup::Root(_, slot) = l {
+            *slot = *count;
+            *count += 1;
+        }
+    }
+    for node in nodes {
+        match node {
+            Node::Text(_) => {}
+            Node::Value(l) => number(l, count),
+            Node::If {
+                test,
+                then,
+                otherwise,
+                ..
+            } => {
+                if let Test::Truthy(l) = test {
+                    number(l, count);
+                }
+                number_roots(then, count);
+                number_roots(otherwise, count);
+            }
+            Node::Each {
+                body, otherwise, ..
+            } => {
+                number_roots(body, count);
+                if let Some(o) = otherwise {
+                    number_roots(o, count);
+                }
+            }
+        }
     }
 }
 
@@ -261,7 +345,7 @@ fn lookup(
     match names.split_first() {
         Some((first, rest)) => match column(first) {
             Some(i) => Some(Lookup::Column(i, rest.into())),
-            None => Some(Lookup::Root(names.into())),
+            None => Some(Lookup::Root(names.into(), UNCACHED)),
         },
         // `{{this}}` at the top is the whole context, which renders as "[object]".
         None => None,
@@ -287,7 +371,7 @@ fn find<'a>(
     match lookup {
         Lookup::Column(i, rest) if rest.is_empty() => record.get(*i).map(Found::Str),
         Lookup::Column(..) => None,
-        Lookup::Root(segs) => {
+        Lookup::Root(segs, _) => {
             let (first, rest) = segs.split_first()?;
             navigate(root.get(first)?, rest).map(Found::Json)
         }
@@ -318,73 +402,112 @@ fn same_json(a: &Found, b: &Found) -> bool {
     }
 }
 
-fn run(
-    nodes: &[Node],
-    root: &Map<String, Value>,
-    record: &csv::StringRecord,
-    item: Option<&Value>,
-    out: &mut String,
-) -> bool {
-    for node in nodes {
-        match node {
-            Node::Text(s) => out.push_str(s),
-            Node::Value(l) => match find(l, root, record, item) {
-                Some(Found::Str(s)) => out.push_str(s),
-                Some(Found::Json(Value::String(s))) => out.push_str(s),
-                _ => return false,
-            },
-            Node::If {
-                test,
-                negate,
-                then,
-                otherwise,
-            } => {
-                let truthy = match test {
-                    Test::Truthy(l) => match find(l, root, record, item) {
-                        Some(Found::Str(s)) => !s.is_empty(),
-                        Some(Found::Json(v)) => v.is_truthy(false),
+/// One rendering: the context, the row, and what root lookups found.
+struct Runner<'r> {
+    root: &'r Map<String, Value>,
+    record: &'r csv::StringRecord,
+    roots: &'r mut [Option<Cached>],
+}
+
+impl Runner<'_> {
+    /// What a numbered root lookup gives, found once per context generation by `make`.
+    fn cached(&mut self, lookup: &Lookup, make: impl FnOnce(Option<Found>) -> Cached) -> &Cached {
+        let Lookup::Root(_, slot) = lookup else {
+            unreachable!("only root lookups are numbered")
+        };
+        let (root, record) = (self.root, self.record);
+        self.roots[*slot].get_or_insert_with(|| make(find(lookup, root, record, None)))
+    }
+
+    fn run(&mut self, nodes: &[Node], item: Option<&Value>, out: &mut String) -> bool {
+        let (root, record) = (self.root, self.record);
+        for node in nodes {
+            match node {
+                Node::Text(s) => out.push_str(s),
+                Node::Value(l @ Lookup::Root(_, slot)) if *slot != UNCACHED => {
+                    let text = |found: Option<Found>| match found {
+                        Some(Found::Str(s)) => Cached::Text(s.into()),
+                        Some(Found::Json(Value::String(s))) => Cached::Text(s.as_str().into()),
+                        _ => Cached::Neither,
+                    };
+                    match self.cached(l, text) {
+                        Cached::Text(s) => out.push_str(s),
+                        _ => return false,
+                    }
+                }
+                Node::Value(l) => match find(l, root, record, item) {
+                    Some(Found::Str(s)) => out.push_str(s),
+                    Some(Found::Json(Value::String(s))) => out.push_str(s),
+                    _ => return false,
+                },
+                Node::If {
+                    test,
+                    negate,
+                    then,
+                    otherwise,
+                } => {
+                    let truthy = match test {
+                        Test::Truthy(l @ Lookup::Root(_, slot)) if *slot != UNCACHED => {
+                            match self.cached(l, |found| {
+                                truthy(found).map_or(Cached::Neither, Cached::Truthy)
+                            }) {
+                                Cached::Truthy(t) => *t,
+                                _ => return false,
+                            }
+                        }
                         // Handlebars takes a missing value as false (or, in `eq`, as an error);
                         // the plan leaves even that to it.
-                        None => return false,
-                    },
-                    Test::Compare { equal, a, b } => {
-                        let (Some(a), Some(b)) = (
-                            operand(a, root, record, item),
-                            operand(b, root, record, item),
-                        ) else {
-                            return false;
-                        };
-                        same_json(&a, &b) == *equal
-                    }
-                };
-                let branch = if truthy != *negate { then } else { otherwise };
-                if !run(branch, root, record, item, out) {
-                    return false;
-                }
-            }
-            Node::Each {
-                list,
-                body,
-                otherwise,
-            } => match (find(list, root, record, item), otherwise) {
-                (Some(Found::Json(Value::Array(items))), _) if !items.is_empty() => {
-                    for v in items {
-                        if !run(body, root, record, Some(v), out) {
-                            return false;
+                        Test::Truthy(l) => match truthy(find(l, root, record, item)) {
+                            Some(t) => t,
+                            None => return false,
+                        },
+                        Test::Compare { equal, a, b } => {
+                            let (Some(a), Some(b)) = (
+                                operand(a, root, record, item),
+                                operand(b, root, record, item),
+                            ) else {
+                                return false;
+                            };
+                            same_json(&a, &b) == *equal
                         }
-                    }
-                }
-                (Some(Found::Json(Value::Array(_))), None) => {}
-                (Some(Found::Json(Value::Array(_))), Some(otherwise)) => {
-                    if !run(otherwise, root, record, item, out) {
+                    };
+                    let branch = if truthy != *negate { then } else { otherwise };
+                    if !self.run(branch, item, out) {
                         return false;
                     }
                 }
-                _ => return false,
-            },
+                Node::Each {
+                    list,
+                    body,
+                    otherwise,
+                } => match (find(list, root, record, item), otherwise) {
+                    (Some(Found::Json(Value::Array(items))), _) if !items.is_empty() => {
+                        for v in items {
+                            if !self.run(body, Some(v), out) {
+                                return false;
+                            }
+                        }
+                    }
+                    (Some(Found::Json(Value::Array(_))), None) => {}
+                    (Some(Found::Json(Value::Array(_))), Some(otherwise)) => {
+                        if !self.run(otherwise, item, out) {
+                            return false;
+                        }
+                    }
+                    _ => return false,
+                },
+            }
         }
+        true
     }
-    true
+}
+
+/// Whether a found value is true for `if`; `None` when nothing was found.
+fn truthy(found: Option<Found>) -> Option<bool> {
+    match found? {
+        Found::Str(s) => Some(!s.is_empty()),
+        Found::Json(v) => Some(v.is_truthy(false)),
+    }
 }
 
 #[cfg(test)]
@@ -418,6 +541,56 @@ mod tests {
     }
 
     const ROW: [&str; 4] = ["Zoë", "France", "", "7"];
+
+    /// Root lookups are found once per generation of the context, and found again in the next.
+    #[test]
+    fn root_lookups_follow_the_context_generation() {
+        let mut hb = Handlebars::new();
+        hb.register_template_string(
+            "t",
+            "{{signer.name}}/{{#if personal_note}}note{{else}}none{{/if}}/{{name}}",
+        )
+        .unwrap();
+        let column = |n: &str| (n == "name").then_some(0);
+        let plan = Plan::compile(hb.get_template("t").unwrap(), &column).unwrap();
+        let root = |signer: Value, note: &str| {
+            json!({"signer": {"name": signer}, "personal_note": note})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let render = |root: &Map<String, Value>, generation: u64, name: &str| {
+            let mut out = String::new();
+            plan.render(
+                root,
+                generation,
+                &csv::StringRecord::from(vec![name]),
+                &mut out,
+            )
+            .then_some(out)
+        };
+        let ada = root(json!("Ada"), "");
+        assert_eq!(render(&ada, 1, "Zoë").as_deref(), Some("Ada/none/Zoë"));
+        assert_eq!(
+            render(&ada, 1, "Li").as_deref(),
+            Some("Ada/none/Li"),
+            "columns are read per row"
+        );
+        let bo = root(json!("Bo"), "hi");
+        assert_eq!(render(&bo, 2, "Li").as_deref(), Some("Bo/note/Li"));
+        let number = root(json!(7), "hi");
+        assert_eq!(
+            render(&number, 3, "Li"),
+            None,
+            "a number is left to Handlebars"
+        );
+        assert_eq!(
+            render(&number, 3, "Li"),
+            None,
+            "and stays so in its generation"
+        );
+        assert_eq!(render(&ada, 4, "Li").as_deref(), Some("Ada/none/Li"));
+    }
 
     #[test]
     fn renders_what_handlebars_renders() {
@@ -580,7 +753,7 @@ mod tests {
         let plan = Plan::compile(hb.get_template("t").unwrap(), &column);
         let got = plan.and_then(|p| {
             let mut out = String::from("kept");
-            p.render(&root_map, &record, &mut out)
+            p.render(&root_map, 0, &record, &mut out)
                 .then(|| out[4..].to_string())
         });
         Some((got, expected))

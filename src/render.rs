@@ -106,9 +106,24 @@ pub struct Renderer<'c> {
     /// The language whose facts and date are in the context now.
     ctx_language: usize,
     campaign: &'c Campaign,
+    /// Changes whenever the context does, so plans know when what they found there is stale.
+    generation: u64,
     /// Whether letters get their postal block (`Letter::postal`), which only a printed letter
     /// shows; left out, a letter takes four allocations fewer.
     pub postal: bool,
+}
+
+/// The context's values, to change: the only way to them after `Renderer::new`, so that every
+/// change starts a new generation and plans look again at what they found in the old one.
+fn context_mut<'a>(
+    ctx: &'a mut Context,
+    generation: &mut u64,
+) -> &'a mut serde_json::Map<String, Value> {
+    *generation += 1;
+    let Value::Object(data) = ctx.data_mut() else {
+        unreachable!("the context is built as an object")
+    };
+    data
 }
 
 impl<'c> Renderer<'c> {
@@ -289,6 +304,7 @@ impl<'c> Renderer<'c> {
             current: None,
             ctx_language: 0,
             campaign,
+            generation: 0,
             postal: true,
         })
     }
@@ -355,15 +371,13 @@ impl<'c> Renderer<'c> {
                 Some(self.demands_for(language, role))
             }
         };
-        let Value::Object(data) = self.ctx.data_mut() else {
-            unreachable!("the context is built as an object")
-        };
         if let Some(demands) = demands {
-            data.insert("demands".into(), demands);
+            context_mut(&mut self.ctx, &mut self.generation).insert("demands".into(), demands);
         }
-        let lang = &self.languages[language];
         if self.ctx_language != language {
             self.ctx_language = language;
+            let lang = &self.languages[language];
+            let data = context_mut(&mut self.ctx, &mut self.generation);
             data.insert("facts".into(), lang.facts.clone());
             data.insert("fact".into(), lang.fact.clone());
             data.insert("date".into(), lang.date.clone());
@@ -495,14 +509,12 @@ impl<'c> Renderer<'c> {
         };
         plan(&self.languages[language])
             .as_ref()
-            .is_some_and(|p| p.render(data, &row.record, out))
+            .is_some_and(|p| p.render(data, self.generation, &row.record, out))
     }
 
     /// Puts the row's values into the context, where Handlebars finds them.
     fn fill_columns(&mut self, row: &Row) {
-        let Value::Object(data) = self.ctx.data_mut() else {
-            unreachable!("the context is built as an object")
-        };
+        let data = context_mut(&mut self.ctx, &mut self.generation);
         for ((name, value), hidden) in self
             .columns
             .names
