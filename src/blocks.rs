@@ -131,9 +131,9 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 /// `n` is the number of lines of the paragraph, without the line breaks that end it.
 fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
     debug_assert!(n >= 1, "a plain paragraph has a line");
-    let body = block.trim_end_matches('\n');
     let start = text.len();
     let (mut first_end, mut second, mut last, mut last_end) = (start, start, start, start);
+    let (mut first_line, mut last_line) = ("", "");
     for (i, line) in lines(block).enumerate() {
         if i > 0 {
             text.extend_from_slice(eol.bytes());
@@ -147,15 +147,22 @@ fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &m
         qp_line_cached(line, eol, text);
         if i == 0 {
             first_end = text.len();
+            first_line = line;
         }
         if i == n - 1 {
             last_end = text.len();
+            last_line = line;
         }
     }
-    let first_line = body.split_once('\n').map_or(body, |(first, _)| first);
-    let last_line = body.rsplit('\n').next().unwrap_or("");
     if n == 1 {
-        edge_line(b"<p>", body, &text[start..first_end], b"</p>", eol, html);
+        edge_line(
+            b"<p>",
+            first_line,
+            &text[start..first_end],
+            b"</p>",
+            eol,
+            html,
+        );
     } else {
         edge_line(b"<p>", first_line, &text[start..first_end], b"", eol, html);
         html.extend_from_slice(eol.bytes());
