@@ -194,6 +194,21 @@ pub enum MultiPartKind {
     Signed { protocol: String, micalg: String },
 }
 
+/// The boundary of a `multipart/<lowercase letters>; boundary="<token>"` type whose token holds
+/// only ASCII letters, digits, `-`, `_` and `.`; `None` for any other form.
+fn simple_boundary(raw: &str) -> Option<&str> {
+    let rest = raw.strip_prefix("multipart/")?;
+    let (subtype, rest) = rest.split_once(';')?;
+    if subtype.is_empty() || !subtype.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let token = rest
+        .strip_prefix(" boundary=\"")?
+        .strip_suffix('"')?;
+    let bchar = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    (!token.is_empty() && token.len() <= 70 && token.bytes().all(bchar)).then_some(token)
+}
+
 /// Create a random MIME boundary.
 /// (Not cryptographically random)
 fn make_boundary() -> String {
@@ -373,6 +388,14 @@ impl MultiPart {
 
     /// Get the boundary of multipart contents
     pub fn boundary(&self) -> String {
+        // letterdrive: the form `MultiPartKind::to_mime` writes, `multipart/<kind>;
+        // boundary="<letters, digits, -_.>"`, is read without a MIME parser; it gives what the
+        // parser would. Anything else is parsed as before.
+        if let Some(raw) = self.headers.get_raw(&ContentType::name()) {
+            if let Some(boundary) = simple_boundary(raw) {
+                return boundary.into();
+            }
+        }
         let content_type = self.headers.get::<ContentType>().unwrap();
         content_type
             .as_ref()
