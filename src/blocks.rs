@@ -156,18 +156,18 @@ fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &m
     }
     if n == 1 {
         edge_line(
-            b"<p>",
+            "<p>",
             first_line,
             &text[start..first_end],
-            b"</p>",
+            "</p>",
             eol,
             html,
         );
     } else {
-        edge_line(b"<p>", first_line, &text[start..first_end], b"", eol, html);
+        edge_line("<p>", first_line, &text[start..first_end], "", eol, html);
         html.extend_from_slice(eol.bytes());
         html.extend_from_slice(&text[second..last]);
-        edge_line(b"", last_line, &text[last..last_end], b"</p>", eol, html);
+        edge_line("", last_line, &text[last..last_end], "</p>", eol, html);
     }
     html.extend_from_slice(eol.bytes());
 }
@@ -176,19 +176,19 @@ fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &m
 /// to `out`, given `encoded`, the encoding of `line` alone. A plain line neither starts nor ends
 /// with whitespace and the tags hold only literal bytes, so when the whole fits on one line
 /// (76 columns) without a soft break, its encoding is the tags around `encoded`.
-fn edge_line(before: &[u8], line: &str, encoded: &[u8], after: &[u8], eol: Eol, out: &mut Vec<u8>) {
+fn edge_line(before: &str, line: &str, encoded: &[u8], after: &str, eol: Eol, out: &mut Vec<u8>) {
     const MAX: usize = 76;
     if encoded.len() + before.len() + after.len() <= MAX && memchr::memchr(b'\n', encoded).is_none()
     {
-        out.extend_from_slice(before);
+        out.extend_from_slice(before.as_bytes());
         out.extend_from_slice(encoded);
-        out.extend_from_slice(after);
+        out.extend_from_slice(after.as_bytes());
         return;
     }
     let mut edge = String::with_capacity(before.len() + line.len() + after.len());
-    edge.push_str(std::str::from_utf8(before).expect("ASCII tag"));
+    edge.push_str(before);
     edge.push_str(line);
-    edge.push_str(std::str::from_utf8(after).expect("ASCII tag"));
+    edge.push_str(after);
     qp_line_cached(&edge, eol, out);
 }
 
@@ -565,14 +565,7 @@ mod tests {
                     quoted_printable_line(&line, eol, &mut encoded);
                     for (before, after) in [("<p>", ""), ("", "</p>"), ("<p>", "</p>")] {
                         let mut got = Vec::new();
-                        edge_line(
-                            before.as_bytes(),
-                            &line,
-                            &encoded,
-                            after.as_bytes(),
-                            eol,
-                            &mut got,
-                        );
+                        edge_line(before, &line, &encoded, after, eol, &mut got);
                         let mut want = Vec::new();
                         quoted_printable_line(&format!("{before}{line}{after}"), eol, &mut want);
                         assert_eq!(
