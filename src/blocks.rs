@@ -71,16 +71,6 @@ fn qp_line_cached(line: &str, eol: Eol, out: &mut Vec<u8>) {
     })
 }
 
-/// `quoted_printable_into(text)`, line by line from the cache.
-fn qp_cached(text: &str, eol: Eol, out: &mut Vec<u8>) {
-    for (i, line) in lines(text).enumerate() {
-        if i > 0 {
-            out.extend_from_slice(eol.bytes());
-        }
-        qp_line_cached(line, eol, out);
-    }
-}
-
 /// Appends the quoted-printable text part and the quoted-printable HTML of `markdown` to `text`
 /// and `html`: the same bytes as `quoted_printable_into(markdown)` and
 /// `quoted_printable_into(to_html(markdown))`.
@@ -110,64 +100,63 @@ pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<
 }
 
 fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
-    let mut h = String::new();
     match plain_paragraph_lines(block) {
-        Some((Paragraph::Verbatim, n)) => return encode_verbatim(block, n, eol, text, html),
-        Some((Paragraph::Escaped, _)) => {
-            paragraph_html(block, true, &mut h);
-            qp_cached(block, eol, text);
-        }
+        Some((kind, n)) => encode_plain(block, n, kind == Paragraph::Escaped, eol, text, html),
         None => {
+            let mut h = String::new();
             markdown::to_html(block, &mut h);
             quoted_printable_into(block, eol, text);
+            quoted_printable_into(&h, eol, html);
         }
     }
-    quoted_printable_into(&h, eol, html);
 }
 
-/// A plain paragraph whose HTML is its text between `<p>` and `</p>`: quoted-printable works line
-/// by line, so every line of the HTML but the first and the last encodes as the same line of the
-/// text did, and is copied from there instead of encoded again.
+/// A plain paragraph, whose HTML is its lines between `<p>` and `</p>`, with `&` and `>` escaped
+/// when `escaped`. Quoted-printable works line by line, so a line of the HTML but the first and
+/// the last that escaping leaves alone encodes as the same line of the text did, and is copied
+/// from there instead of encoded again; a line with something escaped (an organisation "& Co")
+/// is encoded escaped, through the line cache.
 /// `n` is the number of lines of the paragraph, without the line breaks that end it.
-fn encode_verbatim(block: &str, n: usize, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
+fn encode_plain(
+    block: &str,
+    n: usize,
+    escaped: bool,
+    eol: Eol,
+    text: &mut Vec<u8>,
+    html: &mut Vec<u8>,
+) {
     debug_assert!(n >= 1, "a plain paragraph has a line");
-    let start = text.len();
-    let (mut first_end, mut second, mut last, mut last_end) = (start, start, start, start);
-    let (mut first_line, mut last_line) = ("", "");
+    // The tagged, escaped HTML of a line that escaping changes.
+    let mut tagged = String::new();
     for (i, line) in lines(block).enumerate() {
         if i > 0 {
             text.extend_from_slice(eol.bytes());
-            if i == 1 {
-                second = text.len();
-            }
-            if i == n - 1 {
-                last = text.len();
-            }
         }
+        let start = text.len();
         qp_line_cached(line, eol, text);
-        if i == 0 {
-            first_end = text.len();
-            first_line = line;
+        if i >= n {
+            continue;
         }
-        if i == n - 1 {
-            last_end = text.len();
-            last_line = line;
+        let (before, after) = match (i == 0, i == n - 1) {
+            (true, true) => ("<p>", "</p>"),
+            (true, false) => ("<p>", ""),
+            (false, true) => ("", "</p>"),
+            (false, false) => ("", ""),
+        };
+        if i > 0 {
+            html.extend_from_slice(eol.bytes());
         }
-    }
-    if n == 1 {
-        edge_line(
-            "<p>",
-            first_line,
-            &text[start..first_end],
-            "</p>",
-            eol,
-            html,
-        );
-    } else {
-        edge_line("<p>", first_line, &text[start..first_end], "", eol, html);
-        html.extend_from_slice(eol.bytes());
-        html.extend_from_slice(&text[second..last]);
-        edge_line("", last_line, &text[last..last_end], "</p>", eol, html);
+        if escaped && memchr::memchr2(b'&', b'>', line.as_bytes()).is_some() {
+            tagged.clear();
+            tagged.push_str(before);
+            pulldown_cmark_escape::escape_html_body_text(&mut tagged, line).ok();
+            tagged.push_str(after);
+            qp_line_cached(&tagged, eol, html);
+        } else if before.is_empty() && after.is_empty() {
+            html.extend_from_slice(&text[start..]);
+        } else {
+            edge_line(before, line, &text[start..], after, eol, html);
+        }
     }
     html.extend_from_slice(eol.bytes());
 }
@@ -282,6 +271,7 @@ fn plain_paragraph_lines(block: &str) -> Option<(Paragraph, usize)> {
 }
 
 /// The HTML of a plain paragraph.
+#[cfg(test)]
 fn paragraph_html(block: &str, escaped: bool, out: &mut String) {
     let text = block.trim_end_matches('\n');
     out.push_str("<p>");
