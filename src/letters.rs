@@ -32,14 +32,14 @@ pub struct Run<'c> {
     pub batch: usize,
     /// Whether letters carry their postal block; only PDFs print it.
     pub postal: bool,
+    check: recipients::RowCheck,
     inputs: LetterInputs,
 }
 
 /// What validating, rendering and building one row's letter reads, shared by `Run::letter` and
 /// the render threads of `Run::each`.
 struct RowContext<'a> {
-    columns: &'a recipients::Columns,
-    group: &'a Group,
+    check: &'a recipients::RowCheck,
     file: &'a str,
     settings: &'a MessageSettings,
 }
@@ -51,7 +51,7 @@ impl RowContext<'_> {
         row: &Row,
         with_message: bool,
     ) -> Result<(Letter, Option<lettre::Message>), Vec<Diag>> {
-        let address = recipients::validate_row(row, self.columns, self.group, self.file)?;
+        let address = recipients::validate_row(row, self.check, self.file)?;
         let letter = renderer.render(row).map_err(|d| vec![d])?;
         if !with_message {
             return Ok((letter, None));
@@ -85,6 +85,7 @@ impl<'c> Run<'c> {
             campaign,
             group,
             settings,
+            check: recipients::RowCheck::new(&rows.columns, group),
             rows,
             filters,
             renderer,
@@ -101,8 +102,7 @@ impl<'c> Run<'c> {
         with_message: bool,
     ) -> Result<(Letter, Option<lettre::Message>), Vec<Diag>> {
         let context = RowContext {
-            columns: &self.rows.columns,
-            group: self.group,
+            check: &self.check,
             file: &self.rows.file,
             settings: &self.settings,
         };
@@ -145,9 +145,9 @@ impl<'c> Run<'c> {
             mut rows,
             filters,
             batch: batch_size,
+            check,
             ..
         } = self;
-        let columns = rows.columns.clone();
         let file = rows.file.clone();
 
         let window = &Window::new(workers * 4);
@@ -158,7 +158,7 @@ impl<'c> Run<'c> {
 
             for mut renderer in renderers {
                 let (job_rx, res_tx) = (job_rx.clone(), res_tx.clone());
-                let (columns, file, settings, encode) = (&columns, &file, &settings, &encode);
+                let (check, file, settings, encode) = (&check, &file, &settings, &encode);
                 scope.spawn(move || {
                     // A thread that panics never returns the batch it took: without this, the
                     // window would wait for that batch forever, and so would everything else.
@@ -168,8 +168,7 @@ impl<'c> Run<'c> {
                             .iter()
                             .map(|row| {
                                 let context = RowContext {
-                                    columns,
-                                    group,
+                                    check,
                                     file,
                                     settings,
                                 };
