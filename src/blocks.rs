@@ -100,52 +100,53 @@ pub fn encode_into(markdown: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<
 }
 
 fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
-    match plain_paragraph_lines(block) {
-        Some((kind, n)) => encode_plain(block, n, kind == Paragraph::Escaped, eol, text, html),
-        None => {
-            let mut h = String::new();
-            markdown::to_html(block, &mut h);
-            quoted_printable_into(block, eol, text);
-            quoted_printable_into(&h, eol, html);
+    if let Some(kind) = plain_bytes(block) {
+        let (t0, h0) = (text.len(), html.len());
+        if encode_plain(block, kind == Paragraph::Escaped, eol, text, html) {
+            return;
         }
+        text.truncate(t0);
+        html.truncate(h0);
     }
+    let mut h = String::new();
+    markdown::to_html(block, &mut h);
+    quoted_printable_into(block, eol, text);
+    quoted_printable_into(&h, eol, html);
 }
 
-/// A plain paragraph, whose HTML is its lines between `<p>` and `</p>`, with `&` and `>` escaped
-/// when `escaped`. Quoted-printable works line by line, so a line of the HTML but the first and
-/// the last that escaping leaves alone encodes as the same line of the text did, and is copied
-/// from there instead of encoded again; a line with something escaped (an organisation "& Co")
-/// is encoded escaped, through the line cache.
-/// `n` is the number of lines of the paragraph, without the line breaks that end it.
+/// A paragraph whose bytes `plain_bytes` let through, encoded if every line is plain too (else
+/// false, with whatever was appended to be cut off again). Its HTML is its lines between `<p>` and
+/// `</p>`, with `&` and `>` escaped when `escaped`. Quoted-printable works line by line, so a line
+/// of the HTML but the first and the last that escaping leaves alone encodes as the same line of
+/// the text did, and is copied from there instead of encoded again; a line with something
+/// escaped (an organisation "& Co") is encoded escaped, through the line cache. The lines are
+/// checked as they are encoded: a pass of its own over them cost a search per line.
 fn encode_plain(
     block: &str,
-    n: usize,
     escaped: bool,
     eol: Eol,
     text: &mut Vec<u8>,
     html: &mut Vec<u8>,
-) {
-    debug_assert!(n >= 1, "a plain paragraph has a line");
+) -> bool {
+    let body = block.trim_end_matches('\n');
     // The tagged, escaped HTML of a line that escaping changes.
     let mut tagged = String::new();
-    for (i, line) in lines(block).enumerate() {
-        if i > 0 {
+    let mut body_lines = lines(body).peekable();
+    let mut first = true;
+    while let Some(line) = body_lines.next() {
+        if !plain_line(line) {
+            return false;
+        }
+        let last = body_lines.peek().is_none();
+        if !first {
             text.extend_from_slice(eol.bytes());
+            html.extend_from_slice(eol.bytes());
         }
         let start = text.len();
         qp_line_cached(line, eol, text);
-        if i >= n {
-            continue;
-        }
-        let (before, after) = match (i == 0, i == n - 1) {
-            (true, true) => ("<p>", "</p>"),
-            (true, false) => ("<p>", ""),
-            (false, true) => ("", "</p>"),
-            (false, false) => ("", ""),
-        };
-        if i > 0 {
-            html.extend_from_slice(eol.bytes());
-        }
+        let before = if first { "<p>" } else { "" };
+        let after = if last { "</p>" } else { "" };
+        first = false;
         if escaped && memchr::memchr2(b'&', b'>', line.as_bytes()).is_some() {
             tagged.clear();
             tagged.push_str(before);
@@ -158,7 +159,12 @@ fn encode_plain(
             edge_line(before, line, &text[start..], after, eol, html);
         }
     }
+    // The line breaks after the paragraph: each ends a line, the last an empty one.
+    for _ in body.len()..block.len() {
+        text.extend_from_slice(eol.bytes());
+    }
     html.extend_from_slice(eol.bytes());
+    true
 }
 
 /// Appends the quoted-printable encoding of `before + line + after` (ASCII tags, no line breaks)
@@ -221,11 +227,15 @@ enum Paragraph {
 /// then CommonMark gives exactly the lines inside `<p>`, with `&` and `>` escaped.
 #[cfg(test)]
 fn plain_paragraph(block: &str) -> Option<Paragraph> {
-    plain_paragraph_lines(block).map(|(kind, _)| kind)
+    let kind = plain_bytes(block)?;
+    lines(block.trim_end_matches('\n'))
+        .all(plain_line)
+        .then_some(kind)
 }
 
-/// `plain_paragraph`, and the number of lines it found.
-fn plain_paragraph_lines(block: &str) -> Option<(Paragraph, usize)> {
+/// The byte-level half of `plain_paragraph`: what no byte of the paragraph may be (and whether it
+/// holds something HTML escapes); each line is checked with `plain_line` as it is encoded.
+fn plain_bytes(block: &str) -> Option<Paragraph> {
     let text = block.trim_end_matches('\n');
     let bytes = text.as_bytes();
     // One pass without a branch per byte, which the compiler unrolls: the byte-by-byte match this
@@ -252,22 +262,19 @@ fn plain_paragraph_lines(block: &str) -> Option<(Paragraph, usize)> {
     if text.is_empty() {
         return None;
     }
-    let mut n = 0;
-    for line in lines(text) {
-        let b = line.as_bytes();
-        let plain = b.first().is_some_and(|&f| opens_paragraph(f))
-            && b.last().is_some_and(|&l| l != b' ' && l != b'\t');
-        if !plain {
-            return None;
-        }
-        n += 1;
-    }
-    let kind = if escaped {
+    Some(if escaped {
         Paragraph::Escaped
     } else {
         Paragraph::Verbatim
-    };
-    Some((kind, n))
+    })
+}
+
+/// The line-level half of `plain_paragraph`: a line of a plain paragraph starts with a letter and
+/// does not end in whitespace.
+fn plain_line(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.first().is_some_and(|&f| opens_paragraph(f))
+        && b.last().is_some_and(|&l| l != b' ' && l != b'\t')
 }
 
 /// The HTML of a plain paragraph.
