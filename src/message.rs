@@ -115,24 +115,6 @@ fn encoded_value(value: HeaderValue) -> String {
         .to_string()
 }
 
-/// A Content-Type already encoded: lettre's part builders take typed headers only.
-#[derive(Clone)]
-struct PartType(HeaderValue);
-
-impl Header for PartType {
-    fn name() -> HeaderName {
-        ContentType::name()
-    }
-
-    fn parse(s: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(PartType(ContentType::parse(s)?.display()))
-    }
-
-    fn display(&self) -> HeaderValue {
-        self.0.clone()
-    }
-}
-
 /// Subjects and languages repeat across the letters of a campaign (one subject per organisation,
 /// a few languages), and lettre encodes a header value anew each time.
 const MAX_REPEATED: usize = 256;
@@ -382,16 +364,17 @@ pub fn build_to(
     let hash = settings.recipient_hash(&letter.email);
     let (text, html) = encoded_parts(letter, settings.body_eol);
     let qp = |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
+    // The parts' types are encoded once per run (vendored lettre's `raw_header`, VENDORED.md).
     let body = MultiPart::builder()
-        .header(PartType(settings.alternative.with(hash)))
+        .raw_header(settings.alternative.with(hash))
         .singlepart(
             SinglePart::builder()
-                .header(PartType(settings.text_type.clone()))
+                .raw_header(settings.text_type.clone())
                 .body(qp(text)),
         )
         .singlepart(
             SinglePart::builder()
-                .header(PartType(settings.html_type.clone()))
+                .raw_header(settings.html_type.clone())
                 .body(qp(html)),
         );
     let subject = repeated("Subject", &letter.subject, || {
@@ -634,13 +617,13 @@ mod tests {
                     encoded_value(made.clone()),
                     encoded_value(alternative_type(&boundary_for(h)))
                 );
-                let parsed = PartType::parse(
+                let parsed = ContentType::parse(
                     &alternative
                         .raw
                         .replace("0000000000000000", &format!("{h:016x}")),
                 )
                 .unwrap();
-                assert_eq!(encoded_value(parsed.0), encoded_value(made));
+                assert_eq!(encoded_value(parsed.display()), encoded_value(made));
             }
         }
     }

@@ -4,7 +4,7 @@ use mime::Mime;
 
 use crate::message::{
     EmailFormat, IntoBody,
-    header::{self, ContentTransferEncoding, ContentType, Header, Headers},
+    header::{self, ContentTransferEncoding, ContentType, Header, HeaderValue, Headers},
 };
 
 /// MIME part variants
@@ -64,6 +64,13 @@ impl SinglePartBuilder {
     /// Set the header to singlepart
     pub fn header<H: Header>(mut self, header: H) -> Self {
         self.headers.set(header);
+        self
+    }
+
+    /// Set a header already encoded (letterdrive: a value made once per run and cloned per
+    /// letter, which `header` would clone a second time through `Header::display`)
+    pub fn raw_header(mut self, value: HeaderValue) -> Self {
+        self.headers.insert_raw(value);
         self
     }
 
@@ -276,6 +283,12 @@ impl MultiPartBuilder {
     /// Set a header
     pub fn header<H: Header>(mut self, header: H) -> Self {
         self.headers.set(header);
+        self
+    }
+
+    /// Set a header already encoded (letterdrive: see `SinglePartBuilder::raw_header`)
+    pub fn raw_header(mut self, value: HeaderValue) -> Self {
+        self.headers.insert_raw(value);
         self
     }
 

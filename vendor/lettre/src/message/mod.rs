@@ -241,7 +241,9 @@ impl MessageBuilder {
     /// Creates a new default message builder
     pub fn new() -> Self {
         Self {
-            headers: Headers::new(),
+            // letterdrive: room for a message's usual headers (From, To, Subject, Date,
+            // Message-ID, MIME-Version, Content-Type and a few more) without growing twice.
+            headers: Headers::with_capacity(12),
             envelope: None,
             drop_bcc: true,
         }
