@@ -593,8 +593,6 @@ mod tests {
         );
     }
 
-    /// Duplicates within a chunk, across chunks and in the unfinished last chunk are all found,
-    /// each once, and nothing else is.
     /// Rows come out as csv's `Trim::All` gives them (every field `str::trim`-med, lines kept),
     /// though only rows that need it are trimmed.
     #[test]
@@ -654,6 +652,8 @@ mod tests {
         assert!(got.iter().any(|(r, _)| r.iter().any(|f| f == "spaced")));
     }
 
+    /// Duplicates within a chunk, across chunks and in the unfinished last chunk are all found,
+    /// each once, and nothing else is.
     #[test]
     fn duplicate_tracker_finds_every_repeat_across_chunks() {
         let n = CHUNK * 2 + 1000;

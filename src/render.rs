@@ -113,8 +113,9 @@ pub struct Renderer<'c> {
     pub postal: bool,
 }
 
-/// The context's values, to change: the only way to them after `Renderer::new`, so that every
-/// change starts a new generation and plans look again at what they found in the old one.
+/// The context's values, to change: the way to them after `Renderer::new` (but for the columns,
+/// see `fill_columns`), so that every change starts a new generation and plans look again at
+/// what they found in the old one.
 fn context_mut<'a>(
     ctx: &'a mut Context,
     generation: &mut u64,
@@ -514,7 +515,13 @@ impl<'c> Renderer<'c> {
 
     /// Puts the row's values into the context, where Handlebars finds them.
     fn fill_columns(&mut self, row: &Row) {
-        let data = context_mut(&mut self.ctx, &mut self.generation);
+        // The one change that keeps the generation: a plan's root lookups name no column it sees,
+        // and these are the columns it sees. Debug builds run this for every letter, so there the
+        // plans' root lookups stay cached across letters as in release builds, and every letter
+        // is still compared with what Handlebars renders.
+        let Value::Object(data) = self.ctx.data_mut() else {
+            unreachable!("the context is built as an object")
+        };
         for ((name, value), hidden) in self
             .columns
             .names

@@ -481,3 +481,46 @@ fn the_number_of_render_threads_does_not_change_a_byte() {
     assert_same_files(&sb, "t1", "t3");
     assert_same_files(&sb, "t1", "default");
 }
+
+/// What a template finds at the top of its context changes with the recipient's role: an `if` on
+/// the demands follows every change, in rows that alternate between roles with and without any
+/// (the letter plan keeps what it found until the renderer changes the context).
+#[test]
+fn an_if_on_the_demands_follows_each_recipients_role() {
+    let sb = Sandbox::campaign();
+    let everyone = "[[demands]]\nid = \"everyone\"\ntext = \"Demand meant for every recipient.\"\ngroups = [\"test\"]\n";
+    assert!(util::CAMPAIGN_TOML.contains(everyone));
+    sb.write("campaign.toml", util::CAMPAIGN_TOML.replace(everyone, ""));
+    sb.write(
+        util::TEMPLATE_FILE,
+        "Dear {{name}},\n\n{{#if demands}}ASKED{{else}}NOTHING{{/if}} of {{signer.name}}\n",
+    );
+    sb.write(
+        CSV_FILE,
+        "name,email,organization,country,role\n\
+         Alice Boss,alice@corp-one.example,Corp One,France,boss\n\
+         Carol Other,carol@corp-three.example,Corp Three,Germany,\n\
+         Bob Staff,bob@corp-two.example,Corp Two,Japan,staff\n\
+         Dan Other,dan@corp-four.example,Corp Four,Chile,\n",
+    );
+    sb.render("test", "txt", "out").run().success();
+    let files = sb.files("out");
+    let bodies: Vec<String> = files.iter().map(|f| sb.read(&format!("out/{f}"))).collect();
+    let answers: Vec<&str> = bodies
+        .iter()
+        .map(|b| {
+            if b.contains("ASKED of") {
+                "asked"
+            } else if b.contains("NOTHING of") {
+                "nothing"
+            } else {
+                "?"
+            }
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        ["asked", "nothing", "asked", "nothing"],
+        "{bodies:?}"
+    );
+}
