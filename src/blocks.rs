@@ -360,6 +360,16 @@ fn paragraphs_only(text: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// Repeatable pseudo-random numbers below `n` (xorshift), for generated test inputs.
+    fn numbers_below(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     /// The reference: the whole letter through the parser, no blocks, no plain path.
     fn whole(md: &str, eol: Eol) -> (Vec<u8>, Vec<u8>) {
         let (mut t, mut h) = (Vec::new(), Vec::new());
@@ -515,13 +525,7 @@ mod tests {
             "Ünïcödé all the way: ééééééééééééééééééééééééééééééééééééééééééééééééé, and then some",
             "seventy-three columns of plain letters, so that <p> tips it over the edge",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = numbers_below(0x2545_f491_4f6c_dd1d);
         let docs: Vec<String> = (0..3000)
             .map(|_| {
                 let len = 1 + next(14);
@@ -541,13 +545,7 @@ mod tests {
     #[test]
     fn edge_lines_encode_as_the_tagged_line() {
         let pieces = ["a", "é", "=", " ", "Ж", "x", "\u{3000}"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = numbers_below(0x9e37_79b9_7f4a_7c15);
         for target in 1..=100 {
             for _ in 0..20 {
                 let mut line = String::from("W");
