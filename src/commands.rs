@@ -311,9 +311,8 @@ fn render_letters_with(
     // Decided by the format, not by the PDF options: the guided run renders PDFs without any.
     if format == Format::Pdf {
         crate::alloc::return_pages_promptly();
-        run.batch = crate::letters::SLOW_BATCH;
+        run.print();
     }
-    run.postal = format == Format::Pdf;
     if let Some((style, one_file)) = pdf {
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }

@@ -28,10 +28,8 @@ pub struct Run<'c> {
     pub rows: Recipients,
     pub filters: Vec<Filter>,
     pub renderer: Renderer<'c>,
-    /// Rows per unit of work handed to a render thread.
-    pub batch: usize,
-    /// Whether letters carry their postal block; only PDFs print it.
-    pub postal: bool,
+    /// The letters become PDFs (`Run::print`).
+    print: bool,
     check: recipients::RowCheck,
     inputs: LetterInputs,
 }
@@ -89,10 +87,15 @@ impl<'c> Run<'c> {
             rows,
             filters,
             renderer,
-            batch: BATCH,
-            postal: true,
+            print: false,
             inputs: inputs.clone(),
         })
+    }
+
+    /// The letters are to be printed (PDF): they carry their postal blocks, and as each takes a
+    /// millisecond and tens of kilobytes, render threads take a few rows at a time.
+    pub fn print(&mut self) {
+        self.print = true;
     }
 
     /// Validate and render one row, and build its message when `with_message` is set.
@@ -136,15 +139,15 @@ impl<'c> Run<'c> {
             )?);
         }
         for renderer in &mut renderers {
-            renderer.postal = self.postal;
+            renderer.postal = self.print;
         }
+        let batch_size = if self.print { SLOW_BATCH } else { BATCH };
         let Run {
             campaign,
             group,
             settings,
             mut rows,
             filters,
-            batch: batch_size,
             check,
             ..
         } = self;
@@ -292,11 +295,11 @@ impl<'c> Run<'c> {
 
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
-pub const BATCH: usize = 32;
+const BATCH: usize = 32;
 /// For letters that take a millisecond each (PDF), a few rows are already plenty of work, and
 /// each finished letter is tens of kilobytes: with batches of 32, the letters waiting in the
 /// window took peak RSS past 20 MiB.
-pub const SLOW_BATCH: usize = 4;
+const SLOW_BATCH: usize = 4;
 
 /// How far ahead of the batch being written the reader may hand out batches. Without it, a render
 /// thread held up by the machine (a busy neighbour, a page fault) would let the others run ahead

@@ -109,7 +109,7 @@ pub struct Renderer<'c> {
     /// Changes whenever the context does, so plans know when what they found there is stale.
     generation: u64,
     /// Whether letters get their postal block (`Letter::postal`), which only a printed letter
-    /// shows; left out, a letter takes four allocations fewer.
+    /// shows (`Run::print`); left out, a letter takes four allocations fewer.
     pub postal: bool,
 }
 
@@ -306,7 +306,7 @@ impl<'c> Renderer<'c> {
             ctx_language: 0,
             campaign,
             generation: 0,
-            postal: true,
+            postal: false,
         })
     }
 

@@ -50,10 +50,12 @@ fn one_pdf_per_letter_with_recipient_demands_and_non_ascii_names() {
         .stdout_has("wrote 3 PDF files to out");
     let files = sb.files("out");
     assert_eq!(files.len(), 3, "{files:?}");
-    for (name, org, demands, not) in [
+    // The country is in no template line: it shows only in the letter's recipient block.
+    for (name, org, country, demands, not) in [
         (
             "Zoë Müller-Łukasiewicz",
             "Société Générale d'Essai",
+            "France",
             vec![
                 "Demand meant for every recipient.",
                 "Demand meant for bosses only.",
@@ -63,6 +65,7 @@ fn one_pdf_per_letter_with_recipient_demands_and_non_ascii_names() {
         (
             "Дмитрий Ковалёв",
             "Корпорация Два",
+            "Russia",
             vec![
                 "Demand meant for every recipient.",
                 "Demand meant for staff only.",
@@ -72,6 +75,7 @@ fn one_pdf_per_letter_with_recipient_demands_and_non_ascii_names() {
         (
             "Νίκος Παπαδόπουλος",
             "Εταιρεία Τρία",
+            "Greece",
             vec!["Demand meant for every recipient."],
             "Demand meant for staff only.",
         ),
@@ -93,7 +97,14 @@ fn one_pdf_per_letter_with_recipient_demands_and_non_ascii_names() {
             (size.0 - 595.28).abs() < 0.5 && (size.1 - 841.89).abs() < 0.5,
             "A4: {size:?}"
         );
-        for want in [name, org, "Letter to", "27 November 2026", SIGNER_NAME] {
+        for want in [
+            name,
+            org,
+            country,
+            "Letter to",
+            "27 November 2026",
+            SIGNER_NAME,
+        ] {
             assert!(text.contains(want), "{file} lacks `{want}`:\n{text}");
         }
         for d in demands {
