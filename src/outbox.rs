@@ -64,9 +64,6 @@ pub struct Encoded {
     pub layout: Option<crate::pdf::Layout>,
     /// Why this letter cannot be written (a PDF font without a glyph it needs).
     pub problem: Option<crate::error::Diag>,
-    /// An mbox letter: how `bytes`, the message as lettre formatted it, is written (after the
-    /// run's "From " line) so that the file holds it mboxrd-quoted.
-    pub pieces: Vec<Piece>,
 }
 
 impl Encoded {
@@ -76,7 +73,6 @@ impl Encoded {
             bytes,
             layout: None,
             problem: None,
-            pieces: Vec::new(),
         }
     }
 }
@@ -125,13 +121,13 @@ impl Encoder {
                 )
                 .into_bytes(),
             ),
-            Format::Mbox => {
-                let bytes = message.expect("mbox needs the message").formatted();
-                Encoded {
-                    pieces: mboxrd_pieces(&bytes),
-                    ..Encoded::bytes(None, bytes)
-                }
-            }
+            Format::Mbox => Encoded::bytes(
+                None,
+                mboxrd_entry(
+                    &self.mbox_from_line,
+                    message.expect("mbox needs the message"),
+                ),
+            ),
             Format::Html => Encoded::bytes(None, html_card(letter).into_bytes()),
             Format::Pdf => self.encode_pdf(letter),
         }
@@ -358,18 +354,6 @@ impl Outbox {
                 .expect("--one-file opens its PDF in set_pdf()");
             return book.add(&layout).map_err(|e| Error::io(path, e));
         }
-        if self.format == Format::Mbox {
-            // Quoted as it is written: copying the letter into a quoted buffer first, and that
-            // into the file's buffer, was a twentieth of the cost of a letter.
-            let from_line = self.encoder.mbox_from_line.as_bytes();
-            let pieces = encoded.pieces.iter().map(|p| p.bytes(&encoded.bytes));
-            return write_parts(
-                &mut self.single,
-                &self.staging,
-                &self.single_name,
-                std::iter::once(from_line).chain(pieces),
-            );
-        }
         match encoded.file_name {
             Some(name) => {
                 let path = self.staging_path().join(name);
@@ -468,84 +452,56 @@ fn write_parts<'a>(
         })
 }
 
-/// A piece of an mbox letter: a run of its message's bytes, or bytes mboxrd adds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Piece {
-    Run(u32, u32),
-    Quote,
-    Newline,
-}
-
-impl Piece {
-    fn bytes(self, message: &[u8]) -> &[u8] {
-        match self {
-            Piece::Run(from, to) => &message[from as usize..to as usize],
-            Piece::Quote => b">",
-            Piece::Newline => b"\n",
-        }
+/// One letter of an mbox file: the run's "From " line, then the message in mboxrd form — every
+/// line ends in LF, and any line starting with `>*From ` gains one more `>`, so a reader can undo
+/// it exactly — then the blank line that ends it. lettre writes the message with LF line breaks
+/// itself (`format_lf`, vendored patch 11; letters for an mbox come with LF bodies,
+/// `Encoder::body_eol`), straight into the entry: dropping CRs from a CRLF message afterwards
+/// meant a search through every letter and two dozen pieces to write.
+fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(from_line.len() + message.size_hint());
+    entry.extend_from_slice(from_line.as_bytes());
+    let start = entry.len();
+    message.format_lf(&mut entry);
+    let mut entry = quote_from_lines(entry, start);
+    if entry.last().is_some_and(|&b| b != b'\n') {
+        entry.push(b'\n');
     }
+    entry.push(b'\n');
+    entry
 }
 
-/// mboxrd: every line ends in LF (a CR before LF is dropped), and any line starting with `>*From `
-/// gains one more `>`, so a reader can undo it exactly; a blank line ends the letter. The result
-/// is the pieces that, written one after the other, give the quoted letter: the message itself is
-/// not copied. Letters for an mbox come with LF-only bodies (`Encoder::body_eol`), so only their
-/// headers and MIME boundaries hold CRs, and both searches stride over the rest with vector
-/// instructions instead of visiting every line.
-fn mboxrd_pieces(message: &[u8]) -> Vec<Piece> {
+/// `text[start..]`, LF-only, with a `>` added to each line that starts with `>*From `. Such lines
+/// are rare, so they are looked for with one vectorised search, and the text is copied only when
+/// there is one.
+fn quote_from_lines(text: Vec<u8>, start: usize) -> Vec<u8> {
     static FROM: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"From "));
-    // Where a CR is dropped, and where a `>` goes in. A dropped CR is followed by LF (or nothing),
-    // so it is never inside a `>*From ` and never between it and the LF before it: the lines can
-    // be found in the message as it is.
-    let mut drops = memchr::memchr_iter(b'\r', message)
-        .filter(|&cr| message.get(cr + 1).is_none_or(|&b| b == b'\n'))
-        .peekable();
     let mut quotes = FROM
-        .find_iter(message)
+        .find_iter(&text[start..])
+        .map(|at| start + at)
         .filter_map(|at| {
             let line = at
-                - message[..at]
+                - text[start..at]
                     .iter()
                     .rev()
                     .take_while(|&&b| b == b'>')
                     .count();
-            (line == 0 || message[line - 1] == b'\n').then_some(line)
+            (line == start || text[line - 1] == b'\n').then_some(line)
         })
         .peekable();
-    let mut pieces = Vec::with_capacity(32);
-    let run = |pieces: &mut Vec<Piece>, from: usize, to: usize| {
-        if from < to {
-            let offset = |at: usize| u32::try_from(at).expect("a letter is far below 4 GiB");
-            pieces.push(Piece::Run(offset(from), offset(to)));
-        }
-    };
+    if quotes.peek().is_none() {
+        return text;
+    }
+    let mut quoted = Vec::with_capacity(text.len() + 16);
     let mut copied = 0;
-    loop {
-        let (cr, quote) = (drops.peek().copied(), quotes.peek().copied());
-        match quote {
-            Some(q) if cr.is_none_or(|cr| q < cr) => {
-                run(&mut pieces, copied, q);
-                pieces.push(Piece::Quote);
-                copied = q;
-                quotes.next();
-            }
-            _ => match cr {
-                Some(cr) => {
-                    run(&mut pieces, copied, cr);
-                    copied = cr + 1;
-                    drops.next();
-                }
-                None => break,
-            },
-        }
+    for at in quotes {
+        quoted.extend_from_slice(&text[copied..at]);
+        quoted.push(b'>');
+        copied = at;
     }
-    run(&mut pieces, copied, message.len());
-    if message.last().is_some_and(|&b| b != b'\n') {
-        pieces.push(Piece::Newline);
-    }
-    pieces.push(Piece::Newline);
-    pieces
+    quoted.extend_from_slice(&text[copied..]);
+    quoted
 }
 
 fn esc(s: &str) -> String {
@@ -643,19 +599,18 @@ mod tests {
         out
     }
 
-    /// The quoted letter the pieces stand for, without the blank line that ends it.
-    fn mboxrd_quote(message: &[u8], out: &mut Vec<u8>) {
-        let pieces = mboxrd_pieces(message);
-        assert_eq!(pieces.last(), Some(&Piece::Newline));
-        for p in &pieces[..pieces.len() - 1] {
-            out.extend_from_slice(p.bytes(message));
-        }
-    }
-
+    /// `quote_from_lines` of an LF-only text, ended with a line break as an mbox entry is.
     fn mboxrd(message: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        mboxrd_quote(message, &mut out);
-        out
+        // Whatever comes before `start` (the run's "From " line) is not quoted.
+        let prefix = b"From x\n>From y\n";
+        let mut text = prefix.to_vec();
+        text.extend_from_slice(message);
+        let mut out = quote_from_lines(text, prefix.len());
+        assert_eq!(&out[..prefix.len()], prefix);
+        if out.last().is_some_and(|&b| b != b'\n') {
+            out.push(b'\n');
+        }
+        out.split_off(prefix.len())
     }
 
     #[test]
@@ -663,9 +618,9 @@ mod tests {
         let pieces: [&[u8]; 12] = [
             b"From ",
             b">",
-            b"\r\n",
+            b"\n\n",
             b"\n",
-            b"\r",
+            b">>",
             b"a",
             b"From",
             b" ",
@@ -695,8 +650,8 @@ mod tests {
         }
     }
 
-    /// An mbox letter is built with LF bodies; quoted, it is the same bytes as the CRLF message
-    /// quoted line by line.
+    /// An mbox letter is built with LF bodies and formatted with LF line breaks; its entry is the
+    /// CRLF message quoted line by line, with the blank line that ends it.
     #[test]
     fn an_lf_letter_quotes_to_what_its_crlf_message_gave() {
         use crate::message::{build, Eol, MessageSettings};
@@ -713,45 +668,55 @@ mod tests {
             "No line break at the end",
             "Trailing space \nand tab\t\n\n- a list\n- From here\n",
         ];
-        for body in bodies {
+        // Long subjects are folded: their values hold line breaks of their own.
+        let subjects = [
+            "From the campaign".to_string(),
+            "An open letter about detentions in the region, ".repeat(3),
+            "Offener Brief über die Lager – bitte handeln Sie jetzt, ".repeat(3),
+        ];
+        for (body, subject) in bodies
+            .iter()
+            .flat_map(|b| subjects.iter().map(move |s| (b, s)))
+        {
             let letter = Letter {
                 index: 1,
                 line: 2,
                 name: "Zoë Müller".into(),
                 email: "zoe@example.org".into(),
-                subject: "From the campaign".into(),
-                body: body.into(),
+                subject: subject.clone(),
+                body: body.to_string(),
                 language: "en".into(),
                 postal: vec![],
             };
             settings.body_eol = Eol::Crlf;
             let crlf = build(&letter, &settings).unwrap().formatted();
+            assert!(crlf.windows(3).any(|w| w == b"\r\n ") || subject.len() < 60);
             settings.body_eol = Eol::Lf;
-            let lf = build(&letter, &settings).unwrap().formatted();
-            assert_ne!(crlf, lf);
+            let lf = build(&letter, &settings).unwrap();
+            let entry = mboxrd_entry("From x\n", &lf);
+            let mut expected = b"From x\n".to_vec();
+            expected.extend_from_slice(&mboxrd_by_line(&crlf));
+            expected.push(b'\n');
             assert_eq!(
-                String::from_utf8(mboxrd(&lf)).unwrap(),
-                String::from_utf8(mboxrd_by_line(&crlf)).unwrap()
+                String::from_utf8(entry).unwrap(),
+                String::from_utf8(expected).unwrap()
             );
         }
     }
 
     #[test]
     fn mboxrd_quotes_from_lines() {
-        let mut out = Vec::new();
-        mboxrd_quote(
-            b"Subject: x\r\n\r\nFrom here\r\n>From there\r\nnot From\r\n",
-            &mut out,
-        );
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(mboxrd(b"Subject: x\n\nFrom here\n>From there\nnot From\n")).unwrap(),
             "Subject: x\n\n>From here\n>>From there\nnot From\n"
         );
-        let mut out = Vec::new();
-        mboxrd_quote(b"a\r\n\r\nFromage\r\n>>x\r\nFrom the end", &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(mboxrd(b"a\n\nFromage\n>>x\nFrom the end")).unwrap(),
             "a\n\nFromage\n>>x\n>From the end\n"
+        );
+        assert_eq!(
+            String::from_utf8(mboxrd(b"From the start\n")).unwrap(),
+            ">From the start\n"
         );
     }
 

@@ -39,10 +39,10 @@ impl Part {
 }
 
 impl EmailFormat for Part {
-    fn format(&self, out: &mut Vec<u8>) {
+    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
         match self {
-            Part::Single(part) => part.format(out),
-            Part::Multi(part) => part.format(out),
+            Part::Single(part) => part.format_ending(out, eol),
+            Part::Multi(part) => part.format_ending(out, eol),
         }
     }
 }
@@ -162,17 +162,22 @@ impl SinglePart {
     }
 
     /// Format only the signlepart body
+    #[cfg(feature = "dkim")]
     fn format_body(&self, out: &mut Vec<u8>) {
+        self.format_body_ending(out, b"\r\n");
+    }
+
+    fn format_body_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
         out.extend_from_slice(&self.body);
-        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(eol);
     }
 }
 
 impl EmailFormat for SinglePart {
-    fn format(&self, out: &mut Vec<u8>) {
-        self.headers.format_into(out);
-        out.extend_from_slice(b"\r\n");
-        self.format_body(out);
+    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
+        self.headers.format_ending_into(out, eol);
+        out.extend_from_slice(eol);
+        self.format_body_ending(out, eol);
     }
 }
 
@@ -436,27 +441,33 @@ impl MultiPart {
     }
 
     /// Format only the multipart body
+    #[cfg(feature = "dkim")]
     fn format_body(&self, out: &mut Vec<u8>) {
+        self.format_body_ending(out, b"\r\n");
+    }
+
+    fn format_body_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
         let boundary = self.boundary();
 
         for part in &self.parts {
             out.extend_from_slice(b"--");
             out.extend_from_slice(boundary.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            part.format(out);
+            out.extend_from_slice(eol);
+            part.format_ending(out, eol);
         }
 
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"--\r\n");
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(eol);
     }
 }
 
 impl EmailFormat for MultiPart {
-    fn format(&self, out: &mut Vec<u8>) {
-        self.headers.format_into(out);
-        out.extend_from_slice(b"\r\n");
-        self.format_body(out);
+    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
+        self.headers.format_ending_into(out, eol);
+        out.extend_from_slice(eol);
+        self.format_body_ending(out, eol);
     }
 }
 

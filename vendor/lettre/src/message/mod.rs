@@ -226,7 +226,13 @@ const DEFAULT_MESSAGE_ID_DOMAIN: &str = "localhost";
 /// Something that can be formatted as an email message
 trait EmailFormat {
     // Use a writer?
-    fn format(&self, out: &mut Vec<u8>);
+    fn format(&self, out: &mut Vec<u8>) {
+        self.format_ending(out, b"\r\n");
+    }
+
+    /// `format`, with every line break the formatting writes (after headers, boundaries, bodies,
+    /// and the folds inside header values) written as `eol`. Bodies are written as they are.
+    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]);
 }
 
 /// A builder for messages
@@ -530,13 +536,27 @@ impl Message {
 
     /// Get message content formatted for SMTP
     pub fn formatted(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size_hint());
+        self.format(&mut out);
+        out
+    }
+
+    /// Append the message to `out` with LF line ends, as mbox files store messages: every line
+    /// break lettre writes (after headers, inside folded header values, around MIME boundaries)
+    /// is a lone LF. Bodies are written as they are, so for a message that is LF-only throughout
+    /// its bodies must have been encoded with LF line ends.
+    pub fn format_lf(&self, out: &mut Vec<u8>) {
+        self.format_ending(out, b"\n");
+    }
+
+    /// About how many bytes `formatted` writes (the bodies exactly, headers guessed generously),
+    /// for sizing a buffer ahead.
+    pub fn size_hint(&self) -> usize {
         let body = match &self.body {
             MessageBody::Mime(p) => p.size_hint(),
             MessageBody::Raw(r) => r.len() + 2,
         };
-        let mut out = Vec::with_capacity(body + 1024);
-        self.format(&mut out);
-        out
+        body + 1024
     }
 
     #[cfg(feature = "dkim")]
@@ -616,13 +636,13 @@ impl Message {
 }
 
 impl EmailFormat for Message {
-    fn format(&self, out: &mut Vec<u8>) {
-        self.headers.format_into(out);
+    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
+        self.headers.format_ending_into(out, eol);
 
         match &self.body {
-            MessageBody::Mime(p) => p.format(out),
+            MessageBody::Mime(p) => p.format_ending(out, eol),
             MessageBody::Raw(r) => {
-                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(eol);
                 out.extend_from_slice(r);
             }
         }
