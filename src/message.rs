@@ -437,7 +437,6 @@ pub fn quoted_printable_into(text: &str, eol: Eol, out: &mut Vec<u8>) {
 /// One line of `quoted_printable_into`: `line` holds no line break (a CR ending it is dropped),
 /// and nothing ends the encoded line but the soft breaks inside it.
 pub fn quoted_printable_line(line: &str, eol: Eol, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     const MAX: usize = 76;
     let soft: &[u8] = match eol {
         Eol::Crlf => b"=\r\n",
@@ -446,6 +445,11 @@ pub fn quoted_printable_line(line: &str, eol: Eol, out: &mut Vec<u8>) {
     let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
     let mut col = 0;
     let mut j = 0;
+    if starts_from_line(line) {
+        push_escaped(line[0], out);
+        col = 3;
+        j = 1;
+    }
     while j < line.len() {
         // Copy the longest run of literal bytes that fits before a soft break would be needed.
         let room = MAX - 1 - col;
@@ -462,21 +466,45 @@ pub fn quoted_printable_line(line: &str, eol: Eol, out: &mut Vec<u8>) {
         }
         let b = line[j];
         let last = j + 1 == line.len();
-        let literal = is_literal(b) && !(last && is_space(b));
+        let mut literal = is_literal(b) && !(last && is_space(b));
         let width = if literal { 1 } else { 3 };
         // The last char of a line needs no room for a following "=".
         let limit = if last { MAX } else { MAX - 1 };
         if col + width > limit {
             out.extend_from_slice(soft);
             col = 0;
+            literal = literal && !starts_from_line(&line[j..]);
         }
         if literal {
             out.push(b);
+            col += 1;
         } else {
-            out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            push_escaped(b, out);
+            col += 3;
         }
-        col += width;
         j += 1;
+    }
+}
+
+fn push_escaped(b: u8, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+}
+
+/// Whether an encoded line starting here would start with `>*From `, which mbox files quote and
+/// some mail software alters. Such a line starts with its first byte encoded ("=46rom ", "=3EFrom "),
+/// as RFC 2049 (section 3) recommends: the decoded text is the same, and an encoded letter never
+/// has such a line, so an mbox holds letters as lettre formats them, with nothing to search for
+/// and quote.
+#[inline]
+pub(crate) fn starts_from_line(s: &[u8]) -> bool {
+    match s.first() {
+        Some(b'F') => s.starts_with(b"From "),
+        Some(b'>') => {
+            let n = s.iter().take_while(|&&b| b == b'>').count();
+            s[n..].starts_with(b"From ")
+        }
+        _ => false,
     }
 }
 
@@ -726,6 +754,10 @@ mod tests {
     #[test]
     fn qp_escapes_and_wraps() {
         assert_eq!(qp("a=b"), "a=3Db");
+        assert_eq!(
+            qp("From here\n>From there\nFromage"),
+            "=46rom here\r\n=3EFrom there\r\nFromage"
+        );
         assert_eq!(qp("trailing \nnext\t"), "trailing=20\r\nnext=09");
         assert_eq!(qp("Zoë"), "Zo=C3=AB");
         let long = "x".repeat(200);
@@ -784,9 +816,24 @@ mod tests {
                 .repeat(7),
             format!("{} \n{}\t\nend", "y".repeat(75), "z".repeat(76)),
             "a ".repeat(120),
+            // "From " lines, at the start of a line and after soft breaks (every offset).
+            "From here\n>From there\n>>From x\nFrom\nFromage\n> From\n".to_string(),
+            (0..80)
+                .map(|i| format!("{}From {}", "x".repeat(i), "é ".repeat(i % 7)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            (0..80)
+                .map(|i| format!("{}>From y", "=".repeat(i % 30)))
+                .collect::<Vec<_>>()
+                .join(""),
         ];
         for text in samples {
             let enc = qp(&text);
+            // No encoded line starts as a line mbox would quote (RFC 2049, section 3).
+            assert!(
+                enc.split("\r\n").all(|l| !starts_from_line(l.as_bytes())),
+                "{enc}"
+            );
             assert!(enc.split("\r\n").all(|l| l.len() <= 76), "{enc}");
             for l in enc.split("\r\n") {
                 assert!(!l.ends_with(' ') && !l.ends_with('\t'), "{l:?}");

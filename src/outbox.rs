@@ -5,7 +5,6 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use lettre::Message;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -453,17 +452,24 @@ fn write_parts<'a>(
 }
 
 /// One letter of an mbox file: the run's "From " line, then the message in mboxrd form — every
-/// line ends in LF, and any line starting with `>*From ` gains one more `>`, so a reader can undo
-/// it exactly — then the blank line that ends it. lettre writes the message with LF line breaks
-/// itself (`format_lf`, vendored patch 11; letters for an mbox come with LF bodies,
-/// `Encoder::body_eol`), straight into the entry: dropping CRs from a CRLF message afterwards
-/// meant a search through every letter and two dozen pieces to write.
+/// line ends in LF, and a line starting with `>*From ` would gain one more `>` — then the blank
+/// line that ends it. lettre writes the message with LF line breaks itself (`format_lf`, vendored
+/// patch 11; letters for an mbox come with LF bodies, `Encoder::body_eol`), straight into the
+/// entry; dropping CRs from a CRLF message afterwards meant a search through every letter and two
+/// dozen pieces to write. And no line of a message starts with `>*From `: header lines start with
+/// a name or a fold's whitespace, boundaries with `--`, and every body is quoted-printable from
+/// `message::quoted_printable_line`, which encodes the first byte of such a line
+/// (`starts_from_line`), so there is nothing to search for and quote either.
 fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
     let mut entry = Vec::with_capacity(from_line.len() + message.size_hint());
     entry.extend_from_slice(from_line.as_bytes());
     let start = entry.len();
     message.format_lf(&mut entry);
-    let mut entry = quote_from_lines(entry, start);
+    debug_assert!(
+        !has_from_line(&entry[start..]),
+        "a message line starts with >*From :\n{}",
+        String::from_utf8_lossy(&entry[start..])
+    );
     if entry.last().is_some_and(|&b| b != b'\n') {
         entry.push(b'\n');
     }
@@ -471,37 +477,10 @@ fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
     entry
 }
 
-/// `text[start..]`, LF-only, with a `>` added to each line that starts with `>*From `. Such lines
-/// are rare, so they are looked for with one vectorised search, and the text is copied only when
-/// there is one.
-fn quote_from_lines(text: Vec<u8>, start: usize) -> Vec<u8> {
-    static FROM: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"From "));
-    let mut quotes = FROM
-        .find_iter(&text[start..])
-        .map(|at| start + at)
-        .filter_map(|at| {
-            let line = at
-                - text[start..at]
-                    .iter()
-                    .rev()
-                    .take_while(|&&b| b == b'>')
-                    .count();
-            (line == start || text[line - 1] == b'\n').then_some(line)
-        })
-        .peekable();
-    if quotes.peek().is_none() {
-        return text;
-    }
-    let mut quoted = Vec::with_capacity(text.len() + 16);
-    let mut copied = 0;
-    for at in quotes {
-        quoted.extend_from_slice(&text[copied..at]);
-        quoted.push(b'>');
-        copied = at;
-    }
-    quoted.extend_from_slice(&text[copied..]);
-    quoted
+/// Whether a line of `text` starts with `>*From `, which would have to be quoted in an mbox.
+fn has_from_line(text: &[u8]) -> bool {
+    text.split(|&b| b == b'\n')
+        .any(crate::message::starts_from_line)
 }
 
 fn esc(s: &str) -> String {
@@ -599,57 +578,6 @@ mod tests {
         out
     }
 
-    /// `quote_from_lines` of an LF-only text, ended with a line break as an mbox entry is.
-    fn mboxrd(message: &[u8]) -> Vec<u8> {
-        // Whatever comes before `start` (the run's "From " line) is not quoted.
-        let prefix = b"From x\n>From y\n";
-        let mut text = prefix.to_vec();
-        text.extend_from_slice(message);
-        let mut out = quote_from_lines(text, prefix.len());
-        assert_eq!(&out[..prefix.len()], prefix);
-        if out.last().is_some_and(|&b| b != b'\n') {
-            out.push(b'\n');
-        }
-        out.split_off(prefix.len())
-    }
-
-    #[test]
-    fn mboxrd_matches_quoting_line_by_line() {
-        let pieces: [&[u8]; 12] = [
-            b"From ",
-            b">",
-            b"\n\n",
-            b"\n",
-            b">>",
-            b"a",
-            b"From",
-            b" ",
-            b"=46rom ",
-            b"F",
-            b"rom ",
-            b"\xc3\xa9",
-        ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..20_000 {
-            let len = next() % 12;
-            let message: Vec<u8> = (0..len)
-                .flat_map(|_| pieces[(next() % 12) as usize].iter().copied())
-                .collect();
-            assert_eq!(
-                mboxrd(&message),
-                mboxrd_by_line(&message),
-                "{:?}",
-                String::from_utf8_lossy(&message)
-            );
-        }
-    }
-
     /// An mbox letter is built with LF bodies and formatted with LF line breaks; its entry is the
     /// CRLF message quoted line by line, with the blank line that ends it.
     #[test]
@@ -694,6 +622,9 @@ mod tests {
             settings.body_eol = Eol::Lf;
             let lf = build(&letter, &settings).unwrap();
             let entry = mboxrd_entry("From x\n", &lf);
+            // The body's "From " lines are encoded, so nothing needs quoting.
+            assert!(!has_from_line(&entry[7..]));
+            assert!(!has_from_line(&crlf));
             let mut expected = b"From x\n".to_vec();
             expected.extend_from_slice(&mboxrd_by_line(&crlf));
             expected.push(b'\n');
@@ -705,19 +636,27 @@ mod tests {
     }
 
     #[test]
-    fn mboxrd_quotes_from_lines() {
-        assert_eq!(
-            String::from_utf8(mboxrd(b"Subject: x\n\nFrom here\n>From there\nnot From\n")).unwrap(),
-            "Subject: x\n\n>From here\n>>From there\nnot From\n"
-        );
-        assert_eq!(
-            String::from_utf8(mboxrd(b"a\n\nFromage\n>>x\nFrom the end")).unwrap(),
-            "a\n\nFromage\n>>x\n>From the end\n"
-        );
-        assert_eq!(
-            String::from_utf8(mboxrd(b"From the start\n")).unwrap(),
-            ">From the start\n"
-        );
+    fn from_lines_are_found_where_mboxrd_quotes() {
+        for (text, quoted) in [
+            (&b"Subject: x\n\nFrom here\n"[..], true),
+            (b">From there", true),
+            (b"a\n>>>From x", true),
+            (b"a\nnot From\nFromage\n> From\n=46rom x\n", false),
+            (b"", false),
+        ] {
+            assert_eq!(
+                has_from_line(text),
+                quoted,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+            // The reference quotes exactly these texts.
+            let mut unquoted = text.to_vec();
+            if text.last().is_some_and(|&b| b != b'\n') {
+                unquoted.push(b'\n');
+            }
+            assert_eq!(mboxrd_by_line(text) != unquoted, quoted);
+        }
     }
 
     #[test]
