@@ -318,6 +318,11 @@ fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
     }
     let mut start = 0;
     let mut from = 0;
+    // How far the lines of the block being cut are known to be paragraphs only, and whether one
+    // is not: a block grows blank line by blank line (a loose list), and checking it from its
+    // start each time went over its first items again and again.
+    let mut checked = 0;
+    let mut mixed = false;
     let mut done = false;
     Some(std::iter::from_fn(move || {
         if done {
@@ -335,9 +340,17 @@ fn independent_blocks(markdown: &str) -> Option<impl Iterator<Item = &str>> {
             let Some(&next) = bytes.get(cut) else {
                 break;
             };
-            if opens_paragraph(next) || paragraphs_only(&bytes[start..cut]) {
+            let mut after_paragraphs = || {
+                if !mixed {
+                    mixed = !paragraphs_only(&bytes[checked..cut]);
+                    checked = cut;
+                }
+                !mixed
+            };
+            if opens_paragraph(next) || after_paragraphs() {
                 let block = &markdown[start..cut];
                 start = cut;
+                (checked, mixed) = (cut, false);
                 return Some(block);
             }
         }
@@ -354,8 +367,11 @@ fn opens_paragraph(b: u8) -> bool {
 /// Every line starts a paragraph or is blank: the text ends with a paragraph, which a blank line
 /// has closed, so whatever follows is a new block that does not look back at it.
 fn paragraphs_only(text: &[u8]) -> bool {
-    text.split(|&b| b == b'\n')
-        .all(|line| line.first().is_none_or(|&b| opens_paragraph(b)))
+    let opens = |at: usize| {
+        text.get(at)
+            .is_none_or(|&b| b == b'\n' || opens_paragraph(b))
+    };
+    opens(0) && memchr::memchr_iter(b'\n', text).all(|i| opens(i + 1))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod check;
 pub mod cli;
 pub mod error;
+mod gather;
 pub mod journal;
 pub mod letters;
 pub mod markdown;

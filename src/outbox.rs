@@ -3,7 +3,7 @@
 //! half-written file and no half a campaign.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use lettre::Message;
@@ -12,6 +12,7 @@ use pulldown_cmark_escape::escape_html;
 
 use crate::cli::Format;
 use crate::error::{Error, Result};
+use crate::gather::Gather;
 use crate::markdown;
 use crate::render::Letter;
 use crate::writeback::Writeback;
@@ -189,7 +190,7 @@ pub struct Outbox {
     created: Vec<PathBuf>,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
-    single: Option<BufWriter<Writeback>>,
+    single: Option<Gather<Writeback>>,
     /// The one PDF of `--one-file`, written page by page.
     book: Option<crate::pdf::Document<BufWriter<Writeback>>>,
     single_name: String,
@@ -287,11 +288,11 @@ impl Outbox {
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            outbox.single = Some(BufWriter::with_capacity(256 * 1024, Writeback::new(file)));
+            outbox.single = Some(Gather::new(Writeback::new(file)));
         }
         if format == Format::Html {
             let head = page_head(page);
-            outbox.write_single(head.as_bytes())?;
+            outbox.write_single(head.into_bytes())?;
         }
         Ok(outbox)
     }
@@ -336,8 +337,19 @@ impl Outbox {
         Ok(())
     }
 
-    fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
-        write_parts(&mut self.single, &self.staging, &self.single_name, [bytes])
+    /// Appends `bytes` to the one output file of the run.
+    fn write_single(&mut self, bytes: Vec<u8>) -> Result<()> {
+        let w = self
+            .single
+            .as_mut()
+            .expect("single-file formats open their file in create()");
+        w.push(bytes).map_err(|e| {
+            let staging = self
+                .staging
+                .as_ref()
+                .expect("the staging directory lives until finish");
+            Error::io(staging.path().join(&self.single_name), e)
+        })
     }
 
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
@@ -358,25 +370,26 @@ impl Outbox {
                 let path = self.staging_path().join(name);
                 fs::write(&path, encoded.bytes).map_err(|e| Error::io(&path, e))
             }
-            None => self.write_single(&encoded.bytes),
+            None => self.write_single(encoded.bytes),
         }
     }
 
     /// Move everything into place. Nothing is visible under `out` before this.
     pub fn finish(mut self) -> Result<Summary> {
         if self.format == Format::Html {
-            self.write_single(b"</main>\n</body>\n</html>\n")?;
+            self.write_single(b"</main>\n</body>\n</html>\n".to_vec())?;
         }
-        if let Some(book) = self.book.take() {
-            let path = self.staging_path().join(&self.single_name);
-            let w = book.finish().map_err(|e| Error::io(&path, e))?;
-            self.single = Some(w);
-        }
-        if let Some(w) = self.single.take() {
-            let path = self.staging_path().join(&self.single_name);
-            w.into_inner()
-                .map_err(|e| Error::io(&path, e.into_error()))?
-                .sync_all()
+        let path = self.staging_path().join(&self.single_name);
+        let file = match (self.book.take(), self.single.take()) {
+            (Some(book), _) => {
+                let w = book.finish().map_err(|e| Error::io(&path, e))?;
+                Some(w.into_inner().map_err(|e| e.into_error()))
+            }
+            (None, Some(w)) => Some(w.into_inner()),
+            (None, None) => None,
+        };
+        if let Some(file) = file {
+            file.and_then(Writeback::sync_all)
                 .map_err(|e| Error::io(&path, e))?;
         }
         let location = match self.format {
@@ -426,29 +439,6 @@ fn recipient_display(letter: &Letter) -> String {
     } else {
         format!("{} <{}>", letter.name, letter.email)
     }
-}
-
-/// Appends `parts` to the one output file of the run (an `Outbox`'s `single`, in its `staging`
-/// directory). A free function, so that the parts may borrow other fields of the outbox; the path
-/// is only put together for an error.
-fn write_parts<'a>(
-    single: &mut Option<BufWriter<Writeback>>,
-    staging: &Option<tempfile::TempDir>,
-    name: &str,
-    parts: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<()> {
-    let w = single
-        .as_mut()
-        .expect("single-file formats open their file in create()");
-    parts
-        .into_iter()
-        .try_for_each(|b| w.write_all(b))
-        .map_err(|e| {
-            let staging = staging
-                .as_ref()
-                .expect("the staging directory lives until finish");
-            Error::io(staging.path().join(name), e)
-        })
 }
 
 /// One letter of an mbox file: the run's "From " line, then the message in mboxrd form — every

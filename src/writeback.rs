@@ -54,14 +54,25 @@ impl Writeback {
     }
 }
 
-impl Write for Writeback {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
+impl Writeback {
+    fn wrote(&mut self, n: usize) -> usize {
         self.written += n as u64;
         if self.written - self.started >= CHUNK {
             self.start_writeback();
         }
-        Ok(n)
+        n
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        Ok(self.wrote(n))
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.file.write_vectored(bufs)?;
+        Ok(self.wrote(n))
     }
 
     fn flush(&mut self) -> io::Result<()> {

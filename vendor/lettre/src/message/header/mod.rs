@@ -150,11 +150,10 @@ impl Headers {
             out.extend_from_slice(value.name.as_bytes());
             out.extend_from_slice(b": ");
             let encoded = &value.encoded_value;
-            if eol == b"\r\n" {
+            // Encoded values hold CRLF only where they are folded, and few are.
+            if eol == b"\r\n" || !encoded.as_bytes().contains(&b'\r') {
                 out.extend_from_slice(encoded.as_bytes());
             } else {
-                // Encoded values hold CRLF only where they are folded. (A char pattern is
-                // searched for a word at a time; a closure over bytes took twice as long.)
                 let mut lines = encoded.split('\r');
                 out.extend_from_slice(lines.next().unwrap_or_default().as_bytes());
                 for line in lines {
