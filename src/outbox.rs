@@ -607,7 +607,10 @@ mod tests {
                 postal: vec![],
             };
             settings.body_eol = Eol::Crlf;
-            let crlf = build(&letter, &settings).unwrap().formatted();
+            let message = build(&letter, &settings).unwrap();
+            let crlf = message.formatted();
+            // The buffer is sized exactly (vendored lettre's `size_hint`).
+            assert_eq!(message.size_hint(), crlf.len());
             assert!(crlf.windows(3).any(|w| w == b"\r\n ") || subject.len() < 60);
             settings.body_eol = Eol::Lf;
             let lf = build(&letter, &settings).unwrap();

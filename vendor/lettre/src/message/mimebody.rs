@@ -28,12 +28,17 @@ impl Part {
 }
 
 impl Part {
-    /// About how many bytes `format` writes: the bodies exactly, the headers and boundaries
-    /// guessed generously, so the output buffer is allocated once instead of grown and copied.
+    /// How many bytes `format` writes with CRLF line breaks (with LF, fewer), so the output
+    /// buffer is allocated once, at its size, instead of grown and copied or left with slack.
     pub(super) fn size_hint(&self) -> usize {
+        const EOL: usize = 2;
         match self {
-            Part::Single(part) => part.body.len() + 256,
-            Part::Multi(part) => part.parts.iter().map(Part::size_hint).sum::<usize>() + 256,
+            Part::Single(part) => part.headers.formatted_len() + EOL + part.body.len() + EOL,
+            Part::Multi(part) => {
+                let delimiter = 2 + part.boundary().len();
+                let parts: usize = part.parts.iter().map(|p| delimiter + EOL + p.size_hint()).sum();
+                part.headers.formatted_len() + EOL + parts + delimiter + 2 + EOL
+            }
         }
     }
 }

@@ -549,14 +549,14 @@ impl Message {
         self.format_ending(out, b"\n");
     }
 
-    /// About how many bytes `formatted` writes (the bodies exactly, headers guessed generously),
-    /// for sizing a buffer ahead.
+    /// How many bytes `formatted` writes (with CRLF line breaks; `format_lf` writes fewer), for
+    /// sizing a buffer ahead.
     pub fn size_hint(&self) -> usize {
         let body = match &self.body {
             MessageBody::Mime(p) => p.size_hint(),
             MessageBody::Raw(r) => r.len() + 2,
         };
-        body + 1024
+        self.headers.formatted_len() + body
     }
 
     #[cfg(feature = "dkim")]
