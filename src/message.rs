@@ -77,11 +77,12 @@ impl Alternative {
     fn with(&self, hash: u64) -> HeaderValue {
         let digits = hex16(hash);
         let digits = std::str::from_utf8(&digits).expect("hex digits are ASCII");
-        let mut raw = self.raw.clone();
-        raw.replace_range(self.raw_at..self.raw_at + 16, digits);
-        let mut encoded = self.encoded.clone();
-        encoded.replace_range(self.encoded_at..self.encoded_at + 16, digits);
-        HeaderValue::dangerous_new_pre_encoded(ContentType::name(), raw, encoded)
+        let with = |s: &str, at: usize| [&s[..at], digits, &s[at + 16..]].concat();
+        HeaderValue::dangerous_new_pre_encoded(
+            ContentType::name(),
+            with(&self.raw, self.raw_at),
+            with(&self.encoded, self.encoded_at),
+        )
     }
 }
 
