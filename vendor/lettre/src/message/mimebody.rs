@@ -35,7 +35,7 @@ impl Part {
         match self {
             Part::Single(part) => part.headers.formatted_len() + EOL + part.body.len() + EOL,
             Part::Multi(part) => {
-                let delimiter = 2 + part.boundary().len();
+                let delimiter = 2 + part.boundary_ref().len();
                 let parts: usize = part.parts.iter().map(|p| delimiter + EOL + p.size_hint()).sum();
                 part.headers.formatted_len() + EOL + parts + delimiter + 2 + EOL
             }
@@ -411,9 +411,13 @@ impl MultiPart {
 
     /// Get the boundary of multipart contents
     pub fn boundary(&self) -> String {
-        // letterdrive: the form `MultiPartKind::to_mime` writes, `multipart/<kind>;
-        // boundary="<letters, digits, -_.>"`, is read without a MIME parser; it gives what the
-        // parser would. Anything else is parsed as before.
+        self.boundary_ref().into_owned()
+    }
+
+    /// letterdrive: the form `MultiPartKind::to_mime` writes, `multipart/<kind>;
+    /// boundary="<letters, digits, -_.>"`, is read without a MIME parser (and without a copy); it
+    /// gives what the parser would. Anything else is parsed as before.
+    fn boundary_ref(&self) -> std::borrow::Cow<'_, str> {
         if let Some(raw) = self.headers.get_raw(&ContentType::name()) {
             if let Some(boundary) = simple_boundary(raw) {
                 return boundary.into();
@@ -425,6 +429,7 @@ impl MultiPart {
             .get_param("boundary")
             .unwrap()
             .as_str()
+            .to_owned()
             .into()
     }
 
@@ -452,7 +457,7 @@ impl MultiPart {
     }
 
     fn format_body_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        let boundary = self.boundary();
+        let boundary = self.boundary_ref();
 
         for part in &self.parts {
             out.extend_from_slice(b"--");
