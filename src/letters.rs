@@ -112,9 +112,9 @@ impl<'c> Run<'c> {
         context.letter(&mut self.renderer, row, with_message)
     }
 
-    /// Every targeted letter, in file order. Rows are rendered and encoded by worker threads
-    /// (the per-letter work is CPU-bound); `sink` receives the results in file order on this
-    /// thread, and only while no problem has been found. At the end, any problem (including
+    /// Every targeted letter, in file order. Rows are read, rendered and encoded by worker
+    /// threads (the per-letter work is CPU-bound); `sink` receives the results in file order on
+    /// this thread, and only while no problem has been found. At the end, any problem (including
     /// duplicates) fails the whole run.
     pub fn each<T, E, S>(
         self,
@@ -146,7 +146,7 @@ impl<'c> Run<'c> {
             campaign,
             group,
             settings,
-            mut rows,
+            rows,
             filters,
             check,
             ..
@@ -154,21 +154,46 @@ impl<'c> Run<'c> {
         let file = rows.file.clone();
 
         let window = &Window::new(workers * WINDOW_PER_WORKER);
-        let (diags, dups, count, extra) = std::thread::scope(|scope| -> Result<_> {
-            let (job_tx, job_rx) =
-                crossbeam_channel::bounded::<(u64, Vec<Row>)>(workers * QUEUE_PER_WORKER);
+        let feed = Mutex::new(Feed {
+            email_idx: rows.columns.get(EMAIL_COLUMN),
+            rows,
+            filters: &filters,
+            limit,
+            diags: Vec::new(),
+            dups: DuplicateTracker::default(),
+            count: 0,
+            seq: 0,
+            done: false,
+        });
+        let (diags, extra) = std::thread::scope(|scope| -> Result<_> {
+            let feed = &feed;
             let (res_tx, res_rx) = crossbeam_channel::bounded::<(u64, Vec<Result<T, Vec<Diag>>>)>(
                 workers * QUEUE_PER_WORKER,
             );
 
             for mut renderer in renderers {
-                let (job_rx, res_tx) = (job_rx.clone(), res_tx.clone());
+                let res_tx = res_tx.clone();
                 let (check, file, settings, encode) = (&check, &file, &settings, &encode);
                 scope.spawn(move || {
                     // A thread that panics never returns the batch it took: without this, the
                     // window would wait for that batch forever, and so would everything else.
                     let _close = CloseOnPanic(window);
-                    for (seq, batch) in job_rx {
+                    // Each render thread reads its next rows itself, one thread at a time: a
+                    // thread of its own for the CSV was one more for the two cores to switch
+                    // between, and its batches one more hand-over.
+                    loop {
+                        // Its own statement: in a `while let`, the lock would be held while the
+                        // batch is rendered.
+                        let next = feed
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .next_batch(batch_size);
+                        let Some((seq, batch)) = next else {
+                            return;
+                        };
+                        if !window.admit(seq) {
+                            return;
+                        }
                         let out = batch
                             .iter()
                             .map(|row| {
@@ -189,51 +214,6 @@ impl<'c> Run<'c> {
                 });
             }
             drop(res_tx);
-
-            // Reading the CSV is cheap next to rendering: one thread feeds the workers in batches.
-            let filters = &filters;
-            let reader = scope.spawn(move || {
-                let mut diags = Vec::new();
-                let mut dups = DuplicateTracker::default();
-                let email_idx = rows.columns.get(EMAIL_COLUMN);
-                let mut count = 0u64;
-                let mut seq = 0u64;
-                let mut batch = Vec::with_capacity(batch_size);
-                while let Some(next) = rows.next_row() {
-                    let row = match next {
-                        Ok(row) => row,
-                        Err(d) => {
-                            diags.push(d);
-                            if diags.len() > MAX_LISTED {
-                                diags.truncate(MAX_LISTED);
-                            }
-                            continue;
-                        }
-                    };
-                    if !recipients::matches_all(filters, &row) {
-                        continue;
-                    }
-                    if limit.is_some_and(|l| count >= l) {
-                        break;
-                    }
-                    count += 1;
-                    if let Some(email) = email_idx.and_then(|i| row.record.get(i)) {
-                        dups.add(email);
-                    }
-                    batch.push(row);
-                    if batch.len() == batch_size {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                        if !window.admit(seq) || job_tx.send((seq, full)).is_err() {
-                            break;
-                        }
-                        seq += 1;
-                    }
-                }
-                if !batch.is_empty() && window.admit(seq) {
-                    let _ = job_tx.send((seq, batch));
-                }
-                (diags, dups, count)
-            });
 
             // Results arrive out of order; hold early ones until their turn. The window keeps
             // how many that can be bounded when one thread is held up.
@@ -264,13 +244,16 @@ impl<'c> Run<'c> {
                     }
                 }
             }
-            let (row_diags, dups, count) =
-                reader.join().expect("the CSV reader thread does not panic");
-            diags.extend(row_diags);
-            Ok((diags, dups, count, extra))
+            Ok((diags, extra))
         })?;
-
+        let Feed {
+            diags: row_diags,
+            dups,
+            count,
+            ..
+        } = feed.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut diags = diags;
+        diags.extend(row_diags);
         let dup_keys = dups.duplicates();
         if !dup_keys.is_empty() {
             diags.extend(recipients::locate_duplicates(
@@ -295,6 +278,63 @@ impl<'c> Run<'c> {
     }
 }
 
+/// The CSV side of `Run::each`: the rows read so far, what was found in them, and the batches
+/// handed out, read under a lock by whichever render thread needs rows next.
+struct Feed<'f> {
+    rows: Recipients,
+    filters: &'f [Filter],
+    limit: Option<u64>,
+    email_idx: Option<usize>,
+    /// Rows that could not be read; at most `MAX_LISTED`.
+    diags: Vec<Diag>,
+    dups: DuplicateTracker,
+    /// Targeted rows handed out.
+    count: u64,
+    /// The next batch's number.
+    seq: u64,
+    done: bool,
+}
+
+impl Feed<'_> {
+    /// The next `size` targeted rows (fewer at the end) and the batch's number, or `None` when
+    /// there are none left.
+    fn next_batch(&mut self, size: usize) -> Option<(u64, Vec<Row>)> {
+        let mut batch = Vec::with_capacity(size);
+        while !self.done && batch.len() < size {
+            let row = match self.rows.next_row() {
+                None => {
+                    self.done = true;
+                    break;
+                }
+                Some(Err(d)) => {
+                    if self.diags.len() < MAX_LISTED {
+                        self.diags.push(d);
+                    }
+                    continue;
+                }
+                Some(Ok(row)) => row,
+            };
+            if !recipients::matches_all(self.filters, &row) {
+                continue;
+            }
+            if self.limit.is_some_and(|l| self.count >= l) {
+                self.done = true;
+                break;
+            }
+            self.count += 1;
+            if let Some(email) = self.email_idx.and_then(|i| row.record.get(i)) {
+                self.dups.add(email);
+            }
+            batch.push(row);
+        }
+        if batch.is_empty() {
+            return None;
+        }
+        self.seq += 1;
+        Some((self.seq - 1, batch))
+    }
+}
+
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
 const BATCH: usize = 32;
@@ -303,17 +343,18 @@ const BATCH: usize = 32;
 /// window took peak RSS past 20 MiB.
 const SLOW_BATCH: usize = 4;
 
-/// Batches that may be handed out ahead of the one being written, per render thread, and batches
-/// each channel holds. With more threads than cores, the writing thread is sometimes not running
-/// while the render threads are; too little room, and they soon stop and wait for it, and a core
-/// idles. With 4 and 2, 100,000 letters kept 1.81 of 2 cores busy; with 6 and 3, 1.83, and a
-/// tenth less CPU time (fewer waits and wake-ups): 0.66 instead of 0.73 s, in alternating runs.
-/// Each batch in flight is about 180 KB of letters: with 8 and 4, peak RSS at a million letters
-/// came to 19.7 MiB (18.6 with 6 and 3).
+/// Batches that may be handed out ahead of the one being written, per render thread, and finished
+/// batches the channel to the writing thread holds. With more threads than cores, the writing
+/// thread is sometimes not running while the render threads are; too little room, and they soon
+/// stop and wait for it, and a core idles. With 4 and 2 (and a thread of its own reading the CSV),
+/// 100,000 letters kept 1.81 of 2 cores busy; with 6 and 3, 1.83, and a tenth less CPU time
+/// (fewer waits and wake-ups): 0.66 instead of 0.73 s, in alternating runs. Each batch in flight
+/// is about 180 KB of letters: with 8 and 4, peak RSS at a million letters came to 19.7 MiB (18.6
+/// with 6 and 3).
 const WINDOW_PER_WORKER: usize = 6;
 const QUEUE_PER_WORKER: usize = 3;
 
-/// How far ahead of the batch being written the reader may hand out batches. Without it, a render
+/// How far ahead of the batch being written render threads may take batches. Without it, a render
 /// thread held up by the machine (a busy neighbour, a page fault) would let the others run ahead
 /// and their finished letters pile up in memory, waiting their turn: tens of megabytes over a
 /// million rows on a busy machine.
@@ -364,7 +405,7 @@ impl Drop for CloseOnPanic<'_> {
     }
 }
 
-/// Closes the window however the writing side ends, so the reader never waits for it forever.
+/// Closes the window however the writing side ends, so no render thread waits for it forever.
 struct CloseOnDrop<'a>(&'a Window);
 
 impl Drop for CloseOnDrop<'_> {
@@ -395,7 +436,7 @@ mod tests {
     }
 
     /// A render thread that panics must make the run fail, not hang: the window would otherwise
-    /// wait forever for the batch that thread took, and the reader for the window.
+    /// wait forever for the batch that thread took, and the other threads for the window.
     #[test]
     fn a_panicking_render_thread_fails_the_run_instead_of_hanging() {
         let dir = campaign_with(3000);
