@@ -54,7 +54,12 @@ impl Header for MimeVersion {
     }
 
     fn display(&self) -> HeaderValue {
-        let val = format!("{}.{}", self.major, self.minor);
+        // letterdrive: every message sets 1.0, which needs no `format!`.
+        let val = if *self == MIME_VERSION_1_0 {
+            "1.0".to_owned()
+        } else {
+            format!("{}.{}", self.major, self.minor)
+        };
         HeaderValue::dangerous_new_pre_encoded(Self::name(), val.clone(), val)
     }
 }
