@@ -549,7 +549,8 @@ impl Message {
         self.format_ending(out, b"\n");
     }
 
-    /// How many bytes `formatted` writes (with CRLF line breaks; `format_lf` writes fewer), for
+    /// About how many bytes `formatted` writes (with CRLF line breaks; `format_lf` writes fewer):
+    /// never fewer, for boundaries of up to 70 characters, and at most a few hundred more. For
     /// sizing a buffer ahead.
     pub fn size_hint(&self) -> usize {
         let body = match &self.body {
