@@ -94,6 +94,11 @@ pub struct Renderer<'c> {
     campaign_file: String,
     role_idx: Option<usize>,
     language_idx: Option<usize>,
+    name_idx: Option<usize>,
+    email_idx: Option<usize>,
+    /// The `language` values seen and what `language_of` made of them: a campaign has a few, and
+    /// working one out again for every row was a hundredth of the cost of a letter.
+    picked: Vec<(Box<str>, usize)>,
     /// The default language first, then every language the group has a template in.
     languages: Vec<Language>,
     /// The non-default languages, as `Campaign::pick_language` wants them.
@@ -292,6 +297,9 @@ impl<'c> Renderer<'c> {
             group,
             role_idx: columns.get(ROLE_COLUMN),
             language_idx: columns.get(LANGUAGE_COLUMN),
+            name_idx: columns.get(NAME_COLUMN),
+            email_idx: columns.get(EMAIL_COLUMN),
+            picked: Vec::new(),
             body_len: 0,
             hidden,
             columns,
@@ -362,9 +370,26 @@ impl<'c> Renderer<'c> {
         }
     }
 
+    /// `language_of(row).0`, remembered for the values seen (up to a few dozen).
+    fn picked_language(&mut self, row: &Row) -> usize {
+        const MAX_PICKED: usize = 32;
+        let wanted = self
+            .language_idx
+            .and_then(|i| row.record.get(i))
+            .unwrap_or("");
+        if let Some((_, language)) = self.picked.iter().find(|(w, _)| **w == *wanted) {
+            return *language;
+        }
+        let (language, _) = self.language_of(row);
+        if self.picked.len() < MAX_PICKED {
+            self.picked.push((wanted.into(), language));
+        }
+        language
+    }
+
     pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
         let role = self.role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-        let (language, _) = self.language_of(row);
+        let language = self.picked_language(row);
         let demands = match &self.current {
             Some((l, r)) if *l == language && r == role => None,
             _ => {
@@ -465,7 +490,8 @@ impl<'c> Renderer<'c> {
             return Err(d);
         }
         let field = |col: &str| row.get(&self.columns, col).unwrap_or("");
-        let name = field(NAME_COLUMN);
+        let at = |idx: Option<usize>| idx.and_then(|i| row.record.get(i)).unwrap_or("");
+        let name = at(self.name_idx);
         let mut postal = Vec::with_capacity(if self.postal { 4 } else { 0 });
         let mut line = |l: &str| {
             if !l.is_empty() {
@@ -488,7 +514,7 @@ impl<'c> Renderer<'c> {
             index: row.index,
             line: row.line,
             name: name.to_string(),
-            email: field(EMAIL_COLUMN).to_string(),
+            email: at(self.email_idx).to_string(),
             subject,
             body,
             language: lang.tag.clone(),
@@ -747,6 +773,37 @@ mod tests {
         all_planned(&bench, |_| {
             Columns::new(names.iter().map(|n| n.to_string()).collect())
         });
+    }
+
+    /// The remembered picks are the picks, in any order, for more distinct values than are kept.
+    #[test]
+    fn remembered_languages_are_the_ones_picked() {
+        let campaign = Campaign::load(Source::Bundled).unwrap();
+        let group = campaign.group("governments").unwrap();
+        let columns = Columns::new(vec!["name".into(), "language".into()]);
+        let mut r = Renderer::new(&campaign, group, columns, &inputs()).unwrap();
+        let mut values: Vec<String> = ["fr", "es", "en", "FR", "fr-CA", "es-MX", "", "de", "x"]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        values.extend((0..40).map(|i| format!("fr-x{i}")));
+        for round in 0..3 {
+            for (i, v) in values.iter().enumerate() {
+                let row = Row {
+                    index: i as u64,
+                    line: i as u64 + 2,
+                    record: csv::StringRecord::from(vec!["A", v.as_str()]),
+                };
+                let want = r.language_of(&row).0;
+                assert_eq!(r.picked_language(&row), want, "{v:?} in round {round}");
+            }
+            values.reverse();
+        }
+        assert!(r.picked.len() <= 32);
+        assert!(
+            r.languages.len() > 1,
+            "the test needs a group with translations"
+        );
     }
 
     fn day(s: &str) -> jiff::Zoned {
