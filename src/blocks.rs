@@ -484,6 +484,8 @@ mod tests {
             "",
             "Dear Zoë,",
             "plain text",
+            "From the files, a plain line that mbox would quote",
+            ">From a quote",
             "- dash item",
             "1. one",
             "2) two",

@@ -54,6 +54,15 @@ impl Diag {
         self.hint = Some(hint.into());
         self
     }
+
+    /// The last line of a list cut short: how many problems were found but not listed.
+    pub fn unlisted(count: usize) -> Self {
+        Diag::new(format!("... and {count} more problems not listed"))
+    }
+
+    fn is_unlisted(&self) -> bool {
+        self.file.is_none() && self.message.starts_with("... and ")
+    }
 }
 
 impl fmt::Display for Diag {
@@ -111,10 +120,12 @@ fn render_many(diags: &[Diag]) -> String {
         }
         out.push_str(&d.to_string());
     }
+    // The line saying how many more there were is not one of them.
+    let listed = diags.iter().filter(|d| !d.is_unlisted()).count();
     out.push_str(&format!(
         "\n{} problem{} found; nothing was written",
-        diags.len(),
-        if diags.len() == 1 { "" } else { "s" }
+        listed,
+        if listed == 1 { "" } else { "s" }
     ));
     out
 }

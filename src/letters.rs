@@ -160,6 +160,7 @@ impl<'c> Run<'c> {
             filters: &filters,
             limit,
             diags: Vec::new(),
+            unlisted: 0,
             dups: DuplicateTracker::default(),
             count: 0,
             seq: 0,
@@ -248,6 +249,7 @@ impl<'c> Run<'c> {
         })?;
         let Feed {
             diags: row_diags,
+            unlisted,
             dups,
             count,
             ..
@@ -264,14 +266,11 @@ impl<'c> Run<'c> {
             )?);
         }
         diags.sort_by_key(|d| d.line);
-        if diags.len() > MAX_LISTED {
-            diags.truncate(MAX_LISTED);
-        }
-        let extra = extra + diags.len().saturating_sub(MAX_LISTED);
+        // Counted before the list is cut, or the problems cut would not be counted.
+        let extra = extra + unlisted + diags.len().saturating_sub(MAX_LISTED);
+        diags.truncate(MAX_LISTED);
         if extra > 0 {
-            diags.push(Diag::new(format!(
-                "... and {extra} more problems not listed"
-            )));
+            diags.push(Diag::unlisted(extra));
         }
         Error::from_diags(diags)?;
         Ok(count)
@@ -285,8 +284,9 @@ struct Feed<'f> {
     filters: &'f [Filter],
     limit: Option<u64>,
     email_idx: Option<usize>,
-    /// Rows that could not be read; at most `MAX_LISTED`.
+    /// Rows that could not be read; at most `MAX_LISTED`, and how many more there were.
     diags: Vec<Diag>,
+    unlisted: usize,
     dups: DuplicateTracker,
     /// Targeted rows handed out.
     count: u64,
@@ -309,6 +309,8 @@ impl Feed<'_> {
                 Some(Err(d)) => {
                     if self.diags.len() < MAX_LISTED {
                         self.diags.push(d);
+                    } else {
+                        self.unlisted += 1;
                     }
                     continue;
                 }
@@ -354,7 +356,8 @@ const SLOW_BATCH: usize = 4;
 const WINDOW_PER_WORKER: usize = 6;
 const QUEUE_PER_WORKER: usize = 3;
 
-/// How far ahead of the batch being written render threads may take batches. Without it, a render
+/// How far ahead of the batch being written render threads may render batches (each may hold one
+/// more, taken and waiting to be let in). Without it, a render
 /// thread held up by the machine (a busy neighbour, a page fault) would let the others run ahead
 /// and their finished letters pile up in memory, waiting their turn: tens of megabytes over a
 /// million rows on a busy machine.

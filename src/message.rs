@@ -493,10 +493,10 @@ fn push_escaped(b: u8, out: &mut Vec<u8>) {
 }
 
 /// Whether an encoded line starting here would start with `>*From `, which mbox files quote and
-/// some mail software alters. Such a line starts with its first byte encoded ("=46rom ", "=3EFrom "),
-/// as RFC 2049 (section 3) recommends: the decoded text is the same, and an encoded letter never
-/// has such a line, so an mbox holds letters as lettre formats them, with nothing to search for
-/// and quote.
+/// some mail software alters. Such a line starts with its first byte encoded: "=46rom ", as RFC
+/// 2049 (section 3) recommends for `From `, and "=3E" for the `>` of the `>From ` lines that
+/// mboxrd quotes too. The decoded text is the same, and an encoded letter never has such a line,
+/// so an mbox holds letters as lettre formats them, with nothing to search for and quote.
 #[inline]
 pub(crate) fn starts_from_line(s: &[u8]) -> bool {
     match s.first() {
@@ -888,6 +888,46 @@ mod tests {
             let from = parsed.from().unwrap().first().unwrap();
             assert_eq!(from.name(), Some(name));
             assert_eq!(from.address(), Some("ada@example.org"));
+        }
+    }
+
+    /// mbox letters are written without searching them for `From ` lines (`outbox::mboxrd_entry`)
+    /// because every body is quoted-printable from `quoted_printable_line`: a body of another
+    /// encoding (an attachment, 8bit text) must not come in unnoticed.
+    #[test]
+    fn every_part_of_a_message_is_quoted_printable() {
+        use mail_parser::MimeHeaders;
+        let signer = Signer {
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+            ..Signer::default()
+        };
+        let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
+        let letter = Letter {
+            index: 1,
+            line: 2,
+            name: "Zoë".into(),
+            email: "zoe@example.org".into(),
+            subject: "From us".into(),
+            body: "From the start\n\n<b>raw</b> and `code`\n\n>From a quote\n".into(),
+            language: "en".into(),
+            postal: vec![],
+        };
+        let bytes = build(&letter, &settings).unwrap().formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let leaves: Vec<_> = parsed
+            .parts
+            .iter()
+            .filter(|p| !matches!(p.body, mail_parser::PartType::Multipart(_)))
+            .collect();
+        assert_eq!(leaves.len(), 2);
+        for part in leaves {
+            assert_eq!(
+                part.content_transfer_encoding(),
+                Some("quoted-printable"),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
     }
 

@@ -449,7 +449,9 @@ fn recipient_display(letter: &Letter) -> String {
 /// dozen pieces to write. And no line of a message starts with `>*From `: header lines start with
 /// a name or a fold's whitespace, boundaries with `--`, and every body is quoted-printable from
 /// `message::quoted_printable_line`, which encodes the first byte of such a line
-/// (`starts_from_line`), so there is nothing to search for and quote either.
+/// (`starts_from_line`), so there is nothing to search for and quote either. Debug builds (every
+/// test) check each letter, and `message::tests::every_part_of_a_message_is_quoted_printable`
+/// fails if a body of another encoding comes in.
 fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
     let mut entry = Vec::with_capacity(from_line.len() + message.size_hint());
     entry.extend_from_slice(from_line.as_bytes());
@@ -571,7 +573,7 @@ mod tests {
     /// An mbox letter is built with LF bodies and formatted with LF line breaks; its entry is the
     /// CRLF message quoted line by line, with the blank line that ends it.
     #[test]
-    fn an_lf_letter_quotes_to_what_its_crlf_message_gave() {
+    fn an_mbox_entry_is_the_crlf_message_with_lf_line_breaks() {
         use crate::message::{build, Eol, MessageSettings};
         let signer = crate::render::Signer {
             name: "Ada Volunteer".into(),

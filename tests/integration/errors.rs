@@ -271,6 +271,27 @@ fn every_bad_row_is_reported_in_one_run() {
         .stderr_has("2 problems found; nothing was written");
 }
 
+/// Past 50 problems the list stops, and says how many more there were: rows with an empty
+/// required field (found while rendering) and rows with too many fields (found while reading)
+/// are both counted.
+#[test]
+fn a_long_list_of_problems_says_how_many_were_not_listed() {
+    let mut rows = String::new();
+    for i in 0..200 {
+        match i % 4 {
+            0 => rows.push_str(&format!("P{i},p{i}@corp.example,,France,boss\n")),
+            2 => rows.push_str(&format!(
+                "P{i},p{i}@corp.example,Corp,France,boss,extra,x\n"
+            )),
+            _ => rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n")),
+        }
+    }
+    let (_, done) = render_fails(csv(&rows), 1);
+    done.stderr_has("recipients/test.csv:2: column `organization`: required field is empty")
+        .stderr_has("... and 50 more problems not listed")
+        .stderr_has("\n50 problems found; nothing was written");
+}
+
 // --- templates ------------------------------------------------------------------------------
 
 #[test]
