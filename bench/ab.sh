@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Alternating runs of two or more letterdrive builds rendering the 100,000-letter benchmark mbox,
+# each round also timing the floor (the same bytes written to one file), so every build meets the
+# same machine. Prints the median wall time, user and system CPU and peak RSS of each, and the
+# floor's. On a shared machine whose speed moves by a fifth within minutes, this is how two builds
+# are compared; bench/run.sh gives the figures against the floor and mailmerge.
+#
+#   bench/ab.sh old-binary new-binary            # 9 rounds
+#   ROUNDS=15 N=10000 bench/ab.sh a b c
+#
+# Knobs: ROUNDS (9), N (100000), WORK and SHARED as for run.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="${WORK:-/tmp/letterdrive-bench}"
+SHARED="${SHARED:-$ROOT/../shared/bench}"
+ROUNDS="${ROUNDS:-9}"
+N="${N:-100000}"
+[ $# -ge 1 ] || { echo "usage: bench/ab.sh BINARY..." >&2; exit 2; }
+
+(cd "$ROOT" && cargo build --release --quiet --example fsfloor)
+FLOOR="$ROOT/target/release/examples/fsfloor"
+dir="$WORK/campaign-$N"
+if [ ! -f "$dir/recipients/bench.csv" ]; then
+    rm -rf "$dir"; mkdir -p "$WORK"; cp -r "$ROOT/bench/campaign" "$dir"; mkdir -p "$dir/recipients"
+    python3 "$SHARED/gen_recipients.py" "$N" --seed 20240601 > "$dir/recipients/bench.csv"
+fi
+SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
+        --signer-country France --date 2026-11-27)
+
+results="$WORK/ab"; rm -rf "$results"; mkdir -p "$results"
+for _ in $(seq "$ROUNDS"); do
+    i=0
+    for bin in "$@"; do
+        rm -rf "$WORK/ab-out"; sync
+        /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "$bin" --campaign "$dir" render -g bench \
+            -f mbox -o "$WORK/ab-out" "${SIGNER[@]}" > /dev/null
+        cat "$WORK/ab-time" >> "$results/$i"; i=$((i + 1))
+    done
+    bytes=$(du -sb --apparent-size "$WORK/ab-out" | cut -f1)
+    rm -rf "$WORK/ab-out"; sync
+    /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "$FLOOR" one "$WORK/ab-floor" "$N" $((bytes / N))
+    cat "$WORK/ab-time" >> "$results/floor"
+    rm -f "$WORK/ab-floor"
+done
+
+# The run with the median wall time, as "wall user sys rss".
+median_run() { sort -g "$1" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+floor=$(median_run "$results/floor" | cut -d' ' -f1)
+i=0
+for bin in "$@"; do
+    read -r wall user sys rss <<< "$(median_run "$results/$i")"
+    printf '%s: %.2f s (%.2fx the floor), user %.2f s, system %.2f s, peak RSS %.1f MiB\n' \
+        "$bin" "$wall" "$(awk -v a="$wall" -v b="$floor" 'BEGIN{print a/b}')" "$user" "$sys" \
+        "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+    i=$((i + 1))
+done
+echo "floor: $floor s (median of $ROUNDS)"
+rm -rf "$results" "$WORK/ab-time"
