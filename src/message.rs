@@ -863,27 +863,31 @@ mod tests {
 
     /// The vendored lettre checks a From header only when it has a comma (VENDORED.md); a signer
     /// whose name has one still gets a message whose From parses back to that name.
+    /// A letter to Zoë from `signer`, built and formatted.
+    fn formatted_letter(signer: &str, subject: &str, body: &str) -> Vec<u8> {
+        let signer = Signer {
+            name: signer.into(),
+            email: "ada@example.org".into(),
+            ..Signer::default()
+        };
+        let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
+        let letter = Letter {
+            index: 1,
+            line: 2,
+            name: "Zoë".into(),
+            email: "zoe@example.org".into(),
+            subject: subject.into(),
+            body: body.into(),
+            language: "en".into(),
+            postal: vec![],
+        };
+        build(&letter, &settings).unwrap().formatted()
+    }
+
     #[test]
     fn a_signer_name_with_a_comma_builds_a_valid_from() {
         for name in ["Ada Volunteer", "O'Brien, Siobhán"] {
-            let signer = Signer {
-                name: name.into(),
-                email: "ada@example.org".into(),
-                ..Signer::default()
-            };
-            let settings =
-                MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
-            let letter = Letter {
-                index: 1,
-                line: 2,
-                name: "Zoë".into(),
-                email: "zoe@example.org".into(),
-                subject: "Hello".into(),
-                body: "Dear Zoë,\n\nplease act.\n".into(),
-                language: "en".into(),
-                postal: vec![],
-            };
-            let bytes = build(&letter, &settings).unwrap().formatted();
+            let bytes = formatted_letter(name, "Hello", "Dear Zoë,\n\nplease act.\n");
             let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
             let from = parsed.from().unwrap().first().unwrap();
             assert_eq!(from.name(), Some(name));
@@ -897,23 +901,11 @@ mod tests {
     #[test]
     fn every_part_of_a_message_is_quoted_printable() {
         use mail_parser::MimeHeaders;
-        let signer = Signer {
-            name: "Ada".into(),
-            email: "ada@example.org".into(),
-            ..Signer::default()
-        };
-        let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
-        let letter = Letter {
-            index: 1,
-            line: 2,
-            name: "Zoë".into(),
-            email: "zoe@example.org".into(),
-            subject: "From us".into(),
-            body: "From the start\n\n<b>raw</b> and `code`\n\n>From a quote\n".into(),
-            language: "en".into(),
-            postal: vec![],
-        };
-        let bytes = build(&letter, &settings).unwrap().formatted();
+        let bytes = formatted_letter(
+            "Ada",
+            "From us",
+            "From the start\n\n<b>raw</b> and `code`\n\n>From a quote\n",
+        );
         let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
         let leaves: Vec<_> = parsed
             .parts

@@ -52,9 +52,8 @@ impl Writeback {
         }
         self.started = self.written;
     }
-}
 
-impl Writeback {
+    /// Counts `n` bytes written, and starts writeback of each chunk once it is complete.
     fn wrote(&mut self, n: usize) -> usize {
         self.written += n as u64;
         if self.written - self.started >= CHUNK {
