@@ -11,8 +11,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use pulldown_cmark_escape::escape_html;
 
 use crate::cli::Format;
+use crate::direct::DirectFile;
 use crate::error::{Error, Result};
-use crate::gather::Gather;
 use crate::markdown;
 use crate::render::Letter;
 use crate::writeback::Writeback;
@@ -190,7 +190,7 @@ pub struct Outbox {
     created: Vec<PathBuf>,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
-    single: Option<Gather<Writeback>>,
+    single: Option<DirectFile>,
     /// The one PDF of `--one-file`, written page by page.
     book: Option<crate::pdf::Document<BufWriter<Writeback>>>,
     single_name: String,
@@ -287,8 +287,7 @@ impl Outbox {
         };
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            outbox.single = Some(Gather::new(Writeback::new(file)));
+            outbox.single = Some(DirectFile::create(&path).map_err(|e| Error::io(&path, e))?);
         }
         if format == Format::Html {
             let head = page_head(page);
@@ -343,7 +342,7 @@ impl Outbox {
             .single
             .as_mut()
             .expect("single-file formats open their file in create()");
-        w.push(bytes).map_err(|e| {
+        w.push(&bytes).map_err(|e| {
             let staging = self
                 .staging
                 .as_ref()
@@ -380,18 +379,16 @@ impl Outbox {
             self.write_single(b"</main>\n</body>\n</html>\n".to_vec())?;
         }
         let path = self.staging_path().join(&self.single_name);
-        let file = match (self.book.take(), self.single.take()) {
-            (Some(book), _) => {
-                let w = book.finish().map_err(|e| Error::io(&path, e))?;
-                Some(w.into_inner().map_err(|e| e.into_error()))
-            }
-            (None, Some(w)) => Some(w.into_inner()),
-            (None, None) => None,
+        let written = match (self.book.take(), self.single.take()) {
+            (Some(book), _) => book.finish().and_then(|w| {
+                w.into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(Writeback::sync_all)
+            }),
+            (None, Some(single)) => single.finish(),
+            (None, None) => Ok(()),
         };
-        if let Some(file) = file {
-            file.and_then(Writeback::sync_all)
-                .map_err(|e| Error::io(&path, e))?;
-        }
+        written.map_err(|e| Error::io(&path, e))?;
         let location = match self.format {
             Format::Mbox | Format::Html => self.out.join(&self.single_name),
             Format::Pdf if self.encoder.pdf.as_ref().is_some_and(|p| p.one_file) => {

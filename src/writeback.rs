@@ -5,7 +5,9 @@
 //! 0.85 s run here). Asking the kernel to start writing back each few megabytes as soon as they
 //! are written (`sync_file_range`, which does not wait) lets the disk work alongside the render
 //! threads, and the final `sync_all` finds little left to do. The file is as durable as before:
-//! only that final sync is relied on.
+//! only that final sync is relied on. An mbox or HTML page goes past the page cache where the file
+//! system allows it (`src/direct.rs`), and then there is nothing to write back; this is for the
+//! rest of it, for file systems without direct I/O, and for the one PDF of `--one-file`.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -60,6 +62,13 @@ impl Writeback {
             self.start_writeback();
         }
         n
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for Writeback {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.file.as_raw_fd()
     }
 }
 

@@ -553,6 +553,40 @@ fn failed_render_leaves_an_existing_out_dir_untouched() {
     }
 }
 
+/// A disk that fills up in the middle of the one output file (an mbox or the HTML page): the run
+/// fails with exit code 3 naming the file and the reason, and leaves nothing behind. The limits fall on a block
+/// boundary and off it: the mbox is written with direct I/O in whole blocks where the file system
+/// allows it, and a write cut short off a boundary continues the ordinary way.
+#[cfg(unix)]
+#[test]
+fn a_disk_that_fills_up_mid_file_fails_the_run_and_leaves_nothing() {
+    let sb = Sandbox::campaign();
+    let mut rows = String::from(HEADER);
+    for i in 1..=2000 {
+        rows.push_str(&format!(
+            "Person {i},person{i}@corp.example,Org,France,boss\n"
+        ));
+    }
+    sb.write(CSV_FILE, rows);
+    for format in ["mbox", "html"] {
+        for limit in [64 * 1024, 64 * 1024 + 100] {
+            let done = sb
+                .cmd_with_file_size_limit(limit)
+                .args(["render", "-g", "test", "-f", format, "-o", "out"])
+                .signer()
+                .run()
+                .code(3);
+            done.stderr_has(&format!("test.{format}"))
+                .stderr_has("File too large");
+            sb.assert_nothing_written("out");
+        }
+        // The same run without the limit writes the whole file.
+        sb.render("test", format, "out").run().success();
+        assert!(sb.read_bytes(&format!("out/test.{format}")).len() > 1024 * 1024);
+        std::fs::remove_dir_all(sb.join("out")).unwrap();
+    }
+}
+
 #[test]
 fn one_bad_row_among_many_writes_nothing() {
     for bad_row in [1usize, 500, 1000] {

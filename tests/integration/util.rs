@@ -169,7 +169,39 @@ impl Sandbox {
 
     /// A command running the real binary with the sandbox as current directory.
     pub fn cmd(&self) -> Cmd {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_letterdrive"));
+        self.cmd_from(std::process::Command::new(env!(
+            "CARGO_BIN_EXE_letterdrive"
+        )))
+    }
+
+    /// `cmd`, with the operating system refusing to let a file of the run grow past `bytes` (a
+    /// disk that fills up): such a write fails with EFBIG.
+    #[cfg(unix)]
+    pub fn cmd_with_file_size_limit(&self, bytes: u64) -> Cmd {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"));
+        // SAFETY: runs in the child between fork and exec and only makes two system calls, which
+        // are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes as libc::rlim_t,
+                    rlim_max: bytes as libc::rlim_t,
+                };
+                // Ignored, SIGXFSZ no longer kills the process at the limit; the write fails.
+                if libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR
+                    || libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self.cmd_from(cmd)
+    }
+
+    fn cmd_from(&self, cmd: std::process::Command) -> Cmd {
+        let mut cmd = assert_cmd::Command::from_std(cmd);
         cmd.current_dir(self.path());
         // A watchdog, not a timing assumption: every run takes milliseconds, and a hung binary
         // should fail its test instead of stalling the whole suite.
