@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Alternating runs of two or more letterdrive builds rendering the 100,000-letter benchmark mbox,
 # each round also timing the floor (the same bytes written to one file), so every build meets the
-# same machine. Prints the median wall time, user and system CPU and peak RSS of each, and the
-# floor's. On a shared machine whose speed moves by a fifth within minutes, this is how two builds
-# are compared; bench/run.sh gives the figures against the floor and mailmerge.
+# same machine. Prints, for the run with the median wall time of each, its user and system CPU,
+# peak RSS and the CPU the hypervisor took from the machine meanwhile, and the floor's median. On
+# a shared machine whose speed moves by a fifth within minutes, this is how two builds are
+# compared; bench/run.sh gives the figures against the floor and mailmerge.
 #
 #   bench/ab.sh old-binary new-binary            # 9 rounds
 #   ROUNDS=15 N=10000 bench/ab.sh a b c
@@ -28,14 +29,20 @@ fi
 SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
         --signer-country France --date 2026-11-27)
 
+# CPU time the hypervisor gave to other guests, in clock ticks (/proc/stat "steal"): a run that
+# lost much of it to a busy host is slow for reasons that are not the build's.
+steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; }
+TICK=$(getconf CLK_TCK)
+
 results="$WORK/ab"; rm -rf "$results"; mkdir -p "$results"
 for _ in $(seq "$ROUNDS"); do
     i=0
     for bin in "$@"; do
         rm -rf "$WORK/ab-out"; sync
+        s0=$(steal_ticks)
         /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "$bin" --campaign "$dir" render -g bench \
             -f mbox -o "$WORK/ab-out" "${SIGNER[@]}" > /dev/null
-        cat "$WORK/ab-time" >> "$results/$i"; i=$((i + 1))
+        echo "$(cat "$WORK/ab-time") $(( $(steal_ticks) - s0 ))" >> "$results/$i"; i=$((i + 1))
     done
     bytes=$(du -sb --apparent-size "$WORK/ab-out" | cut -f1)
     rm -rf "$WORK/ab-out"; sync
@@ -49,10 +56,10 @@ median_run() { sort -g "$1" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 floor=$(median_run "$results/floor" | cut -d' ' -f1)
 i=0
 for bin in "$@"; do
-    read -r wall user sys rss <<< "$(median_run "$results/$i")"
-    printf '%s: %.2f s (%.2fx the floor), user %.2f s, system %.2f s, peak RSS %.1f MiB\n' \
+    read -r wall user sys rss stolen <<< "$(median_run "$results/$i")"
+    printf '%s: %.2f s (%.2fx the floor), user %.2f s, system %.2f s, peak RSS %.1f MiB, CPU stolen %.2f s\n' \
         "$bin" "$wall" "$(awk -v a="$wall" -v b="$floor" 'BEGIN{print a/b}')" "$user" "$sys" \
-        "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+        "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$(awk -v s="$stolen" -v t="$TICK" 'BEGIN{print s/t}')"
     i=$((i + 1))
 done
 echo "floor: $floor s (median of $ROUNDS)"

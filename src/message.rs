@@ -289,14 +289,22 @@ const HTML_TAIL: &str = "</body></html>\n";
 /// The text part and the HTML part, both quoted-printable: the bytes `quoted_printable` gives for
 /// `letter.body` and for `html_part(letter)`, with the blocks shared by many letters encoded once.
 fn encoded_parts(letter: &Letter, eol: Eol) -> (Vec<u8>, Vec<u8>) {
+    thread_local! {
+        // The sizes of this thread's last parts. A letter in Cyrillic or Greek takes three times
+        // its length in quoted-printable, and a guess from the length alone grew its buffers two
+        // or three times, each copying what came before.
+        static LAST: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    }
     let n = letter.body.len();
-    let mut text = Vec::with_capacity(n + n / 16 + 16);
-    let mut html = Vec::with_capacity(2 * n + 512);
+    let (last_text, last_html) = LAST.get();
+    let mut text = Vec::with_capacity((n + n / 16 + 16).max(last_text + last_text / 8));
+    let mut html = Vec::with_capacity((2 * n + 512).max(last_html + last_html / 8));
     // The head ends a line, so encoding it apart from the rest changes no byte.
     encode_html_head(letter, eol, &mut html);
     crate::blocks::encode_into(&letter.body, eol, &mut text, &mut html);
     html.extend_from_slice(HTML_TAIL.strip_suffix('\n').unwrap_or(HTML_TAIL).as_bytes());
     html.extend_from_slice(eol.bytes());
+    LAST.set((text.len(), html.len()));
     (text, html)
 }
 

@@ -86,8 +86,9 @@ pub struct Renderer<'c> {
     columns: Columns,
     /// Per column: whether a built-in name hides it, decided once rather than for every row.
     hidden: Vec<bool>,
-    /// Length of the last letter's body, to size the next one.
+    /// Lengths of the last letter's body and subject, to size the next ones.
     body_len: usize,
+    subject_len: usize,
     hb: Handlebars<'static>,
     ctx: Context,
     recipients_file: String,
@@ -301,6 +302,7 @@ impl<'c> Renderer<'c> {
             email_idx: columns.get(EMAIL_COLUMN),
             picked: Vec::new(),
             body_len: 0,
+            subject_len: 0,
             hidden,
             columns,
             hb,
@@ -413,7 +415,7 @@ impl<'c> Renderer<'c> {
         // Sized from the last letter: one allocation instead of a dozen doublings, each of which
         // copied what came before.
         let mut body = String::with_capacity(self.body_len + self.body_len / 8 + 64);
-        let mut subject = String::new();
+        let mut subject = String::with_capacity(self.subject_len + 32);
         let planned_body = self.planned(language, row, &mut body, |l| &l.body_plan);
         let planned_subject = self.planned(language, row, &mut subject, |l| &l.subject_plan);
         if !planned_body || !planned_subject || cfg!(debug_assertions) {
@@ -469,6 +471,7 @@ impl<'c> Renderer<'c> {
         if subject.trim().len() != subject.len() {
             subject = subject.trim().to_string();
         }
+        self.subject_len = subject.len();
         if subject.contains(['\r', '\n']) {
             let culprits: Vec<&str> = self
                 .columns
