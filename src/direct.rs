@@ -5,7 +5,7 @@
 //! into the page cache and keeps books on each page (delayed allocation, dirty tracking, then
 //! writeback): 0.20 s of CPU here, a sixth of the run, taken from the two cores the render threads
 //! need. Opened with `O_DIRECT`, the disk takes the bytes from this process's memory instead:
-//! copying them into one aligned buffer and handing it over costs 0.07 s (bench/README, "fourth
+//! copying them into one aligned buffer and handing it over costs 0.07 s (bench/README, "Fourth
 //! session"). Direct writes must start and end on block boundaries, so the buffer is written
 //! whole and only the last partial block goes through the page cache. The file is as durable as
 //! before: `finish` syncs it. Where the file system refuses direct I/O, the same buffer is
@@ -17,8 +17,8 @@ use std::path::Path;
 
 use crate::writeback::Writeback;
 
-/// Alignment of memory, file offsets and lengths for direct writes: the page size, which covers
-/// the logical block size of nearly every disk. A disk that wants more refuses the first write
+/// Alignment of memory, file offsets and lengths for direct writes: 4 KiB, which covers the
+/// logical block size of nearly every disk. A disk that wants more refuses the first write
 /// (EINVAL) and the file continues without direct I/O.
 const ALIGN: usize = 4096;
 /// Bytes per write. A quarter of this took the disk a fifth longer for the same file (one write
@@ -93,7 +93,9 @@ impl DirectFile {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // The disk wants a larger alignment than ALIGN: nothing was written.
+                // The file system refuses this direct write (the disk wants a larger alignment
+                // than ALIGN, or a file size limit cut the length off a block boundary). A failed
+                // write moves no offset, so the same bytes are written again the ordinary way.
                 Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
                     self.stop_direct()?
                 }
@@ -156,7 +158,8 @@ fn open(path: &Path, direct: bool) -> io::Result<File> {
 /// The blocks as one run of bytes.
 fn buffer(blocks: &mut [Block]) -> &mut [u8] {
     // SAFETY: `Block` is `repr(C)` around a byte array whose size is its alignment, so it has no
-    // padding and the blocks lie back to back: `len * ALIGN` initialised bytes from the start.
+    // padding and the blocks lie back to back: `blocks.len() * ALIGN` initialised bytes from the
+    // start, borrowed for as long as the blocks are.
     unsafe {
         std::slice::from_raw_parts_mut(blocks.as_mut_ptr().cast::<u8>(), blocks.len() * ALIGN)
     }

@@ -554,9 +554,10 @@ fn failed_render_leaves_an_existing_out_dir_untouched() {
 }
 
 /// A disk that fills up in the middle of the one output file (an mbox or the HTML page): the run
-/// fails with exit code 3 naming the file and the reason, and leaves nothing behind. The limits fall on a block
-/// boundary and off it: the mbox is written with direct I/O in whole blocks where the file system
-/// allows it, and a write cut short off a boundary continues the ordinary way.
+/// fails with exit code 3 naming the file and the reason, and leaves nothing behind. The limits
+/// fall on a block boundary and off it: both files are written with direct I/O in whole blocks
+/// where the file system allows it, and a write cut short off a boundary continues the ordinary
+/// way.
 #[cfg(unix)]
 #[test]
 fn a_disk_that_fills_up_mid_file_fails_the_run_and_leaves_nothing() {
