@@ -287,7 +287,9 @@ impl Outbox {
         };
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
-            outbox.single = Some(DirectFile::create(&path).map_err(|e| Error::io(&path, e))?);
+            let file =
+                DirectFile::create(&path).map_err(|e| outbox.failed(&outbox.single_name, e))?;
+            outbox.single = Some(file);
         }
         if format == Format::Html {
             let head = page_head(page);
@@ -325,12 +327,12 @@ impl Outbox {
         }));
         if one_file {
             let path = self.staging_path().join(&self.single_name);
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let file = File::create(&path).map_err(|e| self.failed(&self.single_name, e))?;
             let doc = crate::pdf::Document::new(
                 BufWriter::with_capacity(256 * 1024, Writeback::new(file)),
                 &style,
             )
-            .map_err(|e| Error::io(&path, e))?;
+            .map_err(|e| self.failed(&self.single_name, e))?;
             self.book = Some(doc);
         }
         Ok(())
@@ -342,13 +344,14 @@ impl Outbox {
             .single
             .as_mut()
             .expect("single-file formats open their file in create()");
-        w.push(&bytes).map_err(|e| {
-            let staging = self
-                .staging
-                .as_ref()
-                .expect("the staging directory lives until finish");
-            Error::io(staging.path().join(&self.single_name), e)
-        })
+        let pushed = w.push(&bytes);
+        pushed.map_err(|e| self.failed(&self.single_name, e))
+    }
+
+    /// An error writing the output file `name`, reported under the name it was to have: the
+    /// staging directory it was being written in is removed with everything in it.
+    fn failed(&self, name: &str, e: std::io::Error) -> Error {
+        Error::io(self.out.join(name), e)
     }
 
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
@@ -357,17 +360,17 @@ impl Outbox {
         }
         self.count += 1;
         if let Some(layout) = encoded.layout {
-            let path = self.staging_path().join(&self.single_name);
             let book = self
                 .book
                 .as_mut()
                 .expect("--one-file opens its PDF in set_pdf()");
-            return book.add(&layout).map_err(|e| Error::io(path, e));
+            let added = book.add(&layout);
+            return added.map_err(|e| self.failed(&self.single_name, e));
         }
         match encoded.file_name {
             Some(name) => {
-                let path = self.staging_path().join(name);
-                fs::write(&path, encoded.bytes).map_err(|e| Error::io(&path, e))
+                let path = self.staging_path().join(&name);
+                fs::write(&path, encoded.bytes).map_err(|e| self.failed(&name, e))
             }
             None => self.write_single(encoded.bytes),
         }
@@ -378,7 +381,6 @@ impl Outbox {
         if self.format == Format::Html {
             self.write_single(b"</main>\n</body>\n</html>\n".to_vec())?;
         }
-        let path = self.staging_path().join(&self.single_name);
         let written = match (self.book.take(), self.single.take()) {
             (Some(book), _) => book.finish().and_then(|w| {
                 w.into_inner()
@@ -388,7 +390,7 @@ impl Outbox {
             (None, Some(single)) => single.finish(),
             (None, None) => Ok(()),
         };
-        written.map_err(|e| Error::io(&path, e))?;
+        written.map_err(|e| self.failed(&self.single_name, e))?;
         let location = match self.format {
             Format::Mbox | Format::Html => self.out.join(&self.single_name),
             Format::Pdf if self.encoder.pdf.as_ref().is_some_and(|p| p.one_file) => {

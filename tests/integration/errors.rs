@@ -554,10 +554,10 @@ fn failed_render_leaves_an_existing_out_dir_untouched() {
 }
 
 /// A disk that fills up in the middle of the one output file (an mbox or the HTML page): the run
-/// fails with exit code 3 naming the file and the reason, and leaves nothing behind. The limits
-/// fall on a block boundary and off it: both files are written with direct I/O in whole blocks
-/// where the file system allows it, and a write cut short off a boundary continues the ordinary
-/// way.
+/// fails with exit code 3 naming the file (as it was to be called) and the reason, and leaves
+/// nothing behind. The limits fall on a block boundary and off it: both files are written with
+/// direct I/O in whole blocks where the file system allows it, and a write cut short off a
+/// boundary continues the ordinary way.
 #[cfg(unix)]
 #[test]
 fn a_disk_that_fills_up_mid_file_fails_the_run_and_leaves_nothing() {
@@ -577,8 +577,9 @@ fn a_disk_that_fills_up_mid_file_fails_the_run_and_leaves_nothing() {
                 .signer()
                 .run()
                 .code(3);
-            done.stderr_has(&format!("test.{format}"))
-                .stderr_has("File too large");
+            // Named as it was to be called: the staging directory it was written in is gone.
+            done.stderr_has(&format!("out/test.{format}: File too large"))
+                .stderr_lacks(".letterdrive-staging-");
             sb.assert_nothing_written("out");
         }
         // The same run without the limit writes the whole file.
@@ -586,6 +587,16 @@ fn a_disk_that_fills_up_mid_file_fails_the_run_and_leaves_nothing() {
         assert!(sb.read_bytes(&format!("out/test.{format}")).len() > 1024 * 1024);
         std::fs::remove_dir_all(sb.join("out")).unwrap();
     }
+    // A file per letter: the first one that does not fit is named the same way.
+    let done = sb
+        .cmd_with_file_size_limit(1000)
+        .args(["render", "-g", "test", "-f", "eml", "-o", "out"])
+        .signer()
+        .run()
+        .code(3);
+    done.stderr_has("out/test-000001-person-1.eml: File too large")
+        .stderr_lacks(".letterdrive-staging-");
+    sb.assert_nothing_written("out");
 }
 
 #[test]
