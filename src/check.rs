@@ -14,8 +14,30 @@ pub struct GroupReport {
     pub id: String,
     pub recipients: u64,
     pub placeholders: u64,
+    /// The first `MAX_LISTED` errors found in the group's rows, after its file-level ones.
     pub errors: Vec<Diag>,
+    /// Errors found in rows past those: counted, not listed.
+    pub unlisted: usize,
     pub warnings: Vec<Diag>,
+}
+
+impl GroupReport {
+    /// The errors to show, ending with how many more there were when the list was cut short.
+    pub fn error_lines(&self) -> Vec<Diag> {
+        let mut lines = self.errors.clone();
+        if self.unlisted > 0 {
+            lines.push(Diag::unlisted(self.unlisted));
+        }
+        lines
+    }
+
+    fn push_capped(&mut self, d: Diag) {
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(d);
+        } else {
+            self.unlisted += 1;
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -25,7 +47,10 @@ pub struct Report {
 
 impl Report {
     pub fn errors(&self) -> usize {
-        self.groups.iter().map(|g| g.errors.len()).sum()
+        self.groups
+            .iter()
+            .map(|g| g.errors.len() + g.unlisted)
+            .sum()
     }
     pub fn warnings(&self) -> usize {
         self.groups.iter().map(|g| g.warnings.len()).sum()
@@ -131,7 +156,7 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
         let row = match next {
             Ok(row) => row,
             Err(d) => {
-                push_capped(&mut report.errors, d);
+                report.push_capped(d);
                 continue;
             }
         };
@@ -162,17 +187,13 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
                     });
                 }
             }
-            Err(ds) => ds
-                .into_iter()
-                .for_each(|d| push_capped(&mut report.errors, d)),
+            Err(ds) => ds.into_iter().for_each(|d| report.push_capped(d)),
         }
     }
     let keys = dups.duplicates();
     if !keys.is_empty() {
         match recipients::locate_duplicates(&campaign.source, group, &keys, &[]) {
-            Ok(ds) => ds
-                .into_iter()
-                .for_each(|d| push_capped(&mut report.errors, d)),
+            Ok(ds) => ds.into_iter().for_each(|d| report.push_capped(d)),
             Err(e) => report.errors.extend(diags_of(e)),
         }
     }
@@ -249,12 +270,6 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
         }
     }
     report
-}
-
-fn push_capped(list: &mut Vec<Diag>, d: Diag) {
-    if list.len() < MAX_LISTED {
-        list.push(d);
-    }
 }
 
 fn diags_of(e: crate::error::Error) -> Vec<Diag> {

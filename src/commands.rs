@@ -119,7 +119,7 @@ fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     let _ = out.flush();
     let mut err = std::io::stderr().lock();
     for g in &report.groups {
-        for d in &g.errors {
+        for d in g.error_lines() {
             let _ = writeln!(err, "error: {d}");
         }
         for d in &g.warnings {

@@ -283,11 +283,7 @@ pub fn wizard(
             campaign.id,
             campaign.source.describe()
         );
-        let diags = report
-            .groups
-            .iter()
-            .flat_map(|g| g.errors.clone())
-            .collect();
+        let diags = report.groups.iter().flat_map(|g| g.error_lines()).collect();
         Error::from_diags(diags)?;
     }
 

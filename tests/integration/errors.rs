@@ -468,6 +468,34 @@ fn check_lists_every_problem_and_exits_1() {
     assert!(!sb.exists("out"));
 }
 
+/// `check` lists the first 50 problems of a group and says how many more it found; the summary
+/// counts them all.
+#[test]
+fn check_says_how_many_problems_it_did_not_list() {
+    let mut rows = String::new();
+    for i in 0..200 {
+        match i % 4 {
+            0 => rows.push_str(&format!("P{i},p{i}@corp.example,,France,boss\n")),
+            2 => rows.push_str(&format!(
+                "P{i},p{i}@corp.example,Corp,France,boss,extra,x\n"
+            )),
+            _ => rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n")),
+        }
+    }
+    let sb = Sandbox::campaign();
+    sb.write(CSV_FILE, csv(&rows));
+    let done = sb
+        .cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stdout_has("100 errors, 1 warning:")
+        .stderr_has("error: recipients/test.csv:2: column `organization`: required field is empty")
+        .stderr_has("error: ... and 50 more problems not listed");
+    let listed = done.stderr().matches("error: recipients/test.csv:").count();
+    assert_eq!(listed, 50, "{}", done.stderr());
+}
+
 #[test]
 fn check_reports_problems_in_template_and_csv_of_every_group() {
     let sb = Sandbox::campaign();
