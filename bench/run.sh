@@ -97,7 +97,7 @@ measure() {
         fi
         floors+=("$WALL")
         rm -rf "$WORK/floor"
-        if [ "$format" = mbox ] && [ "$(uname -s)" = Linux ]; then
+        if [ "$format" = mbox ] && [ "$DIRECT" = 1 ]; then
             # The floor written as letterdrive writes an mbox, past the page cache: for reference
             # beside the plain loop the targets are set against.
             sync
@@ -117,6 +117,11 @@ measure() {
             "$(awk -v a="$w" -v b="$d" 'BEGIN{print a/b}')" >> "$WORK/direct-rows.md"
     fi
 }
+
+# Whether this file system takes direct writes, for the second mbox floor (Linux only).
+DIRECT=0
+if "$FLOOR" direct "$WORK/direct-probe" 1 4096 2> /dev/null; then DIRECT=1; fi
+rm -f "$WORK/direct-probe"
 
 # .eml first: the gigabytes the mbox runs write slow an ext4 disk down for minutes afterwards.
 for n in $EML_SIZES; do measure eml "$n"; done
