@@ -14,9 +14,9 @@ pub struct GroupReport {
     pub id: String,
     pub recipients: u64,
     pub placeholders: u64,
-    /// The first `MAX_LISTED` errors found in the group's rows, after its file-level ones.
+    /// The group's file-level errors, then those of its rows until the list holds `MAX_LISTED`.
     pub errors: Vec<Diag>,
-    /// Errors found in rows past those: counted, not listed.
+    /// Errors found in rows after the list was full: counted, not listed.
     pub unlisted: usize,
     pub warnings: Vec<Diag>,
 }
