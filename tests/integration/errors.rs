@@ -18,6 +18,21 @@ fn csv(rows: &str) -> String {
     format!("{HEADER}{rows}")
 }
 
+/// 200 rows, every other one bad: an empty required field, or too many fields.
+fn rows_with_100_problems() -> String {
+    let mut rows = String::new();
+    for i in 0..200 {
+        match i % 4 {
+            0 => rows.push_str(&format!("P{i},p{i}@corp.example,,France,boss\n")),
+            2 => rows.push_str(&format!(
+                "P{i},p{i}@corp.example,Corp,France,boss,extra,x\n"
+            )),
+            _ => rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n")),
+        }
+    }
+    rows
+}
+
 // --- CSV structure --------------------------------------------------------------------------
 
 #[test]
@@ -276,17 +291,7 @@ fn every_bad_row_is_reported_in_one_run() {
 /// are both counted.
 #[test]
 fn a_long_list_of_problems_says_how_many_were_not_listed() {
-    let mut rows = String::new();
-    for i in 0..200 {
-        match i % 4 {
-            0 => rows.push_str(&format!("P{i},p{i}@corp.example,,France,boss\n")),
-            2 => rows.push_str(&format!(
-                "P{i},p{i}@corp.example,Corp,France,boss,extra,x\n"
-            )),
-            _ => rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n")),
-        }
-    }
-    let (_, done) = render_fails(csv(&rows), 1);
+    let (_, done) = render_fails(csv(&rows_with_100_problems()), 1);
     done.stderr_has("recipients/test.csv:2: column `organization`: required field is empty")
         .stderr_has("... and 50 more problems not listed")
         .stderr_has("\n50 problems found; nothing was written");
@@ -472,18 +477,8 @@ fn check_lists_every_problem_and_exits_1() {
 /// counts them all.
 #[test]
 fn check_says_how_many_problems_it_did_not_list() {
-    let mut rows = String::new();
-    for i in 0..200 {
-        match i % 4 {
-            0 => rows.push_str(&format!("P{i},p{i}@corp.example,,France,boss\n")),
-            2 => rows.push_str(&format!(
-                "P{i},p{i}@corp.example,Corp,France,boss,extra,x\n"
-            )),
-            _ => rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n")),
-        }
-    }
     let sb = Sandbox::campaign();
-    sb.write(CSV_FILE, csv(&rows));
+    sb.write(CSV_FILE, csv(&rows_with_100_problems()));
     let done = sb
         .cmd()
         .arg("check")
