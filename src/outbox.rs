@@ -293,7 +293,7 @@ impl Outbox {
         }
         if format == Format::Html {
             let head = page_head(page);
-            outbox.write_single(head.into_bytes())?;
+            outbox.write_single(head.as_bytes())?;
         }
         Ok(outbox)
     }
@@ -339,12 +339,12 @@ impl Outbox {
     }
 
     /// Appends `bytes` to the one output file of the run.
-    fn write_single(&mut self, bytes: Vec<u8>) -> Result<()> {
+    fn write_single(&mut self, bytes: &[u8]) -> Result<()> {
         let w = self
             .single
             .as_mut()
             .expect("single-file formats open their file in create()");
-        let pushed = w.push(&bytes);
+        let pushed = w.push(bytes);
         pushed.map_err(|e| self.failed(&self.single_name, e))
     }
 
@@ -372,14 +372,14 @@ impl Outbox {
                 let path = self.staging_path().join(&name);
                 fs::write(&path, encoded.bytes).map_err(|e| self.failed(&name, e))
             }
-            None => self.write_single(encoded.bytes),
+            None => self.write_single(&encoded.bytes),
         }
     }
 
     /// Move everything into place. Nothing is visible under `out` before this.
     pub fn finish(mut self) -> Result<Summary> {
         if self.format == Format::Html {
-            self.write_single(b"</main>\n</body>\n</html>\n".to_vec())?;
+            self.write_single(b"</main>\n</body>\n</html>\n")?;
         }
         let written = match (self.book.take(), self.single.take()) {
             (Some(book), _) => book.finish().and_then(|w| {

@@ -55,15 +55,6 @@ impl Writeback {
         }
         self.started = self.written;
     }
-
-    /// Counts `n` bytes written, and starts writeback of each chunk once it is complete.
-    fn wrote(&mut self, n: usize) -> usize {
-        self.written += n as u64;
-        if self.written - self.started >= CHUNK {
-            self.start_writeback();
-        }
-        n
-    }
 }
 
 #[cfg(unix)]
@@ -76,12 +67,11 @@ impl std::os::fd::AsRawFd for Writeback {
 impl Write for Writeback {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
-        Ok(self.wrote(n))
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let n = self.file.write_vectored(bufs)?;
-        Ok(self.wrote(n))
+        self.written += n as u64;
+        if self.written - self.started >= CHUNK {
+            self.start_writeback();
+        }
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -326,6 +326,21 @@ fn a_campaign_that_fails_check_is_reported_before_the_first_question() {
     assert!(!g.seen.contains("Who in this group?"), "{}", g.seen);
 }
 
+/// Past 50 problems the guided run says how many more there are, as `check` does.
+#[test]
+fn a_campaign_with_many_problems_says_how_many_were_not_listed() {
+    let sb = Sandbox::campaign();
+    let mut csv = String::from("name,email,organization,country,role\n");
+    for i in 1..=60 {
+        csv.push_str(&format!("P{i},bad{i},Corp,France,boss\n"));
+    }
+    sb.write("recipients/test.csv", csv);
+    let mut g = Guided::start(&sb, &[]);
+    g.see("has problems, so no letter can be written yet");
+    g.see("... and 10 more problems not listed");
+    assert_eq!(g.exit_code(), 1, "{}", g.seen);
+}
+
 #[test]
 fn without_a_terminal_the_guided_run_names_the_flags_instead() {
     let sb = Sandbox::campaign();
