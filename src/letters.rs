@@ -169,7 +169,7 @@ impl<'c> Run<'c> {
         let (diags, extra) = std::thread::scope(|scope| -> Result<_> {
             let feed = &feed;
             let (res_tx, res_rx) = crossbeam_channel::bounded::<(u64, Vec<Result<T, Vec<Diag>>>)>(
-                workers * QUEUE_PER_WORKER,
+                workers * WINDOW_PER_WORKER,
             );
 
             for mut renderer in renderers {
@@ -345,16 +345,16 @@ const BATCH: usize = 32;
 /// window took peak RSS past 20 MiB.
 const SLOW_BATCH: usize = 4;
 
-/// Batches that may be handed out ahead of the one being written, per render thread, and finished
-/// batches the channel to the writing thread holds. With more threads than cores, the writing
-/// thread is sometimes not running while the render threads are; too little room, and they soon
-/// stop and wait for it, and a core idles. With 4 and 2 (and a thread of its own reading the CSV),
-/// 100,000 letters kept 1.81 of 2 cores busy; with 6 and 3, 1.83, and a tenth less CPU time
-/// (fewer waits and wake-ups): 0.66 instead of 0.73 s, in alternating runs. Each batch in flight
-/// is about 180 KB of letters: with 8 and 4, peak RSS at a million letters came to 19.7 MiB (18.6
-/// with 6 and 3).
+/// Batches that may be handed out ahead of the one being written, per render thread. The channel
+/// to the writing thread holds as many finished batches, so only the window stops a render
+/// thread: with room for half as many, they stopped at the channel whenever the writing thread
+/// waited on the disk (286 of their 563 waits in a run of 100,000 letters), and the core idled. With more threads than
+/// cores, the writing thread is sometimes not running while the render threads are; too little
+/// room, and they soon stop and wait for it. With 4 (and a thread of its own reading the CSV),
+/// 100,000 letters kept 1.81 of 2 cores busy; with 6, 1.83, and a tenth less CPU time (fewer
+/// waits and wake-ups): 0.66 instead of 0.73 s, in alternating runs. Each batch in flight is
+/// about 180 KB of letters: with 8, peak RSS at a million letters came to 19.7 MiB.
 const WINDOW_PER_WORKER: usize = 6;
-const QUEUE_PER_WORKER: usize = 3;
 
 /// How far ahead of the batch being written render threads may render batches (each may hold one
 /// more, taken and waiting to be let in). Without it, a render
