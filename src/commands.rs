@@ -319,11 +319,11 @@ fn render_letters_with(
     let encoder = outbox.encoder().clone();
     run.settings.body_eol = encoder.body_eol();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
-    run.each(
+    run.each_with_bytes(
         target.limit,
         encoder.needs_message(),
-        |letter, message| encoder.encode(letter, message.as_ref()),
-        |encoded| outbox.write(encoded),
+        |letter, message, out| encoder.encode(letter, message.as_ref(), out),
+        |encoded, bytes| outbox.write(encoded, bytes),
     )?;
     outbox.finish()
 }

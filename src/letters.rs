@@ -128,6 +128,32 @@ impl<'c> Run<'c> {
         E: Fn(&Letter, Option<lettre::Message>) -> T + Sync,
         S: FnMut(T) -> Result<()>,
     {
+        self.each_with_bytes(
+            limit,
+            with_message,
+            |letter, message, _| encode(letter, message),
+            |t, _| sink(t),
+        )
+    }
+
+    /// `each`, for letters that become bytes: `encode` appends a letter's bytes to a buffer that
+    /// holds its whole batch, and `sink` receives them with what `encode` returned. A buffer of
+    /// its own for each letter, freed on the writing thread, cost the render thread a
+    /// malloc that had to take back blocks freed by another thread, and the writing thread a
+    /// free for each letter: a twentieth of the CPU of an mbox run. The buffers go back to the
+    /// render threads to be filled again.
+    pub fn each_with_bytes<T, E, S>(
+        self,
+        limit: Option<u64>,
+        with_message: bool,
+        encode: E,
+        mut sink: S,
+    ) -> Result<u64>
+    where
+        T: Send,
+        E: Fn(&Letter, Option<lettre::Message>, &mut Vec<u8>) -> T + Sync,
+        S: FnMut(T, &[u8]) -> Result<()>,
+    {
         let workers = crate::settings::worker_threads();
         let mut renderers = vec![self.renderer];
         for _ in 1..workers {
@@ -168,17 +194,20 @@ impl<'c> Run<'c> {
         });
         let (diags, extra) = std::thread::scope(|scope| -> Result<_> {
             let feed = &feed;
-            let (res_tx, res_rx) = crossbeam_channel::bounded::<(u64, Vec<Result<T, Vec<Diag>>>)>(
-                workers * WINDOW_PER_WORKER,
-            );
+            let (res_tx, res_rx) =
+                crossbeam_channel::bounded::<Finished<T>>(workers * WINDOW_PER_WORKER);
+            // Batch buffers written out, back to the render threads.
+            let (spare_tx, spare_rx) =
+                crossbeam_channel::bounded::<Vec<u8>>(workers * WINDOW_PER_WORKER);
 
             for mut renderer in renderers {
-                let res_tx = res_tx.clone();
+                let (res_tx, spare_rx) = (res_tx.clone(), spare_rx.clone());
                 let (check, file, settings, encode) = (&check, &file, &settings, &encode);
                 scope.spawn(move || {
                     // A thread that panics never returns the batch it took: without this, the
                     // window would wait for that batch forever, and so would everything else.
                     let _close = CloseOnPanic(window);
+                    let mut last = 0;
                     // Each render thread reads its next rows itself, one thread at a time: a
                     // thread of its own for the CSV was one more for the two cores to switch
                     // between, and its batches one more hand-over.
@@ -195,6 +224,12 @@ impl<'c> Run<'c> {
                         if !window.admit(seq) {
                             return;
                         }
+                        // A new buffer is sized from this thread's last batch: grown step by
+                        // step instead, each buffer left the memory of its smaller ones behind,
+                        // and peak RSS at a million letters went past 20 MiB.
+                        let mut bytes = spare_rx
+                            .try_recv()
+                            .unwrap_or_else(|_| Vec::with_capacity(last + last / 8));
                         let out = batch
                             .iter()
                             .map(|row| {
@@ -205,10 +240,13 @@ impl<'c> Run<'c> {
                                 };
                                 let (letter, message) =
                                     context.letter(&mut renderer, row, with_message)?;
-                                Ok(encode(&letter, message))
+                                let start = bytes.len();
+                                let t = encode(&letter, message, &mut bytes);
+                                Ok((t, start..bytes.len()))
                             })
                             .collect();
-                        if res_tx.send((seq, out)).is_err() {
+                        last = bytes.len();
+                        if res_tx.send((seq, out, bytes)).is_err() {
                             return;
                         }
                     }
@@ -223,14 +261,14 @@ impl<'c> Run<'c> {
             let mut next = 0u64;
             let mut diags: Vec<Diag> = Vec::new();
             let mut extra = 0usize;
-            for (seq, batch) in res_rx.iter() {
-                pending.insert(seq, batch);
-                while let Some(batch) = pending.remove(&next) {
+            for (seq, batch, bytes) in res_rx.iter() {
+                pending.insert(seq, (batch, bytes));
+                while let Some((batch, mut bytes)) = pending.remove(&next) {
                     next += 1;
                     window.advance(next);
                     for item in batch {
                         match item {
-                            Ok(t) if diags.is_empty() => sink(t)?,
+                            Ok((t, range)) if diags.is_empty() => sink(t, &bytes[range])?,
                             Ok(_) => {}
                             Err(ds) => {
                                 for d in ds {
@@ -243,6 +281,9 @@ impl<'c> Run<'c> {
                             }
                         }
                     }
+                    bytes.clear();
+                    // A full channel means the render threads have buffers enough.
+                    let _ = spare_tx.try_send(bytes);
                 }
             }
             Ok((diags, extra))
@@ -276,6 +317,14 @@ impl<'c> Run<'c> {
         Ok(count)
     }
 }
+
+/// A finished batch: its number, each row's result (with the range of the batch's bytes that holds
+/// its letter), and those bytes.
+type Finished<T> = (
+    u64,
+    Vec<Result<(T, std::ops::Range<usize>), Vec<Diag>>>,
+    Vec<u8>,
+);
 
 /// The CSV side of `Run::each`: the rows read so far, what was found in them, and the batches
 /// handed out, read under a lock by whichever render thread needs rows next.
@@ -347,14 +396,13 @@ const SLOW_BATCH: usize = 4;
 
 /// Batches that may be handed out ahead of the one being written, per render thread. The channel
 /// to the writing thread holds as many finished batches, so only the window stops a render
-/// thread: with room for half as many, they stopped at the channel whenever the writing thread
-/// waited on the disk (286 of their 563 waits in a run of 100,000 letters), and the core idled. With more threads than
-/// cores, the writing thread is sometimes not running while the render threads are; too little
-/// room, and they soon stop and wait for it. With 4 (and a thread of its own reading the CSV),
-/// 100,000 letters kept 1.81 of 2 cores busy; with 6, 1.83, and a tenth less CPU time (fewer
-/// waits and wake-ups): 0.66 instead of 0.73 s, in alternating runs. Each batch in flight is
-/// about 180 KB of letters: with 8, peak RSS at a million letters came to 19.7 MiB.
-const WINDOW_PER_WORKER: usize = 6;
+/// thread: when the channel held half as many, they stopped at it whenever the writing thread
+/// waited on the disk (286 of their 563 waits in a run of 100,000 letters), and the core idled.
+/// With more threads than cores, the writing thread is sometimes not running while the render
+/// threads are; too little room, and they soon stop and wait for it. Each batch in flight is about
+/// 180 KB of letters: with 6, peak RSS at a million letters reached 19.0–20.0 MiB; with 5,
+/// 17.8–18.2 MiB, for 2% more time at 100,000 letters (bench/README, "Fifth session").
+const WINDOW_PER_WORKER: usize = 5;
 
 /// How far ahead of the batch being written render threads may render batches (each may hold one
 /// more, taken and waiting to be let in). Without it, a render

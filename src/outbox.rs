@@ -56,10 +56,10 @@ pub struct PdfSettings {
     pub recipients_file: String,
 }
 
-/// One letter ready to be written: a file of its own, or bytes appended to the single file.
+/// One letter ready to be written: a file of its own, or bytes appended to the single file. The
+/// bytes themselves are in the buffer `Encoder::encode` appended them to.
 pub struct Encoded {
     pub file_name: Option<String>,
-    pub bytes: Vec<u8>,
     /// The pages of a letter for the one PDF of `--one-file`.
     pub layout: Option<crate::pdf::Layout>,
     /// Why this letter cannot be written (a PDF font without a glyph it needs).
@@ -67,10 +67,9 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    fn bytes(file_name: Option<String>, bytes: Vec<u8>) -> Encoded {
+    fn named(file_name: Option<String>) -> Encoded {
         Encoded {
             file_name,
-            bytes,
             layout: None,
             problem: None,
         }
@@ -103,43 +102,49 @@ impl Encoder {
         format!("{}-{:06}-{slug}.{ext}", self.group_id, letter.index)
     }
 
-    pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
+    /// Appends the bytes of `letter` in this format to `out`.
+    pub fn encode(&self, letter: &Letter, message: Option<&Message>, out: &mut Vec<u8>) -> Encoded {
         match self.format {
-            Format::Eml => Encoded::bytes(
-                Some(self.file_name(letter, "eml")),
-                message.expect("eml needs the message").formatted(),
-            ),
-            Format::Txt => Encoded::bytes(
-                Some(self.file_name(letter, "txt")),
-                format!(
+            Format::Eml => {
+                out.extend_from_slice(&message.expect("eml needs the message").formatted());
+                Encoded::named(Some(self.file_name(letter, "eml")))
+            }
+            Format::Txt => {
+                use std::io::Write;
+                let _ = write!(
+                    out,
                     "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
                     self.from_header,
                     recipient_display(letter),
                     self.date_header,
                     letter.subject,
                     letter.body
-                )
-                .into_bytes(),
-            ),
-            Format::Mbox => Encoded::bytes(
-                None,
+                );
+                Encoded::named(Some(self.file_name(letter, "txt")))
+            }
+            Format::Mbox => {
                 mboxrd_entry(
                     &self.mbox_from_line,
                     message.expect("mbox needs the message"),
-                ),
-            ),
-            Format::Html => Encoded::bytes(None, html_card(letter).into_bytes()),
-            Format::Pdf => self.encode_pdf(letter),
+                    out,
+                );
+                Encoded::named(None)
+            }
+            Format::Html => {
+                out.extend_from_slice(html_card(letter).as_bytes());
+                Encoded::named(None)
+            }
+            Format::Pdf => self.encode_pdf(letter, out),
         }
     }
 
-    fn encode_pdf(&self, letter: &Letter) -> Encoded {
+    fn encode_pdf(&self, letter: &Letter, out: &mut Vec<u8>) -> Encoded {
         let settings = self.pdf.as_ref().expect("pdf output has its settings");
         let style = &settings.style;
         let date = crate::render::letter_date_in(&settings.date, &letter.language);
         let problem = |d: crate::error::Diag| Encoded {
             problem: Some(d.file(&settings.recipients_file).line(letter.line)),
-            ..Encoded::bytes(None, Vec::new())
+            ..Encoded::named(None)
         };
         let mut texts: Vec<&str> = vec![&letter.subject, &letter.body, &date];
         texts.extend(letter.postal.iter().map(String::as_str));
@@ -169,11 +174,14 @@ impl Encoder {
         if settings.one_file {
             return Encoded {
                 layout: Some(layout),
-                ..Encoded::bytes(None, Vec::new())
+                ..Encoded::named(None)
             };
         }
         match crate::pdf::single(style, &layout) {
-            Ok(bytes) => Encoded::bytes(Some(self.file_name(letter, "pdf")), bytes),
+            Ok(bytes) => {
+                out.extend_from_slice(&bytes);
+                Encoded::named(Some(self.file_name(letter, "pdf")))
+            }
             Err(e) => problem(crate::error::Diag::new(format!(
                 "cannot write the PDF: {e}"
             ))),
@@ -354,7 +362,8 @@ impl Outbox {
         Error::io(self.out.join(name), e)
     }
 
-    pub fn write(&mut self, encoded: Encoded) -> Result<()> {
+    /// Writes one letter: what `Encoder::encode` returned for it, and the bytes it appended.
+    pub fn write(&mut self, encoded: Encoded, bytes: &[u8]) -> Result<()> {
         if let Some(d) = encoded.problem {
             return Err(Error::Invalid(d));
         }
@@ -370,9 +379,9 @@ impl Outbox {
         match encoded.file_name {
             Some(name) => {
                 let path = self.staging_path().join(&name);
-                fs::write(&path, encoded.bytes).map_err(|e| self.failed(&name, e))
+                fs::write(&path, bytes).map_err(|e| self.failed(&name, e))
             }
-            None => self.write_single(&encoded.bytes),
+            None => self.write_single(bytes),
         }
     }
 
@@ -451,11 +460,11 @@ fn recipient_display(letter: &Letter) -> String {
 /// (`starts_from_line`), so there is nothing to search for and quote either. Debug builds (every
 /// test) check each letter, and `message::tests::every_part_of_a_message_is_quoted_printable`
 /// fails if a body of another encoding comes in.
-fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(from_line.len() + message.size_hint());
+fn mboxrd_entry(from_line: &str, message: &Message, entry: &mut Vec<u8>) {
+    entry.reserve(from_line.len() + message.size_hint());
     entry.extend_from_slice(from_line.as_bytes());
     let start = entry.len();
-    message.format_lf(&mut entry);
+    message.format_lf(entry);
     debug_assert!(
         !has_from_line(&entry[start..]),
         "a message line starts with >*From :\n{}",
@@ -465,7 +474,6 @@ fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
         entry.push(b'\n');
     }
     entry.push(b'\n');
-    entry
 }
 
 /// Whether a line of `text` starts with `>*From `, which would have to be quoted in an mbox.
@@ -617,7 +625,8 @@ mod tests {
             assert!(crlf.windows(3).any(|w| w == b"\r\n ") || subject.len() < 60);
             settings.body_eol = Eol::Lf;
             let lf = build(&letter, &settings).unwrap();
-            let entry = mboxrd_entry("From x\n", &lf);
+            let mut entry = Vec::new();
+            mboxrd_entry("From x\n", &lf, &mut entry);
             // The body's "From " lines are encoded, so nothing needs quoting.
             assert!(!has_from_line(&entry[7..]));
             assert!(!has_from_line(&crlf));
