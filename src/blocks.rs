@@ -30,12 +30,47 @@ struct Encoded {
     html: Box<[u8]>,
 }
 
-/// Lines of plain paragraphs, quoted-printable. A paragraph with a name in it is new in every
-/// letter, but most of its lines are not, and quoted-printable encodes each line on its own.
+/// Lines of plain paragraphs, quoted-printable, as the text part has them and, where that
+/// differs, as the HTML part does (`<p>` before the first, `</p>` after the last, something
+/// escaped). A paragraph with a name in it is new in every letter, but most of its lines are not,
+/// and quoted-printable encodes each line on its own.
 struct EncodedLine {
     line: Box<str>,
     eol: Eol,
     qp: Box<[u8]>,
+    /// The HTML line, by `Place`, once a letter needed it there. Kept with the text line, it is
+    /// found by the same lookup: looked up on its own, with its tags, it cost building the tagged
+    /// line, hashing and comparing it, for the first line of every paragraph that changes.
+    html: [Option<Box<[u8]>>; 4],
+}
+
+/// Where a line is in its paragraph, which decides the tags around it in the HTML.
+#[derive(Clone, Copy)]
+enum Place {
+    Only,
+    First,
+    Middle,
+    Last,
+}
+
+impl Place {
+    fn of(first: bool, last: bool) -> Place {
+        match (first, last) {
+            (true, true) => Place::Only,
+            (true, false) => Place::First,
+            (false, false) => Place::Middle,
+            (false, true) => Place::Last,
+        }
+    }
+
+    fn tags(self) -> (&'static str, &'static str) {
+        match self {
+            Place::Only => ("<p>", "</p>"),
+            Place::First => ("<p>", ""),
+            Place::Middle => ("", ""),
+            Place::Last => ("", "</p>"),
+        }
+    }
 }
 
 const MAX_LINES: usize = 512;
@@ -50,25 +85,86 @@ thread_local! {
     static LINES: RefCell<SeenTwice<EncodedLine, MAX_LINES, MAX_SEEN_LINES>> = RefCell::default();
 }
 
-/// `quoted_printable_line(line)`, from the cache when the line was seen before.
-fn qp_line_cached(line: &str, eol: Eol, out: &mut Vec<u8>) {
+/// Appends `line` of a plain paragraph, quoted-printable, to `text`, and its HTML line (tagged for
+/// its `place`, escaped when `escape`), quoted-printable, to `html`: from the cache when the line
+/// was seen before.
+fn encode_line(
+    line: &str,
+    eol: Eol,
+    place: Place,
+    escape: bool,
+    text: &mut Vec<u8>,
+    html: &mut Vec<u8>,
+) {
+    // The HTML line is the text line.
+    let same = !escape && matches!(place, Place::Middle);
     if line.len() < MIN_CACHED_LINE {
-        return quoted_printable_line(line, eol, out);
+        let start = text.len();
+        quoted_printable_line(line, eol, text);
+        html_line(line, eol, place, escape, &text[start..], html);
+        return;
     }
     LINES.with_borrow_mut(|cache| {
         let hash = FxBuildHasher.hash_one((line, eol));
-        if let Some(e) = cache.get(hash, |e| *e.line == *line && e.eol == eol) {
-            out.extend_from_slice(&e.qp);
+        if let Some(e) = cache.get_mut(hash, |e| *e.line == *line && e.eol == eol) {
+            text.extend_from_slice(&e.qp);
+            if same {
+                html.extend_from_slice(&e.qp);
+                return;
+            }
+            let kept = &mut e.html[place as usize];
+            match kept {
+                Some(h) => html.extend_from_slice(h),
+                None => {
+                    let start = html.len();
+                    html_line(line, eol, place, escape, &e.qp, html);
+                    *kept = Some(html[start..].into());
+                }
+            }
             return;
         }
-        let start = out.len();
-        quoted_printable_line(line, eol, out);
-        cache.missed(hash, || EncodedLine {
-            line: line.into(),
-            eol,
-            qp: out[start..].into(),
+        let (t0, h0) = (text.len(), html.len());
+        quoted_printable_line(line, eol, text);
+        html_line(line, eol, place, escape, &text[t0..], html);
+        cache.missed(hash, || {
+            let mut kept = EncodedLine {
+                line: line.into(),
+                eol,
+                qp: text[t0..].into(),
+                html: Default::default(),
+            };
+            if !same {
+                kept.html[place as usize] = Some(html[h0..].into());
+            }
+            kept
         });
     })
+}
+
+/// Appends the HTML line of `line` for its `place`, quoted-printable, to `out`, given `encoded`,
+/// the line alone quoted-printable. Quoted-printable works line by line, so a line that escaping
+/// leaves alone and that has no tags encodes as the text line did, and is copied; with tags, it
+/// is the tags around that copy when the whole fits (`fits_around`).
+fn html_line(line: &str, eol: Eol, place: Place, escape: bool, encoded: &[u8], out: &mut Vec<u8>) {
+    let (before, after) = place.tags();
+    if !escape && before.is_empty() && after.is_empty() {
+        out.extend_from_slice(encoded);
+    } else if !escape && fits_around(before, encoded, after) {
+        out.extend_from_slice(before.as_bytes());
+        out.extend_from_slice(encoded);
+        out.extend_from_slice(after.as_bytes());
+    } else {
+        // Room for the tags and a few escapes: growing step by step copied the line again.
+        let mut tagged = String::with_capacity(before.len() + line.len() + after.len() + 16);
+        tagged.push_str(before);
+        if escape {
+            pulldown_cmark_escape::escape_html_body_text(&mut tagged, line).ok();
+        } else {
+            tagged.push_str(line);
+        }
+        tagged.push_str(after);
+        quoted_printable_line(&tagged, eol, out);
+    }
 }
 
 /// Appends the quoted-printable text part and the quoted-printable HTML of `markdown` to `text`
@@ -116,11 +212,9 @@ fn encode_block(block: &str, eol: Eol, text: &mut Vec<u8>, html: &mut Vec<u8>) {
 
 /// A paragraph whose bytes `plain_bytes` let through, encoded if every line is plain too (else
 /// false, with whatever was appended to be cut off again). Its HTML is its lines between `<p>` and
-/// `</p>`, with `&` and `>` escaped when `escaped`. Quoted-printable works line by line, so a line
-/// of the HTML but the first and the last that escaping leaves alone encodes as the same line of
-/// the text did, and is copied from there instead of encoded again; a line with something
-/// escaped (an organisation "& Co") is encoded escaped, through the line cache. The lines are
-/// checked as they are encoded: a pass of its own over them cost a search per line.
+/// `</p>`, with `&` and `>` escaped when `escaped` (`encode_line`, which encodes a line with
+/// something escaped, an organisation "& Co", escaped). The lines are checked as they are
+/// encoded: a pass of its own over them cost a search per line.
 fn encode_plain(
     block: &str,
     escaped: bool,
@@ -129,8 +223,6 @@ fn encode_plain(
     html: &mut Vec<u8>,
 ) -> bool {
     let body = block.trim_end_matches('\n');
-    // A line of the HTML with its tags, when it has to be encoded on its own.
-    let mut tagged = String::new();
     let mut body_lines = lines(body).peekable();
     let mut first = true;
     while let Some(line) = body_lines.next() {
@@ -142,32 +234,10 @@ fn encode_plain(
             text.extend_from_slice(eol.bytes());
             html.extend_from_slice(eol.bytes());
         }
-        let start = text.len();
-        qp_line_cached(line, eol, text);
-        let before = if first { "<p>" } else { "" };
-        let after = if last { "</p>" } else { "" };
+        let place = Place::of(first, last);
         first = false;
         let escape = escaped && memchr::memchr2(b'&', b'>', line.as_bytes()).is_some();
-        let encoded = &text[start..];
-        if !escape && before.is_empty() && after.is_empty() {
-            html.extend_from_slice(encoded);
-        } else if !escape && fits_around(before, encoded, after) {
-            html.extend_from_slice(before.as_bytes());
-            html.extend_from_slice(encoded);
-            html.extend_from_slice(after.as_bytes());
-        } else {
-            tagged.clear();
-            // Room for the tags and a few escapes: growing step by step copied the line again.
-            tagged.reserve(before.len() + line.len() + after.len() + 16);
-            tagged.push_str(before);
-            if escape {
-                pulldown_cmark_escape::escape_html_body_text(&mut tagged, line).ok();
-            } else {
-                tagged.push_str(line);
-            }
-            tagged.push_str(after);
-            qp_line_cached(&tagged, eol, html);
-        }
+        encode_line(line, eol, place, escape, text, html);
     }
     // The line breaks after the paragraph: each ends a line, the last an empty one.
     for _ in body.len()..block.len() {

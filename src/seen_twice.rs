@@ -31,6 +31,11 @@ impl<V, const KEPT: usize, const SEEN: usize> SeenTwice<V, KEPT, SEEN> {
         self.kept.get(&hash).filter(|v| is_it(v))
     }
 
+    /// `get`, to change what is kept.
+    pub(crate) fn get_mut(&mut self, hash: u64, is_it: impl FnOnce(&V) -> bool) -> Option<&mut V> {
+        self.kept.get_mut(&hash).filter(|v| is_it(v))
+    }
+
     /// After a miss: keeps what `make` gives if `hash` was seen before, else remembers the hash.
     pub(crate) fn missed(&mut self, hash: u64, make: impl FnOnce() -> V) {
         if self.seen.len() >= SEEN {
