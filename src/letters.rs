@@ -207,6 +207,7 @@ impl<'c> Run<'c> {
                     // A thread that panics never returns the batch it took: without this, the
                     // window would wait for that batch forever, and so would everything else.
                     let _close = CloseOnPanic(window);
+                    let settings = &settings.for_thread();
                     let mut last = 0;
                     // Each render thread reads its next rows itself, one thread at a time: a
                     // thread of its own for the CSV was one more for the two cores to switch

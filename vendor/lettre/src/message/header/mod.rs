@@ -5,6 +5,7 @@ use std::{
     error::Error,
     fmt::{self, Display, Formatter, Write},
     ops::Deref,
+    sync::Arc,
 };
 
 use email_encoding::headers::writer::EmailWriter;
@@ -85,7 +86,7 @@ impl Headers {
     /// Returns `None` if `Header` isn't in `Headers`.
     pub fn remove<H: Header>(&mut self) -> Option<H> {
         self.remove_raw(&H::name())
-            .and_then(|value| H::parse(&value.raw_value).ok())
+            .and_then(|value| H::parse(value.raw_value()).ok())
     }
 
     /// Clears `Headers`, removing all headers from it
@@ -100,7 +101,7 @@ impl Headers {
     ///
     /// Returns `None` if `name` isn't present in `Headers`.
     pub fn get_raw(&self, name: &str) -> Option<&str> {
-        self.find_header(name).map(|value| value.raw_value.as_str())
+        self.find_header(name).map(HeaderValue::raw_value)
     }
 
     /// Inserts a raw header into `Headers`, overriding `value` if it
@@ -145,7 +146,7 @@ impl Headers {
     pub(crate) fn formatted_len(&self) -> usize {
         self.headers
             .iter()
-            .map(|v| v.name.len() + 2 + v.encoded_value.len() + 2)
+            .map(|v| v.name.len() + 2 + v.encoded_value().len() + 2)
             .sum()
     }
 
@@ -157,7 +158,7 @@ impl Headers {
         for value in &self.headers {
             out.extend_from_slice(value.name.as_bytes());
             out.extend_from_slice(b": ");
-            let encoded = &value.encoded_value;
+            let encoded = value.encoded_value();
             // Encoded values hold CRLF only where they are folded, and few are.
             if eol == b"\r\n" || !encoded.as_bytes().contains(&b'\r') {
                 out.extend_from_slice(encoded.as_bytes());
@@ -180,7 +181,7 @@ impl Display for Headers {
         for value in &self.headers {
             f.write_str(&value.name)?;
             f.write_str(": ")?;
-            f.write_str(&value.encoded_value)?;
+            f.write_str(value.encoded_value())?;
             f.write_str("\r\n")?;
         }
 
@@ -286,11 +287,27 @@ impl PartialEq<HeaderName> for &str {
 }
 
 /// A safe for use header value
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct HeaderValue {
     name: HeaderName,
-    raw_value: String,
-    encoded_value: String,
+    text: Text,
+}
+
+/// letterdrive: the raw and the encoded value, owned, or shared by the clones of a value made
+/// once for many messages (`HeaderValue::shared`), so that cloning it into each message copies
+/// nothing.
+#[derive(Debug, Clone)]
+enum Text {
+    Owned { raw: String, encoded: String },
+    Shared(Arc<(String, String)>),
+}
+
+impl PartialEq for HeaderValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.raw_value() == other.raw_value()
+            && self.encoded_value() == other.encoded_value()
+    }
 }
 
 impl HeaderValue {
@@ -304,11 +321,7 @@ impl HeaderValue {
         let mut encoded_value = String::with_capacity(raw_value.len());
         HeaderValueEncoder::encode(&name, &raw_value, &mut encoded_value).unwrap();
 
-        Self {
-            name,
-            raw_value,
-            encoded_value,
-        }
+        Self::dangerous_new_pre_encoded(name, raw_value, encoded_value)
     }
 
     /// Construct a new `HeaderValue` using a pre-encoded header value
@@ -326,19 +339,48 @@ impl HeaderValue {
     ) -> Self {
         Self {
             name,
-            raw_value,
-            encoded_value,
+            text: Text::Owned {
+                raw: raw_value,
+                encoded: encoded_value,
+            },
+        }
+    }
+
+    /// letterdrive: this value, with its text in one allocation that its clones share instead of
+    /// copying, for a value set on many messages. A fresh allocation each call: one per thread
+    /// keeps the threads from contending for the count of clones.
+    pub fn shared(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            text: Text::Shared(Arc::new((
+                self.raw_value().to_owned(),
+                self.encoded_value().to_owned(),
+            ))),
+        }
+    }
+
+    fn raw_value(&self) -> &str {
+        match &self.text {
+            Text::Owned { raw, .. } => raw,
+            Text::Shared(text) => &text.0,
+        }
+    }
+
+    fn encoded_value(&self) -> &str {
+        match &self.text {
+            Text::Owned { encoded, .. } => encoded,
+            Text::Shared(text) => &text.1,
         }
     }
 
     #[cfg(feature = "dkim")]
     pub(crate) fn get_raw(&self) -> &str {
-        &self.raw_value
+        self.raw_value()
     }
 
     #[cfg(feature = "dkim")]
     pub(crate) fn get_encoded(&self) -> &str {
-        &self.encoded_value
+        self.encoded_value()
     }
 }
 
