@@ -4,7 +4,9 @@
 # same machine. Prints, for the run with the median wall time of each, its user and system CPU,
 # peak RSS and the CPU the hypervisor took from the machine meanwhile, and the floor's median. On
 # a shared machine whose speed moves by a fifth within minutes, this is how two builds are
-# compared; bench/run.sh gives the figures against the floor and mailmerge.
+# compared; bench/run.sh gives the figures against the floor and mailmerge. Rounds alternate the
+# order of the builds, and each build after the first is also given as the median of its
+# round-by-round ratio to the first.
 #
 #   bench/ab.sh old-binary new-binary            # 9 rounds
 #   ROUNDS=15 N=10000 bench/ab.sh a b c
@@ -35,14 +37,16 @@ steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; 
 TICK=$(getconf CLK_TCK)
 
 results="$WORK/ab"; rm -rf "$results"; mkdir -p "$results"
-for _ in $(seq "$ROUNDS"); do
-    i=0
-    for bin in "$@"; do
+builds=("$@")
+for round in $(seq "$ROUNDS"); do
+    # Every other round in the opposite order, so that no build always runs first.
+    order=$(seq 0 $(($# - 1))); [ $((round % 2)) -eq 0 ] && order=$(seq $(($# - 1)) -1 0)
+    for i in $order; do
         rm -rf "$WORK/ab-out"; sync
         s0=$(steal_ticks)
-        /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "$bin" --campaign "$dir" render -g bench \
-            -f mbox -o "$WORK/ab-out" "${SIGNER[@]}" > /dev/null
-        echo "$(cat "$WORK/ab-time") $(( $(steal_ticks) - s0 ))" >> "$results/$i"; i=$((i + 1))
+        /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "${builds[$i]}" --campaign "$dir" render \
+            -g bench -f mbox -o "$WORK/ab-out" "${SIGNER[@]}" > /dev/null
+        echo "$(cat "$WORK/ab-time") $(( $(steal_ticks) - s0 ))" >> "$results/$i"
     done
     bytes=$(du -sb --apparent-size "$WORK/ab-out" | cut -f1)
     rm -rf "$WORK/ab-out"; sync
@@ -60,6 +64,15 @@ for bin in "$@"; do
     printf '%s: %.2f s (%.2fx the floor), user %.2f s, system %.2f s, peak RSS %.1f MiB, CPU stolen %.2f s\n' \
         "$bin" "$wall" "$(awk -v a="$wall" -v b="$floor" 'BEGIN{print a/b}')" "$user" "$sys" \
         "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$(awk -v s="$stolen" -v t="$TICK" 'BEGIN{print s/t}')"
+    if [ "$i" -gt 0 ]; then
+        # Each round's time against the first build's in the same round: the machine's speed
+        # moves between rounds more than between two runs of one round.
+        pairs=$(paste -d' ' "$results/0" "$results/$i")
+        median=$(awk '{print $6 / $1}' <<< "$pairs" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        faster=$(awk '$6 < $1' <<< "$pairs" | wc -l)
+        printf '    against the first build, round by round: median %.3f, faster in %d of %d\n' \
+            "$median" "$faster" "$ROUNDS"
+    fi
     i=$((i + 1))
 done
 echo "floor: $floor s (median of $ROUNDS)"

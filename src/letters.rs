@@ -137,11 +137,11 @@ impl<'c> Run<'c> {
     }
 
     /// `each`, for letters that become bytes: `encode` appends a letter's bytes to a buffer that
-    /// holds its whole batch, and `sink` receives them with what `encode` returned. A buffer of
-    /// its own for each letter, freed on the writing thread, cost the render thread a
-    /// malloc that had to take back blocks freed by another thread, and the writing thread a
-    /// free for each letter: a twentieth of the CPU of an mbox run. The buffers go back to the
-    /// render threads to be filled again.
+    /// holds its whole batch, and `sink` receives them with what `encode` returned. The buffers
+    /// go back to the render threads to be filled again. A buffer of its own for each letter,
+    /// freed on the writing thread, cost the render thread a malloc that had to take back blocks
+    /// freed by another thread, and the writing thread a free: 900 instructions a letter, and 6%
+    /// of the time of an mbox run (bench/README, "fifth session").
     pub fn each_with_bytes<T, E, S>(
         self,
         limit: Option<u64>,
@@ -227,7 +227,7 @@ impl<'c> Run<'c> {
                         }
                         // A new buffer is sized from this thread's last batch: grown step by
                         // step instead, each buffer left the memory of its smaller ones behind,
-                        // and peak RSS at a million letters went past 20 MiB.
+                        // and peak RSS at a million letters reached 20 MiB.
                         let mut bytes = spare_rx
                             .try_recv()
                             .unwrap_or_else(|_| Vec::with_capacity(last + last / 8));
@@ -402,7 +402,7 @@ const SLOW_BATCH: usize = 4;
 /// With more threads than cores, the writing thread is sometimes not running while the render
 /// threads are; too little room, and they soon stop and wait for it. Each batch in flight is about
 /// 180 KB of letters: with 6, peak RSS at a million letters reached 19.0–20.0 MiB; with 5,
-/// 17.8–18.2 MiB, for 2% more time at 100,000 letters (bench/README, "Fifth session").
+/// 17.8–18.2 MiB, for 2% more time at 100,000 letters (bench/README, "fifth session").
 const WINDOW_PER_WORKER: usize = 5;
 
 /// How far ahead of the batch being written render threads may render batches (each may hold one
