@@ -68,7 +68,8 @@ for bin in "$@"; do
         # Each round's time against the first build's in the same round: the machine's speed
         # moves between rounds more than between two runs of one round.
         pairs=$(paste -d' ' "$results/0" "$results/$i")
-        median=$(awk '{print $6 / $1}' <<< "$pairs" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        median=$(awk '{print $6 / $1}' <<< "$pairs" | sort -g |
+            awk '{a[NR]=$1} END {print (a[int((NR+1)/2)] + a[int(NR/2)+1]) / 2}')
         faster=$(awk '$6 < $1' <<< "$pairs" | wc -l)
         printf '    against the first build, round by round: median %.3f, faster in %d of %d\n' \
             "$median" "$faster" "$ROUNDS"

@@ -243,6 +243,7 @@ impl<'c> Run<'c> {
                                     context.letter(&mut renderer, row, with_message)?;
                                 let start = bytes.len();
                                 let t = encode(&letter, message, &mut bytes);
+                                debug_assert!(bytes.len() >= start, "encode only appends");
                                 Ok((t, start..bytes.len()))
                             })
                             .collect();

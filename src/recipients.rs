@@ -10,19 +10,85 @@ use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
 use crate::error::{Diag, Error, Result};
 use crate::source::Source;
 
-/// Counts `"` bytes as they stream past: an odd total means a quoted field never closed, which the
-/// csv crate otherwise accepts silently when it swallows the rest of the file into one field.
+/// The file as the CSV parser reads it: every CR that comes right before an LF dropped, and the
+/// `"` bytes counted as they stream past.
+///
+/// The csv crate counts a line when it consumes an LF, and it consumes the LF of a CRLF only when
+/// it starts on the next row (BurntSushi/rust-csv#395): every row of a file with Windows line
+/// ends, as spreadsheets save them, was reported one line too early. Without the CRs each line
+/// ends in an LF alone. A quoted field that spans lines then holds LF line breaks, which is what
+/// a letter uses anyway; a CR anywhere else stays, for the header checks to find. An odd count of
+/// quotes means a quoted field never closed, which the csv crate otherwise accepts silently when
+/// it swallows the rest of the file into one field.
 struct QuoteCounter<R> {
     inner: R,
     quotes: u64,
+    /// A CR that ended the last read, held back until the next shows whether an LF follows.
+    held_cr: bool,
+}
+
+impl<R> QuoteCounter<R> {
+    fn new(inner: R) -> QuoteCounter<R> {
+        QuoteCounter {
+            inner,
+            quotes: 0,
+            held_cr: false,
+        }
+    }
 }
 
 impl<R: Read> Read for QuoteCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
-        Ok(n)
+        if buf.len() < 2 {
+            // No room for a held-back CR and the byte after it. The csv crate reads into a buffer
+            // of kilobytes; nothing else reads this.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "recipients are read at least two bytes at a time",
+            ));
+        }
+        loop {
+            let start = usize::from(self.held_cr);
+            if self.held_cr {
+                buf[0] = b'\r';
+            }
+            let n = self.inner.read(&mut buf[start..])?;
+            self.held_cr = false;
+            if n == 0 {
+                // The end: a held CR had no LF after it.
+                return Ok(start);
+            }
+            let mut len = start + n;
+            if buf[len - 1] == b'\r' {
+                self.held_cr = true;
+                len -= 1;
+            }
+            let len = drop_cr_before_lf(&mut buf[..len]);
+            self.quotes += buf[..len].iter().filter(|&&b| b == b'"').count() as u64;
+            // Nothing left (the read was one CR, held back): read on, as 0 would mean the end.
+            if len > 0 {
+                return Ok(len);
+            }
+        }
     }
+}
+
+/// Removes every CR directly followed by an LF from `buf`, returning the length left.
+fn drop_cr_before_lf(buf: &mut [u8]) -> usize {
+    let (mut read, mut written) = (0, 0);
+    while let Some(i) = memchr::memchr(b'\r', &buf[read..]).map(|i| read + i) {
+        let keep_cr = buf.get(i + 1) != Some(&b'\n');
+        let end = if keep_cr { i + 1 } else { i };
+        if read != written {
+            buf.copy_within(read..end, written);
+        }
+        written += end - read;
+        read = i + 1;
+    }
+    if read != written {
+        buf.copy_within(read.., written);
+    }
+    written + (buf.len() - read)
 }
 
 /// The header row, with a lookup from column name to position.
@@ -87,10 +153,7 @@ impl Recipients {
             // Fields are trimmed in `next_row`, only when one needs it.
             .trim(csv::Trim::Headers)
             .flexible(false)
-            .from_reader(QuoteCounter {
-                inner: raw,
-                quotes: 0,
-            });
+            .from_reader(QuoteCounter::new(raw));
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => return Err(Error::Invalid(csv_diag(&file, &e, None))),
@@ -553,6 +616,71 @@ pub fn locate_duplicates(
 mod tests {
     use super::*;
 
+    /// A reader handing out its bytes `step` at a time, so a CRLF can be split between reads.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn crs_before_lfs_are_dropped_wherever_reads_split_them() {
+        let input = b"a,b\r\n\"x\r\ny\",\"q\"\r\nlone\rcr,\r\r\n\r\n\r";
+        let want = b"a,b\n\"x\ny\",\"q\"\nlone\rcr,\r\n\n\r";
+        for step in 1..=input.len() {
+            for size in [2, 3, 5, 8192] {
+                let mut r = QuoteCounter::new(Trickle { bytes: input, step });
+                let mut out = Vec::new();
+                let mut buf = vec![0; size];
+                loop {
+                    let n = r.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                }
+                assert_eq!(out, want, "reads of {step}, buffer of {size}");
+                assert_eq!(r.quotes, 4);
+            }
+        }
+        let mut r = QuoteCounter::new(Trickle {
+            bytes: input,
+            step: 1,
+        });
+        assert!(r.read(&mut [0u8; 1]).is_err());
+    }
+
+    /// With Windows line ends (and a quoted field across two of them), rows are on the lines they
+    /// are on, as with Unix ones.
+    #[test]
+    fn rows_of_a_crlf_file_are_on_their_lines() {
+        for eol in ["\n", "\r\n"] {
+            let text = [
+                "name,email",
+                "A,a@x.example",
+                "\"B",
+                "b\",b@x.example",
+                "C,c@x.example",
+                "",
+            ]
+            .join(eol);
+            let mut reader = csv::Reader::from_reader(QuoteCounter::new(text.as_bytes()));
+            let lines: Vec<u64> = reader
+                .records()
+                .map(|r| r.unwrap().position().unwrap().line())
+                .collect();
+            assert_eq!(lines, [2, 3, 5], "line ends {eol:?}");
+        }
+    }
+
     #[test]
     fn keys_sort_as_the_numbers_they_hold() {
         let mut numbers: Vec<u64> = (0..2000u64)
@@ -668,9 +796,12 @@ mod tests {
             csv_text.push_str("\r\n");
         }
         std::fs::write(&path, &csv_text).unwrap();
+        // The csv crate alone puts CRLF rows a line early (see `QuoteCounter`): the reference
+        // reads the same rows with LF line ends.
+        let lf_text = csv_text.replace("\r\n", "\n");
         let mut reference = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(csv_text.as_bytes());
+            .from_reader(lf_text.as_bytes());
         let want: Vec<(Vec<String>, u64)> = reference
             .records()
             .map(|r| {
