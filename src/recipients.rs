@@ -20,16 +20,16 @@ use crate::source::Source;
 /// a letter uses anyway; a CR anywhere else stays, for the header checks to find. An odd count of
 /// quotes means a quoted field never closed, which the csv crate otherwise accepts silently when
 /// it swallows the rest of the file into one field.
-struct QuoteCounter<R> {
+struct CsvInput<R> {
     inner: R,
     quotes: u64,
     /// A CR that ended the last read, held back until the next shows whether an LF follows.
     held_cr: bool,
 }
 
-impl<R> QuoteCounter<R> {
-    fn new(inner: R) -> QuoteCounter<R> {
-        QuoteCounter {
+impl<R> CsvInput<R> {
+    fn new(inner: R) -> CsvInput<R> {
+        CsvInput {
             inner,
             quotes: 0,
             held_cr: false,
@@ -37,7 +37,7 @@ impl<R> QuoteCounter<R> {
     }
 }
 
-impl<R: Read> Read for QuoteCounter<R> {
+impl<R: Read> Read for CsvInput<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.len() < 2 {
             // No room for a held-back CR and the byte after it. The csv crate reads into a buffer
@@ -134,7 +134,7 @@ impl Row {
 pub struct Recipients {
     pub file: String,
     pub columns: Columns,
-    reader: csv::Reader<QuoteCounter<Box<dyn Read + Send>>>,
+    reader: csv::Reader<CsvInput<Box<dyn Read + Send>>>,
     index: u64,
     last_line: u64,
     last_multiline: Option<u64>,
@@ -153,7 +153,7 @@ impl Recipients {
             // Fields are trimmed in `next_row`, only when one needs it.
             .trim(csv::Trim::Headers)
             .flexible(false)
-            .from_reader(QuoteCounter::new(raw));
+            .from_reader(CsvInput::new(raw));
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => return Err(Error::Invalid(csv_diag(&file, &e, None))),
@@ -637,7 +637,7 @@ mod tests {
         let want = b"a,b\n\"x\ny\",\"q\"\nlone\rcr,\r\n\n\r";
         for step in 1..=input.len() {
             for size in [2, 3, 5, 8192] {
-                let mut r = QuoteCounter::new(Trickle { bytes: input, step });
+                let mut r = CsvInput::new(Trickle { bytes: input, step });
                 let mut out = Vec::new();
                 let mut buf = vec![0; size];
                 loop {
@@ -651,7 +651,7 @@ mod tests {
                 assert_eq!(r.quotes, 4);
             }
         }
-        let mut r = QuoteCounter::new(Trickle {
+        let mut r = CsvInput::new(Trickle {
             bytes: input,
             step: 1,
         });
@@ -672,7 +672,7 @@ mod tests {
                 "",
             ]
             .join(eol);
-            let mut reader = csv::Reader::from_reader(QuoteCounter::new(text.as_bytes()));
+            let mut reader = csv::Reader::from_reader(CsvInput::new(text.as_bytes()));
             let lines: Vec<u64> = reader
                 .records()
                 .map(|r| r.unwrap().position().unwrap().line())
@@ -796,7 +796,7 @@ mod tests {
             csv_text.push_str("\r\n");
         }
         std::fs::write(&path, &csv_text).unwrap();
-        // The csv crate alone puts CRLF rows a line early (see `QuoteCounter`): the reference
+        // The csv crate alone puts CRLF rows a line early (see `CsvInput`): the reference
         // reads the same rows with LF line ends.
         let lf_text = csv_text.replace("\r\n", "\n");
         let mut reference = csv::ReaderBuilder::new()
