@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use letterdrive::campaign::Campaign;
-use letterdrive::letters::{Run, Target};
-use letterdrive::message;
-use letterdrive::recipients::Row;
-use letterdrive::render::{LetterInputs, Signer};
-use letterdrive::source::Source;
+use letterdrive::letter::run::{Run, Target};
+use letterdrive::letter::message;
+use letterdrive::campaign::recipients::Row;
+use letterdrive::letter::render::{LetterInputs, Signer};
+use letterdrive::campaign::source::Source;
 
 /// Row `i`: every field a letter shows differs from row to row, as it does in a real list, so no
 /// paragraph is ever the same twice and nothing is measured from a cache.

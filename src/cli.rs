@@ -145,8 +145,8 @@ pub struct RenderArgs {
     pub out: PathBuf,
 
     /// PDF: the paper size.
-    #[arg(long, value_enum, default_value_t = crate::pdf::Paper::A4)]
-    pub paper: crate::pdf::Paper,
+    #[arg(long, value_enum, default_value_t = crate::output::pdf::Paper::A4)]
+    pub paper: crate::output::pdf::Paper,
 
     /// PDF: every letter in one file (GROUP.pdf), each starting on a new page, for a print shop.
     #[arg(long)]

@@ -3,17 +3,17 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::campaign::recipients::{self, Recipients};
+use crate::campaign::source::{self, Source};
 use crate::campaign::Campaign;
-use crate::check;
 use crate::cli::{CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, TargetArgs};
 use crate::error::{Diag, Error, Result};
-use crate::letters::{Run, Target};
-use crate::outbox::{Outbox, PageInfo, Summary};
+use crate::letter::check;
+use crate::letter::render::{Letter, LetterInputs};
+use crate::letter::run::{Run, Target};
+use crate::output::outbox::{Outbox, PageInfo, Summary};
 use crate::plural;
-use crate::recipients::{self, Recipients};
-use crate::render::{Letter, LetterInputs};
 use crate::settings::{letter_inputs, SignerNeed};
-use crate::source::{self, Source};
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command else {
@@ -213,7 +213,7 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
 fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
     if args.format != Format::Pdf
-        && (args.one_file || args.font.is_some() || args.paper != crate::pdf::Paper::A4)
+        && (args.one_file || args.font.is_some() || args.paper != crate::output::pdf::Paper::A4)
     {
         return Err(Error::Usage(
             Diag::new("--one-file, --paper and --font are for PDF output")
@@ -248,9 +248,12 @@ pub(crate) fn render_letters(
 }
 
 /// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.
-fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(crate::pdf::Style, bool)> {
+fn pdf_options(
+    args: &RenderArgs,
+    inputs: &LetterInputs,
+) -> Result<(crate::output::pdf::Style, bool)> {
     let font: &'static [u8] = match &args.font {
-        None => crate::pdf::BUNDLED_FONT,
+        None => crate::output::pdf::BUNDLED_FONT,
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             if ttf_parser::Face::parse(&bytes, 0).is_err() {
@@ -277,7 +280,7 @@ fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(crate::pdf::
         .map(str::to_string)
         .collect();
     Ok((
-        crate::pdf::Style {
+        crate::output::pdf::Style {
             paper: args.paper,
             font,
             sender,
@@ -292,7 +295,7 @@ fn render_letters_with(
     inputs: &LetterInputs,
     format: Format,
     out: &Path,
-    pdf: Option<(crate::pdf::Style, bool)>,
+    pdf: Option<(crate::output::pdf::Style, bool)>,
 ) -> Result<Summary> {
     let mut run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
@@ -310,20 +313,19 @@ fn render_letters_with(
     )?;
     // Decided by the format, not by the PDF options: the guided run renders PDFs without any.
     if format == Format::Pdf {
-        crate::alloc::return_pages_promptly();
         run.print();
     }
     if let Some((style, one_file)) = pdf {
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();
-    run.settings.body_eol = encoder.body_eol();
+    run.settings.eight_bit = encoder.eight_bit();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
-    run.each_with_bytes(
+    run.each(
         target.limit,
         encoder.needs_message(),
-        |letter, message, out| encoder.encode(letter, message.as_ref(), out),
-        |encoded, bytes| outbox.write(encoded, bytes),
+        |letter, message| encoder.encode(letter, message.as_ref()),
+        |encoded| outbox.write(encoded),
     )?;
     outbox.finish()
 }

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::campaign::source::Source;
 use crate::error::{Diag, Error, Result};
-use crate::source::Source;
 
 /// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk, or in
 /// the current directory for the bundled campaign.

@@ -1,33 +1,20 @@
 //! letterdrive: a campaign on disk (statement, demands, recipient groups, templates) turned into
 //! personalised letters. `run` is the whole program; `main` only calls it.
 
-mod alloc;
-mod blocks;
 pub mod campaign;
-pub mod check;
 pub mod cli;
-mod direct;
 pub mod error;
 pub mod journal;
-pub mod letters;
-pub mod markdown;
-pub mod message;
-pub mod outbox;
-pub mod pdf;
-pub mod plan;
+pub mod letter;
+pub mod output;
 pub mod profile;
-pub mod recipients;
-pub mod render;
 pub mod send;
 pub mod settings;
 pub mod smtp;
 pub mod smtp_config;
-pub mod source;
-pub mod writeback;
 
 mod commands;
 mod prompt;
-mod seen_twice;
 
 use std::ffi::OsString;
 

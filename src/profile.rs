@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diag, Error, Result};
-use crate::render::Signer;
+use crate::letter::render::Signer;
 
 /// The file name inside the config directory.
 pub const FILE_NAME: &str = "profile.toml";

@@ -14,20 +14,20 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
 use indexmap::IndexMap;
 
+use crate::campaign::recipients::{self, Filter, Recipients};
+use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
-use crate::check;
 use crate::cli::Format;
 use crate::commands::{render_letters, show_letter, wrote};
 use crate::error::{Diag, Error, Result};
-use crate::letters::{Run, Target};
+use crate::letter::check;
+use crate::letter::render::{LetterInputs, Signer};
+use crate::letter::run::{Run, Target};
 use crate::plural;
 use crate::profile::{self, Profile};
-use crate::recipients::{self, Filter, Recipients};
-use crate::render::{LetterInputs, Signer};
 use crate::send::SendJob;
 use crate::smtp::{Request, Server};
 use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig, Sourced};
-use crate::source::Source;
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").

@@ -13,15 +13,15 @@ use std::time::{Duration, Instant};
 
 use lettre::{Message, Transport};
 
+use crate::campaign::recipients::Recipients;
 use crate::campaign::Campaign;
 use crate::cli::{SendArgs, StatusArgs};
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::journal::{self, Journal, Pending, State, Status};
-use crate::letters::{Run, Target};
+use crate::letter::render::LetterInputs;
+use crate::letter::run::{Run, Target};
 use crate::plural;
 use crate::profile::{self, Profile};
-use crate::recipients::Recipients;
-use crate::render::LetterInputs;
 use crate::settings::{letter_inputs, SignerNeed};
 use crate::smtp::{Request, Server};
 use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig};
@@ -1101,7 +1101,7 @@ where
 fn test_letter(
     campaign: &Campaign,
     target: &Target,
-    inputs: &crate::render::LetterInputs,
+    inputs: &crate::letter::render::LetterInputs,
     server: &Server,
     address: &str,
 ) -> Result<i32> {
@@ -1110,7 +1110,7 @@ fn test_letter(
         match run.rows.next_row() {
             Some(row) => {
                 let row = row.map_err(Error::Invalid)?;
-                if crate::recipients::matches_all(&run.filters, &row) {
+                if crate::campaign::recipients::matches_all(&run.filters, &row) {
                     break row;
                 }
             }
@@ -1124,12 +1124,12 @@ fn test_letter(
     };
     let (letter, _) = run.letter(&first, false).map_err(Error::Many)?;
     let original = letter.email.clone();
-    let test = crate::render::Letter {
+    let test = crate::letter::render::Letter {
         email: address.trim().to_string(),
         name: inputs.signer.name.clone(),
         ..letter
     };
-    let message = crate::message::build(&test, &run.settings)
+    let message = crate::letter::message::build(&test, &run.settings)
         .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
     let login = server.credentials(&crate::prompt::ask_secret)?;
     let transport = server.transport(1, login)?;

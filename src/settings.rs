@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::SignerArgs;
 use crate::error::{Diag, Error, Result};
-use crate::render::{LetterInputs, Signer};
+use crate::letter::render::{LetterInputs, Signer};
 
 /// How strictly the signer must be known: sending and rendering need a real From address,
 /// previewing and checking do not.

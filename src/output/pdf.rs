@@ -11,7 +11,7 @@ use std::io::Write;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 /// DejaVu Sans (Bitstream Vera licence, see fonts/LICENSE-DejaVu.txt): Latin, Greek, Cyrillic.
-pub static BUNDLED_FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+pub static BUNDLED_FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Paper {

@@ -6,9 +6,9 @@ use std::hash::{Hash, Hasher};
 use std::io::{self, Read};
 use std::str::FromStr;
 
+use crate::campaign::source::Source;
 use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
 use crate::error::{Diag, Error, Result};
-use crate::source::Source;
 
 /// The file as the CSV parser reads it: every CR that comes right before an LF dropped, and the
 /// `"` bytes counted as they stream past.
@@ -96,7 +96,7 @@ fn drop_cr_before_lf(buf: &mut [u8]) -> usize {
 pub struct Columns {
     pub names: Vec<String>,
     // Looked up a dozen times per row; FxHash is several times cheaper than SipHash on short names.
-    index: rustc_hash::FxHashMap<String, usize>,
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Columns {
@@ -170,7 +170,7 @@ impl Recipients {
             ));
         }
         let mut diags = Vec::new();
-        let mut index = rustc_hash::FxHashMap::default();
+        let mut index = std::collections::HashMap::default();
         let mut names = Vec::new();
         for (i, h) in headers.iter().enumerate() {
             if h.is_empty() {
@@ -729,7 +729,7 @@ mod tests {
     /// the addresses decides: nothing is reported until a real duplicate is added.
     #[test]
     fn only_equal_addresses_are_reported_whatever_the_keys() {
-        let dir = crate::source::bundled_campaign_on_disk();
+        let dir = crate::campaign::source::bundled_campaign_on_disk();
         let load =
             || crate::campaign::Campaign::load(Source::Dir(dir.path().to_path_buf())).unwrap();
         let campaign = load();
@@ -765,7 +765,7 @@ mod tests {
     /// though only rows that need it are trimmed.
     #[test]
     fn rows_are_trimmed_as_trim_all_trims_them() {
-        let dir = crate::source::bundled_campaign_on_disk();
+        let dir = crate::campaign::source::bundled_campaign_on_disk();
         let campaign =
             crate::campaign::Campaign::load(Source::Dir(dir.path().to_path_buf())).unwrap();
         let group = campaign.group("companies").unwrap();

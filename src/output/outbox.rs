@@ -3,7 +3,7 @@
 //! half-written file and no half a campaign.
 
 use std::fs::{self, File};
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use lettre::Message;
@@ -11,11 +11,9 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use pulldown_cmark_escape::escape_html;
 
 use crate::cli::Format;
-use crate::direct::DirectFile;
 use crate::error::{Error, Result};
-use crate::markdown;
-use crate::render::Letter;
-use crate::writeback::Writeback;
+use crate::letter::markdown;
+use crate::letter::render::Letter;
 
 /// RFC 3986 unreserved characters stay; everything else in a mailto: URL is percent-encoded.
 const MAILTO: &AsciiSet = &NON_ALPHANUMERIC
@@ -48,7 +46,7 @@ pub struct Encoder {
 /// What `--format pdf` needs besides the letter.
 #[derive(Debug, Clone)]
 pub struct PdfSettings {
-    pub style: crate::pdf::Style,
+    pub style: crate::output::pdf::Style,
     /// Every letter in one PDF instead of one PDF each.
     pub one_file: bool,
     pub date: jiff::Zoned,
@@ -56,12 +54,12 @@ pub struct PdfSettings {
     pub recipients_file: String,
 }
 
-/// One letter ready to be written: a file of its own, or bytes appended to the single file. The
-/// bytes themselves are in the buffer `Encoder::encode` appended them to.
+/// One letter ready to be written: a file of its own, or bytes appended to the single file.
 pub struct Encoded {
     pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
     /// The pages of a letter for the one PDF of `--one-file`.
-    pub layout: Option<crate::pdf::Layout>,
+    pub layout: Option<crate::output::pdf::Layout>,
     /// Why this letter cannot be written (a PDF font without a glyph it needs).
     pub problem: Option<crate::error::Diag>,
 }
@@ -70,6 +68,7 @@ impl Encoded {
     fn named(file_name: Option<String>) -> Encoded {
         Encoded {
             file_name,
+            bytes: Vec::new(),
             layout: None,
             problem: None,
         }
@@ -82,12 +81,11 @@ impl Encoder {
         matches!(self.format, Format::Eml | Format::Mbox)
     }
 
-    /// How the message bodies this format needs should end their lines.
-    pub fn body_eol(&self) -> crate::message::Eol {
-        match self.format {
-            Format::Mbox => crate::message::Eol::Lf,
-            _ => crate::message::Eol::Crlf,
-        }
+    /// Whether the message's bodies may be 8bit: in an mbox, which mail programs import and do
+    /// not relay. An `.eml` file is sent on from a mail program, so it stays 7-bit ASCII, which
+    /// every server takes.
+    pub fn eight_bit(&self) -> bool {
+        self.format == Format::Mbox
     }
 
     fn file_name(&self, letter: &Letter, ext: &str) -> String {
@@ -102,15 +100,26 @@ impl Encoder {
         format!("{}-{:06}-{slug}.{ext}", self.group_id, letter.index)
     }
 
-    /// Appends the bytes of `letter` in this format to `out`.
-    pub fn encode(&self, letter: &Letter, message: Option<&Message>, out: &mut Vec<u8>) -> Encoded {
+    /// The bytes of `letter` in this format.
+    pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
+        let mut out = Vec::new();
+        let mut encoded = self.encode_into(letter, message, &mut out);
+        encoded.bytes = out;
+        encoded
+    }
+
+    fn encode_into(
+        &self,
+        letter: &Letter,
+        message: Option<&Message>,
+        out: &mut Vec<u8>,
+    ) -> Encoded {
         match self.format {
             Format::Eml => {
                 out.extend_from_slice(&message.expect("eml needs the message").formatted());
                 Encoded::named(Some(self.file_name(letter, "eml")))
             }
             Format::Txt => {
-                use std::io::Write;
                 let _ = write!(
                     out,
                     "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
@@ -141,7 +150,7 @@ impl Encoder {
     fn encode_pdf(&self, letter: &Letter, out: &mut Vec<u8>) -> Encoded {
         let settings = self.pdf.as_ref().expect("pdf output has its settings");
         let style = &settings.style;
-        let date = crate::render::letter_date_in(&settings.date, &letter.language);
+        let date = crate::letter::render::letter_date_in(&settings.date, &letter.language);
         let problem = |d: crate::error::Diag| Encoded {
             problem: Some(d.file(&settings.recipients_file).line(letter.line)),
             ..Encoded::named(None)
@@ -149,7 +158,7 @@ impl Encoder {
         let mut texts: Vec<&str> = vec![&letter.subject, &letter.body, &date];
         texts.extend(letter.postal.iter().map(String::as_str));
         texts.extend(style.sender.iter().map(String::as_str));
-        match crate::pdf::missing_glyph(style.font, &texts) {
+        match crate::output::pdf::missing_glyph(style.font, &texts) {
             Ok(None) => {}
             Ok(Some(c)) => {
                 return problem(
@@ -162,12 +171,12 @@ impl Encoder {
             }
             Err(e) => return problem(crate::error::Diag::new(e)),
         }
-        let head = crate::pdf::Head {
+        let head = crate::output::pdf::Head {
             date: &date,
             recipient: &letter.postal,
             subject: &letter.subject,
         };
-        let layout = match crate::pdf::layout(style, &head, &letter.body) {
+        let layout = match crate::output::pdf::layout(style, &head, &letter.body) {
             Ok(l) => l,
             Err(e) => return problem(crate::error::Diag::new(e)),
         };
@@ -177,7 +186,7 @@ impl Encoder {
                 ..Encoded::named(None)
             };
         }
-        match crate::pdf::single(style, &layout) {
+        match crate::output::pdf::single(style, &layout) {
             Ok(bytes) => {
                 out.extend_from_slice(&bytes);
                 Encoded::named(Some(self.file_name(letter, "pdf")))
@@ -198,9 +207,9 @@ pub struct Outbox {
     created: Vec<PathBuf>,
     /// The output directory did not exist: the staging directory simply becomes it.
     fresh: bool,
-    single: Option<DirectFile>,
+    single: Option<BufWriter<File>>,
     /// The one PDF of `--one-file`, written page by page.
-    book: Option<crate::pdf::Document<BufWriter<Writeback>>>,
+    book: Option<crate::output::pdf::Document<BufWriter<File>>>,
     single_name: String,
     encoder: Encoder,
     count: u64,
@@ -267,12 +276,12 @@ impl Outbox {
                 date.strftime("%a %b %e %H:%M:%S %Y")
             ),
             from_header: from.to_string(),
-            date_header: crate::render::letter_date(date),
+            date_header: crate::letter::render::letter_date(date),
             pdf: (format == Format::Pdf).then(|| {
                 std::sync::Arc::new(PdfSettings {
-                    style: crate::pdf::Style {
-                        paper: crate::pdf::Paper::A4,
-                        font: crate::pdf::BUNDLED_FONT,
+                    style: crate::output::pdf::Style {
+                        paper: crate::output::pdf::Paper::A4,
+                        font: crate::output::pdf::BUNDLED_FONT,
                         sender: Vec::new(),
                     },
                     one_file: false,
@@ -295,9 +304,8 @@ impl Outbox {
         };
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
-            let file =
-                DirectFile::create(&path).map_err(|e| outbox.failed(&outbox.single_name, e))?;
-            outbox.single = Some(file);
+            let file = File::create(&path).map_err(|e| outbox.failed(&outbox.single_name, e))?;
+            outbox.single = Some(BufWriter::with_capacity(OUT_BUFFER, file));
         }
         if format == Format::Html {
             let head = page_head(page);
@@ -320,7 +328,7 @@ impl Outbox {
     /// Paper, font, sender block and `--one-file` for PDF output; call before `encoder()`.
     pub fn set_pdf(
         &mut self,
-        style: crate::pdf::Style,
+        style: crate::output::pdf::Style,
         one_file: bool,
         recipients_file: &str,
     ) -> Result<()> {
@@ -336,8 +344,8 @@ impl Outbox {
         if one_file {
             let path = self.staging_path().join(&self.single_name);
             let file = File::create(&path).map_err(|e| self.failed(&self.single_name, e))?;
-            let doc = crate::pdf::Document::new(
-                BufWriter::with_capacity(256 * 1024, Writeback::new(file)),
+            let doc = crate::output::pdf::Document::new(
+                BufWriter::with_capacity(OUT_BUFFER, file),
                 &style,
             )
             .map_err(|e| self.failed(&self.single_name, e))?;
@@ -352,8 +360,8 @@ impl Outbox {
             .single
             .as_mut()
             .expect("single-file formats open their file in create()");
-        let pushed = w.push(bytes);
-        pushed.map_err(|e| self.failed(&self.single_name, e))
+        let written = w.write_all(bytes);
+        written.map_err(|e| self.failed(&self.single_name, e))
     }
 
     /// An error writing the output file `name`, reported under the name it was to have: the
@@ -363,7 +371,7 @@ impl Outbox {
     }
 
     /// Writes one letter: what `Encoder::encode` returned for it, and the bytes it appended.
-    pub fn write(&mut self, encoded: Encoded, bytes: &[u8]) -> Result<()> {
+    pub fn write(&mut self, encoded: Encoded) -> Result<()> {
         if let Some(d) = encoded.problem {
             return Err(Error::Invalid(d));
         }
@@ -379,9 +387,9 @@ impl Outbox {
         match encoded.file_name {
             Some(name) => {
                 let path = self.staging_path().join(&name);
-                fs::write(&path, bytes).map_err(|e| self.failed(&name, e))
+                fs::write(&path, &encoded.bytes).map_err(|e| self.failed(&name, e))
             }
-            None => self.write_single(bytes),
+            None => self.write_single(&encoded.bytes),
         }
     }
 
@@ -390,15 +398,15 @@ impl Outbox {
         if self.format == Format::Html {
             self.write_single(b"</main>\n</body>\n</html>\n")?;
         }
-        let written = match (self.book.take(), self.single.take()) {
-            (Some(book), _) => book.finish().and_then(|w| {
-                w.into_inner()
-                    .map_err(|e| e.into_error())
-                    .and_then(Writeback::sync_all)
-            }),
-            (None, Some(single)) => single.finish(),
-            (None, None) => Ok(()),
+        let single = match (self.book.take(), self.single.take()) {
+            (Some(book), _) => book.finish().map(Some),
+            (None, single) => Ok(single),
         };
+        // On disk before it is moved into place, so a crash never leaves a short file there.
+        let written = single.and_then(|w| match w {
+            Some(w) => w.into_inner().map_err(|e| e.into_error())?.sync_all(),
+            None => Ok(()),
+        });
         written.map_err(|e| self.failed(&self.single_name, e))?;
         let location = match self.format {
             Format::Mbox | Format::Html => self.out.join(&self.single_name),
@@ -449,38 +457,29 @@ fn recipient_display(letter: &Letter) -> String {
     }
 }
 
-/// One letter of an mbox file: the run's "From " line, then the message in mboxrd form — every
-/// line ends in LF, and a line starting with `>*From ` would gain one more `>` — then the blank
-/// line that ends it. lettre writes the message with LF line breaks itself (`format_lf`, vendored
-/// patch 11; letters for an mbox come with LF bodies, `Encoder::body_eol`), straight into the
-/// entry; dropping CRs from a CRLF message afterwards meant a search through every letter and two
-/// dozen pieces to write. And no line of a message starts with `>*From `: header lines start with
-/// a name or a fold's whitespace, boundaries with `--`, and every body is quoted-printable from
-/// `message::quoted_printable_line`, which encodes the first byte of such a line
-/// (`starts_from_line`), so there is nothing to search for and quote either. Debug builds (every
-/// test) check each letter, and `message::tests::every_part_of_a_message_is_quoted_printable`
-/// fails if a body of another encoding comes in.
+/// One letter of an mbox file (mboxrd): the run's "From " line, then the message with LF line
+/// ends and every line that starts with `>*From ` given one more `>`, then the blank line that
+/// ends it. Readers undo the quoting, so the letter reads back byte for byte.
 fn mboxrd_entry(from_line: &str, message: &Message, entry: &mut Vec<u8>) {
-    entry.reserve(from_line.len() + message.size_hint());
+    let formatted = message.formatted();
+    entry.reserve(from_line.len() + formatted.len() + 2);
     entry.extend_from_slice(from_line.as_bytes());
-    let start = entry.len();
-    message.format_lf(entry);
-    debug_assert!(
-        !has_from_line(&entry[start..]),
-        "a message line starts with >*From :\n{}",
-        String::from_utf8_lossy(&entry[start..])
-    );
-    if entry.last().is_some_and(|&b| b != b'\n') {
+    for line in formatted.split_inclusive(|&b| b == b'\n') {
+        let line = match line.strip_suffix(b"\r\n") {
+            Some(text) => text,
+            None => line.strip_suffix(b"\n").unwrap_or(line),
+        };
+        if line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ") {
+            entry.push(b'>');
+        }
+        entry.extend_from_slice(line);
         entry.push(b'\n');
     }
     entry.push(b'\n');
 }
 
-/// Whether a line of `text` starts with `>*From `, which would have to be quoted in an mbox.
-fn has_from_line(text: &[u8]) -> bool {
-    text.split(|&b| b == b'\n')
-        .any(crate::message::starts_from_line)
-}
+/// Buffer of the one output file of a run: large enough that a write is rarely a system call.
+const OUT_BUFFER: usize = 256 * 1024;
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -556,112 +555,45 @@ fn html_card(letter: &Letter) -> String {
 mod tests {
     use super::*;
 
-    /// The line-by-line mboxrd this file used to have, kept as the reference.
-    fn mboxrd_by_line(message: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut rest = message;
-        while !rest.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(nl) => (&rest[..nl], &rest[nl + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let after_gt = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
-            if line[after_gt..].starts_with(b"From ") {
-                out.push(b'>');
-            }
-            out.extend_from_slice(line);
-            out.push(b'\n');
-            rest = next;
-        }
-        out
-    }
-
-    /// An mbox letter is built with LF bodies and formatted with LF line breaks; its entry is the
-    /// CRLF message quoted line by line, with the blank line that ends it.
+    /// An mbox entry is the message with LF line ends, `>*From ` lines quoted one level more;
+    /// unquoting it gives the message back.
     #[test]
-    fn an_mbox_entry_is_the_crlf_message_with_lf_line_breaks() {
-        use crate::message::{build, Eol, MessageSettings};
-        let signer = crate::render::Signer {
+    fn an_mbox_entry_is_the_message_quoted_mboxrd_style() {
+        use crate::letter::message::{build, MessageSettings};
+        let signer = crate::letter::render::Signer {
             name: "Ada Volunteer".into(),
             email: "ada@example.org".into(),
             ..Default::default()
         };
         let mut settings =
             MessageSettings::new(&signer, std::time::SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
-        let bodies = [
-            "Dear Zoë,\n\nFrom the files we know this.\n>From a quote\n\n> From a block quote\n",
-            &format!("{}\n\nFrom {}\n", "é".repeat(90), "x ".repeat(60)),
-            "No line break at the end",
-            "Trailing space \nand tab\t\n\n- a list\n- From here\n",
-        ];
-        // Long subjects are folded: their values hold line breaks of their own.
-        let subjects = [
-            "From the campaign".to_string(),
-            "An open letter about detentions in the region, ".repeat(3),
-            "Offener Brief über die Lager – bitte handeln Sie jetzt, ".repeat(3),
-        ];
-        for (body, subject) in bodies
-            .iter()
-            .flat_map(|b| subjects.iter().map(move |s| (b, s)))
-        {
-            let letter = Letter {
-                index: 1,
-                line: 2,
-                name: "Zoë Müller".into(),
-                email: "zoe@example.org".into(),
-                subject: subject.clone(),
-                body: body.to_string(),
-                language: "en".into(),
-                postal: vec![],
-            };
-            settings.body_eol = Eol::Crlf;
-            let message = build(&letter, &settings).unwrap();
-            let crlf = message.formatted();
-            // The buffer is sized once, with little slack (vendored lettre's `size_hint`: its
-            // three boundary lines counted at 70 characters, these are 28).
-            assert!(message.size_hint() >= crlf.len());
-            assert!(message.size_hint() <= crlf.len() + 3 * (70 - 28));
-            assert!(crlf.windows(3).any(|w| w == b"\r\n ") || subject.len() < 60);
-            settings.body_eol = Eol::Lf;
-            let lf = build(&letter, &settings).unwrap();
-            let mut entry = Vec::new();
-            mboxrd_entry("From x\n", &lf, &mut entry);
-            // The body's "From " lines are encoded, so nothing needs quoting.
-            assert!(!has_from_line(&entry[7..]));
-            assert!(!has_from_line(&crlf));
-            let mut expected = b"From x\n".to_vec();
-            expected.extend_from_slice(&mboxrd_by_line(&crlf));
-            expected.push(b'\n');
-            assert_eq!(
-                String::from_utf8(entry).unwrap(),
-                String::from_utf8(expected).unwrap()
-            );
-        }
-    }
-
-    #[test]
-    fn from_lines_are_found_where_mboxrd_quotes() {
-        for (text, quoted) in [
-            (&b"Subject: x\n\nFrom here\n"[..], true),
-            (b">From there", true),
-            (b"a\n>>>From x", true),
-            (b"a\nnot From\nFromage\n> From\n=46rom x\n", false),
-            (b"", false),
-        ] {
-            assert_eq!(
-                has_from_line(text),
-                quoted,
-                "{}",
-                String::from_utf8_lossy(text)
-            );
-            // The reference quotes exactly these texts.
-            let mut unquoted = text.to_vec();
-            if text.last().is_some_and(|&b| b != b'\n') {
-                unquoted.push(b'\n');
-            }
-            assert_eq!(mboxrd_by_line(text) != unquoted, quoted);
-        }
+        settings.eight_bit = true;
+        let letter = Letter {
+            index: 1,
+            line: 2,
+            name: "Zoë Müller".into(),
+            email: "zoe@example.org".into(),
+            subject: "From the campaign".into(),
+            body: "Dear Zoë,\n\nFrom the files we know this.\n>From a quote\nFromage\n".into(),
+            language: "en".into(),
+            postal: vec![],
+        };
+        let message = build(&letter, &settings).unwrap();
+        let mut entry = Vec::new();
+        mboxrd_entry("From x\n", &message, &mut entry);
+        let text = String::from_utf8(entry).unwrap();
+        assert!(text.starts_with("From x\n"));
+        assert!(text.ends_with("\n\n") && !text.contains('\r'));
+        assert!(text.contains("\n>From the files we know this.\n>>From a quote\nFromage\n"));
+        let unquoted: String = text["From x\n".len()..text.len() - 1]
+            .split_inclusive('\n')
+            .map(|l| match l.strip_prefix('>') {
+                Some(rest) if rest.trim_start_matches('>').starts_with("From ") => rest,
+                _ => l,
+            })
+            .collect();
+        let formatted = String::from_utf8(message.formatted()).unwrap();
+        assert_eq!(unquoted, formatted.replace("\r\n", "\n"));
     }
 
     #[test]

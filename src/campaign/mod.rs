@@ -1,13 +1,16 @@
 //! `campaign.toml`: the statement, its facts and demands, and the recipient groups. Parsed and
 //! structurally validated once; templates and recipient files are checked by `check`.
 
+pub mod recipients;
+pub mod source;
+
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::campaign::source::{Source, CAMPAIGN_FILE};
 use crate::error::{Diag, Error, Result};
-use crate::source::{Source, CAMPAIGN_FILE};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use crate::error::{Diag, Error, Result};
 
 static BUNDLED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static BUNDLED_RECIPIENTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/recipients");
-static BUNDLED_TOML: &str = include_str!("../campaign.toml");
+static BUNDLED_TOML: &str = include_str!("../../campaign.toml");
 
 pub const CAMPAIGN_FILE: &str = "campaign.toml";
 

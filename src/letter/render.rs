@@ -7,11 +7,10 @@ use handlebars::{no_escape, Context, Handlebars, RenderErrorReason};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::campaign::recipients::{Columns, Row};
+use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
-use crate::plan::Plan;
-use crate::recipients::{Columns, Row};
-use crate::source::CAMPAIGN_FILE;
 
 /// The volunteer who signs the letters.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -76,9 +75,6 @@ struct Language {
     fact: Value,
     date: Value,
     statement: Value,
-    /// The body and subject compiled for `Plan`, when they need nothing else of Handlebars.
-    body_plan: Option<Plan>,
-    subject_plan: Option<Plan>,
 }
 
 pub struct Renderer<'c> {
@@ -86,9 +82,6 @@ pub struct Renderer<'c> {
     columns: Columns,
     /// Per column: whether a built-in name hides it, decided once rather than for every row.
     hidden: Vec<bool>,
-    /// Lengths of the last letter's body and subject, to size the next ones.
-    body_len: usize,
-    subject_len: usize,
     hb: Handlebars<'static>,
     ctx: Context,
     recipients_file: String,
@@ -97,9 +90,6 @@ pub struct Renderer<'c> {
     language_idx: Option<usize>,
     name_idx: Option<usize>,
     email_idx: Option<usize>,
-    /// The `language` values seen and what `language_of` made of them: a campaign has a few, and
-    /// working one out again for every row was a hundredth of the cost of a letter.
-    picked: Vec<(Box<str>, usize)>,
     /// The default language first, then every language the group has a template in.
     languages: Vec<Language>,
     /// The non-default languages, as `Campaign::pick_language` wants them.
@@ -112,21 +102,13 @@ pub struct Renderer<'c> {
     /// The language whose facts and date are in the context now.
     ctx_language: usize,
     campaign: &'c Campaign,
-    /// Changes whenever the context does, so plans know when what they found there is stale.
-    generation: u64,
     /// Whether letters get their postal block (`Letter::postal`), which only a printed letter
     /// shows (`Run::print`); left out, a letter takes four allocations fewer.
     pub postal: bool,
 }
 
-/// The context's values, to change: the way to them after `Renderer::new` (but for the columns,
-/// see `fill_columns`), so that every change starts a new generation and plans look again at
-/// what they found in the old one.
-fn context_mut<'a>(
-    ctx: &'a mut Context,
-    generation: &mut u64,
-) -> &'a mut serde_json::Map<String, Value> {
-    *generation += 1;
+/// The context's values, to change.
+fn context_mut(ctx: &mut Context) -> &mut serde_json::Map<String, Value> {
     let Value::Object(data) = ctx.data_mut() else {
         unreachable!("the context is built as an object")
     };
@@ -248,8 +230,6 @@ impl<'c> Renderer<'c> {
                 subject: subject_name,
                 facts: Value::Array(facts),
                 fact: Value::Object(fact),
-                body_plan: None,
-                subject_plan: None,
             });
         }
         Error::from_diags(diags)?;
@@ -259,22 +239,6 @@ impl<'c> Renderer<'c> {
             .iter()
             .map(|n| BUILTIN_NAMES.contains(&n.as_str()))
             .collect();
-        // The index Handlebars' context would take a name's value from: the last visible column
-        // of that name, as filling the context in column order leaves it.
-        let column = |name: &str| {
-            (0..columns.names.len())
-                .rev()
-                .find(|&i| !hidden[i] && columns.names[i] == name)
-        };
-        for lang in &mut languages {
-            let plan = |name: &str| {
-                hb.get_template(name)
-                    .and_then(|t| Plan::compile(t, &column))
-            };
-            lang.body_plan = plan(&lang.body);
-            lang.subject_plan = plan(&lang.subject);
-        }
-
         let mut data = Map::new();
         data.insert(
             "signer".into(),
@@ -300,9 +264,6 @@ impl<'c> Renderer<'c> {
             language_idx: columns.get(LANGUAGE_COLUMN),
             name_idx: columns.get(NAME_COLUMN),
             email_idx: columns.get(EMAIL_COLUMN),
-            picked: Vec::new(),
-            body_len: 0,
-            subject_len: 0,
             hidden,
             columns,
             hb,
@@ -315,7 +276,6 @@ impl<'c> Renderer<'c> {
             current: None,
             ctx_language: 0,
             campaign,
-            generation: 0,
             postal: false,
         })
     }
@@ -372,106 +332,23 @@ impl<'c> Renderer<'c> {
         }
     }
 
-    /// `language_of(row).0`, remembered for the values seen (up to a few dozen).
-    fn picked_language(&mut self, row: &Row) -> usize {
-        const MAX_PICKED: usize = 32;
-        let wanted = self
-            .language_idx
-            .and_then(|i| row.record.get(i))
-            .unwrap_or("");
-        if let Some((_, language)) = self.picked.iter().find(|(w, _)| **w == *wanted) {
-            return *language;
-        }
-        let (language, _) = self.language_of(row);
-        if self.picked.len() < MAX_PICKED {
-            self.picked.push((wanted.into(), language));
-        }
-        language
-    }
-
     pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
         let role = self.role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-        let language = self.picked_language(row);
-        let demands = match &self.current {
-            Some((l, r)) if *l == language && r == role => None,
-            _ => {
-                self.current = Some((language, role.to_string()));
-                Some(self.demands_for(language, role))
-            }
-        };
-        if let Some(demands) = demands {
-            context_mut(&mut self.ctx, &mut self.generation).insert("demands".into(), demands);
-        }
-        if self.ctx_language != language {
-            self.ctx_language = language;
-            let lang = &self.languages[language];
-            let data = context_mut(&mut self.ctx, &mut self.generation);
-            data.insert("facts".into(), lang.facts.clone());
-            data.insert("fact".into(), lang.fact.clone());
-            data.insert("date".into(), lang.date.clone());
-            data.insert("statement".into(), lang.statement.clone());
-        }
-
-        // Sized from the last letter: one allocation instead of a dozen doublings, each of which
-        // copied what came before.
-        let mut body = String::with_capacity(self.body_len + self.body_len / 8 + 64);
-        let mut subject = String::with_capacity(self.subject_len + 32);
-        let planned_body = self.planned(language, row, &mut body, |l| &l.body_plan);
-        let planned_subject = self.planned(language, row, &mut subject, |l| &l.subject_plan);
-        if !planned_body || !planned_subject || cfg!(debug_assertions) {
-            // Only Handlebars reads the columns from the context.
-            self.fill_columns(row);
-        }
+        let (language, _) = self.language_of(row);
+        self.set_language_and_role(language, role);
+        self.fill_columns(row);
         let lang = &self.languages[language];
-        if !planned_body || cfg!(debug_assertions) {
-            let mut out = Vec::with_capacity(body.capacity());
-            let rendered = self
-                .hb
-                .render_with_context_to_write(&lang.body, &self.ctx, &mut out);
-            if planned_body {
-                if let Err(e) = &rendered {
-                    panic!(
-                        "the plan of {} rendered what Handlebars refuses: {e}",
-                        lang.file
-                    );
-                }
-            }
-            rendered.map_err(|e| self.render_diag(&e, row, &lang.file))?;
-            let hb_body = String::from_utf8(out).map_err(|e| {
-                Diag::new(format!("the template produced text that is not UTF-8: {e}"))
-                    .file(&lang.file)
-            })?;
-            if planned_body {
-                assert_eq!(
-                    body, hb_body,
-                    "the plan of {} renders as Handlebars does",
-                    lang.file
-                );
-            }
-            body = hb_body;
-        }
-        self.body_len = body.len();
-        if !planned_subject || cfg!(debug_assertions) {
-            let rendered = self.hb.render_with_context(&lang.subject, &self.ctx);
-            if planned_subject {
-                if let Err(e) = &rendered {
-                    panic!("the plan of the subject rendered what Handlebars refuses: {e}");
-                }
-            }
-            let hb_subject =
-                rendered.map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
-            if planned_subject {
-                assert_eq!(
-                    subject, hb_subject,
-                    "the plan of the subject renders as Handlebars does"
-                );
-            }
-            subject = hb_subject;
-        }
+        let body = self
+            .hb
+            .render_with_context(&lang.body, &self.ctx)
+            .map_err(|e| self.render_diag(&e, row, &lang.file))?;
+        let mut subject = self
+            .hb
+            .render_with_context(&lang.subject, &self.ctx)
+            .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
         if subject.trim().len() != subject.len() {
             subject = subject.trim().to_string();
         }
-        self.subject_len = subject.len();
         if subject.contains(['\r', '\n']) {
             let culprits: Vec<&str> = self
                 .columns
@@ -525,32 +402,28 @@ impl<'c> Renderer<'c> {
         })
     }
 
-    /// Renders the template `plan` picks for `language` into `out` without Handlebars; false when
-    /// Handlebars must render it.
-    fn planned(
-        &self,
-        language: usize,
-        row: &Row,
-        out: &mut String,
-        plan: impl Fn(&Language) -> &Option<Plan>,
-    ) -> bool {
-        let Value::Object(data) = self.ctx.data() else {
-            return false;
-        };
-        plan(&self.languages[language])
-            .as_ref()
-            .is_some_and(|p| p.render(data, self.generation, &row.record, out))
+    /// Puts the texts of `language` and the demands of `role` in the context, unless they are
+    /// there already (consecutive rows mostly share them).
+    fn set_language_and_role(&mut self, language: usize, role: &str) {
+        if !matches!(&self.current, Some((l, r)) if *l == language && r == role) {
+            self.current = Some((language, role.to_string()));
+            let demands = self.demands_for(language, role);
+            context_mut(&mut self.ctx).insert("demands".into(), demands);
+        }
+        if self.ctx_language != language {
+            self.ctx_language = language;
+            let lang = &self.languages[language];
+            let data = context_mut(&mut self.ctx);
+            data.insert("facts".into(), lang.facts.clone());
+            data.insert("fact".into(), lang.fact.clone());
+            data.insert("date".into(), lang.date.clone());
+            data.insert("statement".into(), lang.statement.clone());
+        }
     }
 
     /// Puts the row's values into the context, where Handlebars finds them.
     fn fill_columns(&mut self, row: &Row) {
-        // The one change that keeps the generation: a plan's root lookups name no column it sees,
-        // and these are the columns it sees. Debug builds run this for every letter, so there the
-        // plans' root lookups stay cached across letters as in release builds, and every letter
-        // is still compared with what Handlebars renders.
-        let Value::Object(data) = self.ctx.data_mut() else {
-            unreachable!("the context is built as an object")
-        };
+        let data = context_mut(&mut self.ctx);
         for ((name, value), hidden) in self
             .columns
             .names
@@ -722,92 +595,6 @@ pub fn letter_date_in(date: &jiff::Zoned, language: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Source;
-
-    fn inputs() -> LetterInputs {
-        LetterInputs {
-            signer: Signer {
-                name: "Ada".into(),
-                email: "ada@example.org".into(),
-                ..Signer::default()
-            },
-            personal_note: String::new(),
-            date: day("2026-11-27"),
-        }
-    }
-
-    fn all_planned(campaign: &Campaign, columns: impl Fn(&Group) -> Columns) {
-        for group in &campaign.groups {
-            let r = Renderer::new(campaign, group, columns(group), &inputs()).unwrap();
-            for lang in &r.languages {
-                assert!(
-                    lang.body_plan.is_some(),
-                    "{} is left to Handlebars",
-                    lang.file
-                );
-                assert!(
-                    lang.subject_plan.is_some(),
-                    "{}'s subject is left to Handlebars",
-                    group.id
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn the_bundled_and_benchmark_templates_need_no_handlebars_interpreter() {
-        let bundled = Campaign::load(Source::Bundled).unwrap();
-        all_planned(&bundled, |g| {
-            crate::recipients::Recipients::open(&bundled.source, g)
-                .unwrap()
-                .columns
-        });
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/campaign");
-        let bench = Campaign::load(Source::Dir(dir)).unwrap();
-        let names = [
-            "email",
-            "name",
-            "title",
-            "organization",
-            "country",
-            "language",
-            "salutation",
-        ];
-        all_planned(&bench, |_| {
-            Columns::new(names.iter().map(|n| n.to_string()).collect())
-        });
-    }
-
-    /// The remembered picks are the picks, in any order, for more distinct values than are kept.
-    #[test]
-    fn remembered_languages_are_the_ones_picked() {
-        let campaign = Campaign::load(Source::Bundled).unwrap();
-        let group = campaign.group("governments").unwrap();
-        let columns = Columns::new(vec!["name".into(), "language".into()]);
-        let mut r = Renderer::new(&campaign, group, columns, &inputs()).unwrap();
-        let mut values: Vec<String> = ["fr", "es", "en", "FR", "fr-CA", "es-MX", "", "de", "x"]
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        values.extend((0..40).map(|i| format!("fr-x{i}")));
-        for round in 0..3 {
-            for (i, v) in values.iter().enumerate() {
-                let row = Row {
-                    index: i as u64,
-                    line: i as u64 + 2,
-                    record: csv::StringRecord::from(vec!["A", v.as_str()]),
-                };
-                let want = r.language_of(&row).0;
-                assert_eq!(r.picked_language(&row), want, "{v:?} in round {round}");
-            }
-            values.reverse();
-        }
-        assert!(r.picked.len() <= 32);
-        assert!(
-            r.languages.len() > 1,
-            "the test needs a group with translations"
-        );
-    }
 
     fn day(s: &str) -> jiff::Zoned {
         s.parse::<jiff::civil::Date>()

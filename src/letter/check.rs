@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::campaign::recipients::{self, DuplicateTracker};
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::Diag;
-use crate::letters::{Run, Target, MAX_LISTED};
-use crate::recipients::{self, DuplicateTracker};
-use crate::render::{LetterInputs, Signer, BUILTIN_NAMES};
+use crate::letter::render::{LetterInputs, Signer, BUILTIN_NAMES};
+use crate::letter::run::{Run, Target, MAX_LISTED};
 
 #[derive(Debug, Default)]
 pub struct GroupReport {
@@ -101,7 +101,9 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
     };
     let file = run.rows.file.clone();
     let columns = run.rows.columns.clone();
-    let toml = campaign.source.display(crate::source::CAMPAIGN_FILE);
+    let toml = campaign
+        .source
+        .display(crate::campaign::source::CAMPAIGN_FILE);
 
     for name in &columns.names {
         if BUILTIN_NAMES.contains(&name.as_str()) {

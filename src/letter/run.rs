@@ -4,11 +4,11 @@
 
 use std::sync::{Condvar, Mutex};
 
+use crate::campaign::recipients::{self, DuplicateTracker, Filter, Recipients, Row};
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN};
 use crate::error::{Diag, Error, Result};
-use crate::message::{self, MessageSettings};
-use crate::recipients::{self, DuplicateTracker, Filter, Recipients, Row};
-use crate::render::{Letter, LetterInputs, Renderer};
+use crate::letter::message::{self, MessageSettings};
+use crate::letter::render::{Letter, LetterInputs, Renderer};
 
 /// Which recipients of which group.
 #[derive(Debug, Clone, Default)]
@@ -121,38 +121,12 @@ impl<'c> Run<'c> {
         limit: Option<u64>,
         with_message: bool,
         encode: E,
-        mut sink: S,
+        sink: S,
     ) -> Result<u64>
     where
         T: Send,
         E: Fn(&Letter, Option<lettre::Message>) -> T + Sync,
         S: FnMut(T) -> Result<()>,
-    {
-        self.each_with_bytes(
-            limit,
-            with_message,
-            |letter, message, _| encode(letter, message),
-            |t, _| sink(t),
-        )
-    }
-
-    /// `each`, for letters that become bytes: `encode` appends a letter's bytes to a buffer that
-    /// holds its whole batch, and `sink` receives them with what `encode` returned. The buffers
-    /// go back to the render threads to be filled again. A buffer of its own for each letter,
-    /// freed on the writing thread, cost the render thread a malloc that had to take back blocks
-    /// freed by another thread, and the writing thread a free: 900 instructions a letter, and 6%
-    /// of the time of an mbox run (bench/README, "fifth session").
-    pub fn each_with_bytes<T, E, S>(
-        self,
-        limit: Option<u64>,
-        with_message: bool,
-        encode: E,
-        mut sink: S,
-    ) -> Result<u64>
-    where
-        T: Send,
-        E: Fn(&Letter, Option<lettre::Message>, &mut Vec<u8>) -> T + Sync,
-        S: FnMut(T, &[u8]) -> Result<()>,
     {
         let workers = crate::settings::worker_threads();
         let mut renderers = vec![self.renderer];
@@ -178,155 +152,166 @@ impl<'c> Run<'c> {
             ..
         } = self;
         let file = rows.file.clone();
-
-        let window = &Window::new(workers * WINDOW_PER_WORKER);
-        let feed = Mutex::new(Feed {
-            email_idx: rows.columns.get(EMAIL_COLUMN),
-            rows,
-            filters: &filters,
-            limit,
-            diags: Vec::new(),
-            unlisted: 0,
-            dups: DuplicateTracker::default(),
-            count: 0,
-            seq: 0,
-            done: false,
-        });
-        let (diags, extra) = std::thread::scope(|scope| -> Result<_> {
-            let feed = &feed;
-            let (res_tx, res_rx) =
-                crossbeam_channel::bounded::<Finished<T>>(workers * WINDOW_PER_WORKER);
-            // Batch buffers written out, back to the render threads.
-            let (spare_tx, spare_rx) =
-                crossbeam_channel::bounded::<Vec<u8>>(workers * WINDOW_PER_WORKER);
-
-            for mut renderer in renderers {
-                let (res_tx, spare_rx) = (res_tx.clone(), spare_rx.clone());
-                let (check, file, settings, encode) = (&check, &file, &settings, &encode);
-                scope.spawn(move || {
-                    // A thread that panics never returns the batch it took: without this, the
-                    // window would wait for that batch forever, and so would everything else.
-                    let _close = CloseOnPanic(window);
-                    let settings = &settings.for_thread();
-                    let mut last = 0;
-                    // Each render thread reads its next rows itself, one thread at a time: a
-                    // thread of its own for the CSV was one more for the two cores to switch
-                    // between, and its batches one more hand-over.
-                    loop {
-                        // Its own statement: in a `while let`, the lock would be held while the
-                        // batch is rendered.
-                        let next = feed
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .next_batch(batch_size);
-                        let Some((seq, batch)) = next else {
-                            return;
-                        };
-                        if !window.admit(seq) {
-                            return;
-                        }
-                        // A new buffer is sized from this thread's last batch: grown step by
-                        // step instead, each buffer left the memory of its smaller ones behind,
-                        // and peak RSS at a million letters reached 20 MiB.
-                        let mut bytes = spare_rx
-                            .try_recv()
-                            .unwrap_or_else(|_| Vec::with_capacity(last + last / 8));
-                        let out = batch
-                            .iter()
-                            .map(|row| {
-                                let context = RowContext {
-                                    check,
-                                    file,
-                                    settings,
-                                };
-                                let (letter, message) =
-                                    context.letter(&mut renderer, row, with_message)?;
-                                let start = bytes.len();
-                                let t = encode(&letter, message, &mut bytes);
-                                debug_assert!(bytes.len() >= start, "encode only appends");
-                                Ok((t, start..bytes.len()))
-                            })
-                            .collect();
-                        last = bytes.len();
-                        if res_tx.send((seq, out, bytes)).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-            drop(res_tx);
-
-            // Results arrive out of order; hold early ones until their turn. The window keeps
-            // how many that can be bounded when one thread is held up.
-            let _closing = CloseOnDrop(window);
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            let mut diags: Vec<Diag> = Vec::new();
-            let mut extra = 0usize;
-            for (seq, batch, bytes) in res_rx.iter() {
-                pending.insert(seq, (batch, bytes));
-                while let Some((batch, mut bytes)) = pending.remove(&next) {
-                    next += 1;
-                    window.advance(next);
-                    for item in batch {
-                        match item {
-                            Ok((t, range)) if diags.is_empty() => sink(t, &bytes[range])?,
-                            Ok(_) => {}
-                            Err(ds) => {
-                                for d in ds {
-                                    if diags.len() < MAX_LISTED {
-                                        diags.push(d);
-                                    } else {
-                                        extra += 1;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    bytes.clear();
-                    // A full channel means the render threads have buffers enough.
-                    let _ = spare_tx.try_send(bytes);
+        let window = Window::new(workers * WINDOW_PER_WORKER);
+        let feed = Mutex::new(Feed::new(rows, &filters, limit));
+        let context = RowContext {
+            check: &check,
+            file: &file,
+            settings: &settings,
+        };
+        let (diags, extra) = {
+            let worker = Worker {
+                feed: &feed,
+                window: &window,
+                context: &context,
+                encode: &encode,
+                with_message,
+                batch_size,
+            };
+            std::thread::scope(|scope| {
+                let (done_tx, done_rx) = crossbeam_channel::bounded(workers * WINDOW_PER_WORKER);
+                for renderer in renderers {
+                    let done_tx = done_tx.clone();
+                    scope.spawn(move || worker.run(renderer, done_tx));
                 }
-            }
-            Ok((diags, extra))
-        })?;
-        let Feed {
-            diags: row_diags,
-            unlisted,
-            dups,
-            count,
-            ..
-        } = feed.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut diags = diags;
-        diags.extend(row_diags);
-        let dup_keys = dups.duplicates();
-        if !dup_keys.is_empty() {
-            diags.extend(recipients::locate_duplicates(
-                &campaign.source,
-                group,
-                &dup_keys,
-                &filters,
-            )?);
-        }
-        diags.sort_by_key(|d| d.line);
-        // Counted before the list is cut, or the problems cut would not be counted.
-        let extra = extra + unlisted + diags.len().saturating_sub(MAX_LISTED);
-        diags.truncate(MAX_LISTED);
-        if extra > 0 {
-            diags.push(Diag::unlisted(extra));
-        }
-        Error::from_diags(diags)?;
+                drop(done_tx);
+                in_order(done_rx, &window, sink)
+            })?
+        };
+        let feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
+        let count = feed.count;
+        report(campaign, group, &filters, feed, diags, extra)?;
         Ok(count)
     }
 }
 
-/// A finished batch: its number, each row's result (with the range of the batch's bytes that holds
-/// its letter), and those bytes.
-type Finished<T> = (
-    u64,
-    Vec<Result<(T, std::ops::Range<usize>), Vec<Diag>>>,
-    Vec<u8>,
-);
+/// A finished batch: its number, and each row's result.
+type Finished<T> = (u64, Vec<Result<T, Vec<Diag>>>);
+
+/// What one render thread shares with the others.
+struct Worker<'a, 'f, E> {
+    feed: &'a Mutex<Feed<'f>>,
+    window: &'a Window,
+    context: &'a RowContext<'a>,
+    encode: &'a E,
+    with_message: bool,
+    batch_size: usize,
+}
+
+impl<E> Clone for Worker<'_, '_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Worker<'_, '_, E> {}
+
+impl<E> Worker<'_, '_, E> {
+    /// Takes batches of rows, renders and encodes them, and hands them back numbered, until the
+    /// rows run out or the writing side stops.
+    fn run<T>(self, mut renderer: Renderer, done: crossbeam_channel::Sender<Finished<T>>)
+    where
+        E: Fn(&Letter, Option<lettre::Message>) -> T,
+    {
+        // A thread that panics never returns the batch it took: without this, the window would
+        // wait for that batch forever, and so would everything else.
+        let _close = CloseOnPanic(self.window);
+        loop {
+            // Its own statement: in a `while let`, the lock would be held while the batch is
+            // rendered.
+            let next = self
+                .feed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .next_batch(self.batch_size);
+            let Some((seq, batch)) = next else {
+                return;
+            };
+            if !self.window.admit(seq) {
+                return;
+            }
+            let out = batch
+                .iter()
+                .map(|row| {
+                    let (letter, message) =
+                        self.context.letter(&mut renderer, row, self.with_message)?;
+                    Ok((self.encode)(&letter, message))
+                })
+                .collect();
+            if done.send((seq, out)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Hands the finished letters to `sink` in file order, while no problem has been found, and
+/// collects the problems: at most `MAX_LISTED`, and how many more there were.
+fn in_order<T>(
+    done: crossbeam_channel::Receiver<Finished<T>>,
+    window: &Window,
+    mut sink: impl FnMut(T) -> Result<()>,
+) -> Result<(Vec<Diag>, usize)> {
+    // Batches arrive out of order; early ones wait for their turn. The window bounds how many.
+    let _closing = CloseOnDrop(window);
+    let mut pending = std::collections::BTreeMap::new();
+    let mut next = 0u64;
+    let mut diags: Vec<Diag> = Vec::new();
+    let mut extra = 0usize;
+    for (seq, batch) in done.iter() {
+        pending.insert(seq, batch);
+        while let Some(batch) = pending.remove(&next) {
+            next += 1;
+            window.advance(next);
+            for item in batch {
+                match item {
+                    Ok(t) if diags.is_empty() => sink(t)?,
+                    Ok(_) => {}
+                    Err(ds) => {
+                        for d in ds {
+                            if diags.len() < MAX_LISTED {
+                                diags.push(d);
+                            } else {
+                                extra += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((diags, extra))
+}
+
+/// Every problem of the run in one error, in file order: the rows' own, those found rendering,
+/// and duplicate addresses.
+fn report(
+    campaign: &Campaign,
+    group: &Group,
+    filters: &[Filter],
+    feed: Feed,
+    mut diags: Vec<Diag>,
+    extra: usize,
+) -> Result<()> {
+    diags.extend(feed.diags);
+    let dup_keys = feed.dups.duplicates();
+    if !dup_keys.is_empty() {
+        diags.extend(recipients::locate_duplicates(
+            &campaign.source,
+            group,
+            &dup_keys,
+            filters,
+        )?);
+    }
+    diags.sort_by_key(|d| d.line);
+    // Counted before the list is cut, or the problems cut would not be counted.
+    let extra = extra + feed.unlisted + diags.len().saturating_sub(MAX_LISTED);
+    diags.truncate(MAX_LISTED);
+    if extra > 0 {
+        diags.push(Diag::unlisted(extra));
+    }
+    Error::from_diags(diags)
+}
 
 /// The CSV side of `Run::each`: the rows read so far, what was found in them, and the batches
 /// handed out, read under a lock by whichever render thread needs rows next.
@@ -346,7 +331,22 @@ struct Feed<'f> {
     done: bool,
 }
 
-impl Feed<'_> {
+impl<'f> Feed<'f> {
+    fn new(rows: Recipients, filters: &'f [Filter], limit: Option<u64>) -> Feed<'f> {
+        Feed {
+            email_idx: rows.columns.get(EMAIL_COLUMN),
+            rows,
+            filters,
+            limit,
+            diags: Vec::new(),
+            unlisted: 0,
+            dups: DuplicateTracker::default(),
+            count: 0,
+            seq: 0,
+            done: false,
+        }
+    }
+
     /// The next `size` targeted rows (fewer at the end) and the batch's number, or `None` when
     /// there are none left.
     fn next_batch(&mut self, size: usize) -> Option<(u64, Vec<Row>)> {
@@ -392,18 +392,12 @@ impl Feed<'_> {
 /// small enough that memory stays flat.
 const BATCH: usize = 32;
 /// For letters that take a millisecond each (PDF), a few rows are already plenty of work, and
-/// each finished letter is tens of kilobytes: with batches of 32, the letters waiting in the
-/// window took peak RSS past 20 MiB.
+/// each finished letter is tens of kilobytes, so a batch holds few.
 const SLOW_BATCH: usize = 4;
 
-/// Batches that may be handed out ahead of the one being written, per render thread. The channel
-/// to the writing thread holds as many finished batches, so only the window stops a render
-/// thread: when the channel held half as many, they stopped at it whenever the writing thread
-/// waited on the disk (286 of their 563 waits in a run of 100,000 letters), and the core idled.
-/// With more threads than cores, the writing thread is sometimes not running while the render
-/// threads are; too little room, and they soon stop and wait for it. Each batch in flight is about
-/// 180 KB of letters: with 6, peak RSS at a million letters reached 19.0–20.0 MiB; with 5,
-/// 17.8–18.2 MiB, for 2% more time at 100,000 letters (bench/README, "fifth session").
+/// Batches that may be handed out ahead of the one being written, per render thread: enough
+/// that a render thread rarely waits for the writer, few enough that the letters waiting in
+/// memory stay well under the memory floor (bench/README.md) at a million letters.
 const WINDOW_PER_WORKER: usize = 5;
 
 /// How far ahead of the batch being written render threads may render batches (each may hold one
@@ -470,13 +464,13 @@ impl Drop for CloseOnDrop<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{LetterInputs, Signer};
-    use crate::source::Source;
+    use crate::campaign::source::Source;
+    use crate::letter::render::{LetterInputs, Signer};
     use std::time::Duration;
 
     /// A campaign on disk whose `companies` group has `rows` recipients.
     fn campaign_with(rows: usize) -> tempfile::TempDir {
-        let dir = crate::source::bundled_campaign_on_disk();
+        let dir = crate::campaign::source::bundled_campaign_on_disk();
         let mut csv =
             String::from("name,title,organization,country,sector,email,salutation,language\n");
         for i in 0..rows {

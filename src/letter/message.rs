@@ -1,0 +1,271 @@
+//! A `Letter` becomes an RFC 5322 message with lettre's builder: the Markdown as the text part,
+//! safe HTML as the alternative, and headers that are the same bytes on every run.
+
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use lettre::address::Envelope;
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+
+use crate::error::{Diag, Error, Result};
+use crate::letter::markdown;
+use crate::letter::render::{Letter, Signer};
+
+/// What every message of a run shares.
+#[derive(Debug, Clone)]
+pub struct MessageSettings {
+    pub from: Mailbox,
+    pub date: SystemTime,
+    pub campaign_id: String,
+    pub group_id: String,
+    /// Domain part of Message-IDs: the signer's own domain, as mail clients do.
+    pub id_domain: String,
+    /// Bodies go out as 8bit text where lettre can write them so (files on disk); otherwise, and
+    /// always for SMTP, quoted-printable, which every server takes.
+    pub eight_bit: bool,
+}
+
+impl MessageSettings {
+    pub fn new(
+        signer: &Signer,
+        date: SystemTime,
+        campaign_id: &str,
+        group_id: &str,
+    ) -> Result<Self> {
+        if signer.name.contains(['\r', '\n']) {
+            return Err(Error::Usage(
+                Diag::new("the signer name contains a line break, which a mail header cannot hold")
+                    .hint("pass --signer-name on one line"),
+            ));
+        }
+        let address = Address::from_str(signer.email.trim()).map_err(|_| {
+            Error::Usage(
+                Diag::new(format!(
+                    "signer e-mail `{}` is not a valid e-mail address",
+                    signer.email
+                ))
+                .hint("pass --signer-email you@your-domain"),
+            )
+        })?;
+        let id_domain = address.domain().to_string();
+        Ok(MessageSettings {
+            from: Mailbox::new(Some(signer.name.trim().to_string()), address),
+            date,
+            campaign_id: campaign_id.to_string(),
+            group_id: group_id.to_string(),
+            id_domain,
+            eight_bit: false,
+        })
+    }
+
+    /// Stable across runs and versions for the same campaign, group and recipient, so a resent or
+    /// re-rendered letter is recognisably the same letter and journals keyed by it stay valid.
+    pub fn message_id(&self, recipient_email: &str) -> String {
+        format!(
+            "<{}.{}.{:016x}@{}>",
+            self.campaign_id,
+            self.group_id,
+            self.recipient_hash(recipient_email),
+            self.id_domain
+        )
+    }
+
+    fn recipient_hash(&self, recipient_email: &str) -> u64 {
+        let mut h = Fnv64::new();
+        h.write(self.campaign_id.as_bytes());
+        h.write(&[0]);
+        h.write(self.group_id.as_bytes());
+        h.write(&[0]);
+        h.write(recipient_email.trim().to_lowercase().as_bytes());
+        h.0
+    }
+}
+
+/// FNV-1a: a hash whose output is specified, unlike std's, so Message-IDs never change with the
+/// compiler version.
+struct Fnv64(u64);
+
+impl Fnv64 {
+    fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// The HTML part: the letter's Markdown made safe and wrapped in a minimal document.
+pub fn html_part(letter: &Letter) -> String {
+    let mut html = String::with_capacity(letter.body.len() * 2 + 256);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"");
+    pulldown_cmark_escape::escape_html(&mut html, &letter.language).ok();
+    html.push_str("\"><head><meta charset=\"utf-8\"><title>");
+    pulldown_cmark_escape::escape_html(&mut html, &letter.subject).ok();
+    html.push_str("</title></head>\n<body>\n");
+    markdown::to_html(&letter.body, &mut html);
+    html.push_str("</body></html>\n");
+    html
+}
+
+pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Diag> {
+    build_to(letter, None, settings)
+}
+
+/// `build`, given `letter.email` already parsed (or `None` to parse it here).
+pub fn build_to(
+    letter: &Letter,
+    address: Option<Address>,
+    settings: &MessageSettings,
+) -> Result<Message, Diag> {
+    let to_addr = match address {
+        Some(a) => a,
+        None => Address::from_str(&letter.email).map_err(|_| {
+            Diag::new(format!("`{}` is not a valid e-mail address", letter.email)).field("email")
+        })?,
+    };
+    if letter.name.contains(['\r', '\n']) {
+        return Err(Diag::new("the recipient name contains a line break").field("name"));
+    }
+    // Given explicitly, so lettre need not parse it back from the From and To headers.
+    let envelope = Envelope::new(Some(settings.from.email.clone()), vec![to_addr.clone()])
+        .map_err(|e| Diag::new(format!("cannot build the envelope: {e}")))?;
+    let to = Mailbox::new(Some(letter.name.clone()).filter(|n| !n.is_empty()), to_addr);
+    let boundary = format!(
+        "letterdrive-{:016x}",
+        settings.recipient_hash(&letter.email)
+    );
+    let part = |kind: ContentType, text: String| {
+        SinglePart::builder()
+            .header(kind)
+            .body(body(text, settings.eight_bit))
+    };
+    let parts = MultiPart::alternative()
+        .boundary(boundary)
+        .singlepart(part(ContentType::TEXT_PLAIN, letter.body.clone()))
+        .singlepart(part(ContentType::TEXT_HTML, html_part(letter)));
+    Message::builder()
+        .from(settings.from.clone())
+        .to(to)
+        .subject(letter.subject.clone())
+        .date(settings.date)
+        .message_id(Some(settings.message_id(&letter.email)))
+        .envelope(envelope)
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
+            format!("{}/{}", settings.campaign_id, settings.group_id),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            letter.language.clone(),
+        ))
+        .multipart(parts)
+        .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
+}
+
+/// The text as an 8bit body when asked and lettre can write it so (no line over 998 octets, no
+/// NUL), and quoted-printable otherwise.
+fn body(text: String, eight_bit: bool) -> Body {
+    let text = if eight_bit {
+        match Body::new_with_encoding(text, ContentTransferEncoding::EightBit) {
+            Ok(body) => return body,
+            Err(bytes) => String::from_utf8(bytes).expect("lettre gives back the String it took"),
+        }
+    } else {
+        text
+    };
+    Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
+        .expect("quoted-printable encodes any text")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mail_parser::MimeHeaders;
+
+    fn letter(subject: &str, body: &str) -> Letter {
+        Letter {
+            index: 1,
+            line: 2,
+            name: "Zoë".into(),
+            email: "zoe@example.org".into(),
+            subject: subject.into(),
+            body: body.into(),
+            language: "en".into(),
+            postal: vec![],
+        }
+    }
+
+    /// A letter to Zoë from `signer`, built and formatted.
+    fn formatted_letter(signer: &str, eight_bit: bool, body: &str) -> Vec<u8> {
+        let signer = Signer {
+            name: signer.into(),
+            email: "ada@example.org".into(),
+            ..Signer::default()
+        };
+        let mut settings =
+            MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
+        settings.eight_bit = eight_bit;
+        build(&letter("Hello", body), &settings)
+            .unwrap()
+            .formatted()
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_ignore_case_and_spaces() {
+        let signer = Signer {
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+            ..Signer::default()
+        };
+        let s = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "grp").unwrap();
+        // Journals of earlier runs are keyed by these IDs: the hash must never change.
+        assert_eq!(
+            s.message_id("zoe@example.org"),
+            "<camp.grp.62fd7e4d03c11b6f@example.org>"
+        );
+        assert_eq!(
+            s.message_id(" ZOE@example.org "),
+            s.message_id("zoe@example.org")
+        );
+    }
+
+    #[test]
+    fn a_signer_name_with_a_comma_builds_a_valid_from() {
+        for name in ["Ada Volunteer", "O'Brien, Siobhán"] {
+            let bytes = formatted_letter(name, false, "Dear Zoë,\n\nplease act.\n");
+            let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let from = parsed.from().unwrap().first().unwrap();
+            assert_eq!(from.name(), Some(name));
+            assert_eq!(from.address(), Some("ada@example.org"));
+        }
+    }
+
+    /// Both encodings decode to the letter as written, and 8bit is used only where it may be.
+    #[test]
+    fn parts_decode_to_the_letter_in_either_encoding() {
+        let body = "Dear Zoë,\n\nFrom the start: <b>raw</b> and `code`.\n\n>From a quote\n";
+        let long = format!("{}\n", "ü".repeat(600));
+        for (eight_bit, text, want) in [
+            (false, body, "quoted-printable"),
+            (true, body, "8bit"),
+            (true, long.as_str(), "quoted-printable"),
+        ] {
+            let bytes = formatted_letter("Ada", eight_bit, text);
+            let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let plain = &parsed.parts[1];
+            assert_eq!(plain.content_transfer_encoding(), Some(want));
+            assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), text);
+            let html = parsed.body_html(0).unwrap();
+            assert_eq!(
+                html.contains("&lt;b&gt;raw"),
+                text.contains("<b>raw"),
+                "{html}"
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One letter and the run that makes them: a recipient row rendered by Handlebars (strict), its
+//! Markdown made safe HTML by pulldown-cmark, and both built into a MIME message by lettre. `run`
+//! streams a group's rows through that on worker threads; `check` finds every problem first.
+
+pub mod check;
+pub mod markdown;
+pub mod message;
+pub mod render;
+pub mod run;
