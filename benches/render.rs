@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use letterdrive::campaign::Campaign;
-use letterdrive::letter::run::{Run, Target};
-use letterdrive::letter::message;
 use letterdrive::campaign::recipients::Row;
-use letterdrive::letter::render::{LetterInputs, Signer};
 use letterdrive::campaign::source::Source;
+use letterdrive::campaign::Campaign;
+use letterdrive::letter::message;
+use letterdrive::letter::render::{LetterInputs, Signer};
+use letterdrive::letter::run::{Run, Target};
 
 /// Row `i`: every field a letter shows differs from row to row, as it does in a real list, so no
 /// paragraph is ever the same twice and nothing is measured from a cache.

@@ -175,19 +175,14 @@ impl Campaign {
             }
             Error::Invalid(d)
         })?;
-
-        let mut diags = Vec::new();
-        let at = |key: &str, message: String| {
-            let d = Diag::new(message).file(&file);
-            match find_line(&text, key) {
-                Some(line) => d.line(line),
-                None => d,
-            }
+        let at = Locator {
+            text: &text,
+            file: &file,
         };
-
+        let mut diags = Vec::new();
         if !is_id(&parsed.campaign.id) {
             diags.push(
-                at(
+                at.at(
                     "id",
                     format!(
                         "campaign id `{}` must be lowercase letters, digits and dashes",
@@ -205,146 +200,13 @@ impl Campaign {
             .to_ascii_lowercase();
         if !is_language_tag(&language) {
             diags.push(
-                at("language", format!("`{language}` is not a language tag"))
+                at.at("language", format!("`{language}` is not a language tag"))
                     .hint("use a BCP 47 tag such as \"en\", \"fr\" or \"es\""),
             );
         }
-        let mut bad_tags: Vec<(String, String)> = parsed
-            .campaign
-            .needs_review
-            .iter()
-            .map(|t| ("campaign.needs_review".to_string(), t.clone()))
-            .collect();
-        for (id, g) in &parsed.groups {
-            for tag in g.subjects.keys() {
-                bad_tags.push((format!("groups.{id}.subjects"), tag.clone()));
-            }
-        }
-        for (tag, fields) in &parsed.statement.translations {
-            bad_tags.push(("statement.translations".to_string(), tag.clone()));
-            for key in fields.keys() {
-                if !STATEMENT_FIELDS.contains(&key.as_str()) {
-                    diags.push(
-                        at(
-                            &format!("[statement.translations.{tag}]"),
-                            format!("`{key}` in [statement.translations.{tag}] is not a field of the statement"),
-                        )
-                        .hint(format!("fields are: {}", STATEMENT_FIELDS.join(", "))),
-                    );
-                }
-            }
-        }
-        for f in &parsed.facts {
-            for tag in f.translations.keys() {
-                bad_tags.push((format!("translations of fact `{}`", f.id), tag.clone()));
-            }
-        }
-        for d in &parsed.demands {
-            for tag in d.translations.keys() {
-                bad_tags.push((format!("translations of demand `{}`", d.id), tag.clone()));
-            }
-        }
-        for (place, tag) in bad_tags {
-            if !is_language_tag(&tag) {
-                diags.push(
-                    at(
-                        &format!("{tag} ="),
-                        format!("`{tag}` in {place} is not a language tag"),
-                    )
-                    .hint("keys are BCP 47 language tags such as fr, es or pt-BR"),
-                );
-            }
-        }
-        let mut groups = Vec::new();
-        for (id, g) in &parsed.groups {
-            if !is_id(id) {
-                diags.push(at(
-                    &format!("[groups.{id}]"),
-                    format!("group id `{id}` must be lowercase letters, digits and dashes"),
-                ));
-            }
-            let mut required = vec![NAME_COLUMN.to_string(), EMAIL_COLUMN.to_string()];
-            for r in &g.required {
-                if !required.contains(r) {
-                    required.push(r.clone());
-                }
-            }
-            groups.push(Group {
-                id: id.clone(),
-                label: g.label.clone(),
-                description: g.description.clone(),
-                subject: g.subject.clone(),
-                subjects: g
-                    .subjects
-                    .iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                    .collect(),
-                required,
-                target_by: g.target_by.clone(),
-                template: g
-                    .template
-                    .clone()
-                    .unwrap_or_else(|| format!("templates/{id}.md.hbs")),
-                recipients: g
-                    .recipients
-                    .clone()
-                    .unwrap_or_else(|| format!("recipients/{id}.csv")),
-            });
-        }
-        if groups.is_empty() {
-            diags.push(
-                Diag::new("the campaign has no groups")
-                    .file(&file)
-                    .hint("add a [groups.<id>] table with label, description and subject"),
-            );
-        }
-
-        let mut seen = std::collections::HashSet::new();
-        for f in &parsed.facts {
-            if !seen.insert(format!("fact:{}", f.id)) {
-                diags.push(at(
-                    &format!("\"{}\"", f.id),
-                    format!("fact id `{}` is used twice", f.id),
-                ));
-            }
-            if !f.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                diags.push(
-                    at(
-                        &format!("\"{}\"", f.id),
-                        format!(
-                            "fact id `{}` may only hold letters, digits and underscores",
-                            f.id
-                        ),
-                    )
-                    .hint("templates refer to it as {{fact.<id>}}, where a dash would not work"),
-                );
-            }
-        }
-        for d in &parsed.demands {
-            if !seen.insert(format!("demand:{}", d.id)) {
-                diags.push(at(
-                    &format!("\"{}\"", d.id),
-                    format!("demand id `{}` is used twice", d.id),
-                ));
-            }
-            if d.groups.is_empty() {
-                diags.push(at(
-                    &format!("\"{}\"", d.id),
-                    format!("demand `{}` names no group", d.id),
-                ));
-            }
-            for g in &d.groups {
-                if !parsed.groups.contains_key(g) {
-                    diags.push(
-                        at(
-                            &format!("\"{}\"", d.id),
-                            format!("demand `{}` is for group `{g}`, which does not exist", d.id),
-                        )
-                        .hint(format!("groups are: {}", join_ids(parsed.groups.keys()))),
-                    );
-                }
-            }
-        }
+        diags.extend(check_language_tags(&parsed, &at));
+        let groups = groups_of(&parsed, &at, &mut diags);
+        diags.extend(check_fact_and_demand_ids(&parsed, &at));
         Error::from_diags(diags)?;
 
         Ok(Campaign {
@@ -466,6 +328,176 @@ impl Campaign {
             .iter()
             .filter(move |d| d.groups.iter().any(|g| g == group))
     }
+}
+
+/// Finds the line of campaign.toml a problem is about, by a key or value it names.
+struct Locator<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, key: &str, message: String) -> Diag {
+        let d = Diag::new(message).file(self.file);
+        match find_line(self.text, key) {
+            Some(line) => d.line(line),
+            None => d,
+        }
+    }
+}
+
+/// Every key that must be a language tag and is not, and statement translations of fields the
+/// statement does not have.
+fn check_language_tags(parsed: &CampaignFile, at: &Locator) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    let mut bad_tags: Vec<(String, String)> = parsed
+        .campaign
+        .needs_review
+        .iter()
+        .map(|t| ("campaign.needs_review".to_string(), t.clone()))
+        .collect();
+    for (id, g) in &parsed.groups {
+        for tag in g.subjects.keys() {
+            bad_tags.push((format!("groups.{id}.subjects"), tag.clone()));
+        }
+    }
+    for (tag, fields) in &parsed.statement.translations {
+        bad_tags.push(("statement.translations".to_string(), tag.clone()));
+        for key in fields.keys() {
+            if !STATEMENT_FIELDS.contains(&key.as_str()) {
+                diags.push(
+                    at.at(
+                        &format!("[statement.translations.{tag}]"),
+                        format!("`{key}` in [statement.translations.{tag}] is not a field of the statement"),
+                    )
+                    .hint(format!("fields are: {}", STATEMENT_FIELDS.join(", "))),
+                );
+            }
+        }
+    }
+    for f in &parsed.facts {
+        for tag in f.translations.keys() {
+            bad_tags.push((format!("translations of fact `{}`", f.id), tag.clone()));
+        }
+    }
+    for d in &parsed.demands {
+        for tag in d.translations.keys() {
+            bad_tags.push((format!("translations of demand `{}`", d.id), tag.clone()));
+        }
+    }
+    for (place, tag) in bad_tags {
+        if !is_language_tag(&tag) {
+            diags.push(
+                at.at(
+                    &format!("{tag} ="),
+                    format!("`{tag}` in {place} is not a language tag"),
+                )
+                .hint("keys are BCP 47 language tags such as fr, es or pt-BR"),
+            );
+        }
+    }
+    diags
+}
+
+/// The groups with their defaults filled in.
+fn groups_of(parsed: &CampaignFile, at: &Locator, diags: &mut Vec<Diag>) -> Vec<Group> {
+    let mut groups = Vec::new();
+    for (id, g) in &parsed.groups {
+        if !is_id(id) {
+            diags.push(at.at(
+                &format!("[groups.{id}]"),
+                format!("group id `{id}` must be lowercase letters, digits and dashes"),
+            ));
+        }
+        let mut required = vec![NAME_COLUMN.to_string(), EMAIL_COLUMN.to_string()];
+        for r in &g.required {
+            if !required.contains(r) {
+                required.push(r.clone());
+            }
+        }
+        groups.push(Group {
+            id: id.clone(),
+            label: g.label.clone(),
+            description: g.description.clone(),
+            subject: g.subject.clone(),
+            subjects: g
+                .subjects
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            required,
+            target_by: g.target_by.clone(),
+            template: g
+                .template
+                .clone()
+                .unwrap_or_else(|| format!("templates/{id}.md.hbs")),
+            recipients: g
+                .recipients
+                .clone()
+                .unwrap_or_else(|| format!("recipients/{id}.csv")),
+        });
+    }
+    if groups.is_empty() {
+        diags.push(
+            Diag::new("the campaign has no groups")
+                .file(at.file)
+                .hint("add a [groups.<id>] table with label, description and subject"),
+        );
+    }
+
+    groups
+}
+
+/// Fact and demand ids: unique, usable in templates, and demands for groups that exist.
+fn check_fact_and_demand_ids(parsed: &CampaignFile, at: &Locator) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for f in &parsed.facts {
+        if !seen.insert(format!("fact:{}", f.id)) {
+            diags.push(at.at(
+                &format!("\"{}\"", f.id),
+                format!("fact id `{}` is used twice", f.id),
+            ));
+        }
+        if !f.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            diags.push(
+                at.at(
+                    &format!("\"{}\"", f.id),
+                    format!(
+                        "fact id `{}` may only hold letters, digits and underscores",
+                        f.id
+                    ),
+                )
+                .hint("templates refer to it as {{fact.<id>}}, where a dash would not work"),
+            );
+        }
+    }
+    for d in &parsed.demands {
+        if !seen.insert(format!("demand:{}", d.id)) {
+            diags.push(at.at(
+                &format!("\"{}\"", d.id),
+                format!("demand id `{}` is used twice", d.id),
+            ));
+        }
+        if d.groups.is_empty() {
+            diags.push(at.at(
+                &format!("\"{}\"", d.id),
+                format!("demand `{}` names no group", d.id),
+            ));
+        }
+        for g in &d.groups {
+            if !parsed.groups.contains_key(g) {
+                diags.push(
+                    at.at(
+                        &format!("\"{}\"", d.id),
+                        format!("demand `{}` is for group `{g}`, which does not exist", d.id),
+                    )
+                    .hint(format!("groups are: {}", join_ids(parsed.groups.keys()))),
+                );
+            }
+        }
+    }
+    diags
 }
 
 fn join_ids<'a>(ids: impl Iterator<Item = &'a String>) -> String {

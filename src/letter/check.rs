@@ -104,94 +104,16 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
     let toml = campaign
         .source
         .display(crate::campaign::source::CAMPAIGN_FILE);
-
-    for name in &columns.names {
-        if BUILTIN_NAMES.contains(&name.as_str()) {
-            report.errors.push(
-                Diag::new(format!("column `{name}` has the name of a built-in template variable, so templates cannot see it"))
-                    .file(&file)
-                    .line(1)
-                    .hint(format!("rename the column; reserved names are: {}", BUILTIN_NAMES.join(", "))),
-            );
-        }
-    }
-    for col in &group.target_by {
-        if columns.get(col).is_none() {
-            report.errors.push(
-                Diag::new(format!(
-                    "`target_by` names column `{col}`, which {file} does not have"
-                ))
-                .file(&toml)
-                .field(format!("groups.{}.target_by", group.id))
-                .hint(format!("columns are: {}", columns.list())),
-            );
-        }
-    }
-    let role_demands: Vec<&str> = campaign
-        .demands
-        .iter()
-        .filter(|d| d.groups.contains(&group.id) && !d.roles.is_empty())
-        .map(|d| d.id.as_str())
-        .collect();
-    if !role_demands.is_empty() && columns.get(ROLE_COLUMN).is_none() {
-        report.errors.push(
-            Diag::new(format!(
-                "demands {} are for certain roles, but {file} has no `{ROLE_COLUMN}` column",
-                role_demands.join(", ")
-            ))
-            .file(&file)
-            .line(1)
-            .hint("add a `role` column, or remove `roles` from those demands"),
-        );
-    }
-
-    let mut reached: BTreeSet<String> = BTreeSet::new();
-    let mut dups = DuplicateTracker::default();
-    let email_idx = columns.get(EMAIL_COLUMN);
-    let role_idx = columns.get(ROLE_COLUMN);
-    let mut first_placeholder: Option<Diag> = None;
-    let language_idx = columns.get(LANGUAGE_COLUMN);
-    let name_idx = columns.get(NAME_COLUMN);
-    // Asked-for language with no template -> (line, name) of the recipients who fall back.
-    let mut fallbacks: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
-    while let Some(next) = run.rows.next_row() {
-        let row = match next {
-            Ok(row) => row,
-            Err(d) => {
-                report.push_capped(d);
-                continue;
-            }
-        };
-        report.recipients += 1;
-        let email = email_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-        dups.add(email);
-        match run.letter(&row, true) {
-            Ok(_) => {
-                let role = role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-                reached.extend(run.renderer.demand_ids(role));
-                if run.renderer.language_of(&row).1 {
-                    let wanted = language_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-                    let name = name_idx.and_then(|i| row.record.get(i)).unwrap_or("");
-                    fallbacks
-                        .entry(wanted.to_ascii_lowercase())
-                        .or_default()
-                        .push((row.line, name.to_string()));
-                }
-                if recipients::is_placeholder_address(email) {
-                    report.placeholders += 1;
-                    first_placeholder.get_or_insert_with(|| {
-                        Diag::new(format!(
-                            "`{email}` is a placeholder address on a reserved domain"
-                        ))
-                        .file(&file)
-                        .line(row.line)
-                        .field(EMAIL_COLUMN)
-                    });
-                }
-            }
-            Err(ds) => ds.into_iter().for_each(|d| report.push_capped(d)),
-        }
-    }
+    report
+        .errors
+        .extend(header_problems(campaign, group, &columns, &file, &toml));
+    let scan = scan_rows(&mut run, &mut report);
+    let RowScan {
+        reached,
+        dups,
+        first_placeholder,
+        fallbacks,
+    } = scan;
     let keys = dups.duplicates();
     if !keys.is_empty() {
         match recipients::locate_duplicates(&campaign.source, group, &keys, &[]) {
@@ -272,6 +194,127 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
         }
     }
     report
+}
+
+/// Problems with the recipient file's header: columns templates cannot see, `target_by`
+/// columns it lacks, and a missing `role` column that role demands need.
+fn header_problems(
+    campaign: &Campaign,
+    group: &Group,
+    columns: &recipients::Columns,
+    file: &str,
+    toml: &str,
+) -> Vec<Diag> {
+    let mut errors = Vec::new();
+    for name in &columns.names {
+        if BUILTIN_NAMES.contains(&name.as_str()) {
+            errors.push(
+                Diag::new(format!("column `{name}` has the name of a built-in template variable, so templates cannot see it"))
+                    .file(file)
+                    .line(1)
+                    .hint(format!("rename the column; reserved names are: {}", BUILTIN_NAMES.join(", "))),
+            );
+        }
+    }
+    for col in &group.target_by {
+        if columns.get(col).is_none() {
+            errors.push(
+                Diag::new(format!(
+                    "`target_by` names column `{col}`, which {file} does not have"
+                ))
+                .file(toml)
+                .field(format!("groups.{}.target_by", group.id))
+                .hint(format!("columns are: {}", columns.list())),
+            );
+        }
+    }
+    let role_demands: Vec<&str> = campaign
+        .demands
+        .iter()
+        .filter(|d| d.groups.contains(&group.id) && !d.roles.is_empty())
+        .map(|d| d.id.as_str())
+        .collect();
+    if !role_demands.is_empty() && columns.get(ROLE_COLUMN).is_none() {
+        errors.push(
+            Diag::new(format!(
+                "demands {} are for certain roles, but {file} has no `{ROLE_COLUMN}` column",
+                role_demands.join(", ")
+            ))
+            .file(file)
+            .line(1)
+            .hint("add a `role` column, or remove `roles` from those demands"),
+        );
+    }
+
+    errors
+}
+
+/// What reading and rendering every row of a group found besides its errors.
+struct RowScan {
+    reached: BTreeSet<String>,
+    dups: DuplicateTracker,
+    first_placeholder: Option<Diag>,
+    /// Asked-for language with no template -> (line, name) of the recipients who fall back.
+    fallbacks: BTreeMap<String, Vec<(u64, String)>>,
+}
+
+/// Reads, validates and renders every row, counting recipients and placeholders in `report`
+/// and adding each row's problems to it.
+fn scan_rows(run: &mut Run, report: &mut GroupReport) -> RowScan {
+    let file = run.rows.file.clone();
+    let columns = run.rows.columns.clone();
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut dups = DuplicateTracker::default();
+    let email_idx = columns.get(EMAIL_COLUMN);
+    let role_idx = columns.get(ROLE_COLUMN);
+    let mut first_placeholder: Option<Diag> = None;
+    let language_idx = columns.get(LANGUAGE_COLUMN);
+    let name_idx = columns.get(NAME_COLUMN);
+    let mut fallbacks: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    while let Some(next) = run.rows.next_row() {
+        let row = match next {
+            Ok(row) => row,
+            Err(d) => {
+                report.push_capped(d);
+                continue;
+            }
+        };
+        report.recipients += 1;
+        let email = email_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+        dups.add(email);
+        match run.letter(&row, true) {
+            Ok(_) => {
+                let role = role_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                reached.extend(run.renderer.demand_ids(role));
+                if run.renderer.language_of(&row).1 {
+                    let wanted = language_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                    let name = name_idx.and_then(|i| row.record.get(i)).unwrap_or("");
+                    fallbacks
+                        .entry(wanted.to_ascii_lowercase())
+                        .or_default()
+                        .push((row.line, name.to_string()));
+                }
+                if recipients::is_placeholder_address(email) {
+                    report.placeholders += 1;
+                    first_placeholder.get_or_insert_with(|| {
+                        Diag::new(format!(
+                            "`{email}` is a placeholder address on a reserved domain"
+                        ))
+                        .file(&file)
+                        .line(row.line)
+                        .field(EMAIL_COLUMN)
+                    });
+                }
+            }
+            Err(ds) => ds.into_iter().for_each(|d| report.push_capped(d)),
+        }
+    }
+    RowScan {
+        reached,
+        dups,
+        first_placeholder,
+        fallbacks,
+    }
 }
 
 fn diags_of(e: crate::error::Error) -> Vec<Diag> {
