@@ -11,7 +11,7 @@ use crate::error::{Diag, Error, Result};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
-use crate::output::outbox::{Outbox, PageInfo, Summary};
+use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
 use crate::settings::{letter_inputs, SignerNeed};
 

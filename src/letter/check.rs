@@ -132,53 +132,13 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
             .warnings
             .push(d.hint("replace placeholder addresses with verified ones before sending"));
     }
-    for lang in std::iter::once(&campaign.language).chain(run.renderer.languages()) {
-        if campaign.needs_review.contains(lang) {
-            let template = if *lang == campaign.language {
-                group.template.clone()
-            } else {
-                campaign.template_in(group, lang)
-            };
-            report.warnings.push(
-                Diag::new(format!(
-                    "the `{lang}` letters of group `{}` ({template}) are marked as needing review by a native speaker",
-                    group.id
-                ))
-                .file(&toml)
-                .field("campaign.needs_review")
-                .hint(format!("have a native speaker check the template and the `{lang}` texts, then remove `{lang}` from needs_review")),
-            );
-        }
-    }
-    for (wanted, rows) in &fallbacks {
-        const SHOWN: usize = 10;
-        let mut list: Vec<String> = rows
-            .iter()
-            .take(SHOWN)
-            .map(|(line, name)| format!("line {line} ({name})"))
-            .collect();
-        if rows.len() > SHOWN {
-            list.push(format!("and {} more", rows.len() - SHOWN));
-        }
-        let n = rows.len();
-        report.warnings.push(
-            Diag::new(format!(
-                "{n} recipient{} of group `{}` ask{} for language `{wanted}`, which has no template, and get{} the default `{}` letter: {}",
-                if n == 1 { "" } else { "s" },
-                group.id,
-                if n == 1 { "s" } else { "" },
-                if n == 1 { "s" } else { "" },
-                campaign.language,
-                list.join(", ")
-            ))
-            .file(&file)
-            .field(LANGUAGE_COLUMN)
-            .hint(format!(
-                "add {} to write to them in `{wanted}`",
-                campaign.template_in(group, wanted.split('-').next().unwrap_or(wanted))
-            )),
-        );
-    }
+    let languages = run.renderer.languages().to_vec();
+    report
+        .warnings
+        .extend(review_warnings(campaign, group, &languages, &toml));
+    report
+        .warnings
+        .extend(fallback_warnings(campaign, group, &fallbacks, &file));
     if report.errors.is_empty() {
         for demand in campaign.demands_for_group(&group.id) {
             if !reached.contains(&demand.id) {
@@ -315,6 +275,75 @@ fn scan_rows(run: &mut Run, report: &mut GroupReport) -> RowScan {
         first_placeholder,
         fallbacks,
     }
+}
+
+/// The languages of a group's letters that the campaign marks as needing review.
+fn review_warnings(
+    campaign: &Campaign,
+    group: &Group,
+    languages: &[String],
+    toml: &str,
+) -> Vec<Diag> {
+    let mut warnings = Vec::new();
+    for lang in std::iter::once(&campaign.language).chain(languages) {
+        if campaign.needs_review.contains(lang) {
+            let template = if *lang == campaign.language {
+                group.template.clone()
+            } else {
+                campaign.template_in(group, lang)
+            };
+            warnings.push(
+                Diag::new(format!(
+                    "the `{lang}` letters of group `{}` ({template}) are marked as needing review by a native speaker",
+                    group.id
+                ))
+                .file(toml)
+                .field("campaign.needs_review")
+                .hint(format!("have a native speaker check the template and the `{lang}` texts, then remove `{lang}` from needs_review")),
+            );
+        }
+    }
+    warnings
+}
+
+/// Recipients who ask for a language the group has no template in, by language.
+fn fallback_warnings(
+    campaign: &Campaign,
+    group: &Group,
+    fallbacks: &BTreeMap<String, Vec<(u64, String)>>,
+    file: &str,
+) -> Vec<Diag> {
+    let mut warnings = Vec::new();
+    for (wanted, rows) in fallbacks {
+        const SHOWN: usize = 10;
+        let mut list: Vec<String> = rows
+            .iter()
+            .take(SHOWN)
+            .map(|(line, name)| format!("line {line} ({name})"))
+            .collect();
+        if rows.len() > SHOWN {
+            list.push(format!("and {} more", rows.len() - SHOWN));
+        }
+        let n = rows.len();
+        warnings.push(
+            Diag::new(format!(
+                "{n} recipient{} of group `{}` ask{} for language `{wanted}`, which has no template, and get{} the default `{}` letter: {}",
+                if n == 1 { "" } else { "s" },
+                group.id,
+                if n == 1 { "s" } else { "" },
+                if n == 1 { "s" } else { "" },
+                campaign.language,
+                list.join(", ")
+            ))
+            .file(file)
+            .field(LANGUAGE_COLUMN)
+            .hint(format!(
+                "add {} to write to them in `{wanted}`",
+                campaign.template_in(group, wanted.split('-').next().unwrap_or(wanted))
+            )),
+        );
+    }
+    warnings
 }
 
 fn diags_of(e: crate::error::Error) -> Vec<Diag> {

@@ -134,103 +134,9 @@ impl<'c> Renderer<'c> {
         let mut languages = Vec::new();
         let all = std::iter::once(None).chain(tags.iter().map(|t| Some(t.as_str())));
         for tag in all {
-            let (rel, body, subject_name, subject) = match tag {
-                None => (
-                    group.template.clone(),
-                    BODY.to_string(),
-                    SUBJECT.to_string(),
-                    Some(&group.subject),
-                ),
-                Some(t) => (
-                    campaign.template_in(group, t),
-                    format!("{BODY}.{t}"),
-                    format!("{SUBJECT}.{t}"),
-                    group.subjects.get(t),
-                ),
-            };
-            let lang = tag.unwrap_or(&campaign.language).to_string();
-            let file = source.display(&rel);
-            let mut text = String::new();
-            if !source.exists(&rel) {
-                diags.push(
-                    Diag::new(format!("template for group `{}` not found", group.id))
-                        .file(&file)
-                        .hint(format!(
-                            "create {rel} or set `template` in [groups.{}]",
-                            group.id
-                        )),
-                );
-            } else {
-                text = source.read_to_string(&rel)?;
-                if let Err(e) = hb.register_template_string(&body, &text) {
-                    diags.push(template_diag(&file, &e, None));
-                }
-            }
-            match subject {
-                Some(subject) => {
-                    if let Err(e) = hb.register_template_string(&subject_name, subject) {
-                        diags.push(template_diag(&campaign_file, &e, Some(&group.id)));
-                    }
-                }
-                None => diags.push(
-                    Diag::new(format!(
-                        "group `{}` has a template in `{lang}` but no subject in `{lang}`",
-                        group.id
-                    ))
-                    .file(&campaign_file)
-                    .field(format!("groups.{}.subjects", group.id))
-                    .hint(format!(
-                        "add `{lang} = \"...\"` under [groups.{}.subjects]",
-                        group.id
-                    )),
-                ),
-            }
-            diags.extend(missing_translations(campaign, group, &lang, &text, &file));
-            let text_of = |t: &'c str, tr: Option<&'c str>| tr.unwrap_or(t).to_string();
-            let facts: Vec<Value> = campaign
-                .facts
-                .iter()
-                .map(|f| {
-                    json!({"id": f.id, "text": text_of(&f.text, f.text_in(&lang, &campaign.language))})
-                })
-                .collect();
-            let fact: Map<String, Value> = campaign
-                .facts
-                .iter()
-                .map(|f| {
-                    (
-                        f.id.clone(),
-                        Value::String(text_of(&f.text, f.text_in(&lang, &campaign.language))),
-                    )
-                })
-                .collect();
-            let mut statement = json!({
-                "title": campaign.statement.title,
-                "organisation": campaign.statement.organisation,
-                "summary": campaign.statement.summary,
-                "date": campaign.statement.date,
-                "source": campaign.statement.source,
-            });
-            if let Some((_, fields)) = campaign
-                .statement
-                .translations
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(&lang))
-            {
-                for (k, v) in fields {
-                    statement[k.as_str()] = Value::String(v.clone());
-                }
-            }
-            languages.push(Language {
-                statement,
-                date: Value::String(letter_date_in(&inputs.date, &lang)),
-                tag: lang,
-                file,
-                body,
-                subject: subject_name,
-                facts: Value::Array(facts),
-                fact: Value::Object(fact),
-            });
+            languages.push(register_language(
+                campaign, group, inputs, tag, &mut hb, &mut diags,
+            )?);
         }
         Error::from_diags(diags)?;
 
@@ -473,6 +379,122 @@ impl<'c> Renderer<'c> {
             },
         }
     }
+}
+
+/// Registers the body and subject templates of one language (`None`: the default) in `hb`, and
+/// makes its texts: facts, date and statement in that language. Problems go to `diags`.
+fn register_language(
+    campaign: &Campaign,
+    group: &Group,
+    inputs: &LetterInputs,
+    tag: Option<&str>,
+    hb: &mut Handlebars<'static>,
+    diags: &mut Vec<Diag>,
+) -> Result<Language> {
+    let source = &campaign.source;
+    let campaign_file = source.display(CAMPAIGN_FILE);
+    let (rel, body, subject_name, subject) = match tag {
+        None => (
+            group.template.clone(),
+            BODY.to_string(),
+            SUBJECT.to_string(),
+            Some(&group.subject),
+        ),
+        Some(t) => (
+            campaign.template_in(group, t),
+            format!("{BODY}.{t}"),
+            format!("{SUBJECT}.{t}"),
+            group.subjects.get(t),
+        ),
+    };
+    let lang = tag.unwrap_or(&campaign.language).to_string();
+    let file = source.display(&rel);
+    let mut text = String::new();
+    if !source.exists(&rel) {
+        diags.push(
+            Diag::new(format!("template for group `{}` not found", group.id))
+                .file(&file)
+                .hint(format!(
+                    "create {rel} or set `template` in [groups.{}]",
+                    group.id
+                )),
+        );
+    } else {
+        text = source.read_to_string(&rel)?;
+        if let Err(e) = hb.register_template_string(&body, &text) {
+            diags.push(template_diag(&file, &e, None));
+        }
+    }
+    match subject {
+        Some(subject) => {
+            if let Err(e) = hb.register_template_string(&subject_name, subject) {
+                diags.push(template_diag(&campaign_file, &e, Some(&group.id)));
+            }
+        }
+        None => diags.push(
+            Diag::new(format!(
+                "group `{}` has a template in `{lang}` but no subject in `{lang}`",
+                group.id
+            ))
+            .file(&campaign_file)
+            .field(format!("groups.{}.subjects", group.id))
+            .hint(format!(
+                "add `{lang} = \"...\"` under [groups.{}.subjects]",
+                group.id
+            )),
+        ),
+    }
+    diags.extend(missing_translations(campaign, group, &lang, &text, &file));
+    let (facts, fact, statement) = texts_in(campaign, &lang);
+    Ok(Language {
+        statement,
+        date: Value::String(letter_date_in(&inputs.date, &lang)),
+        tag: lang,
+        file,
+        body,
+        subject: subject_name,
+        facts: Value::Array(facts),
+        fact: Value::Object(fact),
+    })
+}
+
+/// The campaign's facts (as a list and by id) and statement in `lang`, falling back to the
+/// default language's text where a translation is missing.
+fn texts_in(campaign: &Campaign, lang: &str) -> (Vec<Value>, Map<String, Value>, Value) {
+    let text_of = |t: &str, tr: Option<&str>| tr.unwrap_or(t).to_string();
+    let facts: Vec<Value> = campaign
+        .facts
+        .iter()
+        .map(|f| json!({"id": f.id, "text": text_of(&f.text, f.text_in(lang, &campaign.language))}))
+        .collect();
+    let fact: Map<String, Value> = campaign
+        .facts
+        .iter()
+        .map(|f| {
+            (
+                f.id.clone(),
+                Value::String(text_of(&f.text, f.text_in(lang, &campaign.language))),
+            )
+        })
+        .collect();
+    let mut statement = json!({
+        "title": campaign.statement.title,
+        "organisation": campaign.statement.organisation,
+        "summary": campaign.statement.summary,
+        "date": campaign.statement.date,
+        "source": campaign.statement.source,
+    });
+    if let Some((_, fields)) = campaign
+        .statement
+        .translations
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(lang))
+    {
+        for (k, v) in fields {
+            statement[k.as_str()] = Value::String(v.clone());
+        }
+    }
+    (facts, fact, statement)
 }
 
 fn template_diag(file: &str, e: &handlebars::TemplateError, group: Option<&str>) -> Diag {
