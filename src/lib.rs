@@ -8,7 +8,6 @@ pub mod check;
 pub mod cli;
 mod direct;
 pub mod error;
-pub mod journal;
 pub mod letters;
 pub mod markdown;
 pub mod message;
@@ -20,8 +19,6 @@ pub mod recipients;
 pub mod render;
 pub mod send;
 pub mod settings;
-pub mod smtp;
-pub mod smtp_config;
 pub mod source;
 pub mod writeback;
 
