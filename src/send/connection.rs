@@ -330,3 +330,263 @@ fn reply(response: &Response) -> String {
         response.message().collect::<Vec<_>>().join(" ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::thread::JoinHandle;
+
+    use crate::send::server::{Request, Secret};
+
+    /// What the fake server does once it has answered DATA with 354.
+    #[derive(Clone, Copy)]
+    enum AtData {
+        /// Read the message to its end marker, then answer this.
+        Reply(&'static str),
+        /// Read the message to its end marker, then close without a word.
+        Close,
+        /// Read the message to its end marker, answer this, and close the connection, as a
+        /// server that takes one message per connection does.
+        ReplyAndHangUp(&'static str),
+        /// Read nothing more until told to go, as a stuck server would.
+        StopReading,
+    }
+
+    /// A scripted SMTP server on 127.0.0.1 for `connections` connections, one after the other,
+    /// logging every command it reads (and `connect` for each connection).
+    struct Fake {
+        port: u16,
+        log: Arc<Mutex<Vec<String>>>,
+        /// Lets a server that stopped reading go.
+        release: mpsc::Sender<()>,
+        thread: JoinHandle<()>,
+    }
+
+    impl Fake {
+        fn start(connections: usize, rcpt: &'static str, at_data: AtData) -> Fake {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (release, released) = mpsc::channel();
+            let server_log = Arc::clone(&log);
+            let thread = std::thread::spawn(move || {
+                for conn in listener.incoming().take(connections) {
+                    server_log.lock().unwrap().push("connect".to_string());
+                    serve(conn.unwrap(), rcpt, at_data, &server_log, &released);
+                }
+            });
+            Fake {
+                port,
+                log,
+                release,
+                thread,
+            }
+        }
+
+        fn dial(&self, timeout: Duration) -> Dial {
+            let server = Server::parse(Request {
+                url: &format!("smtp://127.0.0.1:{}?tls=none", self.port),
+                insecure: false,
+                secret: Secret::None,
+                can_ask: false,
+                ca_file: None,
+                timeout,
+            })
+            .unwrap();
+            Dial::new(&server, None).unwrap()
+        }
+
+        /// Every command the server read, once it has served all its connections.
+        fn finish(self) -> Vec<String> {
+            let _ = self.release.send(());
+            self.thread.join().unwrap();
+            Arc::try_unwrap(self.log).unwrap().into_inner().unwrap()
+        }
+    }
+
+    fn serve(
+        conn: TcpStream,
+        rcpt: &str,
+        at_data: AtData,
+        log: &Mutex<Vec<String>>,
+        released: &mpsc::Receiver<()>,
+    ) {
+        let mut out = conn.try_clone().unwrap();
+        let mut lines = BufReader::new(conn);
+        let mut say = |reply: &str| {
+            let _ = out.write_all(format!("{reply}\r\n").as_bytes());
+        };
+        say("220 fake.test ready");
+        let mut line = String::new();
+        while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+            let verb = line.split([' ', '\r']).next().unwrap().to_ascii_uppercase();
+            log.lock().unwrap().push(verb.clone());
+            line.clear();
+            match verb.as_str() {
+                "RCPT" => say(rcpt),
+                "DATA" => {
+                    say("354 go ahead");
+                    if let AtData::StopReading = at_data {
+                        let _ = released.recv_timeout(Duration::from_secs(30));
+                        return;
+                    }
+                    while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+                        let end = line == ".\r\n";
+                        line.clear();
+                        if end {
+                            break;
+                        }
+                    }
+                    match at_data {
+                        AtData::Reply(reply) => say(reply),
+                        AtData::ReplyAndHangUp(reply) => return say(reply),
+                        _ => return,
+                    }
+                }
+                "QUIT" => {
+                    say("221 bye");
+                    return;
+                }
+                _ => say("250 ok"),
+            }
+        }
+    }
+
+    fn envelope() -> Envelope {
+        let from = "sam@signers.example".parse().unwrap();
+        Envelope::new(Some(from), vec!["ada@x.example".parse().unwrap()]).unwrap()
+    }
+
+    const MESSAGE: &[u8] = b"Subject: s\r\n\r\nA letter.\r\n.a line with a dot\r\n";
+
+    fn verbs(log: &[String]) -> Vec<&str> {
+        log.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn letters_share_one_connection_which_ends_with_quit() {
+        let fake = Fake::start(1, "250 ok", AtData::Reply("250 2.0.0 queued as 1"));
+        let dial = fake.dial(Duration::from_secs(10));
+        let mut link = Smtp::new(&dial);
+        for _ in 0..2 {
+            let reply = link.deliver(&envelope(), MESSAGE).unwrap();
+            assert_eq!(reply, "250 2.0.0 queued as 1");
+        }
+        drop(link);
+        assert_eq!(
+            verbs(&fake.finish()),
+            ["connect", "EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"]
+        );
+    }
+
+    #[test]
+    fn a_refused_recipient_is_a_verdict_and_the_next_letter_gets_a_new_connection() {
+        let fake = Fake::start(2, "550 5.1.1 no such user", AtData::Reply("250 ok"));
+        let dial = fake.dial(Duration::from_secs(10));
+        let mut link = Smtp::new(&dial);
+        for _ in 0..2 {
+            let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
+            assert_eq!(failure.trouble, Trouble::Permanent);
+            assert!(failure.reply.contains("no such user"), "{failure}");
+        }
+        drop(link);
+        // In step with the server after its reply: QUIT, and no DATA ever.
+        let once = ["connect", "EHLO", "MAIL", "RCPT", "QUIT"];
+        assert_eq!(verbs(&fake.finish()), [once, once].concat());
+    }
+
+    #[test]
+    fn a_temporary_refusal_of_the_whole_message_is_retried() {
+        let fake = Fake::start(1, "250 ok", AtData::Reply("451 4.3.0 try later"));
+        let dial = fake.dial(Duration::from_secs(10));
+        let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Transient);
+        assert!(!failure.may_have_arrived());
+        let log = fake.finish();
+        assert_eq!(log.last().map(String::as_str), Some("QUIT"));
+    }
+
+    /// The server read the whole message and its end marker, and closed without a verdict: it
+    /// may have taken the letter.
+    #[test]
+    fn no_verdict_after_the_whole_message_means_it_may_have_arrived() {
+        let fake = Fake::start(1, "250 ok", AtData::Close);
+        let dial = fake.dial(Duration::from_secs(10));
+        let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Unknown, "{failure}");
+        assert!(failure.may_have_arrived());
+        // Given up without QUIT.
+        assert_eq!(
+            verbs(&fake.finish()),
+            ["connect", "EHLO", "MAIL", "RCPT", "DATA"]
+        );
+    }
+
+    /// The server stopped reading in the middle of the message, so the end marker was never
+    /// written: the letter surely did not arrive, and may be tried again.
+    #[test]
+    fn a_server_that_stops_reading_mid_message_surely_did_not_get_it() {
+        let fake = Fake::start(1, "250 ok", AtData::StopReading);
+        let dial = fake.dial(Duration::from_secs(1));
+        // Far more than the socket buffers on both sides hold.
+        let mut big = b"Subject: s\r\n\r\n".to_vec();
+        big.extend(std::iter::repeat_n(b"0123456789abcdef0123456789abcdef\r\n", 1 << 20).flatten());
+        let failure = Smtp::new(&dial).deliver(&envelope(), &big).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(
+            verbs(&fake.finish()),
+            ["connect", "EHLO", "MAIL", "RCPT", "DATA"]
+        );
+    }
+
+    /// A kept connection the server closed meanwhile: right after a letter it is used untested,
+    /// and the next letter fails on it before anything is handed over (the sender retries it);
+    /// after a second idle it is tested with NOOP first and replaced.
+    #[test]
+    fn a_connection_closed_by_the_server_fails_before_the_letter_or_is_replaced() {
+        let fake = Fake::start(3, "250 ok", AtData::ReplyAndHangUp("250 ok"));
+        let dial = fake.dial(Duration::from_secs(10));
+        let mut link = Smtp::new(&dial);
+        link.deliver(&envelope(), MESSAGE).unwrap();
+        let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        link.deliver(&envelope(), MESSAGE).unwrap();
+        std::thread::sleep(TEST_AFTER_IDLE + Duration::from_millis(100));
+        link.deliver(&envelope(), MESSAGE).unwrap();
+        drop(link);
+        let once = ["connect", "EHLO", "MAIL", "RCPT", "DATA"];
+        assert_eq!(verbs(&fake.finish()), [once, once, once].concat());
+    }
+
+    #[test]
+    fn errors_are_classified_by_reply_and_by_how_much_was_handed_over() {
+        let fake = Fake::start(1, "535 5.7.8 bad login", AtData::Reply("250 ok"));
+        let dial = fake.dial(Duration::from_secs(10));
+        // A refused login fails every letter alike: the run stops.
+        let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Fatal);
+        fake.finish();
+        // Nothing listens on a port that was just free: not reached, retried.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = Server::parse(Request {
+            url: &format!("smtp://127.0.0.1:{port}?tls=none"),
+            insecure: false,
+            secret: Secret::None,
+            can_ask: false,
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        let dial = Dial::new(&server, None).unwrap();
+        let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
+        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+    }
+}
