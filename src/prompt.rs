@@ -1,8 +1,8 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
 //! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
 //! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
-//! and prints the command line that does the same without questions. `send` asks through the
-//! few functions at the end: confirmation, a hidden password, a progress bar.
+//! and prints the command line that does the same without questions. `send` asks through
+//! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

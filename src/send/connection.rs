@@ -143,8 +143,8 @@ impl Deliver for Smtp<'_> {
     ) -> std::result::Result<String, Failure> {
         let mut conn = self
             .connection()
-            .map_err(|e| failure(&e, Handed::Nothing))?;
-        let mut handed = Handed::Nothing;
+            .map_err(|e| failure(&e, Handed::Incomplete))?;
+        let mut handed = Handed::Incomplete;
         let sent = mail_parameters(&conn, envelope, message)
             .and_then(|params| transaction(&mut conn, envelope, params, message, &mut handed));
         match sent {
@@ -197,7 +197,7 @@ impl From<SmtpError> for Stop {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handed {
     /// Not the whole message: the end-of-data marker was never written.
-    Nothing,
+    Incomplete,
     /// Every byte of the message; the end-of-data marker was on its way or written.
     Whole,
 }
