@@ -235,21 +235,21 @@ pub struct SendArgs {
     pub test_to: Option<String>,
 
     /// Retries of a letter after a temporary error (4xx) or a network error.
-    #[arg(long, value_name = "N", default_value_t = crate::send::DEFAULT_RETRIES)]
+    #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
 
     /// Delay before the first retry, in milliseconds; it doubles with each retry.
     #[arg(
         long,
         value_name = "MS",
-        default_value_t = crate::send::DEFAULT_RETRY_DELAY_MS,
+        default_value_t = 2000,
         hide = true,
         env = "LETTERDRIVE_RETRY_DELAY_MS"
     )]
     pub retry_delay_ms: u64,
 
     /// Seconds to wait for the server before giving up on a connection or a reply.
-    #[arg(long, value_name = "SECS", default_value_t = crate::send::DEFAULT_TIMEOUT_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
 
     /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).

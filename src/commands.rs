@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::campaign::recipients::{self, Recipients};
 use crate::campaign::source::{self, Source};
 use crate::campaign::Campaign;
-use crate::cli::{CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, TargetArgs};
+use crate::cli::{
+    CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
+};
 use crate::error::{Diag, Error, Result};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
@@ -32,8 +34,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check(args) => check(&campaign, &args),
         Command::Preview(args) => preview(&campaign, &args),
         Command::Render(args) => render(&campaign, &args),
-        Command::Send(args) => crate::send::command(&campaign, &args, cli.profile.as_deref()),
-        Command::Status(args) => crate::send::status(&campaign, &args),
+        Command::Send(args) => send(&campaign, &args, cli.profile.as_deref()),
+        Command::Status(args) => {
+            crate::send::status(&campaign, args.group.as_deref(), args.journal.as_deref())
+        }
         Command::Init(_) | Command::Wizard => unreachable!("handled above"),
     }
 }
@@ -43,6 +47,41 @@ pub(crate) fn target(args: &TargetArgs) -> Target {
         group: args.group.clone(),
         filters: args.filters.clone(),
         limit: args.limit,
+    }
+}
+
+/// `letterdrive send`: the flags as the send layer's plain settings. `profile` is `--profile`,
+/// whose `[smtp]` table may hold the server settings.
+fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
+    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+    let config = crate::send::config::resolve_here(&send_flags(args), profile)?;
+    let job = crate::send::SendJob {
+        target: target(&args.target),
+        inputs,
+        config,
+        insecure: args.insecure,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        journal: args.journal.clone(),
+        max: args.max,
+        retries: args.retries,
+        retry_delay: std::time::Duration::from_millis(args.retry_delay_ms),
+        resend_uncertain: args.resend_uncertain,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        test_to: args.test_to.clone(),
+        failed_csv: args.failed_csv.clone(),
+    };
+    crate::send::run(campaign, &job, &crate::prompt::Console)
+}
+
+fn send_flags(a: &SendArgs) -> crate::send::Flags {
+    crate::send::Flags {
+        smtp: a.smtp.clone(),
+        password_command: a.password_command.clone(),
+        oauth2_token_command: a.oauth2_token_command.clone(),
+        ca_file: a.ca_file.clone(),
+        rate: a.rate.clone(),
+        connections: a.connections,
     }
 }
 
@@ -388,4 +427,54 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     f.write_all(bytes).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn send_args(extra: &[&str]) -> SendArgs {
+        let mut argv = vec!["letterdrive", "send", "-g", "g"];
+        argv.extend_from_slice(extra);
+        match Cli::parse_from(argv).command {
+            Some(Command::Send(a)) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// cli.rs spells the defaults as literals, so that it needs nothing from the send layer:
+    /// they must be the send layer's, which the guided run uses.
+    #[test]
+    fn send_flags_default_to_what_the_guided_run_uses() {
+        let a = send_args(&[]);
+        assert_eq!(a.retries, crate::send::DEFAULT_RETRIES);
+        if std::env::var_os("LETTERDRIVE_RETRY_DELAY_MS").is_none() {
+            assert_eq!(a.retry_delay_ms, crate::send::DEFAULT_RETRY_DELAY_MS);
+        }
+        assert_eq!(a.timeout, crate::send::DEFAULT_TIMEOUT_SECS);
+    }
+
+    #[test]
+    fn send_flags_reach_the_send_layer() {
+        let a = send_args(&[
+            "--smtp",
+            "smtp://flag.example",
+            "--rate",
+            "unlimited",
+            "--connections",
+            "1",
+            "--oauth2-token-command",
+            "tok",
+            "--ca-file",
+            "ca.pem",
+        ]);
+        let f = send_flags(&a);
+        assert_eq!(f.smtp.as_deref(), Some("smtp://flag.example"));
+        assert_eq!(f.rate.as_deref(), Some("unlimited"));
+        assert_eq!(f.connections, Some(1));
+        assert_eq!(f.oauth2_token_command.as_deref(), Some("tok"));
+        assert_eq!(f.ca_file.as_deref(), Some(Path::new("ca.pem")));
+        assert_eq!(f.password_command, None);
+    }
 }

@@ -4,14 +4,11 @@
 pub mod campaign;
 pub mod cli;
 pub mod error;
-pub mod journal;
 pub mod letter;
 pub mod output;
 pub mod profile;
 pub mod send;
 pub mod settings;
-pub mod smtp;
-pub mod smtp_config;
 
 mod commands;
 mod prompt;

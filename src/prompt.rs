@@ -1,8 +1,8 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
 //! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
 //! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
-//! and prints the command line that does the same without questions. `send` asks through the
-//! few functions at the end: confirmation, a hidden password, a progress bar.
+//! and prints the command line that does the same without questions. `send` asks through
+//! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -25,9 +25,8 @@ use crate::letter::render::{LetterInputs, Signer};
 use crate::letter::run::{Run, Target};
 use crate::plural;
 use crate::profile::{self, Profile};
-use crate::send::SendJob;
-use crate::smtp::{Request, Server};
-use crate::smtp_config::{self, Origin, ProfileSmtp, SmtpConfig, Sourced};
+use crate::send::server::{Request, Server};
+use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").
@@ -429,7 +428,7 @@ impl Wizard<'_> {
         let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
-        let code = crate::send::run(self.campaign, &job)?;
+        let code = send::run(self.campaign, &job, &Console)?;
         SENDING.store(false, Ordering::SeqCst);
         if code == 0 {
             eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
@@ -438,7 +437,7 @@ impl Wizard<'_> {
         let note_file = match &answers.note {
             Some(note) => {
                 let path =
-                    crate::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
+                    send::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 }
@@ -950,8 +949,8 @@ impl Wizard<'_> {
             .profile_path
             .as_deref()
             .map(|path| ProfileSmtp { path, smtp: &smtp });
-        let mut config = smtp_config::resolve(
-            &smtp_config::Flags::default(),
+        let mut config = send::config::resolve(
+            &send::Flags::default(),
             &|key| std::env::var(key).ok(),
             profile,
         )?;
@@ -1022,6 +1021,27 @@ impl Wizard<'_> {
             eprintln!("Not saved.");
         }
         Ok(())
+    }
+}
+
+/// How `send` asks and reports on this process's terminal, or without one.
+pub struct Console;
+
+impl send::Terminal for Console {
+    fn can_ask(&self) -> bool {
+        can_ask()
+    }
+
+    fn confirm(&self, letters: u64) -> Result<bool> {
+        confirm_send(letters)
+    }
+
+    fn secret(&self, prompt: &str) -> Result<String> {
+        ask_secret(prompt)
+    }
+
+    fn progress(&self, total: u64) -> Box<dyn send::Progress> {
+        send_progress(total)
     }
 }
 

@@ -1,7 +1,7 @@
 //! What was sent to whom: an append-only JSON-lines file of records per letter: `queued` (on disk
 //! before the letter may go), `attempt` (written as it is handed to the server), then the outcome.
 //! A crash can never hide a letter that may have gone out: it shows up as `uncertain` instead of
-//! being sent twice. Outcomes reach the disk with the next sync (see `send::Sender::record`).
+//! being sent twice. Outcomes reach the disk with the next sync (see `sender::Sender::record`).
 //!
 //! Only a crash of the whole machine loses writes that were not synced; a killed process's writes
 //! are all in the file. So a `queued` record with no `attempt` after it means "never handed over"

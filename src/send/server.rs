@@ -9,9 +9,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
-use lettre::SmtpTransport;
 
 use crate::error::{Diag, Error, Result};
 
@@ -136,16 +133,26 @@ pub struct Request<'a> {
     pub timeout: Duration,
 }
 
-impl Server {
-    pub fn parse(req: Request<'_>) -> Result<Server> {
-        let url = req.url.trim();
+/// An SMTP URL taken apart; nothing checked against the rules yet.
+struct Url {
+    scheme: String,
+    user: Option<String>,
+    host: String,
+    port: Option<u16>,
+    /// `?tls=none`
+    plain_asked: bool,
+    /// `?tls=required`
+    tls_required: bool,
+}
+
+impl Url {
+    fn split(url: &str) -> Result<Url> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
             usage(
                 format!("`{url}` is not an SMTP server URL: it has no smtp:// or smtps://"),
                 URL_HINT,
             )
         })?;
-        let scheme = scheme.to_ascii_lowercase();
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -183,17 +190,28 @@ impl Server {
                 ))
             }
         };
-        let loopback = is_loopback(&host);
-        let security = match scheme.as_str() {
-            "smtps" if plain_asked => {
+        Ok(Url {
+            scheme: scheme.to_ascii_lowercase(),
+            user,
+            host,
+            port,
+            plain_asked,
+            tls_required,
+        })
+    }
+
+    /// How the connection is protected, from the scheme, the options and where the host is.
+    fn security(&self, loopback: bool, insecure: bool) -> Result<Security> {
+        let security = match self.scheme.as_str() {
+            "smtps" if self.plain_asked => {
                 return Err(usage(
                     "smtps:// always uses TLS; it cannot be combined with ?tls=none",
                     URL_HINT,
                 ))
             }
             "smtps" => Security::Implicit,
-            "smtp" if plain_asked => Security::Plain,
-            "smtp" if loopback && !tls_required => Security::LoopbackOpportunistic,
+            "smtp" if self.plain_asked => Security::Plain,
+            "smtp" if loopback && !self.tls_required => Security::LoopbackOpportunistic,
             "smtp" => Security::StartTls,
             other => {
                 return Err(usage(
@@ -202,19 +220,22 @@ impl Server {
                 ))
             }
         };
-        if security == Security::Plain && !loopback && !req.insecure {
+        if security == Security::Plain && !loopback && !insecure {
             return Err(usage(
-                format!("`{host}` is not this machine: letters would cross the network unencrypted"),
+                format!(
+                    "`{}` is not this machine: letters would cross the network unencrypted",
+                    self.host
+                ),
                 "use smtp:// (STARTTLS) or smtps:// (TLS); add --insecure only for a relay you trust on your own network",
             ));
         }
-        let port = port.unwrap_or(match security {
-            Security::Implicit => 465,
-            Security::StartTls => 587,
-            Security::LoopbackOpportunistic | Security::Plain => 25,
-        });
-        let secret = match (&user, req.secret) {
-            (Some(_), Secret::None) if req.can_ask => Secret::Prompt,
+        Ok(security)
+    }
+
+    /// The credential for the URL's user: what was given, asked on a terminal, or refused.
+    fn secret(&self, given: Secret, can_ask: bool) -> Result<Secret> {
+        Ok(match (&self.user, given) {
+            (Some(_), Secret::None) if can_ask => Secret::Prompt,
             (Some(u), Secret::None) => {
                 return Err(usage(
                     format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
@@ -229,17 +250,35 @@ impl Server {
                 ))
             }
             (Some(_), s) => s,
-        };
+        })
+    }
+}
+
+impl Server {
+    pub fn parse(req: Request<'_>) -> Result<Server> {
+        let url = Url::split(req.url.trim())?;
+        let loopback = is_loopback(&url.host);
+        let security = url.security(loopback, req.insecure)?;
+        let port = url.port.unwrap_or(match security {
+            Security::Implicit => 465,
+            Security::StartTls => 587,
+            Security::LoopbackOpportunistic | Security::Plain => 25,
+        });
+        let secret = url.secret(req.secret, req.can_ask)?;
         if secret != Secret::None && security == Security::Plain && !loopback {
             return Err(usage(
-                format!("refusing to send your {} to `{host}` without TLS", secret.kind()),
+                format!(
+                    "refusing to send your {} to `{}` without TLS",
+                    secret.kind(),
+                    url.host
+                ),
                 "use smtp:// (STARTTLS) or smtps:// (TLS); --insecure never applies to passwords or tokens",
             ));
         }
         Ok(Server {
-            host,
+            host: url.host,
             port,
-            user,
+            user: url.user,
             security,
             secret,
             ca_file: req.ca_file,
@@ -273,8 +312,8 @@ impl Server {
         format!("{scheme}://{user}{host}:{} ({how})", self.port)
     }
 
-    /// The login, read now: the command run, or the volunteer asked (through `ask`, which is
-    /// prompt.rs's hidden prompt in the binary). The secret never leaves this function except
+    /// The login, read now: the command run, or the volunteer asked (through `ask`, the
+    /// terminal's hidden prompt in the binary). The secret never leaves this function except
     /// inside lettre's credentials.
     pub fn credentials(
         &self,
@@ -299,53 +338,6 @@ impl Server {
             ),
         };
         Ok(Some((Credentials::new(user.clone(), secret), mechanism)))
-    }
-
-    /// The pooled transport: `connections` connections, each with one login, reused for many
-    /// messages.
-    pub fn transport(
-        &self,
-        connections: u32,
-        login: Option<(Credentials, Mechanism)>,
-    ) -> Result<SmtpTransport> {
-        let tls_params = || -> Result<TlsParameters> {
-            let mut b = TlsParameters::builder(self.host.clone());
-            if let Some(ca) = &self.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
-                let cert = Certificate::from_pem(&pem).map_err(|e| {
-                    usage(
-                        format!("--ca-file {}: {e}", ca.display()),
-                        "give a PEM file with the CA certificate",
-                    )
-                })?;
-                b = b.add_root_certificate(cert);
-            }
-            b.build_rustls()
-                .map_err(|e| usage(format!("cannot set up TLS: {e}"), "check --ca-file"))
-        };
-        let tls = match self.security {
-            Security::Implicit => Tls::Wrapper(tls_params()?),
-            Security::StartTls => Tls::Required(tls_params()?),
-            Security::LoopbackOpportunistic => Tls::Opportunistic(tls_params()?),
-            Security::Plain => Tls::None,
-        };
-        let mut builder = SmtpTransport::builder_dangerous(self.host.clone())
-            .port(self.port)
-            .tls(tls)
-            .timeout(Some(self.timeout))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(connections.max(1))
-                    .idle_timeout(Duration::from_secs(30)),
-            );
-        if let Some((credentials, mechanism)) = login {
-            // PLAIN and LOGIN for a password (lettre's default), XOAUTH2 alone for a token.
-            builder = builder.credentials(credentials);
-            if mechanism == Mechanism::Xoauth2 {
-                builder = builder.authentication(vec![Mechanism::Xoauth2]);
-            }
-        }
-        Ok(builder.build())
     }
 }
 

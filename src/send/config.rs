@@ -5,10 +5,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::cli::SendArgs;
+use super::server::Secret;
 use crate::error::{Diag, Error, Result};
-use crate::profile::SmtpProfile;
-use crate::smtp::Secret;
+use crate::profile::{self, Profile, SmtpProfile};
 
 pub const URL_ENV: &str = "LETTERDRIVE_SMTP_URL";
 pub const PASSWORD_ENV: &str = "LETTERDRIVE_SMTP_PASSWORD";
@@ -65,6 +64,13 @@ pub struct ProfileSmtp<'a> {
     pub smtp: &'a SmtpProfile,
 }
 
+impl ProfileSmtp<'_> {
+    /// `key` in this profile's `[smtp]` table, as a setting's origin.
+    fn origin(&self, key: &'static str) -> Origin {
+        Origin::Profile(self.path.to_path_buf(), key)
+    }
+}
+
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
@@ -72,7 +78,8 @@ fn non_empty(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The server flags of `send`; all `None` in the guided run, which asks instead.
+/// The server flags of `send`, as the cli layer read them; all `None` in the guided run, which
+/// asks instead.
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     pub smtp: Option<String>,
@@ -83,19 +90,6 @@ pub struct Flags {
     pub connections: Option<u32>,
 }
 
-impl From<&SendArgs> for Flags {
-    fn from(a: &SendArgs) -> Flags {
-        Flags {
-            smtp: a.smtp.clone(),
-            password_command: a.password_command.clone(),
-            oauth2_token_command: a.oauth2_token_command.clone(),
-            ca_file: a.ca_file.clone(),
-            rate: a.rate.clone(),
-            connections: a.connections,
-        }
-    }
-}
-
 /// Layer the flags, the environment (read through `env`, so tests need not touch the real one)
 /// and the profile.
 pub fn resolve(
@@ -103,30 +97,63 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     profile: Option<ProfileSmtp<'_>>,
 ) -> Result<SmtpConfig> {
-    let from_profile = |key| Origin::Profile(profile.as_ref().unwrap().path.to_path_buf(), key);
-    let p = profile.as_ref().map(|p| p.smtp);
-
+    let profile = profile.as_ref();
     let url = if let Some(u) = non_empty(&args.smtp) {
         Some(sourced(u, Origin::Flag("--smtp")))
     } else if let Some(u) = env(URL_ENV).filter(|u| !u.trim().is_empty()) {
         Some(sourced(u, Origin::Env(URL_ENV)))
     } else {
-        p.and_then(|p| non_empty(&p.url))
-            .map(|u| sourced(u, from_profile("url")))
+        profile.and_then(|p| Some(sourced(non_empty(&p.smtp.url)?, p.origin("url"))))
     };
+    let ca_file = if let Some(f) = &args.ca_file {
+        Some(sourced(f.clone(), Origin::Flag("--ca-file")))
+    } else {
+        profile.and_then(|p| {
+            // Relative to the profile, so the file works from any directory.
+            let dir = p.path.parent().unwrap_or(Path::new(""));
+            Some(sourced(
+                dir.join(p.smtp.ca_file.as_ref()?),
+                p.origin("ca_file"),
+            ))
+        })
+    };
+    let rate = match non_empty(&args.rate) {
+        Some(r) => sourced(r, Origin::Flag("--rate")),
+        None => profile
+            .and_then(|p| Some(sourced(non_empty(&p.smtp.rate)?, p.origin("rate"))))
+            .unwrap_or_else(|| sourced(DEFAULT_RATE.to_string(), Origin::Default)),
+    };
+    let connections = match args.connections {
+        Some(n) => sourced(n, Origin::Flag("--connections")),
+        None => profile
+            .and_then(|p| Some(sourced(p.smtp.connections?, p.origin("connections"))))
+            .unwrap_or_else(|| sourced(DEFAULT_CONNECTIONS, Origin::Default)),
+    };
+    Ok(SmtpConfig {
+        url,
+        secret: secret(args, env, profile)?,
+        ca_file,
+        rate,
+        connections,
+    })
+}
 
+/// The login: a flag, then the environment's password, then the profile's command.
+fn secret(
+    args: &Flags,
+    env: &dyn Fn(&str) -> Option<String>,
+    profile: Option<&ProfileSmtp<'_>>,
+) -> Result<Sourced<Secret>> {
     let env_password = env(PASSWORD_ENV).filter(|p| !p.is_empty());
-    let flag_password = non_empty(&args.password_command);
-    let flag_token = non_empty(&args.oauth2_token_command);
-    let secret = if let Some(cmd) = flag_password {
-        sourced(
-            Secret::PasswordCommand {
-                cmd,
-                what: "--password-command".into(),
-            },
-            Origin::Flag("--password-command"),
-        )
-    } else if let Some(cmd) = flag_token {
+    if let Some(cmd) = non_empty(&args.password_command) {
+        let what = "--password-command";
+        let secret = Secret::PasswordCommand {
+            cmd,
+            what: what.into(),
+        };
+        return Ok(sourced(secret, Origin::Flag(what)));
+    }
+    if let Some(cmd) = non_empty(&args.oauth2_token_command) {
         if env_password.is_some() {
             return Err(Error::Usage(
                 Diag::new(format!(
@@ -137,97 +164,99 @@ pub fn resolve(
                 )),
             ));
         }
-        sourced(
+        let what = "--oauth2-token-command";
+        let secret = Secret::OAuth2Command {
+            cmd,
+            what: what.into(),
+        };
+        return Ok(sourced(secret, Origin::Flag(what)));
+    }
+    if let Some(password) = env_password {
+        return Ok(sourced(
+            Secret::Password(password),
+            Origin::Env(PASSWORD_ENV),
+        ));
+    }
+    match profile {
+        Some(p) => profile_secret(p),
+        None => Ok(sourced(Secret::None, Origin::Default)),
+    }
+}
+
+/// The profile's `password_command` or `oauth2_token_command`; both is a mistake to fix.
+fn profile_secret(p: &ProfileSmtp<'_>) -> Result<Sourced<Secret>> {
+    let pc = non_empty(&p.smtp.password_command);
+    let oc = non_empty(&p.smtp.oauth2_token_command);
+    Ok(match (pc, oc) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Invalid(
+                Diag::new(
+                    "the profile's [smtp] table has both password_command and oauth2_token_command",
+                )
+                .file(p.path.display().to_string())
+                .hint("keep the one your mail provider uses and delete the other"),
+            ));
+        }
+        (Some(cmd), None) => sourced(
+            Secret::PasswordCommand {
+                cmd,
+                what: "password_command in the profile".into(),
+            },
+            p.origin("password_command"),
+        ),
+        (None, Some(cmd)) => sourced(
             Secret::OAuth2Command {
                 cmd,
-                what: "--oauth2-token-command".into(),
+                what: "oauth2_token_command in the profile".into(),
             },
-            Origin::Flag("--oauth2-token-command"),
-        )
-    } else if let Some(password) = env_password {
-        sourced(Secret::Password(password), Origin::Env(PASSWORD_ENV))
-    } else {
-        let pc = p.and_then(|p| non_empty(&p.password_command));
-        let oc = p.and_then(|p| non_empty(&p.oauth2_token_command));
-        match (pc, oc) {
-            (Some(_), Some(_)) => {
-                let path = profile.as_ref().unwrap().path;
-                return Err(Error::Invalid(
-                    Diag::new("the profile's [smtp] table has both password_command and oauth2_token_command")
-                        .file(path.display().to_string())
-                        .hint("keep the one your mail provider uses and delete the other"),
-                ));
-            }
-            (Some(cmd), None) => sourced(
-                Secret::PasswordCommand {
-                    cmd,
-                    what: "password_command in the profile".into(),
-                },
-                from_profile("password_command"),
-            ),
-            (None, Some(cmd)) => sourced(
-                Secret::OAuth2Command {
-                    cmd,
-                    what: "oauth2_token_command in the profile".into(),
-                },
-                from_profile("oauth2_token_command"),
-            ),
-            (None, None) => sourced(Secret::None, Origin::Default),
-        }
-    };
-
-    let ca_file = if let Some(f) = &args.ca_file {
-        Some(sourced(f.clone(), Origin::Flag("--ca-file")))
-    } else {
-        p.and_then(|p| p.ca_file.as_ref()).map(|f| {
-            // Relative to the profile, so the file works from any directory.
-            let dir = profile
-                .as_ref()
-                .unwrap()
-                .path
-                .parent()
-                .unwrap_or(Path::new(""));
-            sourced(dir.join(f), from_profile("ca_file"))
-        })
-    };
-
-    let rate = if let Some(r) = non_empty(&args.rate) {
-        sourced(r, Origin::Flag("--rate"))
-    } else if let Some(r) = p.and_then(|p| non_empty(&p.rate)) {
-        sourced(r, from_profile("rate"))
-    } else {
-        sourced(DEFAULT_RATE.to_string(), Origin::Default)
-    };
-
-    let connections = if let Some(n) = args.connections {
-        sourced(n, Origin::Flag("--connections"))
-    } else if let Some(n) = p.and_then(|p| p.connections) {
-        sourced(n, from_profile("connections"))
-    } else {
-        sourced(DEFAULT_CONNECTIONS, Origin::Default)
-    };
-
-    Ok(SmtpConfig {
-        url,
-        secret,
-        ca_file,
-        rate,
-        connections,
+            p.origin("oauth2_token_command"),
+        ),
+        (None, None) => sourced(Secret::None, Origin::Default),
     })
+}
+
+/// The profile `send` reads its `[smtp]` table from, if there is one: `--profile` (given as
+/// `flag`) or the default location.
+pub fn load_profile(flag: Option<&Path>) -> Result<Option<(PathBuf, Profile)>> {
+    match profile::location(flag) {
+        Some(path) => Ok(profile::load(&path)?.map(|p| (path, p))),
+        None => Ok(None),
+    }
+}
+
+/// [`resolve`] with the real environment and the profile `--profile` names (or the default one).
+pub fn resolve_here(args: &Flags, profile_flag: Option<&Path>) -> Result<SmtpConfig> {
+    let profile = load_profile(profile_flag)?;
+    resolve(
+        args,
+        &|key| std::env::var(key).ok(),
+        profile.as_ref().map(|(path, p)| ProfileSmtp {
+            path,
+            smtp: &p.smtp,
+        }),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
+    /// The flags as `send` would read them from `--smtp URL`, `--rate R` and so on.
     fn args(extra: &[&str]) -> Flags {
-        let mut argv = vec!["letterdrive", "send", "-g", "g"];
-        argv.extend_from_slice(extra);
-        match crate::cli::Cli::parse_from(argv).command {
-            Some(crate::cli::Command::Send(a)) => Flags::from(&a),
-            _ => unreachable!(),
+        let mut flags = Flags::default();
+        for pair in extra.chunks(2) {
+            let value = Some(pair[1].to_string());
+            match pair[0] {
+                "--smtp" => flags.smtp = value,
+                "--password-command" => flags.password_command = value,
+                "--oauth2-token-command" => flags.oauth2_token_command = value,
+                "--ca-file" => flags.ca_file = value.map(PathBuf::from),
+                "--rate" => flags.rate = value,
+                "--connections" => flags.connections = pair[1].parse().ok(),
+                other => unreachable!("{other}"),
+            }
         }
+        flags
     }
 
     fn no_env(_: &str) -> Option<String> {

@@ -1,0 +1,496 @@
+//! One run of `send`, shared by the subcommand and the guided run: every targeted letter checked
+//! and rendered before any leaves, a summary, the confirmation, then the letters handed to a few
+//! connection threads, each with an SMTP connection of its own, and the report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, SendTimeoutError};
+
+use super::config::{Origin, SmtpConfig};
+use super::connection::{Dial, Smtp};
+use super::deliver::Deliver;
+use super::journal::{self, Journal};
+use super::rate::{human, Rate, RATE_HINT};
+use super::report::finish;
+use super::sender::{aborted, decide, Decision, Outgoing, Policy, Ready, Sender};
+use super::server::{Request, Server};
+use super::terminal::Terminal;
+use crate::campaign::Campaign;
+use crate::error::{Diag, Error, Result, EXIT_UNSENT};
+use crate::letter::message::MessageSettings;
+use crate::letter::render::LetterInputs;
+use crate::letter::run::{Run, Target};
+use crate::plural;
+
+/// `--retries`, `--retry-delay-ms` and `--timeout` when not given, and the guided run's values.
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_DELAY_MS: u64 = 2000;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// Time one letter may take, retries included, before the run gives up on it.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
+
+/// Everything one run of `send` needs, as plain values: made from the flags by the cli layer,
+/// or from the guided run's answers.
+pub struct SendJob {
+    pub target: Target,
+    pub inputs: LetterInputs,
+    pub config: SmtpConfig,
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub journal: Option<PathBuf>,
+    pub max: Option<u64>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub resend_uncertain: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub test_to: Option<String>,
+    pub failed_csv: Option<PathBuf>,
+}
+
+impl SendJob {
+    /// What `send` does with no flag beyond the server: the guided run's job.
+    pub fn new(target: Target, inputs: LetterInputs, config: SmtpConfig) -> SendJob {
+        SendJob {
+            target,
+            inputs,
+            config,
+            insecure: false,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            journal: None,
+            max: None,
+            retries: DEFAULT_RETRIES,
+            retry_delay: Duration::from_millis(DEFAULT_RETRY_DELAY_MS),
+            resend_uncertain: false,
+            yes: false,
+            dry_run: false,
+            test_to: None,
+            failed_csv: None,
+        }
+    }
+}
+
+/// What the pre-flight found: every targeted letter, and what the journal says of each.
+struct Plan {
+    group: String,
+    from: String,
+    total: u64,
+    to_send: u64,
+    already: u64,
+    uncertain: u64,
+    /// To send in this run: `to_send` within `--max`.
+    planned: u64,
+}
+
+/// The core of `send`: summary, confirmation, delivery, report. `terminal` asks the questions
+/// (confirmation, password) and shows the progress.
+pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Result<i32> {
+    let rate = rate(&job.config)?;
+    let server = server(job, terminal.can_ask())?;
+    let journal_path = job
+        .journal
+        .clone()
+        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    // Taken before the journal is read, so what it says stays true until this run ends.
+    let _lock = if job.dry_run {
+        None
+    } else {
+        Some(journal::lock(&journal_path)?)
+    };
+    let mut journal = open_journal(&journal_path, &campaign.id)?;
+    let plan = preflight(campaign, job, &journal)?;
+    summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
+
+    if job.dry_run {
+        println!("dry run: nothing was sent");
+        return Ok(0);
+    }
+    let server = server.expect("a server unless --dry-run");
+    if let Some(address) = &job.test_to {
+        return test_letter(campaign, job, &server, address, terminal);
+    }
+    if plan.planned == 0 {
+        println!("nothing to send");
+        return Ok(if plan.uncertain > 0 { EXIT_UNSENT } else { 0 });
+    }
+    if !job.yes && !terminal.confirm(plan.planned)? {
+        println!("nothing was sent");
+        return Ok(EXIT_UNSENT);
+    }
+    let connections = job
+        .config
+        .connections
+        .value
+        .clamp(1, 16)
+        .min(plan.planned.max(1) as u32);
+    // Only now, with the letters about to go, is the password read or asked for.
+    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
+    let dial = Dial::new(&server, login)?;
+    let policy = Policy {
+        retries: job.retries,
+        budget: RETRY_BUDGET,
+        retry_delay: job.retry_delay,
+        rate,
+        max: job.max,
+        resend_uncertain: job.resend_uncertain,
+    };
+    let progress = terminal.progress(plan.planned);
+    let mut sender = Sender::new(&mut journal, &plan.group, policy, progress);
+    let (result, failure) = deliver_all(campaign, job, &mut sender, &dial, connections as usize);
+    let mut report = sender.into_report();
+    // The outcomes of the last letters may still wait for their sync (see `Sender::record`); if
+    // it fails, what was sent is still reported first.
+    let synced = journal.sync();
+    if let Some(e) = report.journal_error.take().or(failure) {
+        return Err(e);
+    }
+    if report.aborted.is_none() {
+        result?;
+    }
+    let code = finish(campaign, &job.target, &report, job.failed_csv.as_deref())?;
+    synced?;
+    Ok(code)
+}
+
+/// The rate, with where it came from in the message when it is not a rate.
+fn rate(config: &SmtpConfig) -> Result<Rate> {
+    Rate::parse(&config.rate.value).map_err(|e| match &config.rate.origin {
+        Origin::Flag(_) => e,
+        origin => Error::Usage(
+            Diag::new(format!(
+                "the rate `{}` ({origin}) is not a rate",
+                config.rate.value
+            ))
+            .hint(RATE_HINT),
+        ),
+    })
+}
+
+/// The server, checked against the rules; none only for a dry run without one.
+fn server(job: &SendJob, can_ask: bool) -> Result<Option<Server>> {
+    let config = &job.config;
+    match (&config.url, job.dry_run) {
+        (Some(url), _) => Ok(Some(Server::parse(Request {
+            url: &url.value,
+            insecure: job.insecure,
+            secret: config.secret.value.clone(),
+            can_ask,
+            ca_file: config.ca_file.as_ref().map(|f| f.value.clone()),
+            timeout: job.timeout,
+        })?)),
+        (None, true) => Ok(None),
+        (None, false) => Err(Error::Usage(
+            Diag::new("which mail server? --smtp is missing").hint(
+                "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL, or `url` in the profile's [smtp] table); try --dry-run first",
+            ),
+        )),
+    }
+}
+
+fn open_journal(path: &Path, campaign: &str) -> Result<Journal> {
+    let journal = Journal::open(path, campaign)?;
+    if journal.unreadable > 0 {
+        eprintln!(
+            "warning: {}: {} unreadable (a record cut short by a crash); they are ignored",
+            path.display(),
+            plural(journal.unreadable, "line")
+        );
+    }
+    Ok(journal)
+}
+
+/// Every targeted letter validated, rendered and built before any leaves, and counted by what
+/// the journal says of it.
+fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Plan> {
+    let run = Run::open(campaign, &job.target, &job.inputs)?;
+    let group = run.group.id.clone();
+    let from = run.settings.from.to_string();
+    let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
+    let total = run.each(
+        job.target.limit,
+        true,
+        |letter, _| letter.email.clone(),
+        |email| {
+            match decide(journal.state(&group, &email), job.resend_uncertain) {
+                Decision::Send => to_send += 1,
+                Decision::AlreadySent => already += 1,
+                Decision::Uncertain => uncertain += 1,
+            }
+            Ok(())
+        },
+    )?;
+    Ok(Plan {
+        group,
+        from,
+        total,
+        to_send,
+        already,
+        uncertain,
+        planned: job.max.map_or(to_send, |m| to_send.min(m)),
+    })
+}
+
+/// What is about to happen, and where each setting came from, before anything is sent.
+fn summary(
+    campaign: &Campaign,
+    job: &SendJob,
+    plan: &Plan,
+    server: Option<&Server>,
+    rate: Rate,
+    journal_path: &Path,
+) {
+    let config = &job.config;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} of group `{}` (campaign `{}`): {} to send, {} already sent, {} uncertain",
+        plural(plan.total, "letter"),
+        plan.group,
+        campaign.id,
+        plan.planned,
+        plan.already,
+        plan.uncertain
+    );
+    let _ = writeln!(out, "  from:    {}", plan.from);
+    if let (Some(server), Some(url)) = (server, &config.url) {
+        let _ = writeln!(
+            out,
+            "  server:  {} — from {}",
+            server.describe(),
+            url.origin
+        );
+        if let Some(user) = &server.user {
+            let from = match &config.secret.origin {
+                Origin::Default => String::new(),
+                origin => format!(" — from {origin}"),
+            };
+            let _ = writeln!(out, "  login:   {user}, {}{from}", server.secret.describe());
+        }
+        if let Some(ca) = &config.ca_file {
+            let _ = writeln!(
+                out,
+                "  CA:      {} — from {}",
+                ca.value.display(),
+                ca.origin
+            );
+        }
+    }
+    let eta = rate
+        .interval()
+        .map(|i| {
+            format!(
+                ", about {}",
+                human(i * plan.planned.saturating_sub(1) as u32)
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(out, "  rate:    {rate}{eta} — from {}", config.rate.origin);
+    if plan.to_send > plan.planned {
+        let left = plan.to_send - plan.planned;
+        let _ = writeln!(out, "  --max:   {left} left for a later run");
+    }
+    let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if plan.uncertain > 0 {
+        let _ = writeln!(
+            out,
+            "  {} may already have arrived (the last run stopped while sending); they are skipped: check with the recipients or your Sent folder, then use --resend-uncertain",
+            plural(plan.uncertain, "letter")
+        );
+    }
+    let _ = out.flush();
+}
+
+/// A few connections at once, each reused for many letters; letters are rendered on this
+/// thread's pipeline and handed to the connections as they are ready. Returns the rendering's
+/// result and the first error of a connection that the report does not give as the reason to
+/// stop.
+fn deliver_all(
+    campaign: &Campaign,
+    job: &SendJob,
+    sender: &mut Sender<'_>,
+    dial: &Dial,
+    connections: usize,
+) -> (Result<()>, Option<Error>) {
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let result = sender.with_syncer(|sender| {
+        let run = Run::open(campaign, &job.target, &job.inputs)?;
+        // Room for letters queued ahead of the connections, so a sync covers several (see
+        // `Sender::queue`).
+        let (tx, rx) = crossbeam_channel::bounded::<Ready>(connections * 4);
+        let result = std::thread::scope(|scope| {
+            for _ in 0..connections {
+                let (rx, stop, failure) = (rx.clone(), &stop, &failure);
+                scope.spawn(move || connection(sender, &rx, Smtp::new(dial), stop, failure));
+            }
+            let result = produce(run, job.target.limit, sender, &tx, &stop);
+            drop(tx);
+            result
+        });
+        // Letters queued for connections that stopped before taking them.
+        for ready in rx.try_iter() {
+            sender.release(ready)?;
+        }
+        result.map(drop)
+    });
+    (
+        result,
+        failure.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
+}
+
+/// One connection thread: its letters through its own link until none are left or the run
+/// stops. The link says QUIT when it goes.
+fn connection(
+    sender: &Sender<'_>,
+    letters: &Receiver<Ready>,
+    mut link: impl Deliver,
+    stop: &AtomicBool,
+    failure: &Mutex<Option<Error>>,
+) {
+    // Even a panic must stop the rendering thread, which would otherwise wait for room in the
+    // queue forever.
+    let _stop = StopOnPanic { stop, sender };
+    if let Err(e) = sender.work(letters, &mut link) {
+        stop.store(true, Ordering::SeqCst);
+        // The other connections stop too, rather than work through the queue.
+        sender.halt();
+        // An error the report does not already give as the reason to stop.
+        if sender.report().aborted.is_none() {
+            let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+            f.get_or_insert(e);
+        }
+    }
+}
+
+/// Render the letters and hand each one the journal lets through to the connections.
+fn produce(
+    run: Run<'_>,
+    limit: Option<u64>,
+    sender: &Sender<'_>,
+    tx: &crossbeam_channel::Sender<Ready>,
+    stop: &AtomicBool,
+) -> Result<u64> {
+    let ids: MessageSettings = run.settings.clone();
+    let queues_ahead = sender.queues_ahead();
+    run.each(
+        limit,
+        true,
+        // On the render threads: the message is formatted there, once.
+        |letter, message| {
+            let message = message.expect("asked for messages");
+            let id = ids.message_id(&letter.email);
+            Outgoing::new(letter.line, letter.email.clone(), id, &message)
+        },
+        |outgoing| {
+            if stop.load(Ordering::SeqCst) {
+                return Err(aborted());
+            }
+            let Some(outgoing) = sender.admit(outgoing) else {
+                return Ok(());
+            };
+            let ready = if queues_ahead {
+                sender.queue(outgoing)?
+            } else {
+                Ready::unqueued(outgoing)
+            };
+            hand_over(sender, tx, ready, stop)
+        },
+    )
+}
+
+/// Put the letter in the connections' queue. This thread keeps a receiver, so a send would wait
+/// forever once every connection has stopped: it looks at the stop flag while it waits.
+fn hand_over(
+    sender: &Sender<'_>,
+    tx: &crossbeam_channel::Sender<Ready>,
+    mut ready: Ready,
+    stop: &AtomicBool,
+) -> Result<()> {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            sender.release(ready)?;
+            return Err(aborted());
+        }
+        match tx.send_timeout(ready, Duration::from_millis(20)) {
+            Ok(()) => return Ok(()),
+            Err(SendTimeoutError::Timeout(r)) => ready = r,
+            Err(SendTimeoutError::Disconnected(r)) => {
+                sender.release(r)?;
+                return Err(aborted());
+            }
+        }
+    }
+}
+
+/// Stops the run if the thread it lives on unwinds.
+struct StopOnPanic<'a, 's> {
+    stop: &'a AtomicBool,
+    sender: &'a Sender<'s>,
+}
+
+impl Drop for StopOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.stop.store(true, Ordering::SeqCst);
+            self.sender.halt();
+        }
+    }
+}
+
+/// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.
+fn test_letter(
+    campaign: &Campaign,
+    job: &SendJob,
+    server: &Server,
+    address: &str,
+    terminal: &dyn Terminal,
+) -> Result<i32> {
+    let mut run = Run::open(campaign, &job.target, &job.inputs)?;
+    let first = loop {
+        match run.rows.next_row() {
+            Some(row) => {
+                let row = row.map_err(Error::Invalid)?;
+                if crate::campaign::recipients::matches_all(&run.filters, &row) {
+                    break row;
+                }
+            }
+            None => {
+                return Err(Error::Usage(Diag::new(format!(
+                    "no recipient of group `{}` matches",
+                    run.group.id
+                ))))
+            }
+        }
+    };
+    let (letter, _) = run.letter(&first, false).map_err(Error::Many)?;
+    let original = letter.email.clone();
+    let test = crate::letter::render::Letter {
+        email: address.trim().to_string(),
+        name: job.inputs.signer.name.clone(),
+        ..letter
+    };
+    let message = crate::letter::message::build(&test, &run.settings)
+        .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
+    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
+    let dial = Dial::new(server, login)?;
+    let mut link = Smtp::new(&dial);
+    match link.deliver(message.envelope(), &message.formatted()) {
+        Ok(reply) => {
+            println!(
+                "sent the letter for `{original}` to `{}` ({reply}); nothing was recorded in the journal",
+                test.email,
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("error: the test letter was not sent: {e}");
+            Ok(EXIT_UNSENT)
+        }
+    }
+}
