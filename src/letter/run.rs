@@ -128,7 +128,7 @@ impl<'c> Run<'c> {
         E: Fn(&Letter, Option<lettre::Message>) -> T + Sync,
         S: FnMut(T) -> Result<()>,
     {
-        let workers = crate::settings::worker_threads();
+        let workers = worker_threads();
         let mut renderers = vec![self.renderer];
         for _ in 1..workers {
             renderers.push(Renderer::new(
@@ -183,6 +183,16 @@ impl<'c> Run<'c> {
         report(campaign, group, &filters, feed, diags, extra)?;
         Ok(count)
     }
+}
+
+/// Threads that render letters: one per core unless `LETTERDRIVE_THREADS` says otherwise (the
+/// benchmark uses it to measure the cost per core).
+pub fn worker_threads() -> usize {
+    std::env::var("LETTERDRIVE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 8)
 }
 
 /// A finished batch: its number, and each row's result.
@@ -498,7 +508,7 @@ mod tests {
                     ..Default::default()
                 },
                 personal_note: String::new(),
-                date: crate::settings::now().to_zoned(jiff::tz::TimeZone::UTC),
+                date: crate::clock::now().to_zoned(jiff::tz::TimeZone::UTC),
             };
             let target = Target {
                 group: "companies".into(),

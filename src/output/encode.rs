@@ -6,9 +6,9 @@ use std::io::Write;
 
 use lettre::Message;
 
-use crate::cli::Format;
 use crate::letter::render::Letter;
 use crate::output::page::html_card;
+use crate::output::Format;
 
 /// Turns a letter into the bytes of its output.
 #[derive(Debug, Clone)]

@@ -6,10 +6,10 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::Format;
 use crate::error::{Error, Result};
 use crate::output::encode::{Encoded, Encoder, PdfSettings};
 use crate::output::page::{page_head, PageInfo};
+use crate::output::Format;
 
 pub struct Outbox {
     format: Format,

@@ -269,7 +269,7 @@ impl Journal {
             message_id: message_id.to_string(),
             status,
             reply: reply.map(str::to_string),
-            time: crate::settings::now().to_string(),
+            time: crate::clock::now().to_string(),
             boot: if status == Status::Queued {
                 self.boot.clone()
             } else {

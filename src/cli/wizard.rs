@@ -17,8 +17,8 @@ use indexmap::IndexMap;
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
-use crate::cli::Format;
-use crate::commands::{render_letters, show_letter, wrote};
+use crate::cli::args::Format;
+use crate::cli::commands::{render_letters, show_letter, wrote};
 use crate::error::{Diag, Error, Result};
 use crate::letter::check;
 use crate::letter::render::{LetterInputs, Signer};
@@ -295,8 +295,10 @@ pub fn wizard(
         }
         None => None,
     };
-    let date =
-        crate::settings::letter_date(None, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+    let date = crate::cli::settings::letter_date(
+        None,
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+    )?;
 
     let mut wizard = Wizard {
         campaign: &campaign,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::SignerArgs;
+use crate::cli::args::SignerArgs;
 use crate::error::{Diag, Error, Result};
 use crate::letter::render::{LetterInputs, Signer};
 
@@ -60,16 +60,6 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
     })
 }
 
-/// Threads that render letters: one per core unless `LETTERDRIVE_THREADS` says otherwise (the
-/// benchmark uses it to measure the cost per core).
-pub fn worker_threads() -> usize {
-    std::env::var("LETTERDRIVE_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, 8)
-}
-
 fn read_note(path: &Path) -> Result<String> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
@@ -117,15 +107,7 @@ pub fn letter_date(flag: Option<&str>, epoch: Option<&str>) -> Result<jiff::Zone
         })?;
         return Ok(ts.to_zoned(utc));
     }
-    #[allow(clippy::disallowed_methods)]
-    Ok(jiff::Zoned::now())
-}
-
-/// The current time, for the send journal's records (which say when, not what: they never go
-/// into a letter).
-pub fn now() -> jiff::Timestamp {
-    #[allow(clippy::disallowed_methods)]
-    jiff::Timestamp::now()
+    Ok(crate::clock::now().to_zoned(jiff::tz::TimeZone::system()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use crate::output::pdf::Paper;
+pub use crate::output::Format;
 
 /// Turn a campaign statement into personalised letters: mail files, a page of
 /// `mailto:` links, or delivery through your own mail account.
@@ -145,8 +149,8 @@ pub struct RenderArgs {
     pub out: PathBuf,
 
     /// PDF: the paper size.
-    #[arg(long, value_enum, default_value_t = crate::output::pdf::Paper::A4)]
-    pub paper: crate::output::pdf::Paper,
+    #[arg(long, value_enum, default_value_t = Paper::A4)]
+    pub paper: Paper,
 
     /// PDF: every letter in one file (GROUP.pdf), each starting on a new page, for a print shop.
     #[arg(long)]
@@ -159,20 +163,6 @@ pub struct RenderArgs {
 
     #[command(flatten)]
     pub signer: SignerArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One plain-text file per letter: headers, then the Markdown body.
-    Txt,
-    /// One RFC 5322 message per letter, ready to open in a mail client.
-    Eml,
-    /// Every letter in one mbox file (mboxrd).
-    Mbox,
-    /// One HTML page with a card and a mailto: link per recipient.
-    Html,
-    /// One print-ready PDF per letter (or one for all with --one-file).
-    Pdf,
 }
 
 #[derive(Debug, Args)]
@@ -278,4 +268,47 @@ pub struct StatusArgs {
     /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+}
+
+// The output layer's enums, as clap offers them: the help text of each value is here, with the
+// rest of what users read in `--help`.
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Format::Txt,
+            Format::Eml,
+            Format::Mbox,
+            Format::Html,
+            Format::Pdf,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Format::Txt => PossibleValue::new("txt")
+                .help("One plain-text file per letter: headers, then the Markdown body"),
+            Format::Eml => PossibleValue::new("eml")
+                .help("One RFC 5322 message per letter, ready to open in a mail client"),
+            Format::Mbox => {
+                PossibleValue::new("mbox").help("Every letter in one mbox file (mboxrd)")
+            }
+            Format::Html => PossibleValue::new("html")
+                .help("One HTML page with a card and a mailto: link per recipient"),
+            Format::Pdf => PossibleValue::new("pdf")
+                .help("One print-ready PDF per letter (or one for all with --one-file)"),
+        })
+    }
+}
+
+impl ValueEnum for Paper {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Paper::A4, Paper::Letter]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Paper::A4 => PossibleValue::new("a4").help("210 x 297 mm"),
+            Paper::Letter => PossibleValue::new("letter").help("US Letter, 8.5 x 11 in"),
+        })
+    }
 }

@@ -6,24 +6,24 @@ use std::path::Path;
 use crate::campaign::recipients::{self, Recipients};
 use crate::campaign::source::{self, Source};
 use crate::campaign::Campaign;
-use crate::cli::{
+use crate::cli::args::{
     CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
 };
+use crate::cli::settings::{letter_inputs, SignerNeed};
 use crate::error::{Diag, Error, Result};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
-use crate::settings::{letter_inputs, SignerNeed};
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command else {
         // On a terminal, no command means the guided run; anywhere else it would hang.
-        return crate::prompt::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), true);
+        return crate::cli::wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), true);
     };
     if let Command::Wizard = &command {
-        return crate::prompt::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), false);
+        return crate::cli::wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), false);
     }
     if let Command::Init(args) = &command {
         return init(args);
@@ -71,7 +71,7 @@ fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<
         test_to: args.test_to.clone(),
         failed_csv: args.failed_csv.clone(),
     };
-    crate::send::run(campaign, &job, &crate::prompt::Console)
+    crate::send::run(campaign, &job, &crate::cli::wizard::Console)
 }
 
 fn send_flags(a: &SendArgs) -> crate::send::Flags {
