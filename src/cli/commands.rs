@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::campaign::recipients::{self, Recipients};
-use crate::campaign::source::{self, Source};
+use crate::campaign::source;
 use crate::campaign::Campaign;
 use crate::cli::args::{
-    CheckArgs, Cli, Command, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
+    CheckArgs, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
 };
 use crate::cli::settings::{letter_inputs, SignerNeed};
 use crate::error::{Diag, Error, Result};
@@ -16,31 +16,6 @@ use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
-
-pub fn dispatch(cli: Cli) -> Result<i32> {
-    let Some(command) = cli.command else {
-        // On a terminal, no command means the guided run; anywhere else it would hang.
-        return crate::cli::wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), true);
-    };
-    if let Command::Wizard = &command {
-        return crate::cli::wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), false);
-    }
-    if let Command::Init(args) = &command {
-        return init(args);
-    }
-    let campaign = Campaign::load(Source::discover(cli.campaign.as_deref())?)?;
-    match command {
-        Command::Groups => groups(&campaign),
-        Command::Check(args) => check(&campaign, &args),
-        Command::Preview(args) => preview(&campaign, &args),
-        Command::Render(args) => render(&campaign, &args),
-        Command::Send(args) => send(&campaign, &args, cli.profile.as_deref()),
-        Command::Status(args) => {
-            crate::send::status(&campaign, args.group.as_deref(), args.journal.as_deref())
-        }
-        Command::Init(_) | Command::Wizard => unreachable!("handled above"),
-    }
-}
 
 pub(crate) fn target(args: &TargetArgs) -> Target {
     Target {
@@ -52,7 +27,7 @@ pub(crate) fn target(args: &TargetArgs) -> Target {
 
 /// `letterdrive send`: the flags as the send layer's plain settings. `profile` is `--profile`,
 /// whose `[smtp]` table may hold the server settings.
-fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
+pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
     let config = crate::send::config::resolve_here(&send_flags(args), profile)?;
     let job = crate::send::SendJob {
@@ -71,7 +46,7 @@ fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<
         test_to: args.test_to.clone(),
         failed_csv: args.failed_csv.clone(),
     };
-    crate::send::run(campaign, &job, &crate::cli::wizard::Console)
+    crate::send::run(campaign, &job, &crate::cli::terminal::Console)
 }
 
 fn send_flags(a: &SendArgs) -> crate::send::Flags {
@@ -85,7 +60,7 @@ fn send_flags(a: &SendArgs) -> crate::send::Flags {
     }
 }
 
-fn groups(campaign: &Campaign) -> Result<i32> {
+pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", campaign.statement.title);
     let _ = writeln!(
@@ -129,7 +104,7 @@ fn groups(campaign: &Campaign) -> Result<i32> {
     Ok(0)
 }
 
-fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
+pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     let report = check::check(campaign);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -185,7 +160,7 @@ fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     })
 }
 
-fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
+pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::PlaceholderOk)?;
     let mut run = Run::open(campaign, &target(&args.target), &inputs)?;
     let wanted_row = args.row.unwrap_or(1);
@@ -249,7 +224,7 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
     out
 }
 
-fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
+pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
     if args.format != Format::Pdf
         && (args.one_file || args.font.is_some() || args.paper != crate::output::pdf::Paper::A4)
@@ -384,7 +359,7 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
     format!("wrote {what} to {}", summary.location.display())
 }
 
-fn init(args: &InitArgs) -> Result<i32> {
+pub(super) fn init(args: &InitArgs) -> Result<i32> {
     let dir = &args.dir;
     if dir.exists() {
         let empty = dir.is_dir()
@@ -432,6 +407,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::args::{Cli, Command};
     use clap::Parser;
 
     fn send_args(extra: &[&str]) -> SendArgs {

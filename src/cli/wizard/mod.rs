@@ -1,0 +1,364 @@
+//! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
+//! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
+//! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
+//! and prints the command line that does the same without questions. `send` asks through
+//! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use dialoguer::console::Term;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
+use indexmap::IndexMap;
+
+use crate::campaign::recipients::{self, Filter, Recipients};
+use crate::campaign::source::Source;
+use crate::campaign::{Campaign, Group};
+use crate::cli::args::Format;
+use crate::cli::commands::{render_letters, show_letter, wrote};
+use crate::cli::terminal::Console;
+use crate::error::{Diag, Error, Result};
+use crate::letter::check;
+use crate::letter::render::{LetterInputs, Signer};
+use crate::letter::run::{Run, Target};
+use crate::plural;
+use crate::profile::{self, Profile};
+use crate::send::server::{Request, Server};
+use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
+
+mod answers;
+mod output;
+mod signer;
+mod targeting;
+
+pub use answers::WizardAnswers;
+
+/// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
+/// volunteer cancels (Ctrl-C, Esc, or "quit").
+pub const EXIT_CANCELLED: i32 = 130;
+
+/// The output directory the guided run offers first.
+pub const DEFAULT_OUT: &str = "letters";
+
+/// Where a personal paragraph typed during the guided run is kept, inside the output directory,
+/// so the printed command line can pass it with `--note`.
+pub const NOTE_FILE: &str = "personal-note.md";
+
+/// Why the questions stopped: the volunteer cancelled, or something failed.
+enum Stop {
+    Cancelled,
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+impl From<dialoguer::Error> for Stop {
+    fn from(e: dialoguer::Error) -> Self {
+        let dialoguer::Error::IO(io) = e;
+        if io.kind() == std::io::ErrorKind::Interrupted {
+            Stop::Cancelled
+        } else {
+            Stop::Failed(Error::io("the terminal", io))
+        }
+    }
+}
+
+type Ask<T> = std::result::Result<T, Stop>;
+
+/// `None` from dialoguer means Esc (or `q`): the volunteer wants out.
+fn chosen<T>(answer: dialoguer::Result<Option<T>>) -> Ask<T> {
+    answer?.ok_or(Stop::Cancelled)
+}
+
+// Ctrl-C. At a question, dialoguer reads the key itself and raises SIGINT; elsewhere the terminal
+// sends it. Either way the handler below runs: it shows the cursor again (a menu hides it), says
+// what was and was not done, and exits. While an editor or the writing of letters is under way,
+// it only takes note, so the editor keeps the terminal and no output is left half made.
+static DEFER: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static WROTE: AtomicBool = AtomicBool::new(false);
+static SENDING: AtomicBool = AtomicBool::new(false);
+static REPORTED: Mutex<bool> = Mutex::new(false);
+
+fn install_ctrlc_handler() {
+    // Fails only if a handler is already set (a second guided run in one process): keep that one.
+    let _ = ctrlc::set_handler(|| {
+        if DEFER.load(Ordering::SeqCst) {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            return;
+        }
+        report_cancel();
+        std::process::exit(EXIT_CANCELLED);
+    });
+}
+
+/// Say once, whichever thread gets here first, that the run was cancelled and what that left.
+fn report_cancel() {
+    let mut done = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    if *done {
+        return;
+    }
+    *done = true;
+    let term = Term::stderr();
+    let _ = term.show_cursor();
+    let what = if SENDING.load(Ordering::SeqCst) {
+        "cancelled: letters already sent are in the send journal (`letterdrive status`); your details were not saved"
+    } else if WROTE.load(Ordering::SeqCst) {
+        "cancelled: the letters were written; your details were not saved"
+    } else {
+        "cancelled: nothing was written and no profile was saved"
+    };
+    let _ = term.write_line(&format!("\n{what}"));
+}
+
+/// Run `f` with Ctrl-C noted rather than acted on; report whether it came.
+fn deferring<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    DEFER.store(true, Ordering::SeqCst);
+    let out = f();
+    DEFER.store(false, Ordering::SeqCst);
+    (out, INTERRUPTED.swap(false, Ordering::SeqCst))
+}
+
+fn not_a_terminal(no_command: bool) -> Error {
+    let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS`";
+    let diag = if no_command {
+        Diag::new("no command given, and there is no terminal to ask questions on").hint(format!(
+            "try `letterdrive groups` to see the groups, then {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive --help` lists every command"
+        ))
+    } else {
+        Diag::new(
+            "the guided run needs a terminal: standard input and standard error must both be one",
+        )
+        .hint(format!(
+            "without a terminal, use {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive groups` lists the groups"
+        ))
+    };
+    Error::Usage(diag)
+}
+
+/// The guided run. `no_command` is set when it starts because no subcommand was given.
+pub fn wizard(
+    campaign_dir: Option<&Path>,
+    profile_flag: Option<&Path>,
+    no_command: bool,
+) -> Result<i32> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(not_a_terminal(no_command));
+    }
+    install_ctrlc_handler();
+    let campaign = Campaign::load(Source::discover(campaign_dir)?)?;
+
+    // Everything that would stop the letters is found before the first question.
+    let report = check::check(&campaign);
+    if report.errors() > 0 {
+        eprintln!(
+            "the campaign `{}` ({}) has problems, so no letter can be written yet:",
+            campaign.id,
+            campaign.source.describe()
+        );
+        let diags = report.groups.iter().flat_map(|g| g.error_lines()).collect();
+        Error::from_diags(diags)?;
+    }
+
+    let profile_path = profile::location(profile_flag);
+    let saved = match profile_path.as_deref().map(profile::load) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            eprintln!("warning: {e}");
+            None
+        }
+        None => None,
+    };
+    let date = crate::cli::settings::letter_date(
+        None,
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+    )?;
+
+    let mut wizard = Wizard {
+        campaign: &campaign,
+        report: &report,
+        saved,
+        profile_path,
+        profile_flag: profile_flag.map(Path::to_path_buf),
+        date,
+        theme: ColorfulTheme::default(),
+    };
+    match wizard.run() {
+        Ok(code) => Ok(code),
+        Err(Stop::Cancelled) => {
+            report_cancel();
+            Ok(EXIT_CANCELLED)
+        }
+        Err(Stop::Failed(e)) => {
+            let _ = Term::stderr().show_cursor();
+            Err(e)
+        }
+    }
+}
+
+struct Wizard<'c> {
+    campaign: &'c Campaign,
+    report: &'c check::Report,
+    saved: Option<Profile>,
+    profile_path: Option<PathBuf>,
+    /// `--profile` or LETTERDRIVE_PROFILE as given, for the command lines printed at the end.
+    profile_flag: Option<PathBuf>,
+    date: jiff::Zoned,
+    theme: ColorfulTheme,
+}
+
+/// The values of one `target_by` column, each with its number of recipients.
+struct Column {
+    name: String,
+    values: Vec<(String, u64)>,
+}
+
+impl Wizard<'_> {
+    fn run(&mut self) -> Ask<i32> {
+        let c = self.campaign;
+        eprintln!("{}", c.statement.title);
+        eprintln!(
+            "A campaign of {}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n",
+            c.statement.organisation
+        );
+        let warnings = self.report.warnings();
+        if warnings > 0 {
+            eprintln!(
+                "note: `letterdrive check` has {warnings} warning{} about this campaign (such as placeholder addresses); read them before sending.\n",
+                if warnings == 1 { "" } else { "s" }
+            );
+        }
+
+        let mut prev: Option<WizardAnswers> = None;
+        let mut answers = loop {
+            let answers = self.ask_letters(prev.as_ref())?;
+            self.preview(&answers)?;
+            let next = Select::with_theme(&self.theme)
+                .with_prompt("Is this the letter you want to send?")
+                .items([
+                    "Yes, go on to writing the letters",
+                    "Go back and change my answers",
+                    "Quit without writing anything",
+                ])
+                .default(0)
+                .interact_opt();
+            match chosen(next)? {
+                0 => break answers,
+                1 => prev = Some(answers),
+                _ => return Err(Stop::Cancelled),
+            }
+        };
+        if let Some(config) = self.ask_output(&mut answers)? {
+            return self.send_letters(&answers, config);
+        }
+
+        let inputs = answers.inputs(&self.date);
+        let (result, interrupted) = deferring(|| -> Result<_> {
+            let summary = render_letters(
+                self.campaign,
+                &answers.target(),
+                &inputs,
+                answers.format,
+                &answers.out,
+            )?;
+            // A typed paragraph is kept beside the letters, so the command line can repeat it.
+            let note_file = match &answers.note {
+                Some(note) => {
+                    let path = answers.out.join(NOTE_FILE);
+                    std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
+                    Some(path)
+                }
+                None => None,
+            };
+            Ok((summary, note_file))
+        });
+        let (summary, note_file) = result?;
+        WROTE.store(true, Ordering::SeqCst);
+        println!("\n{}", wrote(answers.format, &summary));
+        if let Some(path) = &note_file {
+            println!("your personal paragraph is in {}", path.display());
+        }
+        println!(
+            "\nTo write the same letters again without questions:\n  {}\n",
+            answers.command_line(self.campaign_dir(), note_file.as_deref())
+        );
+        if interrupted {
+            return Err(Stop::Cancelled);
+        }
+        self.offer_to_save(&answers.signer, None)?;
+        Ok(0)
+    }
+
+    /// The campaign as `--campaign` would name it; none for the bundled one or the current directory.
+    fn campaign_dir(&self) -> Option<&Path> {
+        match &self.campaign.source {
+            Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
+            _ => None,
+        }
+    }
+
+    /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
+    /// progress, journal), then the offer to keep the server for next time.
+    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
+        let url = config.url.as_ref().map(|u| u.value.clone());
+        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
+        eprintln!();
+        SENDING.store(true, Ordering::SeqCst);
+        let code = send::run(self.campaign, &job, &Console)?;
+        SENDING.store(false, Ordering::SeqCst);
+        if code == 0 {
+            eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
+        }
+        // A typed paragraph is kept beside the send journal, so the command line can repeat it.
+        let note_file = match &answers.note {
+            Some(note) => {
+                let path =
+                    send::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
+                Some(path)
+            }
+            None => None,
+        };
+        if let Some(url) = &url {
+            println!(
+                "\nTo send the same letters again without questions (only those not sent yet go):\n  {}\n",
+                answers.send_command_line(
+                    self.campaign_dir(),
+                    self.profile_flag.as_deref(),
+                    url,
+                    note_file.as_deref()
+                )
+            );
+        }
+        self.offer_to_save(&answers.signer, url.as_deref())?;
+        Ok(code)
+    }
+
+    /// Steps 1 to 4: group, targeting, signer, personal paragraph.
+    fn ask_letters(&self, prev: Option<&WizardAnswers>) -> Ask<WizardAnswers> {
+        let group = self.ask_group(prev)?;
+        let prev = prev.filter(|p| p.group == group.id);
+        let filters = self.ask_targeting(group, prev)?;
+        let signer = self.ask_signer(prev)?;
+        let note = self.ask_note(prev.and_then(|p| p.note.as_deref()))?;
+        Ok(WizardAnswers {
+            group: group.id.clone(),
+            filters,
+            signer,
+            note,
+            format: prev.map_or(Format::Eml, |p| p.format),
+            out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
+            smtp: prev.and_then(|p| p.smtp.clone()),
+        })
+    }
+}
