@@ -1,10 +1,10 @@
-use std::iter::repeat_with;
+use std::{io::Write, iter::repeat_with};
 
 use mime::Mime;
 
 use crate::message::{
     EmailFormat, IntoBody,
-    header::{self, ContentTransferEncoding, ContentType, Header, HeaderValue, Headers},
+    header::{self, ContentTransferEncoding, ContentType, Header, Headers},
 };
 
 /// MIME part variants
@@ -27,30 +27,11 @@ impl Part {
     }
 }
 
-impl Part {
-    /// At least as many bytes as `format` writes with CRLF line breaks (with LF, fewer), and at
-    /// most a few dozen more per boundary line, so the output buffer is allocated once, at about
-    /// its size, instead of grown and copied or left with a kilobyte of slack. Boundaries are
-    /// counted at their longest (70 characters, RFC 2046): finding the boundary cost more than the
-    /// rest of the count.
-    pub(super) fn size_hint(&self) -> usize {
-        const EOL: usize = 2;
-        match self {
-            Part::Single(part) => part.headers.formatted_len() + EOL + part.body.len() + EOL,
-            Part::Multi(part) => {
-                let delimiter = 2 + 70;
-                let parts: usize = part.parts.iter().map(|p| delimiter + EOL + p.size_hint()).sum();
-                part.headers.formatted_len() + EOL + parts + delimiter + 2 + EOL
-            }
-        }
-    }
-}
-
 impl EmailFormat for Part {
-    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
+    fn format(&self, out: &mut Vec<u8>) {
         match self {
-            Part::Single(part) => part.format_ending(out, eol),
-            Part::Multi(part) => part.format_ending(out, eol),
+            Part::Single(part) => part.format(out),
+            Part::Multi(part) => part.format(out),
         }
     }
 }
@@ -72,13 +53,6 @@ impl SinglePartBuilder {
     /// Set the header to singlepart
     pub fn header<H: Header>(mut self, header: H) -> Self {
         self.headers.set(header);
-        self
-    }
-
-    /// Set a header already encoded (letterdrive: a value made once per run and cloned per
-    /// letter, which `header` would clone a second time through `Header::display`)
-    pub fn raw_header(mut self, value: HeaderValue) -> Self {
-        self.headers.insert_raw(value);
         self
     }
 
@@ -170,22 +144,18 @@ impl SinglePart {
     }
 
     /// Format only the signlepart body
-    #[cfg(feature = "dkim")]
     fn format_body(&self, out: &mut Vec<u8>) {
-        self.format_body_ending(out, b"\r\n");
-    }
-
-    fn format_body_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
         out.extend_from_slice(&self.body);
-        out.extend_from_slice(eol);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
 impl EmailFormat for SinglePart {
-    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        self.headers.format_ending_into(out, eol);
-        out.extend_from_slice(eol);
-        self.format_body_ending(out, eol);
+    fn format(&self, out: &mut Vec<u8>) {
+        write!(out, "{}", self.headers)
+            .expect("A Write implementation panicked while formatting headers");
+        out.extend_from_slice(b"\r\n");
+        self.format_body(out);
     }
 }
 
@@ -212,21 +182,6 @@ pub enum MultiPartKind {
 
     /// Signed kind for signed messages
     Signed { protocol: String, micalg: String },
-}
-
-/// The boundary of a `multipart/<lowercase letters>; boundary="<token>"` type whose token holds
-/// only ASCII letters, digits, `-`, `_` and `.`; `None` for any other form.
-fn simple_boundary(raw: &str) -> Option<&str> {
-    let rest = raw.strip_prefix("multipart/")?;
-    let (subtype, rest) = rest.split_once(';')?;
-    if subtype.is_empty() || !subtype.bytes().all(|b| b.is_ascii_lowercase()) {
-        return None;
-    }
-    let token = rest
-        .strip_prefix(" boundary=\"")?
-        .strip_suffix('"')?;
-    let bchar = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
-    (!token.is_empty() && token.len() <= 70 && token.bytes().all(bchar)).then_some(token)
 }
 
 /// Create a random MIME boundary.
@@ -296,12 +251,6 @@ impl MultiPartBuilder {
     /// Set a header
     pub fn header<H: Header>(mut self, header: H) -> Self {
         self.headers.set(header);
-        self
-    }
-
-    /// Set a header already encoded (letterdrive: see `SinglePartBuilder::raw_header`)
-    pub fn raw_header(mut self, value: HeaderValue) -> Self {
-        self.headers.insert_raw(value);
         self
     }
 
@@ -414,25 +363,12 @@ impl MultiPart {
 
     /// Get the boundary of multipart contents
     pub fn boundary(&self) -> String {
-        self.boundary_ref().into_owned()
-    }
-
-    /// letterdrive: the form `MultiPartKind::to_mime` writes, `multipart/<kind>;
-    /// boundary="<letters, digits, -_.>"`, is read without a MIME parser (and without a copy); it
-    /// gives what the parser would. Anything else is parsed as before.
-    fn boundary_ref(&self) -> std::borrow::Cow<'_, str> {
-        if let Some(raw) = self.headers.get_raw(&ContentType::name()) {
-            if let Some(boundary) = simple_boundary(raw) {
-                return boundary.into();
-            }
-        }
         let content_type = self.headers.get::<ContentType>().unwrap();
         content_type
             .as_ref()
             .get_param("boundary")
             .unwrap()
             .as_str()
-            .to_owned()
             .into()
     }
 
@@ -454,33 +390,28 @@ impl MultiPart {
     }
 
     /// Format only the multipart body
-    #[cfg(feature = "dkim")]
     fn format_body(&self, out: &mut Vec<u8>) {
-        self.format_body_ending(out, b"\r\n");
-    }
-
-    fn format_body_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        let boundary = self.boundary_ref();
+        let boundary = self.boundary();
 
         for part in &self.parts {
             out.extend_from_slice(b"--");
             out.extend_from_slice(boundary.as_bytes());
-            out.extend_from_slice(eol);
-            part.format_ending(out, eol);
+            out.extend_from_slice(b"\r\n");
+            part.format(out);
         }
 
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"--");
-        out.extend_from_slice(eol);
+        out.extend_from_slice(b"--\r\n");
     }
 }
 
 impl EmailFormat for MultiPart {
-    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        self.headers.format_ending_into(out, eol);
-        out.extend_from_slice(eol);
-        self.format_body_ending(out, eol);
+    fn format(&self, out: &mut Vec<u8>) {
+        write!(out, "{}", self.headers)
+            .expect("A Write implementation panicked while formatting headers");
+        out.extend_from_slice(b"\r\n");
+        self.format_body(out);
     }
 }
 

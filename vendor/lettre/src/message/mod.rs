@@ -198,7 +198,7 @@
 //! ```
 //! </details>
 
-use std::{iter, time::SystemTime};
+use std::{io::Write, iter, time::SystemTime};
 
 pub use attachment::Attachment;
 pub use body::{Body, IntoBody, MaybeString};
@@ -226,13 +226,7 @@ const DEFAULT_MESSAGE_ID_DOMAIN: &str = "localhost";
 /// Something that can be formatted as an email message
 trait EmailFormat {
     // Use a writer?
-    fn format(&self, out: &mut Vec<u8>) {
-        self.format_ending(out, b"\r\n");
-    }
-
-    /// `format`, with every line break the formatting writes (after headers, boundaries, bodies,
-    /// and the folds inside header values) written as `eol`. Bodies are written as they are.
-    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]);
+    fn format(&self, out: &mut Vec<u8>);
 }
 
 /// A builder for messages
@@ -247,9 +241,7 @@ impl MessageBuilder {
     /// Creates a new default message builder
     pub fn new() -> Self {
         Self {
-            // letterdrive: room for a message's usual headers (From, To, Subject, Date,
-            // Message-ID, MIME-Version, Content-Type and a few more) without growing twice.
-            headers: Headers::with_capacity(12),
+            headers: Headers::new(),
             envelope: None,
             drop_bcc: true,
         }
@@ -429,23 +421,16 @@ impl MessageBuilder {
         };
 
         // Fail is missing correct originator (Sender or From)
-        //
-        // letterdrive: a From without a comma holds one mailbox, so it is not parsed again only
-        // to count its mailboxes; that parse was a tenth of the cost of building a message.
-        match res.headers.get_raw("From") {
-            Some(raw) if !raw.contains(',') => {}
-            None => return Err(EmailError::MissingFrom),
-            Some(_) => match res.headers.get::<header::From>() {
-                Some(header::From(f)) => {
-                    let from: Vec<Mailbox> = f.into();
-                    if from.len() > 1 && res.headers.get::<header::Sender>().is_none() {
-                        return Err(EmailError::TooManyFrom);
-                    }
+        match res.headers.get::<header::From>() {
+            Some(header::From(f)) => {
+                let from: Vec<Mailbox> = f.into();
+                if from.len() > 1 && res.headers.get::<header::Sender>().is_none() {
+                    return Err(EmailError::TooManyFrom);
                 }
-                None => {
-                    return Err(EmailError::MissingFrom);
-                }
-            },
+            }
+            None => {
+                return Err(EmailError::MissingFrom);
+            }
         }
 
         let envelope = match res.envelope {
@@ -536,28 +521,9 @@ impl Message {
 
     /// Get message content formatted for SMTP
     pub fn formatted(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.size_hint());
+        let mut out = Vec::new();
         self.format(&mut out);
         out
-    }
-
-    /// Append the message to `out` with LF line ends, as mbox files store messages: every line
-    /// break lettre writes (after headers, inside folded header values, around MIME boundaries)
-    /// is a lone LF. Bodies are written as they are, so for a message that is LF-only throughout
-    /// its bodies must have been encoded with LF line ends.
-    pub fn format_lf(&self, out: &mut Vec<u8>) {
-        self.format_ending(out, b"\n");
-    }
-
-    /// About how many bytes `formatted` writes (with CRLF line breaks; `format_lf` writes fewer):
-    /// never fewer, for boundaries of up to 70 characters, and at most a few hundred more. For
-    /// sizing a buffer ahead.
-    pub fn size_hint(&self) -> usize {
-        let body = match &self.body {
-            MessageBody::Mime(p) => p.size_hint(),
-            MessageBody::Raw(r) => r.len() + 2,
-        };
-        self.headers.formatted_len() + body
     }
 
     #[cfg(feature = "dkim")]
@@ -637,13 +603,14 @@ impl Message {
 }
 
 impl EmailFormat for Message {
-    fn format_ending(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        self.headers.format_ending_into(out, eol);
+    fn format(&self, out: &mut Vec<u8>) {
+        write!(out, "{}", self.headers)
+            .expect("A Write implementation panicked while formatting headers");
 
         match &self.body {
-            MessageBody::Mime(p) => p.format_ending(out, eol),
+            MessageBody::Mime(p) => p.format(out),
             MessageBody::Raw(r) => {
-                out.extend_from_slice(eol);
+                out.extend_from_slice(b"\r\n");
                 out.extend_from_slice(r);
             }
         }

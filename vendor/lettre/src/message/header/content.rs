@@ -38,27 +38,20 @@ impl Header for ContentTransferEncoding {
     }
 
     fn display(&self) -> HeaderValue {
-        // letterdrive: the name without the formatting machinery (every part sets this header).
-        let val = self.as_str();
-        HeaderValue::dangerous_new_pre_encoded(Self::name(), val.to_owned(), val.to_owned())
-    }
-}
-
-impl ContentTransferEncoding {
-    fn as_str(&self) -> &'static str {
-        match *self {
-            Self::SevenBit => "7bit",
-            Self::QuotedPrintable => "quoted-printable",
-            Self::Base64 => "base64",
-            Self::EightBit => "8bit",
-            Self::Binary => "binary",
-        }
+        let val = self.to_string();
+        HeaderValue::dangerous_new_pre_encoded(Self::name(), val.clone(), val)
     }
 }
 
 impl Display for ContentTransferEncoding {
     fn fmt(&self, f: &mut FmtFormatter<'_>) -> FmtResult {
-        f.write_str(self.as_str())
+        f.write_str(match *self {
+            Self::SevenBit => "7bit",
+            Self::QuotedPrintable => "quoted-printable",
+            Self::Base64 => "base64",
+            Self::EightBit => "8bit",
+            Self::Binary => "binary",
+        })
     }
 }
 

@@ -6,16 +6,6 @@ use crate::{
     message::mailbox::{Mailbox, Mailboxes},
 };
 
-/// letterdrive: about how long the encoded and the raw value of a mailbox header get. An encoded
-/// word takes a name's UTF-8 to base64 (4/3) plus its `=?utf-8?b?` and `?=` and folds.
-fn mailbox_lens<'a>(mailboxes: impl Iterator<Item = &'a Mailbox>) -> (usize, usize) {
-    mailboxes.fold((0, 0), |(encoded, raw), m| {
-        let name = m.name.as_ref().map_or(0, String::len);
-        let email = AsRef::<str>::as_ref(&m.email).len();
-        (encoded + 2 * name + email + 32, raw + name + email + 8)
-    })
-}
-
 /// Header which can contains multiple mailboxes
 pub trait MailboxesHeader {
     fn join_mailboxes(&mut self, other: Self);
@@ -38,20 +28,14 @@ macro_rules! mailbox_header {
             }
 
             fn display(&self) -> HeaderValue {
-                // letterdrive: both strings start at about their size instead of growing
-                // from nothing, several times per header.
-                let (encoded_len, raw_len) = mailbox_lens(std::iter::once(&self.0));
-                let mut encoded_value = String::with_capacity(encoded_len);
+                let mut encoded_value = String::new();
                 let line_len = $header_name.len() + ": ".len();
                 {
                     let mut w = EmailWriter::new(&mut encoded_value, line_len, 0, false);
                     self.0.encode(&mut w).expect("writing `Mailbox` returned an error");
                 }
-                let mut raw_value = String::with_capacity(raw_len);
-                std::fmt::Write::write_fmt(&mut raw_value, format_args!("{}", self.0))
-                    .expect("a Display implementation returned an error");
 
-                HeaderValue::dangerous_new_pre_encoded(Self::name(), raw_value, encoded_value)
+                HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.to_string(), encoded_value)
             }
         }
 
@@ -94,19 +78,14 @@ macro_rules! mailboxes_header {
             }
 
             fn display(&self) -> HeaderValue {
-                // letterdrive: as for a single mailbox.
-                let (encoded_len, raw_len) = mailbox_lens(self.0.iter());
-                let mut encoded_value = String::with_capacity(encoded_len);
+                let mut encoded_value = String::new();
                 let line_len = $header_name.len() + ": ".len();
                 {
                     let mut w = EmailWriter::new(&mut encoded_value, line_len, 0, false);
                     self.0.encode(&mut w).expect("writing `Mailboxes` returned an error");
                 }
-                let mut raw_value = String::with_capacity(raw_len);
-                std::fmt::Write::write_fmt(&mut raw_value, format_args!("{}", self.0))
-                    .expect("a Display implementation returned an error");
 
-                HeaderValue::dangerous_new_pre_encoded(Self::name(), raw_value, encoded_value)
+                HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.to_string(), encoded_value)
             }
         }
 

@@ -5,7 +5,6 @@ use std::{
     error::Error,
     fmt::{self, Display, Formatter, Write},
     ops::Deref,
-    sync::Arc,
 };
 
 use email_encoding::headers::writer::EmailWriter;
@@ -86,7 +85,7 @@ impl Headers {
     /// Returns `None` if `Header` isn't in `Headers`.
     pub fn remove<H: Header>(&mut self) -> Option<H> {
         self.remove_raw(&H::name())
-            .and_then(|value| H::parse(value.raw_value()).ok())
+            .and_then(|value| H::parse(&value.raw_value).ok())
     }
 
     /// Clears `Headers`, removing all headers from it
@@ -101,7 +100,7 @@ impl Headers {
     ///
     /// Returns `None` if `name` isn't present in `Headers`.
     pub fn get_raw(&self, name: &str) -> Option<&str> {
-        self.find_header(name).map(HeaderValue::raw_value)
+        self.find_header(name).map(|value| value.raw_value.as_str())
     }
 
     /// Inserts a raw header into `Headers`, overriding `value` if it
@@ -141,47 +140,13 @@ impl Headers {
     }
 }
 
-impl Headers {
-    /// letterdrive: how many bytes `Display` gives.
-    pub(crate) fn formatted_len(&self) -> usize {
-        self.headers
-            .iter()
-            .map(|v| v.name.len() + 2 + v.encoded_value().len() + 2)
-            .sum()
-    }
-
-    /// letterdrive: the bytes `Display` gives, appended to `out` directly instead of through
-    /// `write!` and `fmt::Write`, which took a fifth of the time of formatting a message; with
-    /// each line break (the one ending a header and the CRLF of each fold inside a value)
-    /// written as `eol`.
-    pub(crate) fn format_ending_into(&self, out: &mut Vec<u8>, eol: &[u8]) {
-        for value in &self.headers {
-            out.extend_from_slice(value.name.as_bytes());
-            out.extend_from_slice(b": ");
-            let encoded = value.encoded_value();
-            // Encoded values hold CRLF only where they are folded, and few are.
-            if eol == b"\r\n" || !encoded.as_bytes().contains(&b'\r') {
-                out.extend_from_slice(encoded.as_bytes());
-            } else {
-                let mut lines = encoded.split('\r');
-                out.extend_from_slice(lines.next().unwrap_or_default().as_bytes());
-                for line in lines {
-                    out.extend_from_slice(eol);
-                    out.extend_from_slice(line.strip_prefix('\n').unwrap_or(line).as_bytes());
-                }
-            }
-            out.extend_from_slice(eol);
-        }
-    }
-}
-
 impl Display for Headers {
     /// Formats `Headers`, ready to put them into an email
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for value in &self.headers {
             f.write_str(&value.name)?;
             f.write_str(": ")?;
-            f.write_str(value.encoded_value())?;
+            f.write_str(&value.encoded_value)?;
             f.write_str("\r\n")?;
         }
 
@@ -287,27 +252,11 @@ impl PartialEq<HeaderName> for &str {
 }
 
 /// A safe for use header value
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeaderValue {
     name: HeaderName,
-    text: Text,
-}
-
-/// letterdrive: the raw and the encoded value, owned, or shared by the clones of a value made
-/// once for many messages (`HeaderValue::shared`), so that cloning it into each message copies
-/// nothing.
-#[derive(Debug, Clone)]
-enum Text {
-    Owned { raw: String, encoded: String },
-    Shared(Arc<(String, String)>),
-}
-
-impl PartialEq for HeaderValue {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-            && self.raw_value() == other.raw_value()
-            && self.encoded_value() == other.encoded_value()
-    }
+    raw_value: String,
+    encoded_value: String,
 }
 
 impl HeaderValue {
@@ -321,7 +270,11 @@ impl HeaderValue {
         let mut encoded_value = String::with_capacity(raw_value.len());
         HeaderValueEncoder::encode(&name, &raw_value, &mut encoded_value).unwrap();
 
-        Self::dangerous_new_pre_encoded(name, raw_value, encoded_value)
+        Self {
+            name,
+            raw_value,
+            encoded_value,
+        }
     }
 
     /// Construct a new `HeaderValue` using a pre-encoded header value
@@ -339,48 +292,19 @@ impl HeaderValue {
     ) -> Self {
         Self {
             name,
-            text: Text::Owned {
-                raw: raw_value,
-                encoded: encoded_value,
-            },
-        }
-    }
-
-    /// letterdrive: this value, with its text in one allocation that its clones share instead of
-    /// copying, for a value set on many messages. A fresh allocation each call: one per thread
-    /// keeps the threads from contending for the count of clones.
-    pub fn shared(&self) -> Self {
-        Self {
-            name: self.name.clone(),
-            text: Text::Shared(Arc::new((
-                self.raw_value().to_owned(),
-                self.encoded_value().to_owned(),
-            ))),
-        }
-    }
-
-    fn raw_value(&self) -> &str {
-        match &self.text {
-            Text::Owned { raw, .. } => raw,
-            Text::Shared(text) => &text.0,
-        }
-    }
-
-    fn encoded_value(&self) -> &str {
-        match &self.text {
-            Text::Owned { encoded, .. } => encoded,
-            Text::Shared(text) => &text.1,
+            raw_value,
+            encoded_value,
         }
     }
 
     #[cfg(feature = "dkim")]
     pub(crate) fn get_raw(&self) -> &str {
-        self.raw_value()
+        &self.raw_value
     }
 
     #[cfg(feature = "dkim")]
     pub(crate) fn get_encoded(&self) -> &str {
-        self.encoded_value()
+        &self.encoded_value
     }
 }
 

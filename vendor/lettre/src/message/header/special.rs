@@ -54,12 +54,7 @@ impl Header for MimeVersion {
     }
 
     fn display(&self) -> HeaderValue {
-        // letterdrive: every message sets 1.0, which needs no `format!`.
-        let val = if *self == MIME_VERSION_1_0 {
-            "1.0".to_owned()
-        } else {
-            format!("{}.{}", self.major, self.minor)
-        };
+        let val = format!("{}.{}", self.major, self.minor);
         HeaderValue::dangerous_new_pre_encoded(Self::name(), val.clone(), val)
     }
 }

@@ -17,7 +17,6 @@ pub struct Error {
 struct Inner {
     kind: Kind,
     source: Option<BoxError>,
-    after_data: bool,
 }
 
 impl Error {
@@ -29,20 +28,8 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 source: source.map(Into::into),
-                after_data: false,
             }),
         }
-    }
-
-    /// Returns true if the whole message and its end-of-data marker had been written when this
-    /// error happened, and no reply said whether the server took the message: it may have.
-    pub fn is_after_data(&self) -> bool {
-        self.inner.after_data
-    }
-
-    pub(crate) fn after_data(mut self) -> Error {
-        self.inner.after_data = true;
-        self
     }
 
     /// Returns true if the error is from response

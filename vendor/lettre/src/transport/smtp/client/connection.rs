@@ -112,11 +112,10 @@ impl SmtpConnection {
             mail_options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
 
-        let mail = Mail::new(envelope.from().cloned(), mail_options);
-        if self.server_info().supports_feature(Extension::Pipelining) {
-            return self.send_pipelined(mail, envelope, email);
-        }
-        try_smtp!(self.command(mail), self);
+        try_smtp!(
+            self.command(Mail::new(envelope.from().cloned(), mail_options)),
+            self
+        );
 
         // Recipient
         for to_address in envelope.to() {
@@ -127,60 +126,6 @@ impl SmtpConnection {
         try_smtp!(self.command(Data), self);
 
         // Message content
-        let result = try_smtp!(self.message(email), self);
-        Ok(result)
-    }
-
-    /// RFC 2920: MAIL, every RCPT and DATA go out in one write, and their replies are read
-    /// in order, one round trip instead of one per command.
-    fn send_pipelined(
-        &mut self,
-        mail: Mail,
-        envelope: &Envelope,
-        email: &[u8],
-    ) -> Result<Response, Error> {
-        let mut commands = mail.to_string();
-        for to_address in envelope.to() {
-            commands.push_str(&Rcpt::new(to_address.clone(), vec![]).to_string());
-        }
-        commands.push_str(&Data.to_string());
-        try_smtp!(self.write(commands.as_bytes()), self);
-
-        // Every reply is read before acting on any, so the connection stays in step; the first
-        // refusal is the one reported, as without pipelining.
-        let mut refused: Option<Error> = None;
-        for _ in 0..=envelope.to().len() {
-            match self.read_response() {
-                Ok(_) => {}
-                Err(e) if e.is_transient() || e.is_permanent() => {
-                    refused.get_or_insert(e);
-                }
-                Err(e) => {
-                    self.abort();
-                    // A refusal read before the connection failed says more than the failure.
-                    return Err(refused.unwrap_or(e));
-                }
-            }
-        }
-        match self.read_response() {
-            Ok(_) => {
-                if let Some(e) = refused {
-                    // The server is waiting for the message although part of its envelope was
-                    // refused. Ending the data would deliver an empty message, so hang up.
-                    self.panic = true;
-                    let _ = self.stream.get_mut().shutdown(std::net::Shutdown::Both);
-                    return Err(e);
-                }
-            }
-            Err(e) => {
-                let e = match refused {
-                    Some(first) if e.is_transient() || e.is_permanent() => first,
-                    _ => e,
-                };
-                self.abort();
-                return Err(e);
-            }
-        }
         let result = try_smtp!(self.message(email), self);
         Ok(result)
     }
@@ -306,42 +251,15 @@ impl SmtpConnection {
         B: AsRef<[u8]>,
     {
         let mut codec = ClientCodec::new();
-        // Each part is written when the next one arrives, so the last part and the terminator
-        // leave in one write: a separate small write of the terminator waits for the server's
-        // delayed ACK of the body (about 40 ms a message) under Nagle's algorithm.
-        let mut out_buf = Vec::new();
         for message_part in message {
-            if !out_buf.is_empty() {
-                self.write_data(out_buf.as_slice())?;
-                out_buf.clear();
-            }
             let message_part = message_part.as_ref();
-            out_buf.reserve(message_part.len() + 5);
+            let mut out_buf = Vec::with_capacity(message_part.len());
             codec.encode(message_part, &mut out_buf);
+            self.write(out_buf.as_slice())?;
         }
-        out_buf.extend_from_slice(b"\r\n.\r\n");
-        self.write_data(out_buf.as_slice())?;
+        self.write(b"\r\n.\r\n")?;
 
-        // A refusal is a verdict; anything else leaves the message's fate unknown.
-        self.read_response().map_err(|e| {
-            if e.is_transient() || e.is_permanent() {
-                e
-            } else {
-                e.after_data()
-            }
-        })
-    }
-
-    /// Writes part of the message. If that fails, the connection is given up without QUIT: in
-    /// the middle of the data QUIT would be message text, and writing it would first push out
-    /// whatever the TLS layer still holds of the message, end-of-data marker included, after
-    /// this error has said the message did not go.
-    fn write_data(&mut self, data: &[u8]) -> Result<(), Error> {
-        let written = self.write(data);
-        if written.is_err() {
-            self.panic = true;
-        }
-        written
+        self.read_response()
     }
 
     /// Sends an SMTP command

@@ -19,12 +19,6 @@ pub(crate) struct Pool {
     client: SmtpClient,
 }
 
-/// letterdrive: a connection parked for less than this has just completed a message (a broken
-/// one is never parked), so the NOOP that checks it is left out: it was a fifth of the round
-/// trips of every message. A server that closed it meanwhile makes that one send fail with a
-/// network error, which letterdrive retries.
-const RECENTLY_USED: Duration = Duration::from_secs(1);
-
 struct ParkedConnection {
     conn: SmtpConnection,
     since: Instant,
@@ -168,11 +162,10 @@ impl Pool {
 
             match conn {
                 Some(conn) => {
-                    let idle = conn.idle_duration();
                     let mut conn = conn.unpark();
 
                     // TODO: handle the client try another connection if this one isn't good
-                    if idle >= RECENTLY_USED && !conn.test_connected() {
+                    if !conn.test_connected() {
                         #[cfg(feature = "tracing")]
                         tracing::debug!("dropping a broken connection");
 
