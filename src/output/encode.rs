@@ -2,8 +2,6 @@
 //! text, an HTML card for the page of mailto: links, or a PDF. Pure and shareable, so worker
 //! threads encode while one thread writes in order.
 
-use std::io::Write;
-
 use lettre::Message;
 
 use crate::letter::render::Letter;
@@ -112,26 +110,13 @@ impl Encoder {
 
     /// The bytes of `letter` in this format.
     pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
-        let mut out = Vec::new();
-        let mut encoded = self.encode_into(letter, message, &mut out);
-        encoded.bytes = out;
-        encoded
-    }
-
-    fn encode_into(
-        &self,
-        letter: &Letter,
-        message: Option<&Message>,
-        out: &mut Vec<u8>,
-    ) -> Encoded {
-        match self.format {
+        let (file_name, bytes) = match self.format {
             Format::Eml => {
-                out.extend_from_slice(&message.expect("eml needs the message").formatted());
-                Encoded::named(Some(self.file_name(letter, "eml")))
+                let message = message.expect("eml needs the message");
+                (Some(self.file_name(letter, "eml")), message.formatted())
             }
             Format::Txt => {
-                let _ = write!(
-                    out,
+                let text = format!(
                     "From: {}\nTo: {}\nDate: {}\nSubject: {}\n\n{}",
                     self.from_header,
                     recipient_display(letter),
@@ -139,25 +124,22 @@ impl Encoder {
                     letter.subject,
                     letter.body
                 );
-                Encoded::named(Some(self.file_name(letter, "txt")))
+                (Some(self.file_name(letter, "txt")), text.into_bytes())
             }
             Format::Mbox => {
-                mboxrd_entry(
-                    &self.mbox_from_line,
-                    message.expect("mbox needs the message"),
-                    out,
-                );
-                Encoded::named(None)
+                let message = message.expect("mbox needs the message");
+                (None, mboxrd_entry(&self.mbox_from_line, message))
             }
-            Format::Html => {
-                out.extend_from_slice(html_card(letter).as_bytes());
-                Encoded::named(None)
-            }
-            Format::Pdf => self.encode_pdf(letter, out),
+            Format::Html => (None, html_card(letter).into_bytes()),
+            Format::Pdf => return self.encode_pdf(letter),
+        };
+        Encoded {
+            bytes,
+            ..Encoded::named(file_name)
         }
     }
 
-    fn encode_pdf(&self, letter: &Letter, out: &mut Vec<u8>) -> Encoded {
+    fn encode_pdf(&self, letter: &Letter) -> Encoded {
         let settings = self.pdf.as_ref().expect("pdf output has its settings");
         let style = &settings.style;
         let date = crate::letter::render::letter_date_in(&settings.date, &letter.language);
@@ -197,10 +179,10 @@ impl Encoder {
             };
         }
         match crate::output::pdf::single(style, &layout) {
-            Ok(bytes) => {
-                out.extend_from_slice(&bytes);
-                Encoded::named(Some(self.file_name(letter, "pdf")))
-            }
+            Ok(bytes) => Encoded {
+                bytes,
+                ..Encoded::named(Some(self.file_name(letter, "pdf")))
+            },
             Err(e) => problem(crate::error::Diag::new(format!(
                 "cannot write the PDF: {e}"
             ))),
@@ -219,9 +201,9 @@ fn recipient_display(letter: &Letter) -> String {
 /// One letter of an mbox file (mboxrd): the run's "From " line, then the message with LF line
 /// ends and every line that starts with `>*From ` given one more `>`, then the blank line that
 /// ends it. Readers undo the quoting, so the letter reads back byte for byte.
-fn mboxrd_entry(from_line: &str, message: &Message, entry: &mut Vec<u8>) {
+fn mboxrd_entry(from_line: &str, message: &Message) -> Vec<u8> {
     let formatted = message.formatted();
-    entry.reserve(from_line.len() + formatted.len() + 2);
+    let mut entry = Vec::with_capacity(from_line.len() + formatted.len() + 2);
     entry.extend_from_slice(from_line.as_bytes());
     for line in formatted.split_inclusive(|&b| b == b'\n') {
         let line = match line.strip_suffix(b"\r\n") {
@@ -235,6 +217,7 @@ fn mboxrd_entry(from_line: &str, message: &Message, entry: &mut Vec<u8>) {
         entry.push(b'\n');
     }
     entry.push(b'\n');
+    entry
 }
 
 #[cfg(test)]
@@ -265,8 +248,7 @@ mod tests {
             postal: vec![],
         };
         let message = build(&letter, &settings).unwrap();
-        let mut entry = Vec::new();
-        mboxrd_entry("From x\n", &message, &mut entry);
+        let entry = mboxrd_entry("From x\n", &message);
         let text = String::from_utf8(entry).unwrap();
         assert!(text.starts_with("From x\n"));
         assert!(text.ends_with("\n\n") && !text.contains('\r'));
