@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::campaign::recipients::{self, Recipients};
+use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
 use crate::cli::args::{
     CheckArgs, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
 };
 use crate::cli::settings::{letter_inputs, SignerNeed};
-use crate::error::{Diag, Error, Result};
+use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
@@ -62,30 +62,19 @@ fn send_flags(a: &SendArgs) -> crate::send::Flags {
 
 pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", campaign.statement.title);
     let _ = writeln!(
         out,
-        "campaign `{}` ({})\n",
+        "{}\ncampaign `{}` ({})\n",
+        campaign.statement.title,
         campaign.id,
         campaign.source.describe()
     );
-    let width = campaign
-        .groups
-        .iter()
-        .map(|g| g.id.len())
-        .max()
-        .unwrap_or(0);
+    let width = campaign.groups.iter().map(|g| g.id.len()).max();
+    let width = width.unwrap_or(0);
     for g in &campaign.groups {
         let count = match Recipients::open(&campaign.source, g) {
-            Ok(mut rows) => {
-                let mut n = 0u64;
-                while let Some(r) = rows.next_row() {
-                    if r.is_ok() {
-                        n += 1;
-                    }
-                }
-                plural(n, "recipient")
-            }
+            // Rows with problems are not counted: `check` reports them.
+            Ok(mut rows) => plural(rows_of(&mut rows).count() as u64, "recipient"),
             Err(_) => "unreadable recipients (run `letterdrive check`)".to_string(),
         };
         let _ = writeln!(out, "{:width$}  {}  ({count})", g.id, g.label);
@@ -93,26 +82,22 @@ pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
         if !g.target_by.is_empty() {
             let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
         }
-        let _ = writeln!(
-            out,
-            "{:width$}  languages: {}",
-            "",
-            campaign.languages_line(g)
-        );
-        let _ = writeln!(out);
+        let languages = campaign.languages_line(g);
+        let _ = writeln!(out, "{:width$}  languages: {languages}\n", "");
     }
     Ok(0)
+}
+
+/// The readable rows of a recipients file, one at a time; rows with problems are skipped.
+pub(crate) fn rows_of(rows: &mut Recipients) -> impl Iterator<Item = recipients::Row> + '_ {
+    std::iter::from_fn(|| rows.next_row()).flatten()
 }
 
 pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     let report = check::check(campaign);
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "checking campaign `{}` ({})",
-        campaign.id,
-        campaign.source.describe()
-    );
+    let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
+    let _ = writeln!(out, "checking campaign {what}");
     for g in &report.groups {
         let demands = campaign.demands_for_group(&g.id).count() as u64;
         let status = if !g.errors.is_empty() {
@@ -153,11 +138,7 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
         plural(errors as u64, "error"),
         plural(warnings as u64, "warning")
     );
-    Ok(if failed {
-        crate::error::EXIT_INVALID
-    } else {
-        0
-    })
+    Ok(if failed { EXIT_INVALID } else { 0 })
 }
 
 pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
@@ -171,30 +152,19 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     }
     let wanted_to = args.to.as_deref().map(|s| s.trim().to_lowercase());
     let email_idx = run.rows.columns.get(crate::campaign::EMAIL_COLUMN);
-    let mut seen = 0u64;
-    while let Some(next) = run.rows.next_row() {
-        let row = next.map_err(Error::Invalid)?;
-        if !recipients::matches_all(&run.filters, &row) {
-            continue;
-        }
-        seen += 1;
-        let hit = match &wanted_to {
-            Some(to) => email_idx
-                .and_then(|i| row.record.get(i))
-                .is_some_and(|e| e.trim().to_lowercase() == *to),
-            None => seen == wanted_row,
-        };
-        if !hit {
-            continue;
-        }
-        let (letter, message) = run.letter(&row, true).map_err(Error::Many)?;
-        let message = message.expect("preview asks for the message");
+    let (found, seen) = first_letter(&mut run, |row, seen| match &wanted_to {
+        Some(to) => email_idx
+            .and_then(|i| row.record.get(i))
+            .is_some_and(|e| e.trim().to_lowercase() == *to),
+        None => seen == wanted_row,
+    })?;
+    if let Some((letter, message)) = found {
         let mut out = std::io::stdout().lock();
-        if args.raw {
-            let _ = out.write_all(&message.formatted());
+        let _ = if args.raw {
+            out.write_all(&message.formatted())
         } else {
-            let _ = write!(out, "{}", show_letter(&letter, &message));
-        }
+            write!(out, "{}", show_letter(&letter, &message))
+        };
         return Ok(0);
     }
     let what = match &args.to {
@@ -209,6 +179,29 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
             .file(run.rows.file.clone())
             .hint("see the recipients with `letterdrive groups` or open the CSV file"),
     ))
+}
+
+/// The letter, with its message, to the first row that passes the run's `--where` filters and
+/// `wanted` (given the row and its number among those that pass); also how many passed. A row
+/// with a problem stops the search, as it would stop the run.
+pub(crate) fn first_letter(
+    run: &mut Run,
+    mut wanted: impl FnMut(&Row, u64) -> bool,
+) -> Result<(Option<(Letter, lettre::Message)>, u64)> {
+    let mut seen = 0;
+    while let Some(next) = run.rows.next_row() {
+        let row = next.map_err(Error::Invalid)?;
+        if !recipients::matches_all(&run.filters, &row) {
+            continue;
+        }
+        seen += 1;
+        if wanted(&row, seen) {
+            let (letter, message) = run.letter(&row, true).map_err(Error::Many)?;
+            let message = message.expect("the message was asked for");
+            return Ok((Some((letter, message)), seen));
+        }
+    }
+    Ok((None, seen))
 }
 
 /// A letter as `preview` shows it: the main headers, a blank line, the Markdown body.
@@ -237,7 +230,7 @@ pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let pdf = (args.format == Format::Pdf)
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
-    let summary = render_letters_with(
+    let summary = render_letters(
         campaign,
         &target(&args.target),
         &inputs,
@@ -247,18 +240,6 @@ pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     )?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
-}
-
-/// The core of `render`, shared with the guided run: plain values in, letters on disk out, all
-/// or nothing.
-pub(crate) fn render_letters(
-    campaign: &Campaign,
-    target: &Target,
-    inputs: &LetterInputs,
-    format: Format,
-    out: &Path,
-) -> Result<Summary> {
-    render_letters_with(campaign, target, inputs, format, out, None)
 }
 
 /// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.
@@ -303,7 +284,9 @@ fn pdf_options(
     ))
 }
 
-fn render_letters_with(
+/// The core of `render`, shared with the guided run (which passes no PDF options): plain values
+/// in, letters on disk out, all or nothing.
+pub(crate) fn render_letters(
     campaign: &Campaign,
     target: &Target,
     inputs: &LetterInputs,
@@ -383,7 +366,10 @@ pub(super) fn init(args: &InitArgs) -> Result<i32> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        write_new(&path, bytes)?;
+        // Never overwrites: a file that appeared meanwhile stops the copy.
+        std::fs::File::create_new(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| Error::io(&path, e))?;
     }
     println!(
         "wrote the bundled campaign ({} files) to {}\nnext: edit {}, then run `letterdrive --campaign {} check`",
@@ -393,15 +379,6 @@ pub(super) fn init(args: &InitArgs) -> Result<i32> {
         dir.display()
     );
     Ok(0)
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

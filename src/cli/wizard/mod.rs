@@ -4,7 +4,6 @@
 //! and prints the command line that does the same without questions. `send` asks through
 //! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -18,8 +17,8 @@ use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
-use crate::cli::commands::{render_letters, show_letter, wrote};
-use crate::cli::terminal::Console;
+use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
+use crate::cli::terminal::{can_ask, Console};
 use crate::error::{Diag, Error, Result};
 use crate::letter::check;
 use crate::letter::render::{LetterInputs, Signer};
@@ -127,20 +126,19 @@ fn deferring<T>(f: impl FnOnce() -> T) -> (T, bool) {
 }
 
 fn not_a_terminal(no_command: bool) -> Error {
-    let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS`";
-    let diag = if no_command {
+    let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS` (add --where COLUMN=VALUE and --note FILE as needed)";
+    Error::Usage(if no_command {
         Diag::new("no command given, and there is no terminal to ask questions on").hint(format!(
-            "try `letterdrive groups` to see the groups, then {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive --help` lists every command"
+            "try `letterdrive groups` to see the groups, then {render}; `letterdrive --help` lists every command"
         ))
     } else {
         Diag::new(
             "the guided run needs a terminal: standard input and standard error must both be one",
         )
         .hint(format!(
-            "without a terminal, use {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive groups` lists the groups"
+            "without a terminal, use {render}; `letterdrive groups` lists the groups"
         ))
-    };
-    Error::Usage(diag)
+    })
 }
 
 /// The guided run. `no_command` is set when it starts because no subcommand was given.
@@ -149,7 +147,7 @@ pub fn wizard(
     profile_flag: Option<&Path>,
     no_command: bool,
 ) -> Result<i32> {
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    if !can_ask() {
         return Err(not_a_terminal(no_command));
     }
     install_ctrlc_handler();
@@ -163,18 +161,17 @@ pub fn wizard(
             campaign.id,
             campaign.source.describe()
         );
-        let diags = report.groups.iter().flat_map(|g| g.error_lines()).collect();
-        Error::from_diags(diags)?;
+        Error::from_diags(report.groups.iter().flat_map(|g| g.error_lines()).collect())?;
     }
 
     let profile_path = profile::location(profile_flag);
-    let saved = match profile_path.as_deref().map(profile::load) {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => {
+    // A profile that cannot be read only loses its defaults; saving replaces it.
+    let saved = match profile_path.as_deref().map(profile::load).transpose() {
+        Ok(saved) => saved.flatten(),
+        Err(e) => {
             eprintln!("warning: {e}");
             None
         }
-        None => None,
     };
     let date = crate::cli::settings::letter_date(
         None,
@@ -223,16 +220,15 @@ struct Column {
 impl Wizard<'_> {
     fn run(&mut self) -> Ask<i32> {
         let c = self.campaign;
-        eprintln!("{}", c.statement.title);
         eprintln!(
-            "A campaign of {}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n",
-            c.statement.organisation
+            "{}\nA campaign of {}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n",
+            c.statement.title, c.statement.organisation
         );
-        let warnings = self.report.warnings();
+        let warnings = self.report.warnings() as u64;
         if warnings > 0 {
             eprintln!(
-                "note: `letterdrive check` has {warnings} warning{} about this campaign (such as placeholder addresses); read them before sending.\n",
-                if warnings == 1 { "" } else { "s" }
+                "note: `letterdrive check` has {} about this campaign (such as placeholder addresses); read them before sending.\n",
+                plural(warnings, "warning")
             );
         }
 
@@ -240,108 +236,21 @@ impl Wizard<'_> {
         let mut answers = loop {
             let answers = self.ask_letters(prev.as_ref())?;
             self.preview(&answers)?;
-            let next = Select::with_theme(&self.theme)
-                .with_prompt("Is this the letter you want to send?")
-                .items([
-                    "Yes, go on to writing the letters",
-                    "Go back and change my answers",
-                    "Quit without writing anything",
-                ])
-                .default(0)
-                .interact_opt();
-            match chosen(next)? {
+            let next = [
+                "Yes, go on to writing the letters",
+                "Go back and change my answers",
+                "Quit without writing anything",
+            ];
+            match self.select("Is this the letter you want to send?", &next, 0)? {
                 0 => break answers,
                 1 => prev = Some(answers),
                 _ => return Err(Stop::Cancelled),
             }
         };
-        if let Some(config) = self.ask_output(&mut answers)? {
-            return self.send_letters(&answers, config);
+        match self.ask_output(&mut answers)? {
+            Some(config) => self.send_letters(&answers, config),
+            None => self.write_letters(&answers),
         }
-
-        let inputs = answers.inputs(&self.date);
-        let (result, interrupted) = deferring(|| -> Result<_> {
-            let summary = render_letters(
-                self.campaign,
-                &answers.target(),
-                &inputs,
-                answers.format,
-                &answers.out,
-            )?;
-            // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            let note_file = match &answers.note {
-                Some(note) => {
-                    let path = answers.out.join(NOTE_FILE);
-                    std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
-                    Some(path)
-                }
-                None => None,
-            };
-            Ok((summary, note_file))
-        });
-        let (summary, note_file) = result?;
-        WROTE.store(true, Ordering::SeqCst);
-        println!("\n{}", wrote(answers.format, &summary));
-        if let Some(path) = &note_file {
-            println!("your personal paragraph is in {}", path.display());
-        }
-        println!(
-            "\nTo write the same letters again without questions:\n  {}\n",
-            answers.command_line(self.campaign_dir(), note_file.as_deref())
-        );
-        if interrupted {
-            return Err(Stop::Cancelled);
-        }
-        self.offer_to_save(&answers.signer, None)?;
-        Ok(0)
-    }
-
-    /// The campaign as `--campaign` would name it; none for the bundled one or the current directory.
-    fn campaign_dir(&self) -> Option<&Path> {
-        match &self.campaign.source {
-            Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
-            _ => None,
-        }
-    }
-
-    /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
-    /// progress, journal), then the offer to keep the server for next time.
-    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
-        let url = config.url.as_ref().map(|u| u.value.clone());
-        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
-        eprintln!();
-        SENDING.store(true, Ordering::SeqCst);
-        let code = send::run(self.campaign, &job, &Console)?;
-        SENDING.store(false, Ordering::SeqCst);
-        if code == 0 {
-            eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
-        }
-        // A typed paragraph is kept beside the send journal, so the command line can repeat it.
-        let note_file = match &answers.note {
-            Some(note) => {
-                let path =
-                    send::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
-                std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
-                Some(path)
-            }
-            None => None,
-        };
-        if let Some(url) = &url {
-            println!(
-                "\nTo send the same letters again without questions (only those not sent yet go):\n  {}\n",
-                answers.send_command_line(
-                    self.campaign_dir(),
-                    self.profile_flag.as_deref(),
-                    url,
-                    note_file.as_deref()
-                )
-            );
-        }
-        self.offer_to_save(&answers.signer, url.as_deref())?;
-        Ok(code)
     }
 
     /// Steps 1 to 4: group, targeting, signer, personal paragraph.
@@ -360,5 +269,103 @@ impl Wizard<'_> {
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
             smtp: prev.and_then(|p| p.smtp.clone()),
         })
+    }
+
+    /// A menu; Esc (or `q`) cancels the run.
+    fn select<T: std::fmt::Display>(
+        &self,
+        prompt: &str,
+        items: &[T],
+        default: usize,
+    ) -> Ask<usize> {
+        chosen(
+            Select::with_theme(&self.theme)
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact_opt(),
+        )
+    }
+
+    /// One line of text, trimmed. A non-empty `default` is offered in brackets and kept with
+    /// enter; an answer `check` refuses is asked again, under the reason it gives.
+    fn ask_text(
+        &self,
+        prompt: &str,
+        default: &str,
+        check: impl Fn(&str) -> std::result::Result<(), String>,
+    ) -> Ask<String> {
+        let mut input = Input::<String>::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .allow_empty(true)
+            .validate_with(|s: &String| check(s));
+        if !default.is_empty() {
+            input = input.default(default.to_string());
+        }
+        Ok(input.interact_text()?.trim().to_string())
+    }
+
+    /// The campaign as `--campaign` would name it; none for the bundled one or the current directory.
+    fn campaign_dir(&self) -> Option<&Path> {
+        match &self.campaign.source {
+            Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
+            _ => None,
+        }
+    }
+
+    /// The command line that does the same again without questions.
+    fn print_command(&self, answers: &WizardAnswers, note_file: Option<&Path>) {
+        let what = match answers.smtp {
+            Some(_) => "send the same letters again without questions (only those not sent yet go)",
+            None => "write the same letters again without questions",
+        };
+        let profile = self.profile_flag.as_deref();
+        let line = answers.command_line(self.campaign_dir(), profile, note_file);
+        println!("\nTo {what}:\n  {line}\n");
+    }
+
+    /// The files: the same core as `letterdrive render`, all or nothing, with Ctrl-C held off
+    /// until they are complete; then the offer to keep the signer for next time.
+    fn write_letters(&self, answers: &WizardAnswers) -> Ask<i32> {
+        let inputs = answers.inputs(&self.date);
+        let (result, interrupted) = deferring(|| -> Result<_> {
+            let target = answers.target();
+            let out = &answers.out;
+            let summary =
+                render_letters(self.campaign, &target, &inputs, answers.format, out, None)?;
+            // A typed paragraph is kept beside the letters, so the command line can repeat it.
+            Ok((summary, answers.keep_note(out.join(NOTE_FILE))?))
+        });
+        let (summary, note_file) = result?;
+        WROTE.store(true, Ordering::SeqCst);
+        println!("\n{}", wrote(answers.format, &summary));
+        if let Some(path) = &note_file {
+            println!("your personal paragraph is in {}", path.display());
+        }
+        self.print_command(answers, note_file.as_deref());
+        if interrupted {
+            return Err(Stop::Cancelled);
+        }
+        self.offer_to_save(answers)?;
+        Ok(0)
+    }
+
+    /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
+    /// progress, journal), then the offer to keep the server for next time.
+    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
+        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
+        eprintln!();
+        SENDING.store(true, Ordering::SeqCst);
+        let code = send::run(self.campaign, &job, &Console)?;
+        SENDING.store(false, Ordering::SeqCst);
+        if code == 0 {
+            eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
+        }
+        // A typed paragraph is kept beside the send journal, so the command line can repeat it.
+        let journal = send::journal::default_path(&self.campaign.source);
+        let note_file = answers.keep_note(journal.with_file_name(NOTE_FILE))?;
+        self.print_command(answers, note_file.as_deref());
+        self.offer_to_save(answers)?;
+        Ok(code)
     }
 }

@@ -3,52 +3,42 @@
 use super::*;
 
 impl Wizard<'_> {
+    /// Step 1: the group, asked only when there is a choice.
     pub(super) fn ask_group(&self, prev: Option<&WizardAnswers>) -> Ask<&Group> {
         let groups = &self.campaign.groups;
-        let count = |g: &Group| {
-            self.report
-                .groups
-                .iter()
-                .find(|r| r.id == g.id)
-                .map_or(0, |r| r.recipients)
+        let label = |g: &Group| {
+            let report = self.report.groups.iter().find(|r| r.id == g.id);
+            let count = report.map_or(0, |r| r.recipients);
+            format!("{} ({})", g.label, plural(count, "recipient"))
         };
-        if groups.len() == 1 {
-            let g = &groups[0];
+        let languages = |g: &Group| self.campaign.languages_line(g);
+        if let [g] = groups.as_slice() {
+            let (label, about) = (label(g), &g.description);
             eprintln!(
-                "Writing to: {} ({})\n  {}\n  languages: {}\n",
-                g.label,
-                plural(count(g), "recipient"),
-                g.description,
-                self.campaign.languages_line(g)
+                "Writing to: {label}\n  {about}\n  languages: {}\n",
+                languages(g)
             );
             return Ok(g);
         }
         eprintln!("Who can you write to?");
         for g in groups {
-            eprintln!("  {} ({})", g.label, plural(count(g), "recipient"));
-            eprintln!("      {}", g.description);
-            eprintln!("      languages: {}", self.campaign.languages_line(g));
+            let (label, about) = (label(g), &g.description);
+            eprintln!(
+                "  {label}\n      {about}\n      languages: {}",
+                languages(g)
+            );
         }
         eprintln!();
-        let items: Vec<String> = groups
-            .iter()
-            .map(|g| format!("{} ({})", g.label, plural(count(g), "recipient")))
-            .collect();
+        let items: Vec<String> = groups.iter().map(label).collect();
         let default = prev
             .and_then(|p| groups.iter().position(|g| g.id == p.group))
             .unwrap_or(0);
-        let i = chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt("Which group do you want to write to?")
-                .items(&items)
-                .default(default)
-                .interact_opt(),
-        )?;
+        let i = self.select("Which group do you want to write to?", &items, default)?;
         Ok(&groups[i])
     }
 
     /// The distinct values of the group's `target_by` columns, read in one pass over the file.
-    pub(super) fn columns(&self, group: &Group) -> Result<(u64, Vec<Column>)> {
+    fn columns(&self, group: &Group) -> Result<(u64, Vec<Column>)> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let idx: Vec<Option<usize>> = group
             .target_by
@@ -57,8 +47,7 @@ impl Wizard<'_> {
             .collect();
         let mut seen: Vec<IndexMap<String, (String, u64)>> = vec![IndexMap::new(); idx.len()];
         let mut total = 0u64;
-        while let Some(next) = rows.next_row() {
-            let Ok(row) = next else { continue };
+        for row in rows_of(&mut rows) {
             total += 1;
             for (i, map) in idx.iter().zip(seen.iter_mut()) {
                 let value = i.and_then(|i| row.record.get(i)).unwrap_or("").trim();
@@ -71,32 +60,20 @@ impl Wizard<'_> {
                     .1 += 1;
             }
         }
-        let columns = group
-            .target_by
-            .iter()
-            .zip(seen)
-            .map(|(name, map)| {
-                let mut values: Vec<(String, u64)> = map.into_values().collect();
-                values.sort_by_key(|v| v.0.to_lowercase());
-                Column {
-                    name: name.clone(),
-                    values,
-                }
-            })
-            .collect();
-        Ok((total, columns))
+        let columns = group.target_by.iter().zip(seen).map(|(name, map)| {
+            let mut values: Vec<(String, u64)> = map.into_values().collect();
+            values.sort_by_key(|v| v.0.to_lowercase());
+            let name = name.clone();
+            Column { name, values }
+        });
+        Ok((total, columns.collect()))
     }
 
     pub(super) fn count_matching(&self, group: &Group, filters: &[String]) -> Result<u64> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let filters = Filter::parse_all(filters, &rows.columns, &rows.file)?;
-        let mut n = 0;
-        while let Some(next) = rows.next_row() {
-            if next.is_ok_and(|row| recipients::matches_all(&filters, &row)) {
-                n += 1;
-            }
-        }
-        Ok(n)
+        let matching = rows_of(&mut rows).filter(|row| recipients::matches_all(&filters, row));
+        Ok(matching.count() as u64)
     }
 
     /// Step 2: which recipients of the group, as `--where` conditions.
@@ -111,76 +88,60 @@ impl Wizard<'_> {
         let home = prev
             .map(|p| p.signer.country.clone())
             .or_else(|| self.saved.as_ref().map(|p| p.country.clone()))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .to_lowercase();
         let own = columns
             .iter()
             .filter(|c| c.name.eq_ignore_ascii_case("country"))
             .find_map(|c| {
                 c.values
                     .iter()
-                    .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home.to_lowercase())
-                    .map(|(v, n)| (format!("{}={v}", c.name), v.clone(), *n))
+                    .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home)
+                    .map(|(v, n)| (format!("{}={v}", c.name), v, *n))
             });
 
-        #[derive(Clone, Copy, PartialEq)]
-        enum Way {
-            Own,
-            All,
-            Choose,
+        // Each way offered, with the `--where` conditions it stands for; `None` asks per column.
+        let mut ways: Vec<(String, Option<Vec<String>>)> = Vec::new();
+        if let Some((filter, value, n)) = &own {
+            let n = plural(*n, "recipient");
+            let item = format!("Only {value}, your own country: the letter that counts most ({n})");
+            ways.push((item, Some(vec![filter.clone()])));
         }
-        let mut ways = Vec::new();
-        let mut items = Vec::new();
-        if let Some((_, value, n)) = &own {
-            ways.push(Way::Own);
-            items.push(format!(
-                "Only {value}, your own country: the letter that counts most ({})",
-                plural(*n, "recipient")
-            ));
-        }
-        ways.push(Way::All);
-        items.push(format!("All {} in this group", plural(total, "recipient")));
+        let all = format!("All {} in this group", plural(total, "recipient"));
+        ways.push((all, Some(Vec::new())));
         if !choosable.is_empty() {
-            ways.push(Way::Choose);
             let names: Vec<&str> = choosable.iter().map(|c| c.name.as_str()).collect();
-            items.push(format!("Let me choose by {}", names.join(", ")));
+            ways.push((format!("Let me choose by {}", names.join(", ")), None));
         }
         if ways.len() == 1 {
             return Ok(Vec::new());
         }
-        let want = match prev {
-            Some(p) if p.filters.is_empty() => Way::All,
-            Some(p) if own.as_ref().is_some_and(|o| p.filters == [o.0.clone()]) => Way::Own,
-            Some(_) => Way::Choose,
-            None => ways[0],
-        };
-        let default = ways.iter().position(|w| *w == want).unwrap_or(0);
-        let i = chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt("Who in this group?")
-                .items(&items)
-                .default(default)
-                .interact_opt(),
-        )?;
-        match ways[i] {
-            Way::Own => Ok(vec![own.expect("offered only when known").0]),
-            Way::All => Ok(Vec::new()),
-            Way::Choose => loop {
-                let filters = self.choose_values(&choosable, prev)?;
-                let n = self.count_matching(group, &filters)?;
-                if n > 0 {
-                    eprintln!("{} chosen.\n", plural(n, "recipient"));
-                    break Ok(filters);
-                }
-                eprintln!("No recipient matches all of these together; choose again.\n");
-            },
+        // Going back, the way chosen before: the same conditions, else choosing per column.
+        let default = prev.map_or(0, |p| {
+            let same = ways
+                .iter()
+                .position(|(_, f)| f.as_ref() == Some(&p.filters));
+            same.or_else(|| ways.iter().position(|(_, f)| f.is_none()))
+                .unwrap_or(0)
+        });
+        let items: Vec<&String> = ways.iter().map(|(item, _)| item).collect();
+        let i = self.select("Who in this group?", &items, default)?;
+        if let Some(filters) = ways.swap_remove(i).1 {
+            return Ok(filters);
+        }
+        loop {
+            let filters = self.choose_values(&choosable, prev)?;
+            let n = self.count_matching(group, &filters)?;
+            if n > 0 {
+                eprintln!("{} chosen.\n", plural(n, "recipient"));
+                return Ok(filters);
+            }
+            eprintln!("No recipient matches all of these together; choose again.\n");
         }
     }
 
-    pub(super) fn choose_values(
-        &self,
-        columns: &[&Column],
-        prev: Option<&WizardAnswers>,
-    ) -> Ask<Vec<String>> {
+    /// The values to keep, column by column; ticking none or all keeps the whole column.
+    fn choose_values(&self, columns: &[&Column], prev: Option<&WizardAnswers>) -> Ask<Vec<String>> {
         let mut filters = Vec::new();
         for col in columns {
             let ticked: Vec<String> = prev
