@@ -10,10 +10,12 @@ use crate::cli::args::{
     CheckArgs, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
 };
 use crate::cli::settings::{letter_inputs, SignerNeed};
+use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
+use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
 
@@ -100,12 +102,10 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     let _ = writeln!(out, "checking campaign {what}");
     for g in &report.groups {
         let demands = campaign.demands_for_group(&g.id).count() as u64;
-        let status = if !g.errors.is_empty() {
-            "errors"
-        } else if !g.warnings.is_empty() {
-            "ok, with warnings"
-        } else {
-            "ok"
+        let status = match (g.errors.len(), g.warnings.len()) {
+            (0, 0) => "ok",
+            (0, _) => "ok, with warnings",
+            _ => "errors",
         };
         let _ = writeln!(
             out,
@@ -132,12 +132,11 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     } else {
         "the campaign can be sent"
     };
-    let _ = writeln!(
-        out,
-        "{}, {}: {verdict}",
+    let (errors, warnings) = (
         plural(errors as u64, "error"),
-        plural(warnings as u64, "warning")
+        plural(warnings as u64, "warning"),
     );
+    let _ = writeln!(out, "{errors}, {warnings}: {verdict}");
     Ok(if failed { EXIT_INVALID } else { 0 })
 }
 
@@ -146,8 +145,9 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     let mut run = Run::open(campaign, &target(&args.target), &inputs)?;
     let wanted_row = args.row.unwrap_or(1);
     if wanted_row == 0 {
-        return Err(Error::Usage(
-            Diag::new("--row counts from 1").hint("use --row 1 for the first recipient"),
+        return Err(usage(
+            "--row counts from 1",
+            "use --row 1 for the first recipient",
         ));
     }
     let wanted_to = args.to.as_deref().map(|s| s.trim().to_lowercase());
@@ -174,11 +174,9 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
             plural(seen, "recipient")
         ),
     };
-    Err(Error::Usage(
-        Diag::new(format!("{what} in group `{}`", run.group.id))
-            .file(run.rows.file.clone())
-            .hint("see the recipients with `letterdrive groups` or open the CSV file"),
-    ))
+    let hint = "see the recipients with `letterdrive groups` or open the CSV file";
+    let diag = Diag::new(format!("{what} in group `{}`", run.group.id));
+    Err(Error::Usage(diag.file(run.rows.file.clone()).hint(hint)))
 }
 
 /// The letter, with its message, to the first row that passes the run's `--where` filters and
@@ -220,45 +218,32 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
 pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
     if args.format != Format::Pdf
-        && (args.one_file || args.font.is_some() || args.paper != crate::output::pdf::Paper::A4)
+        && (args.one_file || args.font.is_some() || args.paper != Paper::A4)
     {
-        return Err(Error::Usage(
-            Diag::new("--one-file, --paper and --font are for PDF output")
-                .hint("add --format pdf, or leave them out"),
+        let hint = "add --format pdf, or leave them out";
+        return Err(usage(
+            "--one-file, --paper and --font are for PDF output",
+            hint,
         ));
     }
     let pdf = (args.format == Format::Pdf)
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
-    let summary = render_letters(
-        campaign,
-        &target(&args.target),
-        &inputs,
-        args.format,
-        &args.out,
-        pdf,
-    )?;
+    let target = target(&args.target);
+    let summary = render_letters(campaign, &target, &inputs, args.format, &args.out, pdf)?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
 }
 
 /// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.
-fn pdf_options(
-    args: &RenderArgs,
-    inputs: &LetterInputs,
-) -> Result<(crate::output::pdf::Style, bool)> {
+fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(Style, bool)> {
     let font: &'static [u8] = match &args.font {
-        None => crate::output::pdf::BUNDLED_FONT,
+        None => BUNDLED_FONT,
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             if ttf_parser::Face::parse(&bytes, 0).is_err() {
-                return Err(Error::Usage(
-                    Diag::new(format!(
-                        "`{}` is not a TrueType or OpenType font",
-                        path.display()
-                    ))
-                    .hint("pass a .ttf or .otf file to --font"),
-                ));
+                let what = format!("`{}` is not a TrueType or OpenType font", path.display());
+                return Err(usage(what, "pass a .ttf or .otf file to --font"));
             }
             // Read once and kept for the whole run, which every worker thread shares.
             Box::leak(bytes.into_boxed_slice())
@@ -274,9 +259,10 @@ fn pdf_options(
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
+    let paper = args.paper;
     Ok((
-        crate::output::pdf::Style {
-            paper: args.paper,
+        Style {
+            paper,
             font,
             sender,
         },
@@ -292,7 +278,7 @@ pub(crate) fn render_letters(
     inputs: &LetterInputs,
     format: Format,
     out: &Path,
-    pdf: Option<(crate::output::pdf::Style, bool)>,
+    pdf: Option<(Style, bool)>,
 ) -> Result<Summary> {
     let mut run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
@@ -300,14 +286,8 @@ pub(crate) fn render_letters(
         group_label: run.group.label.clone(),
         signer: inputs.signer.name.clone(),
     };
-    let mut outbox = Outbox::create(
-        out,
-        format,
-        &run.group.id,
-        &run.settings.from,
-        &inputs.date,
-        &page,
-    )?;
+    let (group, from) = (&run.group.id, &run.settings.from);
+    let mut outbox = Outbox::create(out, format, group, from, &inputs.date, &page)?;
     // Decided by the format, not by the PDF options: the guided run renders PDFs without any.
     if format == Format::Pdf {
         run.print();
@@ -344,21 +324,12 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
 
 pub(super) fn init(args: &InitArgs) -> Result<i32> {
     let dir = &args.dir;
-    if dir.exists() {
-        let empty = dir.is_dir()
-            && std::fs::read_dir(dir)
-                .map_err(|e| Error::io(dir, e))?
-                .next()
-                .is_none();
-        if !empty {
-            return Err(Error::Usage(
-                Diag::new(format!(
-                    "`{}` already exists and is not empty; nothing was written",
-                    dir.display()
-                ))
-                .hint("choose a new directory name, e.g. `letterdrive init my-campaign`"),
-            ));
-        }
+    // An empty directory is as good as none: nothing in it can be overwritten.
+    let empty = || std::fs::read_dir(dir).map(|mut entries| entries.next().is_none());
+    if dir.exists() && !(dir.is_dir() && empty().map_err(|e| Error::io(dir, e))?) {
+        let what = format!("`{}` already exists and is not empty", dir.display());
+        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`";
+        return Err(usage(format!("{what}; nothing was written"), hint));
     }
     let files = source::bundled_files();
     for (rel, bytes) in &files {

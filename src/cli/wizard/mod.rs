@@ -4,6 +4,7 @@
 //! and prints the command line that does the same without questions. `send` asks through
 //! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -19,7 +20,8 @@ use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
 use crate::cli::terminal::{can_ask, Console};
-use crate::error::{Diag, Error, Result};
+use crate::cli::usage;
+use crate::error::{Error, Result};
 use crate::letter::check;
 use crate::letter::render::{LetterInputs, Signer};
 use crate::letter::run::{Run, Target};
@@ -59,17 +61,18 @@ impl From<Error> for Stop {
 }
 
 impl From<dialoguer::Error> for Stop {
-    fn from(e: dialoguer::Error) -> Self {
-        let dialoguer::Error::IO(io) = e;
-        if io.kind() == std::io::ErrorKind::Interrupted {
-            Stop::Cancelled
-        } else {
-            Stop::Failed(Error::io("the terminal", io))
+    fn from(dialoguer::Error::IO(e): dialoguer::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => Stop::Cancelled,
+            _ => Stop::Failed(Error::io("the terminal", e)),
         }
     }
 }
 
 type Ask<T> = std::result::Result<T, Stop>;
+
+/// What a check of a typed answer says: nothing, or why it cannot be taken.
+type Verdict = std::result::Result<(), String>;
 
 /// `None` from dialoguer means Esc (or `q`): the volunteer wants out.
 fn chosen<T>(answer: dialoguer::Result<Option<T>>) -> Ask<T> {
@@ -127,18 +130,17 @@ fn deferring<T>(f: impl FnOnce() -> T) -> (T, bool) {
 
 fn not_a_terminal(no_command: bool) -> Error {
     let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS` (add --where COLUMN=VALUE and --note FILE as needed)";
-    Error::Usage(if no_command {
-        Diag::new("no command given, and there is no terminal to ask questions on").hint(format!(
-            "try `letterdrive groups` to see the groups, then {render}; `letterdrive --help` lists every command"
-        ))
-    } else {
-        Diag::new(
-            "the guided run needs a terminal: standard input and standard error must both be one",
-        )
-        .hint(format!(
-            "without a terminal, use {render}; `letterdrive groups` lists the groups"
-        ))
-    })
+    if no_command {
+        let hint = format!("try `letterdrive groups` to see the groups, then {render}; `letterdrive --help` lists every command");
+        return usage(
+            "no command given, and there is no terminal to ask questions on",
+            hint,
+        );
+    }
+    let hint = format!("without a terminal, use {render}; `letterdrive groups` lists the groups");
+    let what =
+        "the guided run needs a terminal: standard input and standard error must both be one";
+    usage(what, hint)
 }
 
 /// The guided run. `no_command` is set when it starts because no subcommand was given.
@@ -173,10 +175,8 @@ pub fn wizard(
             None
         }
     };
-    let date = crate::cli::settings::letter_date(
-        None,
-        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
-    )?;
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    let date = crate::cli::settings::letter_date(None, epoch.as_deref())?;
 
     let mut wizard = Wizard {
         campaign: &campaign,
@@ -241,7 +241,7 @@ impl Wizard<'_> {
                 "Go back and change my answers",
                 "Quit without writing anything",
             ];
-            match self.select("Is this the letter you want to send?", &next, 0)? {
+            match self.select("Is this the letter you want to send?", &next, None)? {
                 0 => break answers,
                 1 => prev = Some(answers),
                 _ => return Err(Stop::Cancelled),
@@ -271,20 +271,12 @@ impl Wizard<'_> {
         })
     }
 
-    /// A menu; Esc (or `q`) cancels the run.
-    fn select<T: std::fmt::Display>(
-        &self,
-        prompt: &str,
-        items: &[T],
-        default: usize,
-    ) -> Ask<usize> {
-        chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt(prompt)
-                .items(items)
-                .default(default)
-                .interact_opt(),
-        )
+    /// A menu, on `default` or else the first item; Esc (or `q`) cancels the run.
+    fn select(&self, prompt: &str, items: &[impl Display], default: Option<usize>) -> Ask<usize> {
+        let select = Select::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items);
+        chosen(select.default(default.unwrap_or(0)).interact_opt())
     }
 
     /// One line of text, trimmed. A non-empty `default` is offered in brackets and kept with
@@ -293,7 +285,7 @@ impl Wizard<'_> {
         &self,
         prompt: &str,
         default: &str,
-        check: impl Fn(&str) -> std::result::Result<(), String>,
+        check: impl Fn(&str) -> Verdict,
     ) -> Ask<String> {
         let mut input = Input::<String>::with_theme(&self.theme)
             .with_prompt(prompt)

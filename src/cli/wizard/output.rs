@@ -22,39 +22,23 @@ impl Wizard<'_> {
     /// Step 6: the kind of output and where it goes, or the mail server to send through (then
     /// its settings are returned).
     pub(super) fn ask_output(&self, answers: &mut WizardAnswers) -> Ask<Option<SmtpConfig>> {
-        // The menu in its order; no format is sending through a mail server.
-        let choices = [
-            (
-                Some(Format::Eml),
-                "E-mail files (.eml), one per letter: open each in your mail program and send it",
-            ),
-            (
-                Some(Format::Mbox),
-                "One mbox file with every letter, to import into a mail program",
-            ),
-            (
-                Some(Format::Txt),
-                "Text files, one per letter, to print or paste",
-            ),
-            (
-                Some(Format::Html),
-                "One web page with a button per letter that opens it in your mail program",
-            ),
-            (
-                Some(Format::Pdf),
-                "PDF letters, one per letter (A4), to print, sign and post",
-            ),
-            (None, "Send them now through my mail account (SMTP)"),
+        use Format::{Eml, Html, Mbox, Pdf, Txt};
+        // The menu in this order; the item after the formats is sending through a mail server.
+        let formats = [Eml, Mbox, Txt, Html, Pdf];
+        let items = [
+            "E-mail files (.eml), one per letter: open each in your mail program and send it",
+            "One mbox file with every letter, to import into a mail program",
+            "Text files, one per letter, to print or paste",
+            "One web page with a button per letter that opens it in your mail program",
+            "PDF letters, one per letter (A4), to print, sign and post",
+            "Send them now through my mail account (SMTP)",
         ];
-        let current = answers.smtp.is_none().then_some(answers.format);
-        let default = choices.iter().position(|(f, _)| *f == current);
-        let items = choices.map(|(_, item)| item);
-        let i = self.select(
-            "How do you want your letters?",
-            &items,
-            default.unwrap_or(0),
-        )?;
-        let Some(format) = choices[i].0 else {
+        let default = match answers.smtp {
+            Some(_) => Some(formats.len()),
+            None => formats.iter().position(|f| *f == answers.format),
+        };
+        let i = self.select("How do you want your letters?", &items, default)?;
+        let Some(&format) = formats.get(i) else {
             let config = self.ask_server(answers.smtp.as_deref())?;
             answers.smtp = config.url.as_ref().map(|u| u.value.clone());
             return Ok(Some(config));

@@ -70,7 +70,7 @@ impl Wizard<'_> {
         eprintln!(
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
-        let i = self.select("Add a personal paragraph?", &items, 0)?;
+        let i = self.select("Add a personal paragraph?", &items, None)?;
         // Without a paragraph to keep, the menu starts at the editor.
         match i + usize::from(prev.is_none()) {
             0 => Ok(prev.map(str::to_string)),
@@ -122,7 +122,7 @@ impl Wizard<'_> {
 }
 
 /// Letters carry what is typed into headers and pages, where a control character has no place.
-fn no_control_characters(what: &str, s: &str) -> std::result::Result<(), String> {
+fn no_control_characters(what: &str, s: &str) -> Verdict {
     if s.chars().any(char::is_control) {
         return Err(format!("{what} cannot hold control characters"));
     }

@@ -11,41 +11,35 @@ impl Wizard<'_> {
             let count = report.map_or(0, |r| r.recipients);
             format!("{} ({})", g.label, plural(count, "recipient"))
         };
-        let languages = |g: &Group| self.campaign.languages_line(g);
+        // The label, then what the group is and its languages, indented under it.
+        let about = |g: &Group, indent: &str| {
+            let (label, description) = (label(g), &g.description);
+            let languages = self.campaign.languages_line(g);
+            format!("{label}\n{indent}{description}\n{indent}languages: {languages}")
+        };
         if let [g] = groups.as_slice() {
-            let (label, about) = (label(g), &g.description);
-            eprintln!(
-                "Writing to: {label}\n  {about}\n  languages: {}\n",
-                languages(g)
-            );
+            eprintln!("Writing to: {}\n", about(g, "  "));
             return Ok(g);
         }
         eprintln!("Who can you write to?");
         for g in groups {
-            let (label, about) = (label(g), &g.description);
-            eprintln!(
-                "  {label}\n      {about}\n      languages: {}",
-                languages(g)
-            );
+            eprintln!("  {}", about(g, "      "));
         }
         eprintln!();
         let items: Vec<String> = groups.iter().map(label).collect();
-        let default = prev
-            .and_then(|p| groups.iter().position(|g| g.id == p.group))
-            .unwrap_or(0);
+        let default = prev.and_then(|p| groups.iter().position(|g| g.id == p.group));
         let i = self.select("Which group do you want to write to?", &items, default)?;
         Ok(&groups[i])
     }
 
-    /// The distinct values of the group's `target_by` columns, read in one pass over the file.
+    /// The distinct values of the group's `target_by` columns, read in one pass over the file,
+    /// and the number of recipients.
     fn columns(&self, group: &Group) -> Result<(u64, Vec<Column>)> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
-        let idx: Vec<Option<usize>> = group
-            .target_by
-            .iter()
-            .map(|c| rows.columns.get(c))
-            .collect();
-        let mut seen: Vec<IndexMap<String, (String, u64)>> = vec![IndexMap::new(); idx.len()];
+        let names = &group.target_by;
+        let idx: Vec<_> = names.iter().map(|c| rows.columns.get(c)).collect();
+        // Per column: each value by its lowercase form, as first written, and its count.
+        let mut seen = vec![IndexMap::<String, (String, u64)>::new(); idx.len()];
         let mut total = 0u64;
         for row in rows_of(&mut rows) {
             total += 1;
@@ -60,7 +54,7 @@ impl Wizard<'_> {
                     .1 += 1;
             }
         }
-        let columns = group.target_by.iter().zip(seen).map(|(name, map)| {
+        let columns = names.iter().zip(seen).map(|(name, map)| {
             let mut values: Vec<(String, u64)> = map.into_values().collect();
             values.sort_by_key(|v| v.0.to_lowercase());
             let name = name.clone();
@@ -84,28 +78,12 @@ impl Wizard<'_> {
     ) -> Ask<Vec<String>> {
         let (total, columns) = self.columns(group)?;
         let choosable: Vec<&Column> = columns.iter().filter(|c| c.values.len() > 1).collect();
-        // Writing to one's own government is the letter that counts most: offer it first.
-        let home = prev
-            .map(|p| p.signer.country.clone())
-            .or_else(|| self.saved.as_ref().map(|p| p.country.clone()))
-            .unwrap_or_default()
-            .to_lowercase();
-        let own = columns
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case("country"))
-            .find_map(|c| {
-                c.values
-                    .iter()
-                    .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home)
-                    .map(|(v, n)| (format!("{}={v}", c.name), v, *n))
-            });
-
         // Each way offered, with the `--where` conditions it stands for; `None` asks per column.
         let mut ways: Vec<(String, Option<Vec<String>>)> = Vec::new();
-        if let Some((filter, value, n)) = &own {
-            let n = plural(*n, "recipient");
+        if let Some((filter, value, n)) = self.own_country(&columns, prev) {
+            let n = plural(n, "recipient");
             let item = format!("Only {value}, your own country: the letter that counts most ({n})");
-            ways.push((item, Some(vec![filter.clone()])));
+            ways.push((item, Some(vec![filter])));
         }
         let all = format!("All {} in this group", plural(total, "recipient"));
         ways.push((all, Some(Vec::new())));
@@ -117,13 +95,8 @@ impl Wizard<'_> {
             return Ok(Vec::new());
         }
         // Going back, the way chosen before: the same conditions, else choosing per column.
-        let default = prev.map_or(0, |p| {
-            let same = ways
-                .iter()
-                .position(|(_, f)| f.as_ref() == Some(&p.filters));
-            same.or_else(|| ways.iter().position(|(_, f)| f.is_none()))
-                .unwrap_or(0)
-        });
+        let way = |filters: Option<&Vec<String>>| ways.iter().position(|w| w.1.as_ref() == filters);
+        let default = prev.and_then(|p| way(Some(&p.filters)).or_else(|| way(None)));
         let items: Vec<&String> = ways.iter().map(|(item, _)| item).collect();
         let i = self.select("Who in this group?", &items, default)?;
         if let Some(filters) = ways.swap_remove(i).1 {
@@ -140,46 +113,58 @@ impl Wizard<'_> {
         }
     }
 
+    /// Writing to one's own government is the letter that counts most, so it is offered first
+    /// when the volunteer's country is one of the group's: its condition, value and count.
+    fn own_country(
+        &self,
+        columns: &[Column],
+        prev: Option<&WizardAnswers>,
+    ) -> Option<(String, String, u64)> {
+        let home = match prev {
+            Some(p) => p.signer.country.to_lowercase(),
+            None => self.saved.as_ref()?.country.to_lowercase(),
+        };
+        let mut countries = columns
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case("country"));
+        countries.find_map(|c| {
+            let (value, n) = c
+                .values
+                .iter()
+                .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home)?;
+            Some((format!("{}={value}", c.name), value.clone(), *n))
+        })
+    }
+
     /// The values to keep, column by column; ticking none or all keeps the whole column.
     fn choose_values(&self, columns: &[&Column], prev: Option<&WizardAnswers>) -> Ask<Vec<String>> {
         let mut filters = Vec::new();
         for col in columns {
+            let name = &col.name;
+            // Going back, the values ticked before are ticked again.
             let ticked: Vec<String> = prev
                 .into_iter()
                 .flat_map(|p| &p.filters)
                 .filter_map(|f| f.split_once('='))
-                .filter(|(c, _)| c.trim() == col.name)
+                .filter(|(c, _)| c.trim() == name)
                 .flat_map(|(_, vals)| vals.split(',').map(|v| v.trim().to_lowercase()))
                 .collect();
-            let items: Vec<String> = col
+            let (items, defaults): (Vec<String>, Vec<bool>) = col
                 .values
                 .iter()
-                .map(|(v, n)| format!("{v} ({n})"))
-                .collect();
-            let defaults: Vec<bool> = col
-                .values
-                .iter()
-                .map(|(v, _)| ticked.contains(&v.to_lowercase()))
-                .collect();
-            let picked = chosen(
-                MultiSelect::with_theme(&self.theme)
-                    .with_prompt(format!(
-                        "{}: space ticks, enter goes on (nothing ticked = all)",
-                        col.name
-                    ))
-                    .items(&items)
-                    .defaults(&defaults)
-                    .max_length(15)
-                    .report(false)
-                    .interact_opt(),
-            )?;
+                .map(|(v, n)| (format!("{v} ({n})"), ticked.contains(&v.to_lowercase())))
+                .unzip();
+            let prompt = format!("{name}: space ticks, enter goes on (nothing ticked = all)");
+            let select = MultiSelect::with_theme(&self.theme).with_prompt(prompt);
+            let select = select.items(&items).defaults(&defaults).max_length(15);
+            let picked = chosen(select.report(false).interact_opt())?;
             if picked.is_empty() || picked.len() == col.values.len() {
-                eprintln!("  {}: all", col.name);
+                eprintln!("  {name}: all");
                 continue;
             }
             let values: Vec<&str> = picked.iter().map(|&i| col.values[i].0.as_str()).collect();
-            eprintln!("  {}: {}", col.name, values.join(", "));
-            filters.push(format!("{}={}", col.name, values.join(",")));
+            eprintln!("  {name}: {}", values.join(", "));
+            filters.push(format!("{name}={}", values.join(",")));
         }
         Ok(filters)
     }
