@@ -229,13 +229,8 @@ pub struct SendArgs {
     pub retries: u32,
 
     /// Delay before the first retry, in milliseconds; it doubles with each retry.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 2000,
-        hide = true,
-        env = "LETTERDRIVE_RETRY_DELAY_MS"
-    )]
+    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    #[arg(env = "LETTERDRIVE_RETRY_DELAY_MS")]
     pub retry_delay_ms: u64,
 
     /// Seconds to wait for the server before giving up on a connection or a reply.
@@ -274,13 +269,8 @@ pub struct StatusArgs {
 // rest of what users read in `--help`.
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            Format::Txt,
-            Format::Eml,
-            Format::Mbox,
-            Format::Html,
-            Format::Pdf,
-        ]
+        use Format::{Eml, Html, Mbox, Pdf, Txt};
+        &[Txt, Eml, Mbox, Html, Pdf]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {

@@ -64,11 +64,10 @@ fn send_flags(a: &SendArgs) -> crate::send::Flags {
 
 pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
     let mut out = std::io::stdout().lock();
+    let (title, id) = (&campaign.statement.title, &campaign.id);
     let _ = writeln!(
         out,
-        "{}\ncampaign `{}` ({})\n",
-        campaign.statement.title,
-        campaign.id,
+        "{title}\ncampaign `{id}` ({})\n",
         campaign.source.describe()
     );
     let width = campaign.groups.iter().map(|g| g.id.len()).max();
@@ -101,19 +100,14 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
     let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
     let _ = writeln!(out, "checking campaign {what}");
     for g in &report.groups {
-        let demands = campaign.demands_for_group(&g.id).count() as u64;
         let status = match (g.errors.len(), g.warnings.len()) {
             (0, 0) => "ok",
             (0, _) => "ok, with warnings",
             _ => "errors",
         };
-        let _ = writeln!(
-            out,
-            "  {}: {}, {} — {status}",
-            g.id,
-            plural(g.recipients, "recipient"),
-            plural(demands, "demand")
-        );
+        let recipients = plural(g.recipients, "recipient");
+        let demands = plural(campaign.demands_for_group(&g.id).count() as u64, "demand");
+        let _ = writeln!(out, "  {}: {recipients}, {demands} — {status}", g.id);
     }
     let _ = out.flush();
     let mut err = std::io::stderr().lock();
@@ -125,17 +119,14 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
             let _ = writeln!(err, "warning: {d}");
         }
     }
-    let (errors, warnings) = (report.errors(), report.warnings());
-    let failed = errors > 0 || (args.strict && warnings > 0);
+    let failed = report.errors() > 0 || (args.strict && report.warnings() > 0);
     let verdict = if failed {
         "the campaign cannot be sent until these are fixed"
     } else {
         "the campaign can be sent"
     };
-    let (errors, warnings) = (
-        plural(errors as u64, "error"),
-        plural(warnings as u64, "warning"),
-    );
+    let errors = plural(report.errors() as u64, "error");
+    let warnings = plural(report.warnings() as u64, "warning");
     let _ = writeln!(out, "{errors}, {warnings}: {verdict}");
     Ok(if failed { EXIT_INVALID } else { 0 })
 }
@@ -217,14 +208,10 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
 
 pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    if args.format != Format::Pdf
-        && (args.one_file || args.font.is_some() || args.paper != Paper::A4)
-    {
-        let hint = "add --format pdf, or leave them out";
-        return Err(usage(
-            "--one-file, --paper and --font are for PDF output",
-            hint,
-        ));
+    let pdf_flags = args.one_file || args.font.is_some() || args.paper != Paper::A4;
+    if pdf_flags && args.format != Format::Pdf {
+        let what = "--one-file, --paper and --font are for PDF output";
+        return Err(usage(what, "add --format pdf, or leave them out"));
     }
     let pdf = (args.format == Format::Pdf)
         .then(|| pdf_options(args, &inputs))
@@ -342,13 +329,9 @@ pub(super) fn init(args: &InitArgs) -> Result<i32> {
             .and_then(|mut f| f.write_all(bytes))
             .map_err(|e| Error::io(&path, e))?;
     }
-    println!(
-        "wrote the bundled campaign ({} files) to {}\nnext: edit {}, then run `letterdrive --campaign {} check`",
-        files.len(),
-        dir.display(),
-        dir.join(source::CAMPAIGN_FILE).display(),
-        dir.display()
-    );
+    let (n, toml) = (files.len(), dir.join(source::CAMPAIGN_FILE));
+    let (dir, toml) = (dir.display(), toml.display());
+    println!("wrote the bundled campaign ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
     Ok(0)
 }
 

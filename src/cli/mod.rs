@@ -20,12 +20,8 @@ use crate::error::{Diag, Error, Result, EXIT_USAGE};
 use args::{Cli, Command};
 
 /// Parse arguments, run the command, print any error, and return the exit code.
-pub fn run<I, T>(args: I) -> i32
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let cli = match args::Cli::try_parse_from(args) {
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

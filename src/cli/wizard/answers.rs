@@ -6,7 +6,7 @@ use super::*;
 
 /// Everything the guided run asks; each field is also a flag of `letterdrive render`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WizardAnswers {
+pub struct Answers {
     pub group: String,
     /// `--where` conditions such as `country=France,Japan`; empty means the whole group.
     pub filters: Vec<String>,
@@ -19,7 +19,7 @@ pub struct WizardAnswers {
     pub smtp: Option<String>,
 }
 
-impl WizardAnswers {
+impl Answers {
     pub fn target(&self) -> Target {
         Target {
             group: self.group.clone(),
@@ -122,7 +122,7 @@ mod tests {
     /// `render` names no profile, which it does not read; `send` does.
     #[test]
     fn command_line_quotes_what_the_shell_would_split() {
-        let a = WizardAnswers {
+        let a = Answers {
             group: "governments".into(),
             filters: vec!["country=France,United Kingdom".into()],
             signer: Signer {
@@ -147,7 +147,7 @@ mod tests {
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
              --signer-city Lyon --note letters/personal-note.md"
         );
-        let a = WizardAnswers {
+        let a = Answers {
             smtp: Some("smtps://ada%40example.org@mail.example.org".into()),
             ..a
         };

@@ -1,9 +1,10 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
 //! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
-//! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
+//! the answers into `Answers`, hands them to the same core functions the subcommands use,
 //! and prints the command line that does the same without questions. `send` asks through
 //! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,6 @@ use std::sync::Mutex;
 use dialoguer::console::Term;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
-use indexmap::IndexMap;
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
@@ -35,7 +35,7 @@ mod output;
 mod signer;
 mod targeting;
 
-pub use answers::WizardAnswers;
+pub use answers::Answers;
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").
@@ -103,11 +103,11 @@ fn install_ctrlc_handler() {
 
 /// Say once, whichever thread gets here first, that the run was cancelled and what that left.
 fn report_cancel() {
-    let mut done = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
-    if *done {
+    // Held while the message is written, so that the other thread exits only after it.
+    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    if std::mem::replace(&mut *reported, true) {
         return;
     }
-    *done = true;
     let term = Term::stderr();
     let _ = term.show_cursor();
     let what = if SENDING.load(Ordering::SeqCst) {
@@ -158,11 +158,8 @@ pub fn wizard(
     // Everything that would stop the letters is found before the first question.
     let report = check::check(&campaign);
     if report.errors() > 0 {
-        eprintln!(
-            "the campaign `{}` ({}) has problems, so no letter can be written yet:",
-            campaign.id,
-            campaign.source.describe()
-        );
+        let (id, source) = (&campaign.id, campaign.source.describe());
+        eprintln!("the campaign `{id}` ({source}) has problems, so no letter can be written yet:");
         Error::from_diags(report.groups.iter().flat_map(|g| g.error_lines()).collect())?;
     }
 
@@ -219,20 +216,15 @@ struct Column {
 
 impl Wizard<'_> {
     fn run(&mut self) -> Ask<i32> {
-        let c = self.campaign;
-        eprintln!(
-            "{}\nA campaign of {}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n",
-            c.statement.title, c.statement.organisation
-        );
-        let warnings = self.report.warnings() as u64;
-        if warnings > 0 {
-            eprintln!(
-                "note: `letterdrive check` has {} about this campaign (such as placeholder addresses); read them before sending.\n",
-                plural(warnings, "warning")
-            );
+        let statement = &self.campaign.statement;
+        let (title, organisation) = (&statement.title, &statement.organisation);
+        eprintln!("{title}\nA campaign of {organisation}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n");
+        if self.report.warnings() > 0 {
+            let warnings = plural(self.report.warnings() as u64, "warning");
+            eprintln!("note: `letterdrive check` has {warnings} about this campaign (such as placeholder addresses); read them before sending.\n");
         }
 
-        let mut prev: Option<WizardAnswers> = None;
+        let mut prev: Option<Answers> = None;
         let mut answers = loop {
             let answers = self.ask_letters(prev.as_ref())?;
             self.preview(&answers)?;
@@ -254,13 +246,13 @@ impl Wizard<'_> {
     }
 
     /// Steps 1 to 4: group, targeting, signer, personal paragraph.
-    fn ask_letters(&self, prev: Option<&WizardAnswers>) -> Ask<WizardAnswers> {
+    fn ask_letters(&self, prev: Option<&Answers>) -> Ask<Answers> {
         let group = self.ask_group(prev)?;
         let prev = prev.filter(|p| p.group == group.id);
         let filters = self.ask_targeting(group, prev)?;
         let signer = self.ask_signer(prev)?;
         let note = self.ask_note(prev.and_then(|p| p.note.as_deref()))?;
-        Ok(WizardAnswers {
+        Ok(Answers {
             group: group.id.clone(),
             filters,
             signer,
@@ -279,20 +271,15 @@ impl Wizard<'_> {
         chosen(select.default(default.unwrap_or(0)).interact_opt())
     }
 
-    /// One line of text, trimmed. A non-empty `default` is offered in brackets and kept with
-    /// enter; an answer `check` refuses is asked again, under the reason it gives.
-    fn ask_text(
-        &self,
-        prompt: &str,
-        default: &str,
-        check: impl Fn(&str) -> Verdict,
-    ) -> Ask<String> {
+    /// One line of text, trimmed. A non-empty `offer` is shown in brackets and kept with enter;
+    /// an answer `check` refuses is asked again, under the reason it gives.
+    fn ask_text(&self, prompt: &str, offer: &str, check: impl Fn(&str) -> Verdict) -> Ask<String> {
         let mut input = Input::<String>::with_theme(&self.theme)
             .with_prompt(prompt)
             .allow_empty(true)
             .validate_with(|s: &String| check(s));
-        if !default.is_empty() {
-            input = input.default(default.to_string());
+        if !offer.is_empty() {
+            input = input.default(offer.to_string());
         }
         Ok(input.interact_text()?.trim().to_string())
     }
@@ -306,7 +293,7 @@ impl Wizard<'_> {
     }
 
     /// The command line that does the same again without questions.
-    fn print_command(&self, answers: &WizardAnswers, note_file: Option<&Path>) {
+    fn print_command(&self, answers: &Answers, note_file: Option<&Path>) {
         let what = match answers.smtp {
             Some(_) => "send the same letters again without questions (only those not sent yet go)",
             None => "write the same letters again without questions",
@@ -318,7 +305,7 @@ impl Wizard<'_> {
 
     /// The files: the same core as `letterdrive render`, all or nothing, with Ctrl-C held off
     /// until they are complete; then the offer to keep the signer for next time.
-    fn write_letters(&self, answers: &WizardAnswers) -> Ask<i32> {
+    fn write_letters(&self, answers: &Answers) -> Ask<i32> {
         let inputs = answers.inputs(&self.date);
         let (result, interrupted) = deferring(|| -> Result<_> {
             let target = answers.target();
@@ -344,7 +331,7 @@ impl Wizard<'_> {
 
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
     /// progress, journal), then the offer to keep the server for next time.
-    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
+    fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
         let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);

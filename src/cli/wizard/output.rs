@@ -4,24 +4,21 @@ use super::*;
 
 impl Wizard<'_> {
     /// Step 5: the first letter exactly as it will go out.
-    pub(super) fn preview(&self, answers: &WizardAnswers) -> Ask<()> {
+    pub(super) fn preview(&self, answers: &Answers) -> Ask<()> {
         let inputs = answers.inputs(&self.date);
         let mut run = Run::open(self.campaign, &answers.target(), &inputs)?;
         let n = self.count_matching(run.group, &answers.filters)?;
         if let (Some((letter, message)), _) = first_letter(&mut run, |_, _| true)? {
+            let (n, letter) = (plural(n, "letter"), show_letter(&letter, &message));
             let rule = "─".repeat(60);
-            println!(
-                "\nThe first of {}, exactly as it will go out:\n{rule}\n{}{rule}\n",
-                plural(n, "letter"),
-                show_letter(&letter, &message)
-            );
+            println!("\nThe first of {n}, exactly as it will go out:\n{rule}\n{letter}{rule}\n");
         }
         Ok(())
     }
 
     /// Step 6: the kind of output and where it goes, or the mail server to send through (then
     /// its settings are returned).
-    pub(super) fn ask_output(&self, answers: &mut WizardAnswers) -> Ask<Option<SmtpConfig>> {
+    pub(super) fn ask_output(&self, answers: &mut Answers) -> Ask<Option<SmtpConfig>> {
         use Format::{Eml, Html, Mbox, Pdf, Txt};
         // The menu in this order; the item after the formats is sending through a mail server.
         let formats = [Eml, Mbox, Txt, Html, Pdf];
@@ -76,15 +73,9 @@ impl Wizard<'_> {
     /// The mail server, checked as `send` checks it; the login comes from where `send` finds it
     /// (the environment, the profile) or is asked for, hidden, just before sending.
     fn ask_server(&self, prev: Option<&str>) -> Ask<SmtpConfig> {
-        let smtp = self
-            .saved
-            .as_ref()
-            .map(|p| p.smtp.clone())
-            .unwrap_or_default();
-        let profile = self
-            .profile_path
-            .as_deref()
-            .map(|path| ProfileSmtp { path, smtp: &smtp });
+        let smtp = self.saved.clone().unwrap_or_default().smtp;
+        let path = self.profile_path.as_deref();
+        let profile = path.map(|path| ProfileSmtp { path, smtp: &smtp });
         let env = |key: &str| std::env::var(key).ok();
         let mut config = send::config::resolve(&send::Flags::default(), &env, profile)?;
         let configured = config.url.as_ref().map(|u| u.value.as_str());
@@ -114,15 +105,13 @@ impl Wizard<'_> {
     }
 
     /// At the end, offer to keep what was typed for next time; only a complete profile is saved.
-    pub(super) fn offer_to_save(&self, answers: &WizardAnswers) -> Ask<()> {
+    pub(super) fn offer_to_save(&self, answers: &Answers) -> Ask<()> {
         let Some(path) = &self.profile_path else {
             return Ok(());
         };
         // Only what was asked changes: other server settings saved in the profile stay.
-        let mut profile = match &self.saved {
-            Some(saved) => saved.with_signer(&answers.signer),
-            None => Profile::from_signer(&answers.signer),
-        };
+        let saved = self.saved.clone().unwrap_or_default();
+        let mut profile = saved.with_signer(&answers.signer);
         if let Some(url) = &answers.smtp {
             profile.smtp.url = Some(url.clone());
         }

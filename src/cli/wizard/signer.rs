@@ -4,15 +4,14 @@ use super::*;
 
 impl Wizard<'_> {
     /// Step 3: who signs. Defaults come from the answers being changed, else the saved profile.
-    pub(super) fn ask_signer(&self, prev: Option<&WizardAnswers>) -> Ask<Signer> {
+    pub(super) fn ask_signer(&self, prev: Option<&Answers>) -> Ask<Signer> {
         let base = prev
             .map(|p| p.signer.clone())
             .or_else(|| self.saved.as_ref().map(Profile::to_signer))
             .unwrap_or_default();
-        if prev.is_none() && self.saved.is_some() {
-            if let Some(path) = &self.profile_path {
-                eprintln!("Your saved details (from {}) are offered in brackets; press enter to keep them.", path.display());
-            }
+        if let (None, Some(_), Some(path)) = (prev, &self.saved, &self.profile_path) {
+            let path = path.display();
+            eprintln!("Your saved details (from {path}) are offered in brackets; press enter to keep them.");
         }
         let name = self.ask_text("Your name (it signs the letters)", &base.name, |s| {
             if s.trim().is_empty() {

@@ -4,7 +4,7 @@ use super::*;
 
 impl Wizard<'_> {
     /// Step 1: the group, asked only when there is a choice.
-    pub(super) fn ask_group(&self, prev: Option<&WizardAnswers>) -> Ask<&Group> {
+    pub(super) fn ask_group(&self, prev: Option<&Answers>) -> Ask<&Group> {
         let groups = &self.campaign.groups;
         let label = |g: &Group| {
             let report = self.report.groups.iter().find(|r| r.id == g.id);
@@ -38,8 +38,9 @@ impl Wizard<'_> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let names = &group.target_by;
         let idx: Vec<_> = names.iter().map(|c| rows.columns.get(c)).collect();
-        // Per column: each value by its lowercase form, as first written, and its count.
-        let mut seen = vec![IndexMap::<String, (String, u64)>::new(); idx.len()];
+        // Per column: each value under its lowercase form, which orders them, as first written
+        // and with its count.
+        let mut seen = vec![BTreeMap::<String, (String, u64)>::new(); idx.len()];
         let mut total = 0u64;
         for row in rows_of(&mut rows) {
             total += 1;
@@ -54,10 +55,8 @@ impl Wizard<'_> {
                     .1 += 1;
             }
         }
-        let columns = names.iter().zip(seen).map(|(name, map)| {
-            let mut values: Vec<(String, u64)> = map.into_values().collect();
-            values.sort_by_key(|v| v.0.to_lowercase());
-            let name = name.clone();
+        let columns = names.iter().zip(seen).map(|(name, values)| {
+            let (name, values) = (name.clone(), values.into_values().collect());
             Column { name, values }
         });
         Ok((total, columns.collect()))
@@ -71,18 +70,12 @@ impl Wizard<'_> {
     }
 
     /// Step 2: which recipients of the group, as `--where` conditions.
-    pub(super) fn ask_targeting(
-        &self,
-        group: &Group,
-        prev: Option<&WizardAnswers>,
-    ) -> Ask<Vec<String>> {
+    pub(super) fn ask_targeting(&self, group: &Group, prev: Option<&Answers>) -> Ask<Vec<String>> {
         let (total, columns) = self.columns(group)?;
         let choosable: Vec<&Column> = columns.iter().filter(|c| c.values.len() > 1).collect();
         // Each way offered, with the `--where` conditions it stands for; `None` asks per column.
         let mut ways: Vec<(String, Option<Vec<String>>)> = Vec::new();
-        if let Some((filter, value, n)) = self.own_country(&columns, prev) {
-            let n = plural(n, "recipient");
-            let item = format!("Only {value}, your own country: the letter that counts most ({n})");
+        if let Some((item, filter)) = self.own_country(&columns, prev) {
             ways.push((item, Some(vec![filter])));
         }
         let all = format!("All {} in this group", plural(total, "recipient"));
@@ -114,30 +107,27 @@ impl Wizard<'_> {
     }
 
     /// Writing to one's own government is the letter that counts most, so it is offered first
-    /// when the volunteer's country is one of the group's: its condition, value and count.
-    fn own_country(
-        &self,
-        columns: &[Column],
-        prev: Option<&WizardAnswers>,
-    ) -> Option<(String, String, u64)> {
+    /// when the volunteer's country is one of the group's: the menu item, and its condition.
+    fn own_country(&self, columns: &[Column], prev: Option<&Answers>) -> Option<(String, String)> {
         let home = match prev {
             Some(p) => p.signer.country.to_lowercase(),
             None => self.saved.as_ref()?.country.to_lowercase(),
         };
-        let mut countries = columns
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case("country"));
-        countries.find_map(|c| {
-            let (value, n) = c
-                .values
-                .iter()
-                .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home)?;
-            Some((format!("{}={value}", c.name), value.clone(), *n))
-        })
+        // No value is empty, so a volunteer without a country matches none.
+        let country = |c: &&Column| c.name.eq_ignore_ascii_case("country");
+        for c in columns.iter().filter(country) {
+            if let Some((value, n)) = c.values.iter().find(|(v, _)| v.to_lowercase() == home) {
+                let n = plural(*n, "recipient");
+                let item =
+                    format!("Only {value}, your own country: the letter that counts most ({n})");
+                return Some((item, format!("{}={value}", c.name)));
+            }
+        }
+        None
     }
 
     /// The values to keep, column by column; ticking none or all keeps the whole column.
-    fn choose_values(&self, columns: &[&Column], prev: Option<&WizardAnswers>) -> Ask<Vec<String>> {
+    fn choose_values(&self, columns: &[&Column], prev: Option<&Answers>) -> Ask<Vec<String>> {
         let mut filters = Vec::new();
         for col in columns {
             let name = &col.name;
