@@ -6,9 +6,7 @@ use std::path::Path;
 use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
-use crate::cli::args::{
-    CheckArgs, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
-};
+use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
 use crate::cli::settings::{letter_inputs, SignerNeed};
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
@@ -72,19 +70,21 @@ pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
     );
     let width = campaign.groups.iter().map(|g| g.id.len()).max();
     let width = width.unwrap_or(0);
+    // What follows a group's first line is indented past the ids.
+    let pad = " ".repeat(width);
     for g in &campaign.groups {
         let count = match Recipients::open(&campaign.source, g) {
             // Rows with problems are not counted: `check` reports them.
             Ok(mut rows) => plural(rows_of(&mut rows).count() as u64, "recipient"),
             Err(_) => "unreadable recipients (run `letterdrive check`)".to_string(),
         };
-        let _ = writeln!(out, "{:width$}  {}  ({count})", g.id, g.label);
-        let _ = writeln!(out, "{:width$}  {}", "", g.description);
+        let (id, label, about) = (&g.id, &g.label, &g.description);
+        let _ = writeln!(out, "{id:width$}  {label}  ({count})\n{pad}  {about}");
         if !g.target_by.is_empty() {
-            let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
+            let _ = writeln!(out, "{pad}  target by: {}", g.target_by.join(", "));
         }
         let languages = campaign.languages_line(g);
-        let _ = writeln!(out, "{:width$}  languages: {languages}\n", "");
+        let _ = writeln!(out, "{pad}  languages: {languages}\n");
     }
     Ok(0)
 }
@@ -94,7 +94,8 @@ pub(crate) fn rows_of(rows: &mut Recipients) -> impl Iterator<Item = recipients:
     std::iter::from_fn(|| rows.next_row()).flatten()
 }
 
-pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
+/// `letterdrive check`; `strict` counts warnings as errors.
+pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
     let report = check::check(campaign);
     let mut out = std::io::stdout().lock();
     let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
@@ -119,7 +120,7 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
             let _ = writeln!(err, "warning: {d}");
         }
     }
-    let failed = report.errors() > 0 || (args.strict && report.warnings() > 0);
+    let failed = report.errors() > 0 || (strict && report.warnings() > 0);
     let verdict = if failed {
         "the campaign cannot be sent until these are fixed"
     } else {
@@ -309,8 +310,8 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
     format!("wrote {what} to {}", summary.location.display())
 }
 
-pub(super) fn init(args: &InitArgs) -> Result<i32> {
-    let dir = &args.dir;
+/// `letterdrive init DIR`: the bundled campaign, written out for editing.
+pub(super) fn init(dir: &Path) -> Result<i32> {
     // An empty directory is as good as none: nothing in it can be overwritten.
     let empty = || std::fs::read_dir(dir).map(|mut entries| entries.next().is_none());
     if dir.exists() && !(dir.is_dir() && empty().map_err(|e| Error::io(dir, e))?) {

@@ -45,15 +45,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
         // On a terminal, no command means the guided run; anywhere else it would hang.
         None => wizard::wizard(dir, profile, true),
         Some(Command::Wizard) => wizard::wizard(dir, profile, false),
-        Some(Command::Init(args)) => commands::init(&args),
+        Some(Command::Init { dir }) => commands::init(&dir),
         Some(Command::Groups) => commands::groups(&campaign()?),
-        Some(Command::Check(args)) => commands::check(&campaign()?, &args),
+        Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
         Some(Command::Render(args)) => commands::render(&campaign()?, &args),
         Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
-        Some(Command::Status(args)) => {
-            let (group, journal) = (args.group.as_deref(), args.journal.as_deref());
-            crate::send::status(&campaign()?, group, journal)
+        Some(Command::Status { group, journal }) => {
+            crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
         }
     }
 }
