@@ -4,15 +4,13 @@ use clap::ValueEnum;
 
 use super::*;
 
-/// Everything the guided run asks; each field is also a flag of `letterdrive render`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything the guided run asks; each is also a flag of `letterdrive render` or `send`.
+#[derive(Debug, Clone)]
 pub struct Answers {
-    pub group: String,
-    /// `--where` conditions such as `country=France,Japan`; empty means the whole group.
-    pub filters: Vec<String>,
-    pub signer: Signer,
-    /// The personal paragraph (Markdown), when the volunteer wrote one.
-    pub note: Option<String>,
+    /// The group, and `--where` conditions such as `country=France,Japan` (none: all of it).
+    pub target: Target,
+    /// Who signs, the personal paragraph (empty when none was written), and the date.
+    pub inputs: LetterInputs,
     pub format: Format,
     pub out: PathBuf,
     /// The mail server to send through, when the volunteer chose to send rather than write files.
@@ -20,27 +18,12 @@ pub struct Answers {
 }
 
 impl Answers {
-    pub fn target(&self) -> Target {
-        Target {
-            group: self.group.clone(),
-            filters: self.filters.clone(),
-            limit: None,
-        }
-    }
-
-    pub fn inputs(&self, date: &jiff::Zoned) -> LetterInputs {
-        LetterInputs {
-            signer: self.signer.clone(),
-            personal_note: self.note.clone().unwrap_or_default(),
-            date: date.clone(),
-        }
-    }
-
     /// Write the typed paragraph to `path`, so the command line can pass it with `--note`.
     pub fn keep_note(&self, path: PathBuf) -> Result<Option<PathBuf>> {
-        let Some(note) = &self.note else {
+        let note = &self.inputs.personal_note;
+        if note.is_empty() {
             return Ok(None);
-        };
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
@@ -63,8 +46,8 @@ impl Answers {
         let global = global
             .into_iter()
             .filter_map(|(name, p)| Some((name, path(p?))));
-        let mut flags = vec![("group", self.group.clone())];
-        flags.extend(self.filters.iter().map(|f| ("where", f.clone())));
+        let mut flags = vec![("group", self.target.group.clone())];
+        flags.extend(self.target.filters.iter().map(|f| ("where", f.clone())));
         let command = match &self.smtp {
             Some(url) => {
                 flags.push(("smtp", url.clone()));
@@ -80,7 +63,7 @@ impl Answers {
                 "render"
             }
         };
-        let s = &self.signer;
+        let s = &self.inputs.signer;
         flags.extend([
             ("signer-name", s.name.clone()),
             ("signer-email", s.email.clone()),
@@ -122,16 +105,24 @@ mod tests {
     /// `render` names no profile, which it does not read; `send` does.
     #[test]
     fn command_line_quotes_what_the_shell_would_split() {
+        let signer = Signer {
+            name: "Ada O'Volunteer".into(),
+            email: "ada@example.org".into(),
+            city: "Lyon".into(),
+            ..Default::default()
+        };
+        let date = crate::cli::settings::letter_date(Some("2026-11-27"), None).unwrap();
         let a = Answers {
-            group: "governments".into(),
-            filters: vec!["country=France,United Kingdom".into()],
-            signer: Signer {
-                name: "Ada O'Volunteer".into(),
-                email: "ada@example.org".into(),
-                city: "Lyon".into(),
-                ..Default::default()
+            target: Target {
+                group: "governments".into(),
+                filters: vec!["country=France,United Kingdom".into()],
+                limit: None,
             },
-            note: Some("Mine.".into()),
+            inputs: LetterInputs {
+                signer,
+                personal_note: "Mine.".into(),
+                date,
+            },
             format: Format::Html,
             out: PathBuf::from("letters"),
             smtp: None,

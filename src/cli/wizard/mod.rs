@@ -248,15 +248,23 @@ impl Wizard<'_> {
     /// Steps 1 to 4: group, targeting, signer, personal paragraph.
     fn ask_letters(&self, prev: Option<&Answers>) -> Ask<Answers> {
         let group = self.ask_group(prev)?;
-        let prev = prev.filter(|p| p.group == group.id);
+        let prev = prev.filter(|p| p.target.group == group.id);
         let filters = self.ask_targeting(group, prev)?;
         let signer = self.ask_signer(prev)?;
-        let note = self.ask_note(prev.and_then(|p| p.note.as_deref()))?;
+        let note = prev.map(|p| p.inputs.personal_note.as_str());
+        let personal_note = self.ask_note(note.filter(|n| !n.is_empty()))?;
+        let (group, date) = (group.id.clone(), self.date.clone());
         Ok(Answers {
-            group: group.id.clone(),
-            filters,
-            signer,
-            note,
+            target: Target {
+                group,
+                filters,
+                limit: None,
+            },
+            inputs: LetterInputs {
+                signer,
+                personal_note: personal_note.unwrap_or_default(),
+                date,
+            },
             format: prev.map_or(Format::Eml, |p| p.format),
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
             smtp: prev.and_then(|p| p.smtp.clone()),
@@ -306,12 +314,9 @@ impl Wizard<'_> {
     /// The files: the same core as `letterdrive render`, all or nothing, with Ctrl-C held off
     /// until they are complete; then the offer to keep the signer for next time.
     fn write_letters(&self, answers: &Answers) -> Ask<i32> {
-        let inputs = answers.inputs(&self.date);
         let (result, interrupted) = deferring(|| -> Result<_> {
-            let target = answers.target();
-            let out = &answers.out;
-            let summary =
-                render_letters(self.campaign, &target, &inputs, answers.format, out, None)?;
+            let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
+            let summary = render_letters(self.campaign, target, inputs, answers.format, out, None)?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
             Ok((summary, answers.keep_note(out.join(NOTE_FILE))?))
         });
@@ -332,7 +337,7 @@ impl Wizard<'_> {
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
     /// progress, journal), then the offer to keep the server for next time.
     fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
-        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
+        let job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;

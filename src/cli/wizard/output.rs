@@ -5,9 +5,8 @@ use super::*;
 impl Wizard<'_> {
     /// Step 5: the first letter exactly as it will go out.
     pub(super) fn preview(&self, answers: &Answers) -> Ask<()> {
-        let inputs = answers.inputs(&self.date);
-        let mut run = Run::open(self.campaign, &answers.target(), &inputs)?;
-        let n = self.count_matching(run.group, &answers.filters)?;
+        let mut run = Run::open(self.campaign, &answers.target, &answers.inputs)?;
+        let n = self.count_matching(run.group, &answers.target.filters)?;
         if let (Some((letter, message)), _) = first_letter(&mut run, |_, _| true)? {
             let (n, letter) = (plural(n, "letter"), show_letter(&letter, &message));
             let rule = "─".repeat(60);
@@ -111,7 +110,7 @@ impl Wizard<'_> {
         };
         // Only what was asked changes: other server settings saved in the profile stay.
         let saved = self.saved.clone().unwrap_or_default();
-        let mut profile = saved.with_signer(&answers.signer);
+        let mut profile = saved.with_signer(&answers.inputs.signer);
         if let Some(url) = &answers.smtp {
             profile.smtp.url = Some(url.clone());
         }

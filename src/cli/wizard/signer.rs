@@ -6,7 +6,7 @@ impl Wizard<'_> {
     /// Step 3: who signs. Defaults come from the answers being changed, else the saved profile.
     pub(super) fn ask_signer(&self, prev: Option<&Answers>) -> Ask<Signer> {
         let base = prev
-            .map(|p| p.signer.clone())
+            .map(|p| p.inputs.signer.clone())
             .or_else(|| self.saved.as_ref().map(Profile::to_signer))
             .unwrap_or_default();
         if let (None, Some(_), Some(path)) = (prev, &self.saved, &self.profile_path) {

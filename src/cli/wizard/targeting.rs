@@ -6,11 +6,7 @@ impl Wizard<'_> {
     /// Step 1: the group, asked only when there is a choice.
     pub(super) fn ask_group(&self, prev: Option<&Answers>) -> Ask<&Group> {
         let groups = &self.campaign.groups;
-        let label = |g: &Group| {
-            let report = self.report.groups.iter().find(|r| r.id == g.id);
-            let count = report.map_or(0, |r| r.recipients);
-            format!("{} ({})", g.label, plural(count, "recipient"))
-        };
+        let label = |g: &Group| format!("{} ({})", g.label, self.recipients(g));
         // The label, then what the group is and its languages, indented under it.
         let about = |g: &Group, indent: &str| {
             let (label, description) = (label(g), &g.description);
@@ -27,23 +23,26 @@ impl Wizard<'_> {
         }
         eprintln!();
         let items: Vec<String> = groups.iter().map(label).collect();
-        let default = prev.and_then(|p| groups.iter().position(|g| g.id == p.group));
+        let default = prev.and_then(|p| groups.iter().position(|g| g.id == p.target.group));
         let i = self.select("Which group do you want to write to?", &items, default)?;
         Ok(&groups[i])
     }
 
-    /// The distinct values of the group's `target_by` columns, read in one pass over the file,
-    /// and the number of recipients.
-    fn columns(&self, group: &Group) -> Result<(u64, Vec<Column>)> {
+    /// "N recipients" of the group, as `check` counted them before the first question.
+    fn recipients(&self, group: &Group) -> String {
+        let report = self.report.groups.iter().find(|r| r.id == group.id);
+        plural(report.map_or(0, |r| r.recipients), "recipient")
+    }
+
+    /// The distinct values of the group's `target_by` columns, read in one pass over the file.
+    fn columns(&self, group: &Group) -> Result<Vec<Column>> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let names = &group.target_by;
         let idx: Vec<_> = names.iter().map(|c| rows.columns.get(c)).collect();
         // Per column: each value under its lowercase form, which orders them, as first written
         // and with its count.
         let mut seen = vec![BTreeMap::<String, (String, u64)>::new(); idx.len()];
-        let mut total = 0u64;
         for row in rows_of(&mut rows) {
-            total += 1;
             for (i, map) in idx.iter().zip(seen.iter_mut()) {
                 let value = i.and_then(|i| row.record.get(i)).unwrap_or("").trim();
                 // A value with a comma cannot be written in `--where`, so it is not offered.
@@ -59,7 +58,7 @@ impl Wizard<'_> {
             let (name, values) = (name.clone(), values.into_values().collect());
             Column { name, values }
         });
-        Ok((total, columns.collect()))
+        Ok(columns.collect())
     }
 
     pub(super) fn count_matching(&self, group: &Group, filters: &[String]) -> Result<u64> {
@@ -71,14 +70,14 @@ impl Wizard<'_> {
 
     /// Step 2: which recipients of the group, as `--where` conditions.
     pub(super) fn ask_targeting(&self, group: &Group, prev: Option<&Answers>) -> Ask<Vec<String>> {
-        let (total, columns) = self.columns(group)?;
+        let columns = self.columns(group)?;
         let choosable: Vec<&Column> = columns.iter().filter(|c| c.values.len() > 1).collect();
         // Each way offered, with the `--where` conditions it stands for; `None` asks per column.
         let mut ways: Vec<(String, Option<Vec<String>>)> = Vec::new();
         if let Some((item, filter)) = self.own_country(&columns, prev) {
             ways.push((item, Some(vec![filter])));
         }
-        let all = format!("All {} in this group", plural(total, "recipient"));
+        let all = format!("All {} in this group", self.recipients(group));
         ways.push((all, Some(Vec::new())));
         if !choosable.is_empty() {
             let names: Vec<&str> = choosable.iter().map(|c| c.name.as_str()).collect();
@@ -89,7 +88,7 @@ impl Wizard<'_> {
         }
         // Going back, the way chosen before: the same conditions, else choosing per column.
         let way = |filters: Option<&Vec<String>>| ways.iter().position(|w| w.1.as_ref() == filters);
-        let default = prev.and_then(|p| way(Some(&p.filters)).or_else(|| way(None)));
+        let default = prev.and_then(|p| way(Some(&p.target.filters)).or_else(|| way(None)));
         let items: Vec<&String> = ways.iter().map(|(item, _)| item).collect();
         let i = self.select("Who in this group?", &items, default)?;
         if let Some(filters) = ways.swap_remove(i).1 {
@@ -110,7 +109,7 @@ impl Wizard<'_> {
     /// when the volunteer's country is one of the group's: the menu item, and its condition.
     fn own_country(&self, columns: &[Column], prev: Option<&Answers>) -> Option<(String, String)> {
         let home = match prev {
-            Some(p) => p.signer.country.to_lowercase(),
+            Some(p) => p.inputs.signer.country.to_lowercase(),
             None => self.saved.as_ref()?.country.to_lowercase(),
         };
         // No value is empty, so a volunteer without a country matches none.
@@ -134,7 +133,7 @@ impl Wizard<'_> {
             // Going back, the values ticked before are ticked again.
             let ticked: Vec<String> = prev
                 .into_iter()
-                .flat_map(|p| &p.filters)
+                .flat_map(|p| &p.target.filters)
                 .filter_map(|f| f.split_once('='))
                 .filter(|(c, _)| c.trim() == name)
                 .flat_map(|(_, vals)| vals.split(',').map(|v| v.trim().to_lowercase()))
