@@ -137,10 +137,8 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     let mut run = Run::open(campaign, &target(&args.target), &inputs)?;
     let wanted_row = args.row.unwrap_or(1);
     if wanted_row == 0 {
-        return Err(usage(
-            "--row counts from 1",
-            "use --row 1 for the first recipient",
-        ));
+        let hint = "use --row 1 for the first recipient";
+        return Err(usage("--row counts from 1", hint));
     }
     let wanted_to = args.to.as_deref().map(|s| s.trim().to_lowercase());
     let email_idx = run.rows.columns.get(crate::campaign::EMAIL_COLUMN);
@@ -159,12 +157,10 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
         };
         return Ok(0);
     }
+    let seen = plural(seen, "recipient");
     let what = match &args.to {
         Some(to) => format!("no recipient with address `{to}`"),
-        None => format!(
-            "there is no row {wanted_row}: only {}",
-            plural(seen, "recipient")
-        ),
+        None => format!("there is no row {wanted_row}: only {seen}"),
     };
     let hint = "see the recipients with `letterdrive groups` or open the CSV file";
     let diag = Diag::new(format!("{what} in group `{}`", run.group.id));
@@ -322,9 +318,8 @@ pub(super) fn init(dir: &Path) -> Result<i32> {
     let files = source::bundled_files();
     for (rel, bytes) in &files {
         let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         // Never overwrites: a file that appeared meanwhile stops the copy.
         std::fs::File::create_new(&path)
             .and_then(|mut f| f.write_all(bytes))
