@@ -43,25 +43,20 @@ impl Wizard<'_> {
         answers.format = format;
         loop {
             let default = answers.out.display().to_string();
-            let out = self.ask_text("Folder to write them to", &default, |s| {
-                let s = s.trim();
-                if s.is_empty() {
-                    Err("a folder name is needed".into())
-                } else if Path::new(s).exists() && !Path::new(s).is_dir() {
+            let out = self.ask_text("Folder to write them to", &default, |s| match s.trim() {
+                "" => Err("a folder name is needed".into()),
+                s if Path::new(s).exists() && !Path::new(s).is_dir() => {
                     Err(format!("`{s}` exists and is not a folder"))
-                } else {
-                    Ok(())
                 }
+                _ => Ok(()),
             })?;
             // Asked again with what was typed as the default, when files there are not to go.
             answers.out = PathBuf::from(out);
             if !std::fs::read_dir(&answers.out).is_ok_and(|mut d| d.next().is_some()) {
                 return Ok(None);
             }
-            let prompt = format!(
-                "`{}` already holds files; files with the same names will be replaced. Write there?",
-                answers.out.display()
-            );
+            let out = answers.out.display();
+            let prompt = format!("`{out}` already holds files; files with the same names will be replaced. Write there?");
             let confirm = Confirm::with_theme(&self.theme).with_prompt(prompt);
             if chosen(confirm.default(false).interact_opt())? {
                 return Ok(None);

@@ -13,11 +13,10 @@ impl Wizard<'_> {
             let path = path.display();
             eprintln!("Your saved details (from {path}) are offered in brackets; press enter to keep them.");
         }
-        let name = self.ask_text("Your name (it signs the letters)", &base.name, |s| {
-            if s.trim().is_empty() {
-                return Err("a name is needed: it signs every letter".into());
-            }
-            no_control_characters("a name", s)
+        let prompt = "Your name (it signs the letters)";
+        let name = self.ask_text(prompt, &base.name, |s| match s.trim() {
+            "" => Err("a name is needed: it signs every letter".into()),
+            _ => no_control_characters("a name", s),
         })?;
         let prompt = "Your e-mail address (the letters come from it)";
         let email = self.ask_text(prompt, &base.email, |s| {
