@@ -1,8 +1,9 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
-//! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
-//! the answers into `Answers`, hands them to the same core functions the subcommands use,
-//! and prints the command line that does the same without questions. `send` asks through
-//! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
+//! terminal. It gathers the answers into `Answers`, hands them to the same core functions the
+//! subcommands use, and prints the command line that does the same without questions. Every
+//! question goes through `select` or `ask_text` here (or a dialoguer prompt of its own where it
+//! needs one), so Esc and Ctrl-C end it the same way everywhere; `send` asks through
+//! `terminal::Console`: confirmation, a hidden password, a progress bar.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
