@@ -1,9 +1,9 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
 //! terminal. It gathers the answers into `Answers`, hands them to the same core functions the
-//! subcommands use, and prints the command line that does the same without questions. Every
-//! question goes through `select` or `ask_text` here (or a dialoguer prompt of its own where it
-//! needs one), so Esc and Ctrl-C end it the same way everywhere; `send` asks through
-//! `terminal::Console`: confirmation, a hidden password, a progress bar.
+//! subcommands use, and prints the command line that does the same without questions. Menus go
+//! through `select` and typed answers through `ask_text`, so Esc, Ctrl-C and asking again after a
+//! refused answer work alike at each; `send` asks through `terminal::Console`: confirmation, a
+//! hidden password, a progress bar.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
