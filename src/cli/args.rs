@@ -33,34 +33,36 @@ pub enum Command {
     /// List the recipient groups: id, label, number of recipients, description.
     Groups,
     /// Validate the whole campaign and list every problem; exits 0 only when it can be sent.
-    Check(CheckArgs),
+    Check {
+        /// Treat warnings (such as placeholder addresses) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Show one rendered letter, headers and body.
     Preview(PreviewArgs),
     /// Write every letter of a group as .txt, .eml, one mbox, or one HTML page of mailto: links.
     Render(RenderArgs),
     /// Write the bundled campaign into DIR so you can edit it; refuses to overwrite.
-    Init(InitArgs),
+    Init {
+        /// Directory to create (must not exist, or be empty).
+        dir: PathBuf,
+    },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.
     Send(SendArgs),
     /// Per group: how many letters were sent, failed, are uncertain, or are still to send.
-    Status(StatusArgs),
+    Status {
+        /// Only this group.
+        #[arg(long, short = 'g', value_name = "GROUP")]
+        group: Option<String>,
+
+        /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+    },
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
     Wizard,
-}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// Treat warnings (such as placeholder addresses) as errors.
-    #[arg(long)]
-    pub strict: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Directory to create (must not exist, or be empty).
-    pub dir: PathBuf,
 }
 
 /// Which recipients of which group.
@@ -229,13 +231,8 @@ pub struct SendArgs {
     pub retries: u32,
 
     /// Delay before the first retry, in milliseconds; it doubles with each retry.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 2000,
-        hide = true,
-        env = "LETTERDRIVE_RETRY_DELAY_MS"
-    )]
+    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    #[arg(env = "LETTERDRIVE_RETRY_DELAY_MS")]
     pub retry_delay_ms: u64,
 
     /// Seconds to wait for the server before giving up on a connection or a reply.
@@ -259,28 +256,12 @@ pub struct SendArgs {
     pub signer: SignerArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Only this group.
-    #[arg(long, short = 'g', value_name = "GROUP")]
-    pub group: Option<String>,
-
-    /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
-    #[arg(long, value_name = "FILE")]
-    pub journal: Option<PathBuf>,
-}
-
 // The output layer's enums, as clap offers them: the help text of each value is here, with the
 // rest of what users read in `--help`.
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            Format::Txt,
-            Format::Eml,
-            Format::Mbox,
-            Format::Html,
-            Format::Pdf,
-        ]
+        use Format::{Eml, Html, Mbox, Pdf, Txt};
+        &[Txt, Eml, Mbox, Html, Pdf]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {

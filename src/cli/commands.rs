@@ -3,17 +3,17 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::campaign::recipients::{self, Recipients};
+use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
-use crate::cli::args::{
-    CheckArgs, Format, InitArgs, PreviewArgs, RenderArgs, SendArgs, TargetArgs,
-};
+use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
 use crate::cli::settings::{letter_inputs, SignerNeed};
-use crate::error::{Diag, Error, Result};
+use crate::cli::usage;
+use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
+use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
 
@@ -62,73 +62,53 @@ fn send_flags(a: &SendArgs) -> crate::send::Flags {
 
 pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", campaign.statement.title);
+    let (title, id) = (&campaign.statement.title, &campaign.id);
     let _ = writeln!(
         out,
-        "campaign `{}` ({})\n",
-        campaign.id,
+        "{title}\ncampaign `{id}` ({})\n",
         campaign.source.describe()
     );
-    let width = campaign
-        .groups
-        .iter()
-        .map(|g| g.id.len())
-        .max()
-        .unwrap_or(0);
+    let width = campaign.groups.iter().map(|g| g.id.len()).max();
+    let width = width.unwrap_or(0);
+    // What follows a group's first line is indented past the ids.
+    let pad = " ".repeat(width);
     for g in &campaign.groups {
         let count = match Recipients::open(&campaign.source, g) {
-            Ok(mut rows) => {
-                let mut n = 0u64;
-                while let Some(r) = rows.next_row() {
-                    if r.is_ok() {
-                        n += 1;
-                    }
-                }
-                plural(n, "recipient")
-            }
+            // Rows with problems are not counted: `check` reports them.
+            Ok(mut rows) => plural(rows_of(&mut rows).count() as u64, "recipient"),
             Err(_) => "unreadable recipients (run `letterdrive check`)".to_string(),
         };
-        let _ = writeln!(out, "{:width$}  {}  ({count})", g.id, g.label);
-        let _ = writeln!(out, "{:width$}  {}", "", g.description);
+        let (id, label, about) = (&g.id, &g.label, &g.description);
+        let _ = writeln!(out, "{id:width$}  {label}  ({count})\n{pad}  {about}");
         if !g.target_by.is_empty() {
-            let _ = writeln!(out, "{:width$}  target by: {}", "", g.target_by.join(", "));
+            let _ = writeln!(out, "{pad}  target by: {}", g.target_by.join(", "));
         }
-        let _ = writeln!(
-            out,
-            "{:width$}  languages: {}",
-            "",
-            campaign.languages_line(g)
-        );
-        let _ = writeln!(out);
+        let languages = campaign.languages_line(g);
+        let _ = writeln!(out, "{pad}  languages: {languages}\n");
     }
     Ok(0)
 }
 
-pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
+/// The readable rows of a recipients file, one at a time; rows with problems are skipped.
+pub(crate) fn rows_of(rows: &mut Recipients) -> impl Iterator<Item = recipients::Row> + '_ {
+    std::iter::from_fn(|| rows.next_row()).flatten()
+}
+
+/// `letterdrive check`; `strict` counts warnings as errors.
+pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
     let report = check::check(campaign);
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "checking campaign `{}` ({})",
-        campaign.id,
-        campaign.source.describe()
-    );
+    let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
+    let _ = writeln!(out, "checking campaign {what}");
     for g in &report.groups {
-        let demands = campaign.demands_for_group(&g.id).count() as u64;
-        let status = if !g.errors.is_empty() {
-            "errors"
-        } else if !g.warnings.is_empty() {
-            "ok, with warnings"
-        } else {
-            "ok"
+        let status = match (g.errors.len(), g.warnings.len()) {
+            (0, 0) => "ok",
+            (0, _) => "ok, with warnings",
+            _ => "errors",
         };
-        let _ = writeln!(
-            out,
-            "  {}: {}, {} — {status}",
-            g.id,
-            plural(g.recipients, "recipient"),
-            plural(demands, "demand")
-        );
+        let recipients = plural(g.recipients, "recipient");
+        let demands = plural(campaign.demands_for_group(&g.id).count() as u64, "demand");
+        let _ = writeln!(out, "  {}: {recipients}, {demands} — {status}", g.id);
     }
     let _ = out.flush();
     let mut err = std::io::stderr().lock();
@@ -140,24 +120,16 @@ pub(super) fn check(campaign: &Campaign, args: &CheckArgs) -> Result<i32> {
             let _ = writeln!(err, "warning: {d}");
         }
     }
-    let (errors, warnings) = (report.errors(), report.warnings());
-    let failed = errors > 0 || (args.strict && warnings > 0);
+    let failed = report.errors() > 0 || (strict && report.warnings() > 0);
     let verdict = if failed {
         "the campaign cannot be sent until these are fixed"
     } else {
         "the campaign can be sent"
     };
-    let _ = writeln!(
-        out,
-        "{}, {}: {verdict}",
-        plural(errors as u64, "error"),
-        plural(warnings as u64, "warning")
-    );
-    Ok(if failed {
-        crate::error::EXIT_INVALID
-    } else {
-        0
-    })
+    let errors = plural(report.errors() as u64, "error");
+    let warnings = plural(report.warnings() as u64, "warning");
+    let _ = writeln!(out, "{errors}, {warnings}: {verdict}");
+    Ok(if failed { EXIT_INVALID } else { 0 })
 }
 
 pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
@@ -165,50 +137,57 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
     let mut run = Run::open(campaign, &target(&args.target), &inputs)?;
     let wanted_row = args.row.unwrap_or(1);
     if wanted_row == 0 {
-        return Err(Error::Usage(
-            Diag::new("--row counts from 1").hint("use --row 1 for the first recipient"),
-        ));
+        let hint = "use --row 1 for the first recipient";
+        return Err(usage("--row counts from 1", hint));
     }
     let wanted_to = args.to.as_deref().map(|s| s.trim().to_lowercase());
     let email_idx = run.rows.columns.get(crate::campaign::EMAIL_COLUMN);
-    let mut seen = 0u64;
+    let (found, seen) = first_letter(&mut run, |row, seen| match &wanted_to {
+        Some(to) => email_idx
+            .and_then(|i| row.record.get(i))
+            .is_some_and(|e| e.trim().to_lowercase() == *to),
+        None => seen == wanted_row,
+    })?;
+    if let Some((letter, message)) = found {
+        let mut out = std::io::stdout().lock();
+        let _ = if args.raw {
+            out.write_all(&message.formatted())
+        } else {
+            write!(out, "{}", show_letter(&letter, &message))
+        };
+        return Ok(0);
+    }
+    let seen = plural(seen, "recipient");
+    let what = match &args.to {
+        Some(to) => format!("no recipient with address `{to}`"),
+        None => format!("there is no row {wanted_row}: only {seen}"),
+    };
+    let hint = "see the recipients with `letterdrive groups` or open the CSV file";
+    let diag = Diag::new(format!("{what} in group `{}`", run.group.id));
+    Err(Error::Usage(diag.file(run.rows.file.clone()).hint(hint)))
+}
+
+/// The letter, with its message, to the first row that passes the run's `--where` filters and
+/// `wanted` (given the row and its number among those that pass); also how many passed. A row
+/// with a problem stops the search, as it would stop the run.
+pub(crate) fn first_letter(
+    run: &mut Run,
+    mut wanted: impl FnMut(&Row, u64) -> bool,
+) -> Result<(Option<(Letter, lettre::Message)>, u64)> {
+    let mut seen = 0;
     while let Some(next) = run.rows.next_row() {
         let row = next.map_err(Error::Invalid)?;
         if !recipients::matches_all(&run.filters, &row) {
             continue;
         }
         seen += 1;
-        let hit = match &wanted_to {
-            Some(to) => email_idx
-                .and_then(|i| row.record.get(i))
-                .is_some_and(|e| e.trim().to_lowercase() == *to),
-            None => seen == wanted_row,
-        };
-        if !hit {
-            continue;
+        if wanted(&row, seen) {
+            let (letter, message) = run.letter(&row, true).map_err(Error::Many)?;
+            let message = message.expect("the message was asked for");
+            return Ok((Some((letter, message)), seen));
         }
-        let (letter, message) = run.letter(&row, true).map_err(Error::Many)?;
-        let message = message.expect("preview asks for the message");
-        let mut out = std::io::stdout().lock();
-        if args.raw {
-            let _ = out.write_all(&message.formatted());
-        } else {
-            let _ = write!(out, "{}", show_letter(&letter, &message));
-        }
-        return Ok(0);
     }
-    let what = match &args.to {
-        Some(to) => format!("no recipient with address `{to}`"),
-        None => format!(
-            "there is no row {wanted_row}: only {}",
-            plural(seen, "recipient")
-        ),
-    };
-    Err(Error::Usage(
-        Diag::new(format!("{what} in group `{}`", run.group.id))
-            .file(run.rows.file.clone())
-            .hint("see the recipients with `letterdrive groups` or open the CSV file"),
-    ))
+    Ok((None, seen))
 }
 
 /// A letter as `preview` shows it: the main headers, a blank line, the Markdown body.
@@ -226,58 +205,29 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
 
 pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
     let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    if args.format != Format::Pdf
-        && (args.one_file || args.font.is_some() || args.paper != crate::output::pdf::Paper::A4)
-    {
-        return Err(Error::Usage(
-            Diag::new("--one-file, --paper and --font are for PDF output")
-                .hint("add --format pdf, or leave them out"),
-        ));
+    let pdf_flags = args.one_file || args.font.is_some() || args.paper != Paper::A4;
+    if pdf_flags && args.format != Format::Pdf {
+        let what = "--one-file, --paper and --font are for PDF output";
+        return Err(usage(what, "add --format pdf, or leave them out"));
     }
     let pdf = (args.format == Format::Pdf)
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
-    let summary = render_letters_with(
-        campaign,
-        &target(&args.target),
-        &inputs,
-        args.format,
-        &args.out,
-        pdf,
-    )?;
+    let target = target(&args.target);
+    let summary = render_letters(campaign, &target, &inputs, args.format, &args.out, pdf)?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
 }
 
-/// The core of `render`, shared with the guided run: plain values in, letters on disk out, all
-/// or nothing.
-pub(crate) fn render_letters(
-    campaign: &Campaign,
-    target: &Target,
-    inputs: &LetterInputs,
-    format: Format,
-    out: &Path,
-) -> Result<Summary> {
-    render_letters_with(campaign, target, inputs, format, out, None)
-}
-
 /// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.
-fn pdf_options(
-    args: &RenderArgs,
-    inputs: &LetterInputs,
-) -> Result<(crate::output::pdf::Style, bool)> {
+fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(Style, bool)> {
     let font: &'static [u8] = match &args.font {
-        None => crate::output::pdf::BUNDLED_FONT,
+        None => BUNDLED_FONT,
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             if ttf_parser::Face::parse(&bytes, 0).is_err() {
-                return Err(Error::Usage(
-                    Diag::new(format!(
-                        "`{}` is not a TrueType or OpenType font",
-                        path.display()
-                    ))
-                    .hint("pass a .ttf or .otf file to --font"),
-                ));
+                let what = format!("`{}` is not a TrueType or OpenType font", path.display());
+                return Err(usage(what, "pass a .ttf or .otf file to --font"));
             }
             // Read once and kept for the whole run, which every worker thread shares.
             Box::leak(bytes.into_boxed_slice())
@@ -293,9 +243,10 @@ fn pdf_options(
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
+    let paper = args.paper;
     Ok((
-        crate::output::pdf::Style {
-            paper: args.paper,
+        Style {
+            paper,
             font,
             sender,
         },
@@ -303,13 +254,15 @@ fn pdf_options(
     ))
 }
 
-fn render_letters_with(
+/// The core of `render`, shared with the guided run (which passes no PDF options): plain values
+/// in, letters on disk out, all or nothing.
+pub(crate) fn render_letters(
     campaign: &Campaign,
     target: &Target,
     inputs: &LetterInputs,
     format: Format,
     out: &Path,
-    pdf: Option<(crate::output::pdf::Style, bool)>,
+    pdf: Option<(Style, bool)>,
 ) -> Result<Summary> {
     let mut run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
@@ -317,14 +270,8 @@ fn render_letters_with(
         group_label: run.group.label.clone(),
         signer: inputs.signer.name.clone(),
     };
-    let mut outbox = Outbox::create(
-        out,
-        format,
-        &run.group.id,
-        &run.settings.from,
-        &inputs.date,
-        &page,
-    )?;
+    let (group, from) = (&run.group.id, &run.settings.from);
+    let mut outbox = Outbox::create(out, format, group, from, &inputs.date, &page)?;
     // Decided by the format, not by the PDF options: the guided run renders PDFs without any.
     if format == Format::Pdf {
         run.print();
@@ -359,49 +306,29 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
     format!("wrote {what} to {}", summary.location.display())
 }
 
-pub(super) fn init(args: &InitArgs) -> Result<i32> {
-    let dir = &args.dir;
-    if dir.exists() {
-        let empty = dir.is_dir()
-            && std::fs::read_dir(dir)
-                .map_err(|e| Error::io(dir, e))?
-                .next()
-                .is_none();
-        if !empty {
-            return Err(Error::Usage(
-                Diag::new(format!(
-                    "`{}` already exists and is not empty; nothing was written",
-                    dir.display()
-                ))
-                .hint("choose a new directory name, e.g. `letterdrive init my-campaign`"),
-            ));
-        }
+/// `letterdrive init DIR`: the bundled campaign, written out for editing.
+pub(super) fn init(dir: &Path) -> Result<i32> {
+    // An empty directory is as good as none: nothing in it can be overwritten.
+    let empty = || std::fs::read_dir(dir).map(|mut entries| entries.next().is_none());
+    if dir.exists() && !(dir.is_dir() && empty().map_err(|e| Error::io(dir, e))?) {
+        let what = format!("`{}` already exists and is not empty", dir.display());
+        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`";
+        return Err(usage(format!("{what}; nothing was written"), hint));
     }
     let files = source::bundled_files();
     for (rel, bytes) in &files {
         let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        write_new(&path, bytes)?;
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        // Never overwrites: a file that appeared meanwhile stops the copy.
+        std::fs::File::create_new(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| Error::io(&path, e))?;
     }
-    println!(
-        "wrote the bundled campaign ({} files) to {}\nnext: edit {}, then run `letterdrive --campaign {} check`",
-        files.len(),
-        dir.display(),
-        dir.join(source::CAMPAIGN_FILE).display(),
-        dir.display()
-    );
+    let (n, toml) = (files.len(), dir.join(source::CAMPAIGN_FILE));
+    let (dir, toml) = (dir.display(), toml.display());
+    println!("wrote the bundled campaign ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
     Ok(0)
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

@@ -15,17 +15,13 @@ use clap::Parser;
 
 use crate::campaign::source::Source;
 use crate::campaign::Campaign;
-use crate::error::{Result, EXIT_USAGE};
+use crate::error::{Diag, Error, Result, EXIT_USAGE};
 
 use args::{Cli, Command};
 
 /// Parse arguments, run the command, print any error, and return the exit code.
-pub fn run<I, T>(args: I) -> i32
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let cli = match args::Cli::try_parse_from(args) {
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -43,26 +39,25 @@ where
 
 /// Runs one command; no command at all is the guided run.
 fn dispatch(cli: Cli) -> Result<i32> {
-    let Some(command) = cli.command else {
+    let (dir, profile) = (cli.campaign.as_deref(), cli.profile.as_deref());
+    let campaign = || Campaign::load(Source::discover(dir)?);
+    match cli.command {
         // On a terminal, no command means the guided run; anywhere else it would hang.
-        return wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), true);
-    };
-    if let Command::Wizard = &command {
-        return wizard::wizard(cli.campaign.as_deref(), cli.profile.as_deref(), false);
-    }
-    if let Command::Init(args) = &command {
-        return commands::init(args);
-    }
-    let campaign = Campaign::load(Source::discover(cli.campaign.as_deref())?)?;
-    match command {
-        Command::Groups => commands::groups(&campaign),
-        Command::Check(args) => commands::check(&campaign, &args),
-        Command::Preview(args) => commands::preview(&campaign, &args),
-        Command::Render(args) => commands::render(&campaign, &args),
-        Command::Send(args) => commands::send(&campaign, &args, cli.profile.as_deref()),
-        Command::Status(args) => {
-            crate::send::status(&campaign, args.group.as_deref(), args.journal.as_deref())
+        None => wizard::wizard(dir, profile, true),
+        Some(Command::Wizard) => wizard::wizard(dir, profile, false),
+        Some(Command::Init { dir }) => commands::init(&dir),
+        Some(Command::Groups) => commands::groups(&campaign()?),
+        Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
+        Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
+        Some(Command::Render(args)) => commands::render(&campaign()?, &args),
+        Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
+        Some(Command::Status { group, journal }) => {
+            crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
         }
-        Command::Init(_) | Command::Wizard => unreachable!("handled above"),
     }
+}
+
+/// A mistake on the command line (exit code 2), with the hint that fixes it.
+pub(crate) fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Usage(Diag::new(message).hint(hint))
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::cli::args::SignerArgs;
+use crate::cli::usage;
 use crate::error::{Diag, Error, Result};
 use crate::letter::render::{LetterInputs, Signer};
 
@@ -16,7 +17,7 @@ pub enum SignerNeed {
 }
 
 pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs> {
-    let trim = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+    let trim = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
     let mut signer = Signer {
         name: trim(&args.signer_name),
         email: trim(&args.signer_email),
@@ -24,35 +25,29 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
         country: trim(&args.signer_country),
         organisation: trim(&args.signer_organisation),
     };
-    if need == SignerNeed::PlaceholderOk {
-        if signer.name.is_empty() {
-            signer.name = "Your Name".into();
-        }
-        if signer.email.is_empty() {
-            signer.email = "you@example.org".into();
-        }
-    }
     let mut missing = Vec::new();
-    if signer.name.is_empty() {
-        missing.push("--signer-name");
-    }
-    if signer.email.is_empty() {
-        missing.push("--signer-email");
+    for (value, flag, stand_in) in [
+        (&mut signer.name, "--signer-name", "Your Name"),
+        (&mut signer.email, "--signer-email", "you@example.org"),
+    ] {
+        if value.is_empty() && need == SignerNeed::PlaceholderOk {
+            *value = stand_in.into();
+        } else if value.is_empty() {
+            missing.push(flag);
+        }
     }
     if !missing.is_empty() {
-        return Err(Error::Usage(
-            Diag::new(format!("who signs these letters? missing {}", missing.join(" and ")))
-                .hint("pass --signer-name \"Your Name\" --signer-email you@your-domain (or set LETTERDRIVE_SIGNER_NAME and LETTERDRIVE_SIGNER_EMAIL)"),
+        return Err(usage(
+            format!("who signs these letters? missing {}", missing.join(" and ")),
+            "pass --signer-name \"Your Name\" --signer-email you@your-domain (or set LETTERDRIVE_SIGNER_NAME and LETTERDRIVE_SIGNER_EMAIL)",
         ));
     }
     let personal_note = match &args.note {
         Some(path) => read_note(path)?,
         None => String::new(),
     };
-    let date = letter_date(
-        args.date.as_deref(),
-        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
-    )?;
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    let date = letter_date(args.date.as_deref(), epoch.as_deref())?;
     Ok(LetterInputs {
         signer,
         personal_note,
@@ -64,47 +59,34 @@ fn read_note(path: &Path) -> Result<String> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
     String::from_utf8(bytes).map_err(|_| {
-        Error::Invalid(
-            Diag::new("the personal note is not valid UTF-8")
-                .file(path.display().to_string())
-                .hint("save the note with UTF-8 encoding"),
-        )
+        let diag = Diag::new("the personal note is not valid UTF-8");
+        let diag = diag.file(path.display().to_string());
+        Error::Invalid(diag.hint("save the note with UTF-8 encoding"))
     })
 }
 
 /// `--date` wins over `SOURCE_DATE_EPOCH`, which wins over the clock.
 pub fn letter_date(flag: Option<&str>, epoch: Option<&str>) -> Result<jiff::Zoned> {
     let utc = jiff::tz::TimeZone::UTC;
-    if let Some(s) = flag {
-        let s = s.trim();
+    if let Some(s) = flag.map(str::trim) {
         if let Ok(ts) = s.parse::<jiff::Timestamp>() {
             return Ok(ts.to_zoned(utc));
         }
-        if let Ok(d) = s.parse::<jiff::civil::Date>() {
-            // Noon keeps the calendar date the same in every time zone a reader may be in.
-            if let Ok(z) = d.at(12, 0, 0, 0).to_zoned(utc) {
-                return Ok(z);
-            }
-        }
-        return Err(Error::Usage(
-            Diag::new(format!("--date `{s}` is not a date"))
-                .hint("write it as YYYY-MM-DD (2026-11-27) or RFC 3339 (2026-11-27T09:30:00Z)"),
-        ));
+        // Noon keeps the calendar date the same in every time zone a reader may be in.
+        let noon = |d: jiff::civil::Date| d.at(12, 0, 0, 0).to_zoned(utc).ok();
+        return s.parse().ok().and_then(noon).ok_or_else(|| {
+            let hint = "write it as YYYY-MM-DD (2026-11-27) or RFC 3339 (2026-11-27T09:30:00Z)";
+            usage(format!("--date `{s}` is not a date"), hint)
+        });
     }
     if let Some(s) = epoch.filter(|s| !s.trim().is_empty()) {
+        let var = format!("SOURCE_DATE_EPOCH `{s}`");
         let secs: i64 = s.trim().parse().map_err(|_| {
-            Error::Usage(
-                Diag::new(format!(
-                    "SOURCE_DATE_EPOCH `{s}` is not a number of seconds"
-                ))
-                .hint("set it to a Unix timestamp, e.g. SOURCE_DATE_EPOCH=1764201600, or unset it"),
-            )
+            let hint = "set it to a Unix timestamp, e.g. SOURCE_DATE_EPOCH=1764201600, or unset it";
+            usage(format!("{var} is not a number of seconds"), hint)
         })?;
-        let ts = jiff::Timestamp::from_second(secs).map_err(|e| {
-            Error::Usage(Diag::new(format!(
-                "SOURCE_DATE_EPOCH `{s}` is out of range: {e}"
-            )))
-        })?;
+        let ts = jiff::Timestamp::from_second(secs)
+            .map_err(|e| Error::Usage(Diag::new(format!("{var} is out of range: {e}"))))?;
         return Ok(ts.to_zoned(utc));
     }
     Ok(crate::clock::now().to_zoned(jiff::tz::TimeZone::system()))

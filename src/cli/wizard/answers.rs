@@ -1,120 +1,89 @@
 //! What the guided run gathers, and the command lines that do the same without questions.
 
+use clap::ValueEnum;
+
 use super::*;
 
-/// Everything the guided run asks; each field is also a flag of `letterdrive render`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WizardAnswers {
-    pub group: String,
-    /// `--where` conditions such as `country=France,Japan`; empty means the whole group.
-    pub filters: Vec<String>,
-    pub signer: Signer,
-    /// The personal paragraph (Markdown), when the volunteer wrote one.
-    pub note: Option<String>,
+/// Everything the guided run asks; each is also a flag of `letterdrive render` or `send`.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    /// The group, and `--where` conditions such as `country=France,Japan` (none: all of it).
+    pub target: Target,
+    /// Who signs, the personal paragraph (empty when none was written), and the date.
+    pub inputs: LetterInputs,
     pub format: Format,
     pub out: PathBuf,
     /// The mail server to send through, when the volunteer chose to send rather than write files.
     pub smtp: Option<String>,
 }
 
-impl WizardAnswers {
-    pub fn target(&self) -> Target {
-        Target {
-            group: self.group.clone(),
-            filters: self.filters.clone(),
-            limit: None,
+impl Answers {
+    /// Write the typed paragraph to `path`, so the command line can pass it with `--note`.
+    pub fn keep_note(&self, path: PathBuf) -> Result<Option<PathBuf>> {
+        let note = &self.inputs.personal_note;
+        if note.is_empty() {
+            return Ok(None);
         }
-    }
-
-    pub fn inputs(&self, date: &jiff::Zoned) -> LetterInputs {
-        LetterInputs {
-            signer: self.signer.clone(),
-            personal_note: self.note.clone().unwrap_or_default(),
-            date: date.clone(),
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
+        std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
+        Ok(Some(path))
     }
 
-    /// The `letterdrive render` command that writes the same letters without a question.
-    pub fn command_line(&self, campaign_dir: Option<&Path>, note_file: Option<&Path>) -> String {
-        let format = match self.format {
-            Format::Eml => "eml",
-            Format::Mbox => "mbox",
-            Format::Txt => "txt",
-            Format::Html => "html",
-            Format::Pdf => "pdf",
-        };
-        let out = self.out.display().to_string();
-        self.command(
-            campaign_dir,
-            None,
-            "render",
-            &[("format", format), ("out", &out)],
-            note_file,
-        )
-    }
-
-    /// The `letterdrive send` command that sends the same letters without a question; run again,
-    /// it sends only what the journal does not have as sent.
-    pub fn send_command_line(
+    /// The command that does the same without a question: `letterdrive send` when the answers
+    /// send (run again, it sends only what the journal does not have as sent), else `render`.
+    /// Only `send` reads the profile (its `[smtp]` table), so only its command names one.
+    pub fn command_line(
         &self,
         campaign_dir: Option<&Path>,
         profile: Option<&Path>,
-        smtp_url: &str,
         note_file: Option<&Path>,
     ) -> String {
-        self.command(
-            campaign_dir,
-            profile,
-            "send",
-            &[("smtp", smtp_url)],
-            note_file,
-        )
-    }
-
-    pub(super) fn command(
-        &self,
-        campaign_dir: Option<&Path>,
-        profile: Option<&Path>,
-        subcommand: &str,
-        options: &[(&str, &str)],
-        note_file: Option<&Path>,
-    ) -> String {
-        let mut words: Vec<String> = vec!["letterdrive".into()];
-        for (flag, path) in [("--campaign", campaign_dir), ("--profile", profile)] {
-            if let Some(path) = path {
-                words.push(flag.into());
-                words.push(shell_quote(&path.display().to_string()));
+        let path = |p: &Path| p.display().to_string();
+        let profile = profile.filter(|_| self.smtp.is_some());
+        let global = [("campaign", campaign_dir), ("profile", profile)];
+        let global = global
+            .into_iter()
+            .filter_map(|(name, p)| Some((name, path(p?))));
+        let mut flags = vec![("group", self.target.group.clone())];
+        flags.extend(self.target.filters.iter().map(|f| ("where", f.clone())));
+        let command = match &self.smtp {
+            Some(url) => {
+                flags.push(("smtp", url.clone()));
+                "send"
             }
-        }
-        words.push(subcommand.into());
-        let mut flag = |name: &str, value: &str| {
-            words.push(format!("--{name}"));
-            words.push(shell_quote(value));
+            None => {
+                let format = self
+                    .format
+                    .to_possible_value()
+                    .expect("no format is hidden");
+                flags.push(("format", format.get_name().to_string()));
+                flags.push(("out", path(&self.out)));
+                "render"
+            }
         };
-        flag("group", &self.group);
-        for f in &self.filters {
-            flag("where", f);
-        }
-        for (name, value) in options {
-            flag(name, value);
-        }
-        let s = &self.signer;
-        flag("signer-name", &s.name);
-        flag("signer-email", &s.email);
-        for (name, value) in [
+        let s = &self.inputs.signer;
+        flags.extend([
+            ("signer-name", s.name.clone()),
+            ("signer-email", s.email.clone()),
+        ]);
+        let optional = [
             ("signer-city", &s.city),
             ("signer-country", &s.country),
             ("signer-organisation", &s.organisation),
-        ] {
-            if !value.is_empty() {
-                flag(name, value);
-            }
-        }
-        if let Some(note) = note_file {
-            flag("note", &note.display().to_string());
-        }
-        words.join(" ")
+        ];
+        let optional = optional.into_iter().filter(|(_, v)| !v.is_empty());
+        flags.extend(optional.map(|(name, v)| (name, v.clone())));
+        flags.extend(note_file.map(|n| ("note", path(n))));
+        format!("letterdrive{} {command}{}", words(global), words(flags))
     }
+}
+
+/// Flags and their values as shell words, each after a space.
+fn words<'a>(flags: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    let word = |(name, value): (&str, String)| format!(" --{name} {}", shell_quote(&value));
+    flags.into_iter().map(word).collect()
 }
 
 /// Quote a word for a POSIX shell only when it needs it.
@@ -133,18 +102,27 @@ pub(super) fn shell_quote(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `render` names no profile, which it does not read; `send` does.
     #[test]
-    pub(super) fn command_line_quotes_what_the_shell_would_split() {
-        let a = WizardAnswers {
-            group: "governments".into(),
-            filters: vec!["country=France,United Kingdom".into()],
-            signer: Signer {
-                name: "Ada O'Volunteer".into(),
-                email: "ada@example.org".into(),
-                city: "Lyon".into(),
-                ..Default::default()
+    fn command_line_quotes_what_the_shell_would_split() {
+        let signer = Signer {
+            name: "Ada O'Volunteer".into(),
+            email: "ada@example.org".into(),
+            city: "Lyon".into(),
+            ..Default::default()
+        };
+        let date = crate::cli::settings::letter_date(Some("2026-11-27"), None).unwrap();
+        let a = Answers {
+            target: Target {
+                group: "governments".into(),
+                filters: vec!["country=France,United Kingdom".into()],
+                limit: None,
             },
-            note: Some("Mine.".into()),
+            inputs: LetterInputs {
+                signer,
+                personal_note: "Mine.".into(),
+                date,
+            },
             format: Format::Html,
             out: PathBuf::from("letters"),
             smtp: None,
@@ -152,6 +130,7 @@ mod tests {
         assert_eq!(
             a.command_line(
                 Some(Path::new("my campaign")),
+                Some(Path::new("my profile.toml")),
                 Some(Path::new("letters/personal-note.md"))
             ),
             "letterdrive --campaign 'my campaign' render --group governments \
@@ -159,11 +138,14 @@ mod tests {
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
              --signer-city Lyon --note letters/personal-note.md"
         );
+        let a = Answers {
+            smtp: Some("smtps://ada%40example.org@mail.example.org".into()),
+            ..a
+        };
         assert_eq!(
-            a.send_command_line(
+            a.command_line(
                 None,
                 Some(Path::new("my profile.toml")),
-                "smtps://ada%40example.org@mail.example.org",
                 Some(Path::new(".letterdrive/personal-note.md"))
             ),
             "letterdrive --profile 'my profile.toml' send --group governments \

@@ -1,10 +1,12 @@
 //! The guided run: a volunteer goes from nothing to ready letters by answering questions on the
-//! terminal. This is the only file that talks to a terminal (dialoguer, indicatif): it gathers
-//! the answers into `WizardAnswers`, hands them to the same core functions the subcommands use,
-//! and prints the command line that does the same without questions. `send` asks through
-//! `Console`, this file's `send::Terminal`: confirmation, a hidden password, a progress bar.
+//! terminal. It gathers the answers into `Answers`, hands them to the same core functions the
+//! subcommands use, and prints the command line that does the same without questions. Menus go
+//! through `select` and typed answers through `ask_text`, so Esc, Ctrl-C and asking again after a
+//! refused answer work alike at each; `send` asks through `terminal::Console`: confirmation, a
+//! hidden password, a progress bar.
 
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -12,15 +14,15 @@ use std::sync::Mutex;
 use dialoguer::console::Term;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
-use indexmap::IndexMap;
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
-use crate::cli::commands::{render_letters, show_letter, wrote};
-use crate::cli::terminal::Console;
-use crate::error::{Diag, Error, Result};
+use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
+use crate::cli::terminal::{can_ask, Console};
+use crate::cli::usage;
+use crate::error::{Error, Result};
 use crate::letter::check;
 use crate::letter::render::{LetterInputs, Signer};
 use crate::letter::run::{Run, Target};
@@ -34,7 +36,7 @@ mod output;
 mod signer;
 mod targeting;
 
-pub use answers::WizardAnswers;
+pub use answers::Answers;
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").
@@ -60,17 +62,18 @@ impl From<Error> for Stop {
 }
 
 impl From<dialoguer::Error> for Stop {
-    fn from(e: dialoguer::Error) -> Self {
-        let dialoguer::Error::IO(io) = e;
-        if io.kind() == std::io::ErrorKind::Interrupted {
-            Stop::Cancelled
-        } else {
-            Stop::Failed(Error::io("the terminal", io))
+    fn from(dialoguer::Error::IO(e): dialoguer::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => Stop::Cancelled,
+            _ => Stop::Failed(Error::io("the terminal", e)),
         }
     }
 }
 
 type Ask<T> = std::result::Result<T, Stop>;
+
+/// What a check of a typed answer says: nothing, or why it cannot be taken.
+type Verdict = std::result::Result<(), String>;
 
 /// `None` from dialoguer means Esc (or `q`): the volunteer wants out.
 fn chosen<T>(answer: dialoguer::Result<Option<T>>) -> Ask<T> {
@@ -101,11 +104,11 @@ fn install_ctrlc_handler() {
 
 /// Say once, whichever thread gets here first, that the run was cancelled and what that left.
 fn report_cancel() {
-    let mut done = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
-    if *done {
+    // Held while the message is written, so that the other thread exits only after it.
+    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    if std::mem::replace(&mut *reported, true) {
         return;
     }
-    *done = true;
     let term = Term::stderr();
     let _ = term.show_cursor();
     let what = if SENDING.load(Ordering::SeqCst) {
@@ -127,20 +130,18 @@ fn deferring<T>(f: impl FnOnce() -> T) -> (T, bool) {
 }
 
 fn not_a_terminal(no_command: bool) -> Error {
-    let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS`";
-    let diag = if no_command {
-        Diag::new("no command given, and there is no terminal to ask questions on").hint(format!(
-            "try `letterdrive groups` to see the groups, then {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive --help` lists every command"
-        ))
-    } else {
-        Diag::new(
-            "the guided run needs a terminal: standard input and standard error must both be one",
-        )
-        .hint(format!(
-            "without a terminal, use {render} (add --where COLUMN=VALUE and --note FILE as needed); `letterdrive groups` lists the groups"
-        ))
-    };
-    Error::Usage(diag)
+    let render = "`letterdrive render --group GROUP --format eml --out DIR --signer-name NAME --signer-email ADDRESS` (add --where COLUMN=VALUE and --note FILE as needed)";
+    if no_command {
+        let hint = format!("try `letterdrive groups` to see the groups, then {render}; `letterdrive --help` lists every command");
+        return usage(
+            "no command given, and there is no terminal to ask questions on",
+            hint,
+        );
+    }
+    let hint = format!("without a terminal, use {render}; `letterdrive groups` lists the groups");
+    let what =
+        "the guided run needs a terminal: standard input and standard error must both be one";
+    usage(what, hint)
 }
 
 /// The guided run. `no_command` is set when it starts because no subcommand was given.
@@ -149,7 +150,7 @@ pub fn wizard(
     profile_flag: Option<&Path>,
     no_command: bool,
 ) -> Result<i32> {
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    if !can_ask() {
         return Err(not_a_terminal(no_command));
     }
     install_ctrlc_handler();
@@ -158,28 +159,22 @@ pub fn wizard(
     // Everything that would stop the letters is found before the first question.
     let report = check::check(&campaign);
     if report.errors() > 0 {
-        eprintln!(
-            "the campaign `{}` ({}) has problems, so no letter can be written yet:",
-            campaign.id,
-            campaign.source.describe()
-        );
-        let diags = report.groups.iter().flat_map(|g| g.error_lines()).collect();
-        Error::from_diags(diags)?;
+        let (id, source) = (&campaign.id, campaign.source.describe());
+        eprintln!("the campaign `{id}` ({source}) has problems, so no letter can be written yet:");
+        Error::from_diags(report.groups.iter().flat_map(|g| g.error_lines()).collect())?;
     }
 
     let profile_path = profile::location(profile_flag);
-    let saved = match profile_path.as_deref().map(profile::load) {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => {
+    // A profile that cannot be read only loses its defaults; saving replaces it.
+    let saved = match profile_path.as_deref().map(profile::load).transpose() {
+        Ok(saved) => saved.flatten(),
+        Err(e) => {
             eprintln!("warning: {e}");
             None
         }
-        None => None,
     };
-    let date = crate::cli::settings::letter_date(
-        None,
-        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
-    )?;
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    let date = crate::cli::settings::letter_date(None, epoch.as_deref())?;
 
     let mut wizard = Wizard {
         campaign: &campaign,
@@ -222,78 +217,80 @@ struct Column {
 
 impl Wizard<'_> {
     fn run(&mut self) -> Ask<i32> {
-        let c = self.campaign;
-        eprintln!("{}", c.statement.title);
-        eprintln!(
-            "A campaign of {}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n",
-            c.statement.organisation
-        );
-        let warnings = self.report.warnings();
-        if warnings > 0 {
-            eprintln!(
-                "note: `letterdrive check` has {warnings} warning{} about this campaign (such as placeholder addresses); read them before sending.\n",
-                if warnings == 1 { "" } else { "s" }
-            );
+        let statement = &self.campaign.statement;
+        let (title, organisation) = (&statement.title, &statement.organisation);
+        eprintln!("{title}\nA campaign of {organisation}. A few questions, and your letters are ready; Ctrl-C stops at any point and writes nothing.\n");
+        if self.report.warnings() > 0 {
+            let warnings = plural(self.report.warnings() as u64, "warning");
+            eprintln!("note: `letterdrive check` has {warnings} about this campaign (such as placeholder addresses); read them before sending.\n");
         }
 
-        let mut prev: Option<WizardAnswers> = None;
+        let mut prev: Option<Answers> = None;
         let mut answers = loop {
             let answers = self.ask_letters(prev.as_ref())?;
             self.preview(&answers)?;
-            let next = Select::with_theme(&self.theme)
-                .with_prompt("Is this the letter you want to send?")
-                .items([
-                    "Yes, go on to writing the letters",
-                    "Go back and change my answers",
-                    "Quit without writing anything",
-                ])
-                .default(0)
-                .interact_opt();
-            match chosen(next)? {
+            let next = [
+                "Yes, go on to writing the letters",
+                "Go back and change my answers",
+                "Quit without writing anything",
+            ];
+            match self.select("Is this the letter you want to send?", &next, None)? {
                 0 => break answers,
                 1 => prev = Some(answers),
                 _ => return Err(Stop::Cancelled),
             }
         };
-        if let Some(config) = self.ask_output(&mut answers)? {
-            return self.send_letters(&answers, config);
+        match self.ask_output(&mut answers)? {
+            Some(config) => self.send_letters(&answers, config),
+            None => self.write_letters(&answers),
         }
+    }
 
-        let inputs = answers.inputs(&self.date);
-        let (result, interrupted) = deferring(|| -> Result<_> {
-            let summary = render_letters(
-                self.campaign,
-                &answers.target(),
-                &inputs,
-                answers.format,
-                &answers.out,
-            )?;
-            // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            let note_file = match &answers.note {
-                Some(note) => {
-                    let path = answers.out.join(NOTE_FILE);
-                    std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
-                    Some(path)
-                }
-                None => None,
-            };
-            Ok((summary, note_file))
-        });
-        let (summary, note_file) = result?;
-        WROTE.store(true, Ordering::SeqCst);
-        println!("\n{}", wrote(answers.format, &summary));
-        if let Some(path) = &note_file {
-            println!("your personal paragraph is in {}", path.display());
+    /// Steps 1 to 4: group, targeting, signer, personal paragraph.
+    fn ask_letters(&self, prev: Option<&Answers>) -> Ask<Answers> {
+        let group = self.ask_group(prev)?;
+        let prev = prev.filter(|p| p.target.group == group.id);
+        let filters = self.ask_targeting(group, prev)?;
+        let signer = self.ask_signer(prev)?;
+        let note = prev.map(|p| p.inputs.personal_note.as_str());
+        let personal_note = self.ask_note(note.filter(|n| !n.is_empty()))?;
+        let (group, date) = (group.id.clone(), self.date.clone());
+        Ok(Answers {
+            target: Target {
+                group,
+                filters,
+                limit: None,
+            },
+            inputs: LetterInputs {
+                signer,
+                personal_note: personal_note.unwrap_or_default(),
+                date,
+            },
+            format: prev.map_or(Format::Eml, |p| p.format),
+            out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
+            smtp: prev.and_then(|p| p.smtp.clone()),
+        })
+    }
+
+    /// A menu, on `default` or else the first item; Esc (or `q`) cancels the run.
+    fn select(&self, prompt: &str, items: &[impl Display], default: Option<usize>) -> Ask<usize> {
+        let select = Select::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items);
+        chosen(select.default(default.unwrap_or(0)).interact_opt())
+    }
+
+    /// One line of text, trimmed. A non-empty `offer` is shown in brackets and kept with enter;
+    /// an answer `check` refuses is asked again, under the reason it gives.
+    fn ask_text(&self, prompt: &str, offer: &str, check: impl Fn(&str) -> Verdict) -> Ask<String> {
+        let mut input = Input::<String>::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .allow_empty(true)
+            .validate_with(|s: &String| check(s));
+        if !offer.is_empty() {
+            input = input.default(offer.to_string());
         }
-        println!(
-            "\nTo write the same letters again without questions:\n  {}\n",
-            answers.command_line(self.campaign_dir(), note_file.as_deref())
-        );
-        if interrupted {
-            return Err(Stop::Cancelled);
-        }
-        self.offer_to_save(&answers.signer, None)?;
-        Ok(0)
+        Ok(input.interact_text()?.trim().to_string())
     }
 
     /// The campaign as `--campaign` would name it; none for the bundled one or the current directory.
@@ -304,11 +301,44 @@ impl Wizard<'_> {
         }
     }
 
+    /// The command line that does the same again without questions.
+    fn print_command(&self, answers: &Answers, note_file: Option<&Path>) {
+        let what = match answers.smtp {
+            Some(_) => "send the same letters again without questions (only those not sent yet go)",
+            None => "write the same letters again without questions",
+        };
+        let profile = self.profile_flag.as_deref();
+        let line = answers.command_line(self.campaign_dir(), profile, note_file);
+        println!("\nTo {what}:\n  {line}\n");
+    }
+
+    /// The files: the same core as `letterdrive render`, all or nothing, with Ctrl-C held off
+    /// until they are complete; then the offer to keep the signer for next time.
+    fn write_letters(&self, answers: &Answers) -> Ask<i32> {
+        let (result, interrupted) = deferring(|| -> Result<_> {
+            let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
+            let summary = render_letters(self.campaign, target, inputs, answers.format, out, None)?;
+            // A typed paragraph is kept beside the letters, so the command line can repeat it.
+            Ok((summary, answers.keep_note(out.join(NOTE_FILE))?))
+        });
+        let (summary, note_file) = result?;
+        WROTE.store(true, Ordering::SeqCst);
+        println!("\n{}", wrote(answers.format, &summary));
+        if let Some(path) = &note_file {
+            println!("your personal paragraph is in {}", path.display());
+        }
+        self.print_command(answers, note_file.as_deref());
+        if interrupted {
+            return Err(Stop::Cancelled);
+        }
+        self.offer_to_save(answers)?;
+        Ok(0)
+    }
+
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
     /// progress, journal), then the offer to keep the server for next time.
-    fn send_letters(&self, answers: &WizardAnswers, config: SmtpConfig) -> Ask<i32> {
-        let url = config.url.as_ref().map(|u| u.value.clone());
-        let job = SendJob::new(answers.target(), answers.inputs(&self.date), config);
+    fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
+        let job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;
@@ -317,48 +347,10 @@ impl Wizard<'_> {
             eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
         }
         // A typed paragraph is kept beside the send journal, so the command line can repeat it.
-        let note_file = match &answers.note {
-            Some(note) => {
-                let path =
-                    send::journal::default_path(&self.campaign.source).with_file_name(NOTE_FILE);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
-                std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
-                Some(path)
-            }
-            None => None,
-        };
-        if let Some(url) = &url {
-            println!(
-                "\nTo send the same letters again without questions (only those not sent yet go):\n  {}\n",
-                answers.send_command_line(
-                    self.campaign_dir(),
-                    self.profile_flag.as_deref(),
-                    url,
-                    note_file.as_deref()
-                )
-            );
-        }
-        self.offer_to_save(&answers.signer, url.as_deref())?;
+        let journal = send::journal::default_path(&self.campaign.source);
+        let note_file = answers.keep_note(journal.with_file_name(NOTE_FILE))?;
+        self.print_command(answers, note_file.as_deref());
+        self.offer_to_save(answers)?;
         Ok(code)
-    }
-
-    /// Steps 1 to 4: group, targeting, signer, personal paragraph.
-    fn ask_letters(&self, prev: Option<&WizardAnswers>) -> Ask<WizardAnswers> {
-        let group = self.ask_group(prev)?;
-        let prev = prev.filter(|p| p.group == group.id);
-        let filters = self.ask_targeting(group, prev)?;
-        let signer = self.ask_signer(prev)?;
-        let note = self.ask_note(prev.and_then(|p| p.note.as_deref()))?;
-        Ok(WizardAnswers {
-            group: group.id.clone(),
-            filters,
-            signer,
-            note,
-            format: prev.map_or(Format::Eml, |p| p.format),
-            out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
-            smtp: prev.and_then(|p| p.smtp.clone()),
-        })
     }
 }

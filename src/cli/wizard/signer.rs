@@ -4,82 +4,50 @@ use super::*;
 
 impl Wizard<'_> {
     /// Step 3: who signs. Defaults come from the answers being changed, else the saved profile.
-    pub(super) fn ask_signer(&self, prev: Option<&WizardAnswers>) -> Ask<Signer> {
+    pub(super) fn ask_signer(&self, prev: Option<&Answers>) -> Ask<Signer> {
         let base = prev
-            .map(|p| p.signer.clone())
+            .map(|p| p.inputs.signer.clone())
             .or_else(|| self.saved.as_ref().map(Profile::to_signer))
             .unwrap_or_default();
-        if prev.is_none() && self.saved.is_some() {
-            if let Some(path) = &self.profile_path {
-                eprintln!("Your saved details (from {}) are offered in brackets; press enter to keep them.", path.display());
+        if let (None, Some(_), Some(path)) = (prev, &self.saved, &self.profile_path) {
+            let path = path.display();
+            eprintln!("Your saved details (from {path}) are offered in brackets; press enter to keep them.");
+        }
+        let prompt = "Your name (it signs the letters)";
+        let name = self.ask_text(prompt, &base.name, |s| match s.trim() {
+            "" => Err("a name is needed: it signs every letter".into()),
+            _ => no_control_characters("a name", s),
+        })?;
+        let prompt = "Your e-mail address (the letters come from it)";
+        let email = self.ask_text(prompt, &base.email, |s| {
+            let s = s.trim();
+            if s.is_empty() {
+                return Err("an address is needed: replies come to it".into());
             }
-        }
-        let mut name = Input::<String>::with_theme(&self.theme)
-            .with_prompt("Your name (it signs the letters)")
-            .allow_empty(true)
-            .validate_with(|s: &String| -> std::result::Result<(), String> {
-                if s.trim().is_empty() {
-                    Err("a name is needed: it signs every letter".into())
-                } else if s.chars().any(char::is_control) {
-                    Err("a name cannot hold control characters".into())
-                } else {
-                    Ok(())
-                }
-            });
-        if !base.name.is_empty() {
-            name = name.default(base.name.clone());
-        }
-        let name = name.interact_text()?.trim().to_string();
-
-        let mut email = Input::<String>::with_theme(&self.theme)
-            .with_prompt("Your e-mail address (the letters come from it)")
-            .allow_empty(true)
-            .validate_with(|s: &String| -> std::result::Result<(), String> {
-                let s = s.trim();
-                if s.is_empty() {
-                    return Err("an address is needed: replies come to it".into());
-                }
-                s.parse::<lettre::Address>().map(|_| ()).map_err(|e| {
-                    format!("`{s}` is not an e-mail address ({e}); write it as name@domain")
-                })
-            });
-        if !base.email.is_empty() {
-            email = email.default(base.email.clone());
-        }
-        let email = email.interact_text()?.trim().to_string();
-
-        let city = self.ask_optional("Your city", &base.city)?;
-        let country = self.ask_optional("Your country", &base.country)?;
-        let organisation = self.ask_optional("Your organisation", &base.organisation)?;
+            s.parse::<lettre::Address>().map(|_| ()).map_err(|e| {
+                format!("`{s}` is not an e-mail address ({e}); write it as name@domain")
+            })
+        })?;
+        // Asked in the order the fields are written.
         Ok(Signer {
             name,
             email,
-            city,
-            country,
-            organisation,
+            city: self.ask_optional("Your city", &base.city)?,
+            country: self.ask_optional("Your country", &base.country)?,
+            organisation: self.ask_optional("Your organisation", &base.organisation)?,
         })
     }
 
-    pub(super) fn ask_optional(&self, what: &str, default: &str) -> Ask<String> {
-        let prompt = if default.is_empty() {
-            format!("{what} (optional, enter to skip)")
+    /// A detail the letters can do without: enter skips it (or keeps the one offered), and `-`
+    /// clears one offered.
+    fn ask_optional(&self, what: &str, default: &str) -> Ask<String> {
+        let how = if default.is_empty() {
+            "enter to skip"
         } else {
-            format!("{what} (optional, - for none)")
+            "- for none"
         };
-        let mut input = Input::<String>::with_theme(&self.theme)
-            .with_prompt(prompt)
-            .allow_empty(true)
-            .validate_with(|s: &String| -> std::result::Result<(), String> {
-                if s.chars().any(char::is_control) {
-                    Err("this cannot hold control characters".into())
-                } else {
-                    Ok(())
-                }
-            });
-        if !default.is_empty() {
-            input = input.default(default.to_string());
-        }
-        let value = input.interact_text()?.trim().to_string();
+        let prompt = format!("{what} (optional, {how})");
+        let value = self.ask_text(&prompt, default, |s| no_control_characters("this", s))?;
         Ok(if value == "-" { String::new() } else { value })
     }
 
@@ -88,62 +56,58 @@ impl Wizard<'_> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .unwrap_or_else(|_| "vi".into());
-        let mut items = Vec::new();
-        if let Some(note) = prev {
-            items.push(format!(
-                "Keep the paragraph I wrote ({})",
-                first_words(note)
-            ));
-        }
-        items.push(format!("Write it in my editor ({editor})"));
-        items.push("Type one line here".into());
-        items.push("No personal paragraph".into());
-        let offset = usize::from(prev.is_some());
+        let keep = prev.map(|note| format!("Keep the paragraph I wrote ({})", first_words(note)));
+        let items: Vec<String> = keep
+            .into_iter()
+            .chain([
+                format!("Write it in my editor ({editor})"),
+                "Type one line here".into(),
+                "No personal paragraph".into(),
+            ])
+            .collect();
         eprintln!(
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
-        let i = chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt("Add a personal paragraph?")
-                .items(&items)
-                .default(0)
-                .interact_opt(),
-        )?;
-        if prev.is_some() && i == 0 {
-            return Ok(prev.map(str::to_string));
-        }
-        match i - offset {
-            0 => {
-                eprintln!("Opening {editor}: write your paragraph, save, and close the editor.");
-                let (edited, interrupted) = deferring(|| {
-                    // Read the file whether or not it was saved: an editor that writes within
-                    // the same clock tick would otherwise look as if it saved nothing.
-                    Editor::new()
-                        .extension(".md")
-                        .require_save(false)
-                        .edit(prev.unwrap_or(""))
-                });
-                if interrupted {
-                    return Err(Stop::Cancelled);
-                }
-                match edited {
-                    Ok(Some(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
-                    Ok(_) => {
-                        eprintln!("The editor saved nothing: no personal paragraph.");
-                        Ok(None)
-                    }
-                    Err(e) => {
-                        eprintln!("Could not start the editor `{editor}` ({e}); type the paragraph here instead.");
-                        self.ask_line(prev)
-                    }
-                }
-            }
-            1 => self.ask_line(prev),
+        let i = self.select("Add a personal paragraph?", &items, None)?;
+        // Without a paragraph to keep, the menu starts at the editor.
+        match i + usize::from(prev.is_none()) {
+            0 => Ok(prev.map(str::to_string)),
+            1 => self.edit_note(prev, &editor),
+            2 => self.ask_line(prev),
             _ => Ok(None),
         }
     }
 
-    pub(super) fn ask_line(&self, prev: Option<&str>) -> Ask<Option<String>> {
+    /// The paragraph written in the volunteer's editor; typed here if it will not start.
+    fn edit_note(&self, prev: Option<&str>, editor: &str) -> Ask<Option<String>> {
+        eprintln!("Opening {editor}: write your paragraph, save, and close the editor.");
+        let (edited, interrupted) = deferring(|| {
+            // Read the file whether or not it was saved: an editor that writes within the same
+            // clock tick would otherwise look as if it saved nothing.
+            Editor::new()
+                .extension(".md")
+                .require_save(false)
+                .edit(prev.unwrap_or(""))
+        });
+        if interrupted {
+            return Err(Stop::Cancelled);
+        }
+        match edited {
+            Ok(Some(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
+            Ok(_) => {
+                eprintln!("The editor saved nothing: no personal paragraph.");
+                Ok(None)
+            }
+            Err(e) => {
+                eprintln!(
+                    "Could not start the editor `{editor}` ({e}); type the paragraph here instead."
+                );
+                self.ask_line(prev)
+            }
+        }
+    }
+
+    fn ask_line(&self, prev: Option<&str>) -> Ask<Option<String>> {
         let mut input = Input::<String>::with_theme(&self.theme)
             .with_prompt("Your paragraph (enter when done; empty for none)")
             .allow_empty(true);
@@ -155,11 +119,16 @@ impl Wizard<'_> {
     }
 }
 
-fn first_words(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().take(6).collect();
-    let mut s = words.join(" ");
-    if text.split_whitespace().count() > 6 {
-        s.push_str(" ...");
+/// Letters carry what is typed into headers and pages, where a control character has no place.
+fn no_control_characters(what: &str, s: &str) -> Verdict {
+    if s.chars().any(char::is_control) {
+        return Err(format!("{what} cannot hold control characters"));
     }
-    s
+    Ok(())
+}
+
+fn first_words(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let more = if words.len() > 6 { " ..." } else { "" };
+    words[..words.len().min(6)].join(" ") + more
 }

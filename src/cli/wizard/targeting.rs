@@ -3,63 +3,46 @@
 use super::*;
 
 impl Wizard<'_> {
-    pub(super) fn ask_group(&self, prev: Option<&WizardAnswers>) -> Ask<&Group> {
+    /// Step 1: the group, asked only when there is a choice.
+    pub(super) fn ask_group(&self, prev: Option<&Answers>) -> Ask<&Group> {
         let groups = &self.campaign.groups;
-        let count = |g: &Group| {
-            self.report
-                .groups
-                .iter()
-                .find(|r| r.id == g.id)
-                .map_or(0, |r| r.recipients)
+        let label = |g: &Group| format!("{} ({})", g.label, self.recipients(g));
+        // The label, then what the group is and its languages, indented under it.
+        let about = |g: &Group, indent: &str| {
+            let (label, description) = (label(g), &g.description);
+            let languages = self.campaign.languages_line(g);
+            format!("{label}\n{indent}{description}\n{indent}languages: {languages}")
         };
-        if groups.len() == 1 {
-            let g = &groups[0];
-            eprintln!(
-                "Writing to: {} ({})\n  {}\n  languages: {}\n",
-                g.label,
-                plural(count(g), "recipient"),
-                g.description,
-                self.campaign.languages_line(g)
-            );
+        if let [g] = groups.as_slice() {
+            eprintln!("Writing to: {}\n", about(g, "  "));
             return Ok(g);
         }
         eprintln!("Who can you write to?");
         for g in groups {
-            eprintln!("  {} ({})", g.label, plural(count(g), "recipient"));
-            eprintln!("      {}", g.description);
-            eprintln!("      languages: {}", self.campaign.languages_line(g));
+            eprintln!("  {}", about(g, "      "));
         }
         eprintln!();
-        let items: Vec<String> = groups
-            .iter()
-            .map(|g| format!("{} ({})", g.label, plural(count(g), "recipient")))
-            .collect();
-        let default = prev
-            .and_then(|p| groups.iter().position(|g| g.id == p.group))
-            .unwrap_or(0);
-        let i = chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt("Which group do you want to write to?")
-                .items(&items)
-                .default(default)
-                .interact_opt(),
-        )?;
+        let items: Vec<String> = groups.iter().map(label).collect();
+        let default = prev.and_then(|p| groups.iter().position(|g| g.id == p.target.group));
+        let i = self.select("Which group do you want to write to?", &items, default)?;
         Ok(&groups[i])
     }
 
+    /// "N recipients" of the group, as `check` counted them before the first question.
+    fn recipients(&self, group: &Group) -> String {
+        let report = self.report.groups.iter().find(|r| r.id == group.id);
+        plural(report.map_or(0, |r| r.recipients), "recipient")
+    }
+
     /// The distinct values of the group's `target_by` columns, read in one pass over the file.
-    pub(super) fn columns(&self, group: &Group) -> Result<(u64, Vec<Column>)> {
+    fn columns(&self, group: &Group) -> Result<Vec<Column>> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
-        let idx: Vec<Option<usize>> = group
-            .target_by
-            .iter()
-            .map(|c| rows.columns.get(c))
-            .collect();
-        let mut seen: Vec<IndexMap<String, (String, u64)>> = vec![IndexMap::new(); idx.len()];
-        let mut total = 0u64;
-        while let Some(next) = rows.next_row() {
-            let Ok(row) = next else { continue };
-            total += 1;
+        let names = &group.target_by;
+        let idx: Vec<_> = names.iter().map(|c| rows.columns.get(c)).collect();
+        // Per column: each value under its lowercase form, which orders them, as first written
+        // and with its count.
+        let mut seen = vec![BTreeMap::<String, (String, u64)>::new(); idx.len()];
+        for row in rows_of(&mut rows) {
             for (i, map) in idx.iter().zip(seen.iter_mut()) {
                 let value = i.and_then(|i| row.record.get(i)).unwrap_or("").trim();
                 // A value with a comma cannot be written in `--where`, so it is not offered.
@@ -71,154 +54,106 @@ impl Wizard<'_> {
                     .1 += 1;
             }
         }
-        let columns = group
-            .target_by
-            .iter()
-            .zip(seen)
-            .map(|(name, map)| {
-                let mut values: Vec<(String, u64)> = map.into_values().collect();
-                values.sort_by_key(|v| v.0.to_lowercase());
-                Column {
-                    name: name.clone(),
-                    values,
-                }
-            })
-            .collect();
-        Ok((total, columns))
+        let columns = names.iter().zip(seen).map(|(name, values)| {
+            let (name, values) = (name.clone(), values.into_values().collect());
+            Column { name, values }
+        });
+        Ok(columns.collect())
     }
 
     pub(super) fn count_matching(&self, group: &Group, filters: &[String]) -> Result<u64> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let filters = Filter::parse_all(filters, &rows.columns, &rows.file)?;
-        let mut n = 0;
-        while let Some(next) = rows.next_row() {
-            if next.is_ok_and(|row| recipients::matches_all(&filters, &row)) {
-                n += 1;
-            }
-        }
-        Ok(n)
+        let matching = rows_of(&mut rows).filter(|row| recipients::matches_all(&filters, row));
+        Ok(matching.count() as u64)
     }
 
     /// Step 2: which recipients of the group, as `--where` conditions.
-    pub(super) fn ask_targeting(
-        &self,
-        group: &Group,
-        prev: Option<&WizardAnswers>,
-    ) -> Ask<Vec<String>> {
-        let (total, columns) = self.columns(group)?;
+    pub(super) fn ask_targeting(&self, group: &Group, prev: Option<&Answers>) -> Ask<Vec<String>> {
+        let columns = self.columns(group)?;
         let choosable: Vec<&Column> = columns.iter().filter(|c| c.values.len() > 1).collect();
-        // Writing to one's own government is the letter that counts most: offer it first.
-        let home = prev
-            .map(|p| p.signer.country.clone())
-            .or_else(|| self.saved.as_ref().map(|p| p.country.clone()))
-            .unwrap_or_default();
-        let own = columns
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case("country"))
-            .find_map(|c| {
-                c.values
-                    .iter()
-                    .find(|(v, _)| !home.is_empty() && v.to_lowercase() == home.to_lowercase())
-                    .map(|(v, n)| (format!("{}={v}", c.name), v.clone(), *n))
-            });
-
-        #[derive(Clone, Copy, PartialEq)]
-        enum Way {
-            Own,
-            All,
-            Choose,
+        // Each way offered, with the `--where` conditions it stands for; `None` asks per column.
+        let mut ways: Vec<(String, Option<Vec<String>>)> = Vec::new();
+        if let Some((item, filter)) = self.own_country(&columns, prev) {
+            ways.push((item, Some(vec![filter])));
         }
-        let mut ways = Vec::new();
-        let mut items = Vec::new();
-        if let Some((_, value, n)) = &own {
-            ways.push(Way::Own);
-            items.push(format!(
-                "Only {value}, your own country: the letter that counts most ({})",
-                plural(*n, "recipient")
-            ));
-        }
-        ways.push(Way::All);
-        items.push(format!("All {} in this group", plural(total, "recipient")));
+        let all = format!("All {} in this group", self.recipients(group));
+        ways.push((all, Some(Vec::new())));
         if !choosable.is_empty() {
-            ways.push(Way::Choose);
             let names: Vec<&str> = choosable.iter().map(|c| c.name.as_str()).collect();
-            items.push(format!("Let me choose by {}", names.join(", ")));
+            ways.push((format!("Let me choose by {}", names.join(", ")), None));
         }
         if ways.len() == 1 {
             return Ok(Vec::new());
         }
-        let want = match prev {
-            Some(p) if p.filters.is_empty() => Way::All,
-            Some(p) if own.as_ref().is_some_and(|o| p.filters == [o.0.clone()]) => Way::Own,
-            Some(_) => Way::Choose,
-            None => ways[0],
-        };
-        let default = ways.iter().position(|w| *w == want).unwrap_or(0);
-        let i = chosen(
-            Select::with_theme(&self.theme)
-                .with_prompt("Who in this group?")
-                .items(&items)
-                .default(default)
-                .interact_opt(),
-        )?;
-        match ways[i] {
-            Way::Own => Ok(vec![own.expect("offered only when known").0]),
-            Way::All => Ok(Vec::new()),
-            Way::Choose => loop {
-                let filters = self.choose_values(&choosable, prev)?;
-                let n = self.count_matching(group, &filters)?;
-                if n > 0 {
-                    eprintln!("{} chosen.\n", plural(n, "recipient"));
-                    break Ok(filters);
-                }
-                eprintln!("No recipient matches all of these together; choose again.\n");
-            },
+        // Going back, the way chosen before: the same conditions, else choosing per column.
+        let way = |filters: Option<&Vec<String>>| ways.iter().position(|w| w.1.as_ref() == filters);
+        let default = prev.and_then(|p| way(Some(&p.target.filters)).or_else(|| way(None)));
+        let items: Vec<&String> = ways.iter().map(|(item, _)| item).collect();
+        let i = self.select("Who in this group?", &items, default)?;
+        if let Some(filters) = ways.swap_remove(i).1 {
+            return Ok(filters);
+        }
+        loop {
+            let filters = self.choose_values(&choosable, prev)?;
+            let n = self.count_matching(group, &filters)?;
+            if n > 0 {
+                eprintln!("{} chosen.\n", plural(n, "recipient"));
+                return Ok(filters);
+            }
+            eprintln!("No recipient matches all of these together; choose again.\n");
         }
     }
 
-    pub(super) fn choose_values(
-        &self,
-        columns: &[&Column],
-        prev: Option<&WizardAnswers>,
-    ) -> Ask<Vec<String>> {
+    /// Writing to one's own government is the letter that counts most, so it is offered first
+    /// when the volunteer's country is one of the group's: the menu item, and its condition.
+    fn own_country(&self, columns: &[Column], prev: Option<&Answers>) -> Option<(String, String)> {
+        let home = match prev {
+            Some(p) => p.inputs.signer.country.to_lowercase(),
+            None => self.saved.as_ref()?.country.to_lowercase(),
+        };
+        // No value is empty, so a volunteer without a country matches none.
+        let country = |c: &&Column| c.name.eq_ignore_ascii_case("country");
+        for c in columns.iter().filter(country) {
+            if let Some((value, n)) = c.values.iter().find(|(v, _)| v.to_lowercase() == home) {
+                let n = plural(*n, "recipient");
+                let item =
+                    format!("Only {value}, your own country: the letter that counts most ({n})");
+                return Some((item, format!("{}={value}", c.name)));
+            }
+        }
+        None
+    }
+
+    /// The values to keep, column by column; ticking none or all keeps the whole column.
+    fn choose_values(&self, columns: &[&Column], prev: Option<&Answers>) -> Ask<Vec<String>> {
         let mut filters = Vec::new();
         for col in columns {
+            let name = &col.name;
+            // Going back, the values ticked before are ticked again.
             let ticked: Vec<String> = prev
                 .into_iter()
-                .flat_map(|p| &p.filters)
+                .flat_map(|p| &p.target.filters)
                 .filter_map(|f| f.split_once('='))
-                .filter(|(c, _)| c.trim() == col.name)
+                .filter(|(c, _)| c.trim() == name)
                 .flat_map(|(_, vals)| vals.split(',').map(|v| v.trim().to_lowercase()))
                 .collect();
-            let items: Vec<String> = col
+            let (items, defaults): (Vec<String>, Vec<bool>) = col
                 .values
                 .iter()
-                .map(|(v, n)| format!("{v} ({n})"))
-                .collect();
-            let defaults: Vec<bool> = col
-                .values
-                .iter()
-                .map(|(v, _)| ticked.contains(&v.to_lowercase()))
-                .collect();
-            let picked = chosen(
-                MultiSelect::with_theme(&self.theme)
-                    .with_prompt(format!(
-                        "{}: space ticks, enter goes on (nothing ticked = all)",
-                        col.name
-                    ))
-                    .items(&items)
-                    .defaults(&defaults)
-                    .max_length(15)
-                    .report(false)
-                    .interact_opt(),
-            )?;
+                .map(|(v, n)| (format!("{v} ({n})"), ticked.contains(&v.to_lowercase())))
+                .unzip();
+            let prompt = format!("{name}: space ticks, enter goes on (nothing ticked = all)");
+            let select = MultiSelect::with_theme(&self.theme).with_prompt(prompt);
+            let select = select.items(&items).defaults(&defaults).max_length(15);
+            let picked = chosen(select.report(false).interact_opt())?;
             if picked.is_empty() || picked.len() == col.values.len() {
-                eprintln!("  {}: all", col.name);
+                eprintln!("  {name}: all");
                 continue;
             }
             let values: Vec<&str> = picked.iter().map(|&i| col.values[i].0.as_str()).collect();
-            eprintln!("  {}: {}", col.name, values.join(", "));
-            filters.push(format!("{}={}", col.name, values.join(",")));
+            eprintln!("  {name}: {}", values.join(", "));
+            filters.push(format!("{name}={}", values.join(",")));
         }
         Ok(filters)
     }
