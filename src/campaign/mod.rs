@@ -131,6 +131,7 @@ pub struct Group {
 }
 
 impl Group {
+    /// The group of table `[groups.<id>]`, with what the table leaves out filled in.
     fn with_defaults(mut self, id: String) -> Group {
         if self.template.is_empty() {
             self.template = format!("templates/{id}.md.hbs");
@@ -463,7 +464,7 @@ fn is_id(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-pub(crate) fn line_col(text: &str, offset: usize) -> (u64, u64) {
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() as u64 + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;

@@ -204,48 +204,32 @@ impl Recipients {
 
 /// A csv error as a problem of `file`; `crlf` is added to data rows' lines (see `Recipients`).
 fn csv_diag(file: &str, e: &csv::Error, columns: &[String], crlf: u64) -> Diag {
-    let d = Diag::new("").file(file);
-    let d = match e.position() {
-        Some(p) => d.line(p.line() + crlf),
-        None => d,
-    };
-    match e.kind() {
+    let d = match e.kind() {
         csv::ErrorKind::Utf8 { err, .. } => {
             let d = match columns.get(err.field()) {
-                Some(name) => Diag {
-                    message: "not valid UTF-8".into(),
-                    ..d
-                }
-                .field(name),
-                None => Diag {
-                    message: format!("field {} is not valid UTF-8", err.field() + 1),
-                    ..d
-                },
+                Some(name) => Diag::new("not valid UTF-8").field(name),
+                None => Diag::new(format!("field {} is not valid UTF-8", err.field() + 1)),
             };
             d.hint("save the file with UTF-8 encoding (a byte-order mark is fine; UTF-16 and Latin-1 are not)")
         }
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => Diag {
-            message: format!("this row has {len} fields but the header has {expected_len}"),
-            ..d
-        }
+        } => Diag::new(format!(
+            "this row has {len} fields but the header has {expected_len}"
+        ))
         .hint("quote fields that contain commas (\"Paris, France\") and close every opening quote"),
-        csv::ErrorKind::Io(io) => Diag {
-            message: format!("cannot read the file: {io}"),
-            ..d
-        },
-        _ => Diag {
-            message: e.to_string(),
-            ..d
-        },
+        csv::ErrorKind::Io(io) => Diag::new(format!("cannot read the file: {io}")),
+        _ => Diag::new(e.to_string()),
+    };
+    match e.position() {
+        Some(p) => d.file(file).line(p.line() + crlf),
+        None => d.file(file),
     }
 }
 
 /// `--where COLUMN=VALUE[,VALUE...]`: a row is kept when its value is one of the values.
 #[derive(Debug, Clone)]
 pub struct Filter {
-    pub column: String,
     idx: usize,
     values: Vec<String>,
 }
@@ -271,7 +255,6 @@ impl Filter {
                     )
                 })?;
                 Ok(Filter {
-                    column: col.to_string(),
                     idx,
                     values: vals.split(',').map(|v| v.trim().to_lowercase()).collect(),
                 })

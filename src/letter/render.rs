@@ -120,10 +120,6 @@ impl<'c> Renderer<'c> {
         })
     }
 
-    pub fn columns(&self) -> &Columns {
-        &self.columns
-    }
-
     /// The recipient file as users see it.
     pub fn file(&self) -> &str {
         &self.recipients_file
