@@ -4,10 +4,10 @@
 pub mod recipients;
 pub mod source;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::campaign::source::{Source, CAMPAIGN_FILE};
 use crate::error::{Diag, Error, Result};
@@ -21,7 +21,7 @@ struct CampaignFile {
     facts: Vec<Fact>,
     #[serde(default)]
     demands: Vec<Demand>,
-    groups: IndexMap<String, GroupFile>,
+    groups: IndexMap<String, Group>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -29,14 +29,13 @@ struct CampaignFile {
 struct Meta {
     id: String,
     /// The language of the default templates, subjects and `text`s; `en` when not given.
-    #[serde(default)]
     language: Option<String>,
     /// Languages whose templates and translations still need review by a native speaker.
     #[serde(default)]
     needs_review: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
     pub title: String,
@@ -45,20 +44,20 @@ pub struct Statement {
     pub date: String,
     pub source: String,
     /// Any of the fields above in other languages: `[statement.translations.fr] date = "juin 2022"`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The fields of `[statement]` a translation may give.
 pub const STATEMENT_FIELDS: &[&str] = &["title", "organisation", "summary", "date", "source"];
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     pub id: String,
     pub text: String,
     /// The text in other languages, by language tag: `[facts.translations] fr = "..."`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub translations: BTreeMap<String, String>,
 }
 
@@ -69,17 +68,17 @@ impl Fact {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Demand {
     pub id: String,
     pub text: String,
     pub groups: Vec<String>,
     /// When set, only recipients whose `role` column is one of these receive the demand.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub roles: Vec<String>,
     /// The text in other languages, by language tag: `[demands.translations] fr = "..."`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub translations: BTreeMap<String, String>,
 }
 
@@ -105,37 +104,58 @@ fn text_in<'a>(
         .map(|(_, v)| v.as_str())
 }
 
+/// A `[groups.<id>]` table; `Campaign::load` fills in what it leaves out.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct GroupFile {
-    label: String,
-    description: String,
-    subject: String,
-    /// The subject in other languages, by language tag.
-    #[serde(default)]
-    subjects: BTreeMap<String, String>,
-    #[serde(default)]
-    required: Vec<String>,
-    #[serde(default)]
-    target_by: Vec<String>,
-    template: Option<String>,
-    recipients: Option<String>,
-}
-
-#[derive(Debug, Clone)]
 pub struct Group {
+    /// The table's key.
+    #[serde(skip)]
     pub id: String,
     pub label: String,
     pub description: String,
     pub subject: String,
     /// The subject in other languages, by lowercase language tag.
+    #[serde(default)]
     pub subjects: BTreeMap<String, String>,
     /// Columns that must exist and be non-empty; always includes `name` and `email`.
+    #[serde(default)]
     pub required: Vec<String>,
+    #[serde(default)]
     pub target_by: Vec<String>,
-    /// Relative to the campaign root.
+    /// Relative to the campaign root; `templates/<id>.md.hbs` when not given.
+    #[serde(default)]
     pub template: String,
+    /// Relative to the campaign root; `recipients/<id>.csv` when not given.
+    #[serde(default)]
     pub recipients: String,
+}
+
+impl Group {
+    /// The group of table `[groups.<id>]`, with what the table leaves out filled in.
+    fn with_defaults(mut self, id: String) -> Group {
+        if self.template.is_empty() {
+            self.template = format!("templates/{id}.md.hbs");
+        }
+        if self.recipients.is_empty() {
+            self.recipients = format!("recipients/{id}.csv");
+        }
+        let mut required = vec![NAME_COLUMN.to_string(), EMAIL_COLUMN.to_string()];
+        for column in std::mem::take(&mut self.required) {
+            if !required.contains(&column) {
+                required.push(column);
+            }
+        }
+        let subjects = std::mem::take(&mut self.subjects);
+        Group {
+            id,
+            required,
+            subjects: subjects
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            ..self
+        }
+    }
 }
 
 /// The column that decides which role-specific demands a recipient gets.
@@ -166,7 +186,7 @@ impl Campaign {
         let file = source.display(CAMPAIGN_FILE);
         let text = source.read_to_string(CAMPAIGN_FILE)?;
         let parsed: CampaignFile = toml::from_str(&text).map_err(|e| {
-            let mut d = Diag::new(e.message().trim().to_string())
+            let mut d = Diag::new(e.message().trim())
                 .file(&file)
                 .hint("fix the TOML syntax or key; see the campaign format in the README");
             if let Some(span) = e.span() {
@@ -175,54 +195,57 @@ impl Campaign {
             }
             Error::Invalid(d)
         })?;
-        let at = Locator {
-            text: &text,
-            file: &file,
+        // Best effort: a problem found after parsing points at the first line naming its key or
+        // value, so the campaigner need not search for it.
+        let at = |needle: &str, message: String| {
+            let d = Diag::new(message).file(&file);
+            match text.lines().position(|l| l.contains(needle)) {
+                Some(i) => d.line(i as u64 + 1),
+                None => d,
+            }
         };
+        let meta = &parsed.campaign;
+        let language = meta.language.as_deref().unwrap_or(DEFAULT_LANGUAGE);
+        let language = language.to_ascii_lowercase();
         let mut diags = Vec::new();
-        if !is_id(&parsed.campaign.id) {
-            diags.push(
-                at.at(
-                    "id",
-                    format!(
-                        "campaign id `{}` must be lowercase letters, digits and dashes",
-                        parsed.campaign.id
-                    ),
-                )
-                .hint("for example: id = \"xinjiang-2022\""),
+        if !is_id(&meta.id) {
+            let message = format!(
+                "campaign id `{}` must be lowercase letters, digits and dashes",
+                meta.id
             );
+            diags.push(at("id", message).hint("for example: id = \"xinjiang-2022\""));
         }
-        let language = parsed
-            .campaign
-            .language
-            .as_deref()
-            .unwrap_or(DEFAULT_LANGUAGE)
-            .to_ascii_lowercase();
         if !is_language_tag(&language) {
             diags.push(
-                at.at("language", format!("`{language}` is not a language tag"))
+                at("language", format!("`{language}` is not a language tag"))
                     .hint("use a BCP 47 tag such as \"en\", \"fr\" or \"es\""),
             );
         }
-        diags.extend(check_language_tags(&parsed, &at));
-        let groups = groups_of(&parsed, &at, &mut diags);
-        diags.extend(check_fact_and_demand_ids(&parsed, &at));
+        diags.extend(language_tag_problems(&parsed, &at));
+        diags.extend(id_problems(&parsed, &at));
+        if parsed.groups.is_empty() {
+            diags.push(
+                Diag::new("the campaign has no groups")
+                    .file(&file)
+                    .hint("add a [groups.<id>] table with label, description and subject"),
+            );
+        }
         Error::from_diags(diags)?;
 
+        let needs_review = meta.needs_review.iter();
         Ok(Campaign {
-            source,
-            id: parsed.campaign.id,
+            id: parsed.campaign.id.clone(),
             language,
-            needs_review: parsed
-                .campaign
-                .needs_review
-                .iter()
-                .map(|t| t.to_ascii_lowercase())
-                .collect(),
+            needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
-            groups,
+            groups: parsed
+                .groups
+                .into_iter()
+                .map(|(id, g)| g.with_defaults(id))
+                .collect(),
+            source,
         })
     }
 
@@ -235,22 +258,27 @@ impl Campaign {
         })
     }
 
-    /// The demands a recipient of `group` with this role receives, in campaign order.
+    /// The demands of `group`, in campaign order.
+    pub fn demands_for_group<'a>(
+        &'a self,
+        group: &'a str,
+    ) -> impl Iterator<Item = &'a Demand> + 'a {
+        self.demands
+            .iter()
+            .filter(move |d| d.groups.iter().any(|g| g == group))
+    }
+
+    /// The demands a recipient of `group` with this role (empty for none) receives.
     pub fn demands_for<'a>(
         &'a self,
         group: &'a str,
-        role: Option<&'a str>,
+        role: &'a str,
     ) -> impl Iterator<Item = &'a Demand> + 'a {
-        self.demands.iter().filter(move |d| {
-            d.groups.iter().any(|g| g == group)
-                && (d.roles.is_empty()
-                    || role
-                        .is_some_and(|r| d.roles.iter().any(|x| x.eq_ignore_ascii_case(r.trim()))))
+        self.demands_for_group(group).filter(move |d| {
+            d.roles.is_empty() || d.roles.iter().any(|r| r.eq_ignore_ascii_case(role.trim()))
         })
     }
-}
 
-impl Campaign {
     /// The template of `group` in `language`: `templates/ohchr.md.hbs` becomes
     /// `templates/ohchr.fr.md.hbs`.
     pub fn template_in(&self, group: &Group, language: &str) -> String {
@@ -258,7 +286,6 @@ impl Campaign {
         format!("{stem}.{}{ext}", language.to_ascii_lowercase())
     }
 
-    /// The languages `group` has a template in besides the default one, sorted, lowercase.
     /// The languages a group's letters are written in, for people: "en (default), es, fr".
     pub fn languages_line(&self, group: &Group) -> String {
         let mut all = vec![format!("{} (default)", self.language)];
@@ -266,23 +293,16 @@ impl Campaign {
         all.join(", ")
     }
 
+    /// The languages `group` has a template in besides the default one, sorted, lowercase.
     pub fn languages(&self, group: &Group) -> Vec<String> {
         let (stem, ext) = split_template(&group.template);
-        let (dir, base) = match stem.rfind('/') {
-            Some(i) => (&stem[..i], &stem[i + 1..]),
-            None => ("", stem),
-        };
-        let mut out: Vec<String> = self
-            .source
-            .list(dir)
-            .into_iter()
+        let (dir, base) = stem.rsplit_once('/').unwrap_or(("", stem));
+        let names = self.source.list(dir).into_iter();
+        let mut out: Vec<String> = names
             .filter_map(|name| {
-                let tag = name
-                    .strip_prefix(base)?
-                    .strip_prefix('.')?
-                    .strip_suffix(ext)?;
-                (is_language_tag(tag) && !tag.contains('.') && tag != self.language)
-                    .then(|| tag.to_ascii_lowercase())
+                let tag = name.strip_prefix(base)?.strip_prefix('.')?;
+                let tag = tag.strip_suffix(ext)?;
+                (is_language_tag(tag) && tag != self.language).then(|| tag.to_ascii_lowercase())
             })
             .collect();
         out.sort();
@@ -302,14 +322,12 @@ impl Campaign {
         if wanted.is_empty() {
             return (None, false);
         }
-        let primary = wanted.split('-').next().unwrap_or(wanted);
-        for candidate in [wanted, primary] {
+        fn primary(tag: &str) -> &str {
+            tag.split('-').next().unwrap_or(tag)
+        }
+        for candidate in [wanted, primary(wanted)] {
             if candidate.eq_ignore_ascii_case(&self.language)
-                || self
-                    .language
-                    .split('-')
-                    .next()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(candidate))
+                || candidate.eq_ignore_ascii_case(primary(&self.language))
             {
                 return (None, false);
             }
@@ -319,182 +337,95 @@ impl Campaign {
         }
         (None, true)
     }
-
-    pub fn demands_for_group<'a>(
-        &'a self,
-        group: &'a str,
-    ) -> impl Iterator<Item = &'a Demand> + 'a {
-        self.demands
-            .iter()
-            .filter(move |d| d.groups.iter().any(|g| g == group))
-    }
-}
-
-/// Finds the line of campaign.toml a problem is about, by a key or value it names.
-struct Locator<'a> {
-    text: &'a str,
-    file: &'a str,
-}
-
-impl Locator<'_> {
-    fn at(&self, key: &str, message: String) -> Diag {
-        let d = Diag::new(message).file(self.file);
-        match find_line(self.text, key) {
-            Some(line) => d.line(line),
-            None => d,
-        }
-    }
 }
 
 /// Every key that must be a language tag and is not, and statement translations of fields the
 /// statement does not have.
-fn check_language_tags(parsed: &CampaignFile, at: &Locator) -> Vec<Diag> {
-    let mut diags = Vec::new();
-    let mut bad_tags: Vec<(String, String)> = parsed
-        .campaign
-        .needs_review
-        .iter()
-        .map(|t| ("campaign.needs_review".to_string(), t.clone()))
+fn language_tag_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec<Diag> {
+    let review = parsed.campaign.needs_review.iter();
+    let mut tags: Vec<(String, &String)> = review
+        .map(|t| ("campaign.needs_review".to_string(), t))
         .collect();
     for (id, g) in &parsed.groups {
-        for tag in g.subjects.keys() {
-            bad_tags.push((format!("groups.{id}.subjects"), tag.clone()));
-        }
+        tags.extend(
+            g.subjects
+                .keys()
+                .map(|t| (format!("groups.{id}.subjects"), t)),
+        );
     }
-    for (tag, fields) in &parsed.statement.translations {
-        bad_tags.push(("statement.translations".to_string(), tag.clone()));
+    let translations = &parsed.statement.translations;
+    tags.extend(
+        translations
+            .keys()
+            .map(|t| ("statement.translations".into(), t)),
+    );
+    for f in &parsed.facts {
+        let place = format!("translations of fact `{}`", f.id);
+        tags.extend(f.translations.keys().map(|t| (place.clone(), t)));
+    }
+    for d in &parsed.demands {
+        let place = format!("translations of demand `{}`", d.id);
+        tags.extend(d.translations.keys().map(|t| (place.clone(), t)));
+    }
+    let mut diags = Vec::new();
+    for (tag, fields) in translations {
         for key in fields.keys() {
             if !STATEMENT_FIELDS.contains(&key.as_str()) {
-                diags.push(
-                    at.at(
-                        &format!("[statement.translations.{tag}]"),
-                        format!("`{key}` in [statement.translations.{tag}] is not a field of the statement"),
-                    )
-                    .hint(format!("fields are: {}", STATEMENT_FIELDS.join(", "))),
-                );
+                let place = format!("[statement.translations.{tag}]");
+                let message = format!("`{key}` in {place} is not a field of the statement");
+                let fields = STATEMENT_FIELDS.join(", ");
+                diags.push(at(&place, message).hint(format!("fields are: {fields}")));
             }
         }
     }
-    for f in &parsed.facts {
-        for tag in f.translations.keys() {
-            bad_tags.push((format!("translations of fact `{}`", f.id), tag.clone()));
-        }
-    }
-    for d in &parsed.demands {
-        for tag in d.translations.keys() {
-            bad_tags.push((format!("translations of demand `{}`", d.id), tag.clone()));
-        }
-    }
-    for (place, tag) in bad_tags {
-        if !is_language_tag(&tag) {
+    for (place, tag) in tags {
+        if !is_language_tag(tag) {
+            let message = format!("`{tag}` in {place} is not a language tag");
             diags.push(
-                at.at(
-                    &format!("{tag} ="),
-                    format!("`{tag}` in {place} is not a language tag"),
-                )
-                .hint("keys are BCP 47 language tags such as fr, es or pt-BR"),
+                at(&format!("{tag} ="), message)
+                    .hint("keys are BCP 47 language tags such as fr, es or pt-BR"),
             );
         }
     }
     diags
 }
 
-/// The groups with their defaults filled in.
-fn groups_of(parsed: &CampaignFile, at: &Locator, diags: &mut Vec<Diag>) -> Vec<Group> {
-    let mut groups = Vec::new();
-    for (id, g) in &parsed.groups {
-        if !is_id(id) {
-            diags.push(at.at(
-                &format!("[groups.{id}]"),
-                format!("group id `{id}` must be lowercase letters, digits and dashes"),
-            ));
-        }
-        let mut required = vec![NAME_COLUMN.to_string(), EMAIL_COLUMN.to_string()];
-        for r in &g.required {
-            if !required.contains(r) {
-                required.push(r.clone());
-            }
-        }
-        groups.push(Group {
-            id: id.clone(),
-            label: g.label.clone(),
-            description: g.description.clone(),
-            subject: g.subject.clone(),
-            subjects: g
-                .subjects
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                .collect(),
-            required,
-            target_by: g.target_by.clone(),
-            template: g
-                .template
-                .clone()
-                .unwrap_or_else(|| format!("templates/{id}.md.hbs")),
-            recipients: g
-                .recipients
-                .clone()
-                .unwrap_or_else(|| format!("recipients/{id}.csv")),
-        });
-    }
-    if groups.is_empty() {
-        diags.push(
-            Diag::new("the campaign has no groups")
-                .file(at.file)
-                .hint("add a [groups.<id>] table with label, description and subject"),
-        );
-    }
-
-    groups
-}
-
-/// Fact and demand ids: unique, usable in templates, and demands for groups that exist.
-fn check_fact_and_demand_ids(parsed: &CampaignFile, at: &Locator) -> Vec<Diag> {
+/// Group, fact and demand ids: unique, usable in templates, and demands for groups that exist.
+fn id_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec<Diag> {
     let mut diags = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    for id in parsed.groups.keys().filter(|id| !is_id(id)) {
+        let message = format!("group id `{id}` must be lowercase letters, digits and dashes");
+        diags.push(at(&format!("[groups.{id}]"), message));
+    }
+    let mut seen = HashSet::new();
     for f in &parsed.facts {
+        let at = |message: String| at(&format!("\"{}\"", f.id), message);
         if !seen.insert(format!("fact:{}", f.id)) {
-            diags.push(at.at(
-                &format!("\"{}\"", f.id),
-                format!("fact id `{}` is used twice", f.id),
-            ));
+            diags.push(at(format!("fact id `{}` is used twice", f.id)));
         }
         if !f.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            let message = format!(
+                "fact id `{}` may only hold letters, digits and underscores",
+                f.id
+            );
             diags.push(
-                at.at(
-                    &format!("\"{}\"", f.id),
-                    format!(
-                        "fact id `{}` may only hold letters, digits and underscores",
-                        f.id
-                    ),
-                )
-                .hint("templates refer to it as {{fact.<id>}}, where a dash would not work"),
+                at(message)
+                    .hint("templates refer to it as {{fact.<id>}}, where a dash would not work"),
             );
         }
     }
     for d in &parsed.demands {
+        let at = |message: String| at(&format!("\"{}\"", d.id), message);
         if !seen.insert(format!("demand:{}", d.id)) {
-            diags.push(at.at(
-                &format!("\"{}\"", d.id),
-                format!("demand id `{}` is used twice", d.id),
-            ));
+            diags.push(at(format!("demand id `{}` is used twice", d.id)));
         }
         if d.groups.is_empty() {
-            diags.push(at.at(
-                &format!("\"{}\"", d.id),
-                format!("demand `{}` names no group", d.id),
-            ));
+            diags.push(at(format!("demand `{}` names no group", d.id)));
         }
-        for g in &d.groups {
-            if !parsed.groups.contains_key(g) {
-                diags.push(
-                    at.at(
-                        &format!("\"{}\"", d.id),
-                        format!("demand `{}` is for group `{g}`, which does not exist", d.id),
-                    )
-                    .hint(format!("groups are: {}", join_ids(parsed.groups.keys()))),
-                );
-            }
+        for g in d.groups.iter().filter(|g| !parsed.groups.contains_key(*g)) {
+            let message = format!("demand `{}` is for group `{g}`, which does not exist", d.id);
+            let groups = join_ids(parsed.groups.keys());
+            diags.push(at(message).hint(format!("groups are: {groups}")));
         }
     }
     diags
@@ -533,18 +464,11 @@ fn is_id(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-pub(crate) fn line_col(text: &str, offset: usize) -> (u64, u64) {
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() as u64 + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
     (line, col)
-}
-
-/// Best-effort line of a key or value, so semantic errors point somewhere useful.
-fn find_line(text: &str, needle: &str) -> Option<u64> {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .map(|i| i as u64 + 1)
 }
 
 #[cfg(test)]

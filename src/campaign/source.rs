@@ -59,13 +59,6 @@ impl Source {
         }
     }
 
-    pub fn path(&self, rel: &str) -> Option<PathBuf> {
-        match self {
-            Source::Dir(d) => Some(d.join(rel)),
-            Source::Bundled => None,
-        }
-    }
-
     pub fn exists(&self, rel: &str) -> bool {
         match self {
             Source::Dir(d) => d.join(rel).is_file(),

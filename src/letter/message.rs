@@ -4,7 +4,6 @@
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
@@ -72,30 +71,18 @@ impl MessageSettings {
         )
     }
 
+    /// FNV-1a of campaign, group and address: a hash whose output is specified, unlike std's, so
+    /// Message-IDs never change with the compiler version.
     fn recipient_hash(&self, recipient_email: &str) -> u64 {
-        let mut h = Fnv64::new();
-        h.write(self.campaign_id.as_bytes());
-        h.write(&[0]);
-        h.write(self.group_id.as_bytes());
-        h.write(&[0]);
-        h.write(recipient_email.trim().to_lowercase().as_bytes());
-        h.0
-    }
-}
-
-/// FNV-1a: a hash whose output is specified, unlike std's, so Message-IDs never change with the
-/// compiler version.
-struct Fnv64(u64);
-
-impl Fnv64 {
-    fn new() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        let email = recipient_email.trim().to_lowercase();
+        let parts = [
+            self.campaign_id.as_bytes(),
+            self.group_id.as_bytes(),
+            email.as_bytes(),
+        ];
+        parts.join(&0).iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
     }
 }
 
@@ -113,27 +100,12 @@ pub fn html_part(letter: &Letter) -> String {
 }
 
 pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Diag> {
-    build_to(letter, None, settings)
-}
-
-/// `build`, given `letter.email` already parsed (or `None` to parse it here).
-pub fn build_to(
-    letter: &Letter,
-    address: Option<Address>,
-    settings: &MessageSettings,
-) -> Result<Message, Diag> {
-    let to_addr = match address {
-        Some(a) => a,
-        None => Address::from_str(&letter.email).map_err(|_| {
-            Diag::new(format!("`{}` is not a valid e-mail address", letter.email)).field("email")
-        })?,
-    };
+    let to_addr = Address::from_str(&letter.email).map_err(|_| {
+        Diag::new(format!("`{}` is not a valid e-mail address", letter.email)).field("email")
+    })?;
     if letter.name.contains(['\r', '\n']) {
         return Err(Diag::new("the recipient name contains a line break").field("name"));
     }
-    // Given explicitly, so lettre need not parse it back from the From and To headers.
-    let envelope = Envelope::new(Some(settings.from.email.clone()), vec![to_addr.clone()])
-        .map_err(|e| Diag::new(format!("cannot build the envelope: {e}")))?;
     let to = Mailbox::new(Some(letter.name.clone()).filter(|n| !n.is_empty()), to_addr);
     let boundary = format!(
         "letterdrive-{:016x}",
@@ -154,7 +126,6 @@ pub fn build_to(
         .subject(letter.subject.clone())
         .date(settings.date)
         .message_id(Some(settings.message_id(&letter.email)))
-        .envelope(envelope)
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("X-Letterdrive-Campaign"),
             format!("{}/{}", settings.campaign_id, settings.group_id),
