@@ -38,12 +38,6 @@ impl Failure {
             reply: reply.into(),
         }
     }
-
-    /// The whole message was handed over before the failure: sending it again could deliver it
-    /// twice.
-    pub fn may_have_arrived(&self) -> bool {
-        self.trouble == Trouble::Unknown
-    }
 }
 
 impl fmt::Display for Failure {
