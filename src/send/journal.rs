@@ -10,8 +10,8 @@
 //! "perhaps handed over, the record of it lost" if not.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -90,6 +90,9 @@ pub struct Journal {
     /// A record could not be written in full. What follows it in the file would join the torn
     /// line and be lost, so nothing more is written.
     write_failed: bool,
+    /// The file ends in the middle of a line, a record torn by a crash: the next record must
+    /// start on a line of its own. Read when the journal is opened, under the run's lock.
+    torn: bool,
     /// This boot of the machine; `None` where the system does not say (then every `queued`
     /// record without an outcome counts as uncertain).
     boot: Option<String>,
@@ -113,6 +116,7 @@ impl Journal {
     fn open_as_of(path: &Path, campaign: &str, boot: Option<String>) -> Result<Journal> {
         let mut journal = Journal {
             write_failed: false,
+            torn: false,
             boot,
             path: path.to_path_buf(),
             campaign: campaign.to_string(),
@@ -125,16 +129,20 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(journal),
             Err(e) => return Err(Error::io(path, e)),
         };
-        for line in BufReader::new(file).split(b'\n') {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let (mut file, mut line) = (BufReader::new(file), Vec::new());
+        while file
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?
+            > 0
+        {
+            journal.torn = line.last() != Some(&b'\n');
+            let blank = line.iter().all(u8::is_ascii_whitespace);
             match serde_json::from_slice::<Record>(&line) {
                 Ok(r) if r.campaign == campaign => journal.apply(&r),
-                Ok(_) => {}
-                Err(_) => journal.unreadable += 1,
+                Err(_) if !blank => journal.unreadable += 1,
+                _ => {}
             }
+            line.clear();
         }
         Ok(journal)
     }
@@ -180,7 +188,7 @@ impl Journal {
     #[cfg(all(test, target_os = "linux"))]
     pub fn write_to_full_disk(&mut self) {
         self.file = Some(Arc::new(
-            OpenOptions::new().write(true).open("/dev/full").unwrap(),
+            File::options().write(true).open("/dev/full").unwrap(),
         ));
     }
 
@@ -219,12 +227,8 @@ impl Journal {
         reply: Option<&str>,
     ) -> Result<()> {
         if self.write_failed {
-            return Err(Error::io(
-                &self.path,
-                std::io::Error::other(
-                    "an earlier record could not be written; nothing more is recorded",
-                ),
-            ));
+            let why = "an earlier record could not be written; nothing more is recorded";
+            return Err(Error::io(&self.path, std::io::Error::other(why)));
         }
         let record = Record {
             campaign: self.campaign.clone(),
@@ -253,17 +257,10 @@ impl Journal {
     /// Open the file for appending, making it and its directory first if need be.
     fn create(&mut self) -> Result<Arc<File>> {
         let path = &self.path;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let dir = make_dir_of(path)?;
         let new = !path.exists();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
+        let open = File::options().create(true).append(true).open(path);
+        let mut file = open.map_err(|e| Error::io(path, e))?;
         if new {
             // The file's name is in its directory, which a crash could lose: the first
             // attempt record would go with it.
@@ -272,37 +269,34 @@ impl Journal {
                 .map_err(|e| Error::io(dir, e))?;
         }
         // A record torn by a crash must not swallow the next one.
-        if !ends_with_newline(path).map_err(|e| Error::io(path, e))? {
+        if self.torn {
             file.write_all(b"\n").map_err(|e| Error::io(path, e))?;
         }
         Ok(Arc::clone(self.file.insert(Arc::new(file))))
     }
 }
 
-/// Held while a run sends. Two runs with one journal would each send what the other has not
-/// recorded yet, and each would take the other's queued letters for ones that never went.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
+/// The directory `path` is in, made if it is not there yet.
+fn make_dir_of(path: &Path) -> Result<&Path> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(dir)
 }
 
-/// Take the journal for this run, or say which other run has it. The lock is on a file beside
-/// the journal and goes with the process, however it ends.
-pub fn lock(path: &Path) -> Result<Lock> {
+/// Take the journal for this run, or say which other run has it. Two runs with one journal
+/// would each send what the other has not recorded yet, and each would take the other's queued
+/// letters for ones that never went. The lock is on a file beside the journal, held while the
+/// returned file is open, and goes with the process however it ends.
+pub fn lock(path: &Path) -> Result<File> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
-    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
+    make_dir_of(&lock_path)?;
+    let open = File::options().create(true).append(true).open(&lock_path);
+    let file = open.map_err(|e| Error::io(&lock_path, e))?;
     match file.try_lock() {
-        Ok(()) => Ok(Lock { _file: file }),
+        Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Invalid(
             Diag::new("another letterdrive run is sending with this journal")
                 .file(path.display().to_string())
@@ -313,17 +307,6 @@ pub fn lock(path: &Path) -> Result<Lock> {
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
     }
-}
-
-fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
-    let mut f = File::open(path)?;
-    if f.metadata()?.len() == 0 {
-        return Ok(true);
-    }
-    f.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8];
-    f.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
 }
 
 #[cfg(test)]

@@ -51,29 +51,22 @@ impl Report {
 fn summary(report: &Report) -> String {
     let mut summary = format!("{} sent", plural(report.sent, "letter"));
     for (n, what) in [
-        (report.failed.len() as u64, "failed"),
+        (report.failed.len(), "failed"),
+        (report.deferred.len(), "deferred (a rerun tries again)"),
+        (report.already_sent as usize, "already sent before"),
+        (report.over_max as usize, "left by --max"),
         (
-            report.deferred.len() as u64,
-            "deferred (a rerun tries again)",
+            report.unknown.len(),
+            "uncertain (no reply from the server; not resent)",
         ),
-        (report.already_sent, "already sent before"),
-        (report.over_max, "left by --max"),
+        (
+            report.uncertain.len(),
+            "uncertain (skipped; see --resend-uncertain)",
+        ),
     ] {
         if n > 0 {
             summary.push_str(&format!(", {n} {what}"));
         }
-    }
-    if !report.unknown.is_empty() {
-        summary.push_str(&format!(
-            ", {} uncertain (no reply from the server; not resent)",
-            report.unknown.len()
-        ));
-    }
-    if !report.uncertain.is_empty() {
-        summary.push_str(&format!(
-            ", {} uncertain (skipped; see --resend-uncertain)",
-            report.uncertain.len()
-        ));
     }
     summary
 }
@@ -141,18 +134,17 @@ fn write_failed_csv(
     let group = campaign.group(&target.group)?;
     let mut rows = Recipients::open(&campaign.source, group)?;
     let by_line: HashMap<u64, &str> = unsent.iter().map(|u| (u.line, u.reply.as_str())).collect();
-    let mut w = csv::Writer::from_path(path).map_err(|e| Error::io(path, e.into()))?;
+    let failed = |e: csv::Error| Error::io(path, e.into());
+    let mut w = csv::Writer::from_path(path).map_err(failed)?;
     let mut header = rows.columns.names.clone();
     header.push("smtp_reply".to_string());
-    w.write_record(&header)
-        .map_err(|e| Error::io(path, e.into()))?;
+    w.write_record(&header).map_err(failed)?;
     while let Some(row) = rows.next_row() {
         let Ok(row) = row else { continue };
         if let Some(reply) = by_line.get(&row.line) {
             let mut rec: Vec<&str> = row.record.iter().collect();
             rec.push(reply);
-            w.write_record(&rec)
-                .map_err(|e| Error::io(path, e.into()))?;
+            w.write_record(&rec).map_err(failed)?;
         }
     }
     w.flush().map_err(|e| Error::io(path, e))

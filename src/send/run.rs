@@ -2,6 +2,7 @@
 //! and rendered before any leaves, a summary, the confirmation, then the letters handed to a few
 //! connection threads, each with an SMTP connection of its own, and the report.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use super::terminal::Terminal;
 use super::usage;
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
-use crate::letter::render::LetterInputs;
+use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::plural;
 
@@ -92,11 +93,9 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         .clone()
         .unwrap_or_else(|| journal::default_path(&campaign.source));
     // Taken before the journal is read, so what it says stays true until this run ends.
-    let _lock = if job.dry_run {
-        None
-    } else {
-        Some(journal::lock(&journal_path)?)
-    };
+    let _lock = (!job.dry_run)
+        .then(|| journal::lock(&journal_path))
+        .transpose()?;
     let mut journal = Journal::open(&journal_path, &campaign.id)?;
     if journal.unreadable > 0 {
         eprintln!(
@@ -137,7 +136,8 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     let progress = terminal.progress(plan.planned);
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
     let connections = job.config.connections.value.clamp(1, 16) as u64;
-    let result = deliver_all(campaign, job, &sender, &dial, connections.min(plan.planned));
+    let connections = connections.min(plan.planned) as usize;
+    let result = deliver_all(campaign, job, &sender, &dial, connections);
     let mut report = sender.into_report();
     // The outcomes of the last letters are written but may not be synced yet; if syncing them
     // fails, what was sent is still reported first.
@@ -226,46 +226,45 @@ fn summary(
     journal_path: &Path,
 ) {
     let config = &job.config;
-    println!(
-        "{} of group `{}` (campaign `{}`): {} to send, {} already sent, {} uncertain",
-        plural(plan.total, "letter"),
-        plan.group,
-        campaign.id,
-        plan.planned,
-        plan.already,
-        plan.uncertain
+    // Errors writing to standard output are ignored, here as in the log lines: they do not
+    // stop the run.
+    let mut out = std::io::stdout().lock();
+    let (total, group, id) = (plural(plan.total, "letter"), &plan.group, &campaign.id);
+    let _ = writeln!(
+        out,
+        "{total} of group `{group}` (campaign `{id}`): {} to send, {} already sent, {} uncertain",
+        plan.planned, plan.already, plan.uncertain
     );
-    println!("  from:    {}", plan.from);
+    let _ = writeln!(out, "  from:    {}", plan.from);
     if let (Some(server), Some(url)) = (server, &config.url) {
-        println!("  server:  {} — from {}", server.describe(), url.origin);
+        let describe = server.describe();
+        let _ = writeln!(out, "  server:  {describe} — from {}", url.origin);
         if let Some(user) = &server.user {
             let from = match &config.secret.origin {
                 Origin::Default => String::new(),
                 origin => format!(" — from {origin}"),
             };
-            println!("  login:   {user}, {}{from}", server.secret.describe());
+            let _ = writeln!(out, "  login:   {user}, {}{from}", server.secret.describe());
         }
         if let Some(ca) = &config.ca_file {
-            println!("  CA:      {} — from {}", ca.value.display(), ca.origin);
+            let file = ca.value.display();
+            let _ = writeln!(out, "  CA:      {file} — from {}", ca.origin);
         }
     }
+    let left = plan.planned.saturating_sub(1) as u32;
     let eta = rate
         .interval()
-        .map(|i| {
-            format!(
-                ", about {}",
-                human(i * plan.planned.saturating_sub(1) as u32)
-            )
-        })
-        .unwrap_or_default();
-    println!("  rate:    {rate}{eta} — from {}", config.rate.origin);
+        .map(|i| format!(", about {}", human(i * left)));
+    let eta = eta.unwrap_or_default();
+    let _ = writeln!(out, "  rate:    {rate}{eta} — from {}", config.rate.origin);
     if plan.to_send > plan.planned {
         let left = plan.to_send - plan.planned;
-        println!("  --max:   {left} left for a later run");
+        let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
-    println!("  journal: {}", journal_path.display());
+    let _ = writeln!(out, "  journal: {}", journal_path.display());
     if plan.uncertain > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "  {} may already have arrived (the last run stopped while sending); they are skipped: check with the recipients or your Sent folder, then use --resend-uncertain",
             plural(plan.uncertain, "letter")
         );
@@ -279,12 +278,12 @@ fn deliver_all(
     job: &SendJob,
     sender: &Sender<'_>,
     dial: &Dial,
-    connections: u64,
+    connections: usize,
 ) -> Result<()> {
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let ids = run.settings.clone();
     std::thread::scope(|scope| {
-        let (mut queue, letters) = Queue::new(sender);
+        let (mut queue, letters) = Queue::new(sender, connections);
         for _ in 0..connections {
             let letters = letters.clone();
             scope.spawn(move || sender.work(letters, &mut Smtp::new(dial)));
@@ -297,8 +296,13 @@ fn deliver_all(
             // On the render threads: the message is formatted there, once.
             |letter, message| {
                 let message = message.expect("asked for messages");
-                let id = ids.message_id(&letter.email);
-                Outgoing::new(letter.line, letter.email.clone(), id, &message)
+                Outgoing {
+                    line: letter.line,
+                    email: letter.email.clone(),
+                    message_id: ids.message_id(&letter.email),
+                    envelope: message.envelope().clone(),
+                    bytes: message.formatted(),
+                }
             },
             |outgoing| queue.push(outgoing),
         )?;
@@ -317,21 +321,17 @@ fn test_letter(
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let (group, settings) = (run.group.id.clone(), run.settings.clone());
     let mut first = None;
-    run.each(
-        Some(1),
-        false,
-        |letter, _| letter.clone(),
-        |letter| {
-            first = Some(letter);
-            Ok(())
-        },
-    )?;
+    let keep = |letter: Letter| {
+        first.get_or_insert(letter);
+        Ok(())
+    };
+    run.each(Some(1), false, |letter, _| letter.clone(), keep)?;
     let Some(letter) = first else {
         let no_one = format!("no recipient of group `{group}` matches");
         return Err(Error::Usage(Diag::new(no_one)));
     };
     let original = letter.email.clone();
-    let test = crate::letter::render::Letter {
+    let test = Letter {
         email: address.trim().to_string(),
         name: job.inputs.signer.name.clone(),
         ..letter

@@ -21,11 +21,12 @@ use crate::error::{Diag, Error, Result};
 /// How often a wait (for a letter's turn, or before a retry) looks whether the run has stopped.
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
-/// With no rate to space them out, this many letters are queued together: their records are
-/// written, synced once, and only then handed over. Also the room in the connections' queue, so
-/// that they have the letters of one batch to send while the next one is synced: one sync for
-/// many letters, and none on any letter's way to the server.
-pub const BATCH: usize = 64;
+/// With no rate to space them out, letters are queued in batches of this many per connection:
+/// their records are written, synced once, and only then handed over. The connections' channel
+/// holds as many, so that they have the letters of one batch to send while the next one is
+/// synced: one sync for several letters, and none on any letter's way to the server. A crash of
+/// the machine leaves at most two batches queued and not sent, which then count as uncertain.
+const BATCH_PER_CONNECTION: usize = 4;
 
 /// The reply recorded for a letter that was queued but never went.
 pub const NOT_SENT: &str = "not sent: the run stopped before this letter's turn";
@@ -68,18 +69,6 @@ pub struct Outgoing {
     pub bytes: Vec<u8>,
 }
 
-impl Outgoing {
-    pub fn new(line: u64, email: String, message_id: String, message: &lettre::Message) -> Self {
-        Outgoing {
-            line,
-            email,
-            message_id,
-            envelope: message.envelope().clone(),
-            bytes: message.formatted(),
-        }
-    }
-}
-
 /// What a run shares between its threads: the journal, the report, and whether it has stopped.
 pub struct Sender<'a> {
     journal: Mutex<&'a mut Journal>,
@@ -109,12 +98,16 @@ impl<'a> Sender<'a> {
         }
     }
 
-    pub fn report(&self) -> MutexGuard<'_, Report> {
+    fn journal(&self) -> MutexGuard<'_, &'a mut Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn report(&self) -> MutexGuard<'_, Report> {
         self.report.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the run has stopped (on this thread or another).
-    pub fn stopped(&self) -> bool {
+    fn stopped(&self) -> bool {
         self.halted.load(Ordering::SeqCst)
     }
 
@@ -249,26 +242,15 @@ impl<'a> Sender<'a> {
     /// sync; until then only a crash of the whole machine could lose it (a killed process's
     /// writes survive it), and what that leaves is again `uncertain`.
     fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
-        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        let written = journal.write(
-            &self.group,
-            &letter.email,
-            &letter.message_id,
-            status,
-            reply,
-        );
-        drop(journal);
+        let (email, id) = (&letter.email, &letter.message_id);
+        let written = self.journal().write(&self.group, email, id, status, reply);
         written.map_err(|e| self.fail(e))
     }
 
     /// Take every record written so far to disk. The sync runs outside the journal's lock, so
     /// the connections go on writing meanwhile.
     fn sync(&self) -> Result<()> {
-        let sync = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .syncer();
+        let sync = self.journal().syncer();
         sync().map_err(|e| self.fail(e))
     }
 
@@ -290,25 +272,27 @@ pub struct Queue<'s, 'a> {
     admitted: u64,
     /// Admitted, not yet queued.
     batch: Vec<Outgoing>,
+    batch_size: usize,
     /// When the next letter may go, under the rate.
     turn: Instant,
 }
 
 impl<'s, 'a> Queue<'s, 'a> {
-    /// A queue, and the end of it the connections take the letters from. Where the rate spaces
-    /// letters out, it holds none: a letter is handed over at its turn only when a connection
-    /// takes it, so that the spacing holds at the server too.
-    pub fn new(sender: &'s Sender<'a>) -> (Self, Receiver<Outgoing>) {
-        let room = match sender.policy.rate.interval() {
+    /// A queue for `connections`, and the end of it they take the letters from. Where the rate
+    /// spaces letters out, it holds none: a letter is handed over at its turn only when a
+    /// connection takes it, so that the spacing holds at the server too.
+    pub fn new(sender: &'s Sender<'a>, connections: usize) -> (Self, Receiver<Outgoing>) {
+        let batch_size = match sender.policy.rate.interval() {
             Some(_) => 0,
-            None => BATCH,
+            None => BATCH_PER_CONNECTION * connections,
         };
-        let (to, letters) = crossbeam_channel::bounded(room);
+        let (to, letters) = crossbeam_channel::bounded(batch_size);
         let queue = Queue {
             sender,
             to,
             admitted: 0,
-            batch: Vec::with_capacity(BATCH),
+            batch: Vec::with_capacity(batch_size),
+            batch_size,
             turn: Instant::now(),
         };
         (queue, letters)
@@ -321,11 +305,7 @@ impl<'s, 'a> Queue<'s, 'a> {
         if s.stopped() {
             return Err(aborted());
         }
-        let state = s
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .state(&s.group, &letter.email);
+        let state = s.journal().state(&s.group, &letter.email);
         match decide(state, s.policy.resend_uncertain) {
             Decision::AlreadySent => s.report().already_sent += 1,
             Decision::Uncertain => s.report().uncertain.push(letter.email),
@@ -339,7 +319,7 @@ impl<'s, 'a> Queue<'s, 'a> {
                     s.pause_until(self.turn);
                     self.flush()?;
                     self.turn = Instant::now() + interval;
-                } else if self.batch.len() >= BATCH {
+                } else if self.batch.len() >= self.batch_size {
                     self.flush()?;
                 }
             }
@@ -430,7 +410,13 @@ mod tests {
             .subject("s")
             .body(String::from("b"))
             .unwrap();
-        Outgoing::new(2, email.to_string(), format!("<{email}>"), &message)
+        Outgoing {
+            line: 2,
+            email: email.to_string(),
+            message_id: format!("<{email}>"),
+            envelope: message.envelope().clone(),
+            bytes: message.formatted(),
+        }
     }
 
     /// A sender for group `g` whose progress goes nowhere.
@@ -473,7 +459,7 @@ mod tests {
     /// Letters through a queue, as `run` hands them over, to a connection thread with `link`.
     fn send(s: &Sender<'_>, emails: &[&str], link: &mut (impl Deliver + Send)) -> Result<()> {
         std::thread::scope(|scope| {
-            let (mut queue, letters) = Queue::new(s);
+            let (mut queue, letters) = Queue::new(s, 1);
             scope.spawn(move || s.work(letters, link));
             for email in emails {
                 queue.push(outgoing(email))?;
@@ -490,7 +476,7 @@ mod tests {
         let s = quiet(&mut journal, Policy { rate, ..policy() });
         let mut link = Scripted::default();
         let (stopped, waited) = std::thread::scope(|scope| {
-            let (mut queue, letters) = Queue::new(&s);
+            let (mut queue, letters) = Queue::new(&s, 1);
             scope.spawn(|| s.work(letters, &mut link));
             // The first letter takes this hour's turn; the second waits for the next one.
             queue.push(outgoing("a@x.example")).unwrap();
@@ -633,7 +619,7 @@ mod tests {
         let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
         let mut link = Scripted::answering([(Trouble::Transient, "451 later")]);
         let s = quiet(&mut journal, policy());
-        let (mut queue, letters) = Queue::new(&s);
+        let (mut queue, letters) = Queue::new(&s, 1);
         queue.push(outgoing("a@x.example")).unwrap();
         queue.flush().unwrap();
         drop(queue);
