@@ -67,10 +67,8 @@ pub struct ProfileSmtp<'a> {
 impl ProfileSmtp<'_> {
     /// `value` from `key` in this profile's `[smtp]` table.
     fn get<T>(&self, value: Option<T>, key: &'static str) -> Option<Sourced<T>> {
-        Some(sourced(
-            value?,
-            Origin::Profile(self.path.to_path_buf(), key),
-        ))
+        let origin = Origin::Profile(self.path.to_path_buf(), key);
+        Some(sourced(value?, origin))
     }
 }
 
@@ -137,42 +135,32 @@ fn secret(
     profile: Option<&ProfileSmtp<'_>>,
 ) -> Result<Sourced<Secret>> {
     let env_password = env(PASSWORD_ENV).filter(|p| !p.is_empty());
-    if let Some(cmd) = non_empty(&args.password_command) {
-        let what = "--password-command";
-        return Ok(sourced(
-            Secret::PasswordCommand { cmd, what },
-            Origin::Flag(what),
+    let (password_flag, token_flag) = ("--password-command", "--oauth2-token-command");
+    let password = non_empty(&args.password_command);
+    let password = password.map(|cmd| Secret::PasswordCommand(cmd, password_flag));
+    let token = non_empty(&args.oauth2_token_command);
+    let token = token.map(|cmd| Secret::OAuth2Command(cmd, token_flag));
+    if password.is_none() && token.is_some() && env_password.is_some() {
+        return Err(usage(
+            format!("--oauth2-token-command and {PASSWORD_ENV} both give a way to log in"),
+            format!("log in with one: unset {PASSWORD_ENV} for the token, or leave out --oauth2-token-command for the password"),
         ));
     }
-    if let Some(cmd) = non_empty(&args.oauth2_token_command) {
-        if env_password.is_some() {
-            return Err(usage(
-                format!("--oauth2-token-command and {PASSWORD_ENV} both give a way to log in"),
-                format!("log in with one: unset {PASSWORD_ENV} for the token, or leave out --oauth2-token-command for the password"),
-            ));
-        }
-        let what = "--oauth2-token-command";
-        return Ok(sourced(
-            Secret::OAuth2Command { cmd, what },
-            Origin::Flag(what),
-        ));
+    let env_password =
+        env_password.map(|p| sourced(Secret::Password(p), Origin::Env(PASSWORD_ENV)));
+    let given = flag(password, password_flag).or_else(|| flag(token, token_flag));
+    if let Some(given) = given.or(env_password) {
+        return Ok(given);
     }
-    if let Some(password) = env_password {
-        let origin = Origin::Env(PASSWORD_ENV);
-        return Ok(sourced(Secret::Password(password), origin));
-    }
+    let none = sourced(Secret::None, Origin::Default);
     let Some(p) = profile else {
-        return Ok(sourced(Secret::None, Origin::Default));
+        return Ok(none);
     };
     // The profile's `password_command` or `oauth2_token_command`; both is a mistake to fix.
-    let password = non_empty(&p.smtp.password_command).map(|cmd| {
-        let what = "password_command in the profile";
-        Secret::PasswordCommand { cmd, what }
-    });
-    let token = non_empty(&p.smtp.oauth2_token_command).map(|cmd| {
-        let what = "oauth2_token_command in the profile";
-        Secret::OAuth2Command { cmd, what }
-    });
+    let password = non_empty(&p.smtp.password_command)
+        .map(|cmd| Secret::PasswordCommand(cmd, "password_command in the profile"));
+    let token = non_empty(&p.smtp.oauth2_token_command)
+        .map(|cmd| Secret::OAuth2Command(cmd, "oauth2_token_command in the profile"));
     match (
         p.get(password, "password_command"),
         p.get(token, "oauth2_token_command"),
@@ -184,8 +172,7 @@ fn secret(
             .file(p.path.display().to_string())
             .hint("keep the one your mail provider uses and delete the other"),
         )),
-        (Some(secret), None) | (None, Some(secret)) => Ok(secret),
-        (None, None) => Ok(sourced(Secret::None, Origin::Default)),
+        (password, token) => Ok(password.or(token).unwrap_or(none)),
     }
 }
 
@@ -309,7 +296,7 @@ mod tests {
         let e = resolve(&args(&["--oauth2-token-command", "tok"]), &env, None).unwrap_err();
         assert!(e.to_string().contains("both give a way to log in"), "{e}");
         let c = resolve(&args(&["--oauth2-token-command", "tok"]), &no_env, None).unwrap();
-        assert!(matches!(c.secret.value, Secret::OAuth2Command { .. }));
+        assert!(matches!(c.secret.value, Secret::OAuth2Command(..)));
         let both = SmtpProfile {
             oauth2_token_command: Some("tok".into()),
             ..profile()

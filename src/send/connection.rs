@@ -12,7 +12,6 @@
 use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, Tls, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
@@ -20,7 +19,7 @@ use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use super::deliver::{Deliver, Failure, Trouble};
-use super::server::{Security, Server};
+use super::server::{Login, Security, Server};
 use super::usage;
 use crate::error::{Error, Result};
 
@@ -37,15 +36,12 @@ pub struct Dial {
     tls: Tls,
     timeout: Duration,
     hello: ClientId,
-    login: Option<(Credentials, &'static [Mechanism])>,
+    login: Option<Login>,
 }
 
 impl Dial {
     /// `login` is what [`Server::credentials`] read.
-    pub fn new(
-        server: &Server,
-        login: Option<(Credentials, &'static [Mechanism])>,
-    ) -> Result<Dial> {
+    pub fn new(server: &Server, login: Option<Login>) -> Result<Dial> {
         let tls = match server.security {
             Security::Implicit => Tls::Wrapper(tls_parameters(server)?),
             Security::StartTls => Tls::Required(tls_parameters(server)?),

@@ -170,37 +170,6 @@ impl Journal {
         self.states.get(&(group.to_string(), key(email))).copied()
     }
 
-    /// Append one record and sync it.
-    #[cfg(test)]
-    pub fn append(
-        &mut self,
-        group: &str,
-        email: &str,
-        message_id: &str,
-        status: Status,
-        reply: Option<&str>,
-    ) -> Result<()> {
-        self.write(group, email, message_id, status, reply)?;
-        self.sync()
-    }
-
-    /// From now on records go to a device that is always full, as a full disk would take them.
-    #[cfg(all(test, target_os = "linux"))]
-    pub fn write_to_full_disk(&mut self) {
-        self.file = Some(Arc::new(
-            File::options().write(true).open("/dev/full").unwrap(),
-        ));
-    }
-
-    /// From now on records go to a pipe, which takes them but cannot be synced.
-    #[cfg(all(test, target_os = "linux"))]
-    pub fn write_to_a_pipe(&mut self) {
-        let (reader, writer) = std::io::pipe().unwrap();
-        // Kept open, or the writes would fail before any sync.
-        std::mem::forget(reader);
-        self.file = Some(Arc::new(File::from(std::os::fd::OwnedFd::from(writer))));
-    }
-
     /// Take every record written so far to disk.
     pub fn sync(&self) -> Result<()> {
         self.syncer()()
@@ -312,6 +281,39 @@ pub fn lock(path: &Path) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the tests of this layer need of a journal beyond what a run does.
+    impl Journal {
+        /// Append one record and sync it.
+        pub fn append(
+            &mut self,
+            group: &str,
+            email: &str,
+            message_id: &str,
+            status: Status,
+            reply: Option<&str>,
+        ) -> Result<()> {
+            self.write(group, email, message_id, status, reply)?;
+            self.sync()
+        }
+
+        /// From now on records go to a device that is always full, as a full disk would take them.
+        #[cfg(target_os = "linux")]
+        pub fn write_to_full_disk(&mut self) {
+            self.file = Some(Arc::new(
+                File::options().write(true).open("/dev/full").unwrap(),
+            ));
+        }
+
+        /// From now on records go to a pipe, which takes them but cannot be synced.
+        #[cfg(target_os = "linux")]
+        pub fn write_to_a_pipe(&mut self) {
+            let (reader, writer) = std::io::pipe().unwrap();
+            // Kept open, or the writes would fail before any sync.
+            std::mem::forget(reader);
+            self.file = Some(Arc::new(File::from(std::os::fd::OwnedFd::from(writer))));
+        }
+    }
 
     #[test]
     fn records_are_written_at_once_and_synced_later() {

@@ -37,40 +37,6 @@ pub struct Report {
     pub journal_error: Option<Error>,
 }
 
-impl Report {
-    pub fn all_sent(&self) -> bool {
-        self.failed.is_empty()
-            && self.deferred.is_empty()
-            && self.uncertain.is_empty()
-            && self.unknown.is_empty()
-            && self.aborted.is_none()
-    }
-}
-
-/// The run's one-line summary: what went, and every other outcome that happened.
-fn summary(report: &Report) -> String {
-    let mut summary = format!("{} sent", plural(report.sent, "letter"));
-    for (n, what) in [
-        (report.failed.len(), "failed"),
-        (report.deferred.len(), "deferred (a rerun tries again)"),
-        (report.already_sent as usize, "already sent before"),
-        (report.over_max as usize, "left by --max"),
-        (
-            report.unknown.len(),
-            "uncertain (no reply from the server; not resent)",
-        ),
-        (
-            report.uncertain.len(),
-            "uncertain (skipped; see --resend-uncertain)",
-        ),
-    ] {
-        if n > 0 {
-            summary.push_str(&format!(", {n} {what}"));
-        }
-    }
-    summary
-}
-
 /// A warning or an error for every letter that did not simply go, and why the run stopped.
 fn trouble(report: &Report) {
     for u in &report.unknown {
@@ -107,7 +73,27 @@ pub fn finish(
     report: &Report,
     failed_csv: Option<&Path>,
 ) -> Result<i32> {
-    println!("{}", summary(report));
+    // The run's one-line summary: what went, and every other outcome that happened.
+    let mut summary = format!("{} sent", plural(report.sent, "letter"));
+    for (n, what) in [
+        (report.failed.len(), "failed"),
+        (report.deferred.len(), "deferred (a rerun tries again)"),
+        (report.already_sent as usize, "already sent before"),
+        (report.over_max as usize, "left by --max"),
+        (
+            report.unknown.len(),
+            "uncertain (no reply from the server; not resent)",
+        ),
+        (
+            report.uncertain.len(),
+            "uncertain (skipped; see --resend-uncertain)",
+        ),
+    ] {
+        if n > 0 {
+            summary.push_str(&format!(", {n} {what}"));
+        }
+    }
+    println!("{summary}");
     trouble(report);
     if let Some(path) = failed_csv {
         let rows: Vec<&Unsent> = report.failed.iter().chain(&report.deferred).collect();
@@ -120,7 +106,12 @@ pub fn finish(
             );
         }
     }
-    Ok(if report.all_sent() { 0 } else { EXIT_UNSENT })
+    let all_sent = report.failed.is_empty()
+        && report.deferred.is_empty()
+        && report.uncertain.is_empty()
+        && report.unknown.is_empty()
+        && report.aborted.is_none();
+    Ok(if all_sent { 0 } else { EXIT_UNSENT })
 }
 
 /// The unsent rows as they are in the recipients file, plus the server's reply: fix, then send

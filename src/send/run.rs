@@ -88,10 +88,8 @@ struct Plan {
 pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Result<i32> {
     let rate = rate(&job.config)?;
     let server = server(job, terminal.can_ask())?;
-    let journal_path = job
-        .journal
-        .clone()
-        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    let default = || journal::default_path(&campaign.source);
+    let journal_path = job.journal.clone().unwrap_or_else(default);
     // Taken before the journal is read, so what it says stays true until this run ends.
     let _lock = (!job.dry_run)
         .then(|| journal::lock(&journal_path))
@@ -338,8 +336,7 @@ fn test_letter(
     };
     let message = crate::letter::message::build(&test, &settings)
         .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
-    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
-    let dial = Dial::new(server, login)?;
+    let dial = Dial::new(server, server.credentials(&|p| terminal.secret(p))?)?;
     let mut link = Smtp::new(&dial);
     match link.deliver(message.envelope(), &message.formatted()) {
         Ok(reply) => {

@@ -27,35 +27,32 @@ pub enum Security {
 }
 
 /// The credential to log in with, by where it comes from. Nothing secret is read until the
-/// letters are about to go. A command's `what` names it in messages (the flag, or the profile's
-/// key).
+/// letters are about to go. A command comes with what names it in messages (the flag, or the
+/// profile's key).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Secret {
     None,
     /// A password from `LETTERDRIVE_SMTP_PASSWORD`.
     Password(String),
     /// A command that prints the password.
-    PasswordCommand {
-        cmd: String,
-        what: &'static str,
-    },
+    PasswordCommand(String, &'static str),
     /// Asked on the terminal, hidden, once the volunteer has said to send.
     Prompt,
     /// A command that prints an OAuth2 access token, for XOAUTH2.
-    OAuth2Command {
-        cmd: String,
-        what: &'static str,
-    },
+    OAuth2Command(String, &'static str),
 }
+
+/// A login: the credentials, and the mechanisms to offer them with.
+pub type Login = (Credentials, &'static [Mechanism]);
 
 impl Secret {
     /// What the summary says about the credential, never the credential.
     pub fn describe(&self) -> &'static str {
         match self {
             Secret::None => "no login",
-            Secret::Password(_) | Secret::PasswordCommand { .. } => "password",
+            Secret::Password(_) | Secret::PasswordCommand(..) => "password",
             Secret::Prompt => "password, asked before the first letter goes",
-            Secret::OAuth2Command { .. } => "OAuth2 token (XOAUTH2)",
+            Secret::OAuth2Command(..) => "OAuth2 token (XOAUTH2)",
         }
     }
 }
@@ -103,85 +100,19 @@ pub struct Request<'a> {
     pub timeout: Duration,
 }
 
-/// An SMTP URL taken apart; nothing checked against the rules yet.
-struct Url {
-    scheme: String,
-    user: Option<String>,
-    host: String,
-    port: Option<u16>,
-    /// The query: empty, `tls=none` or `tls=required`.
-    tls: &'static str,
-}
-
-impl Url {
-    fn split(url: &str) -> Result<Url> {
+impl Server {
+    pub fn parse(req: Request<'_>) -> Result<Server> {
+        let url = req.url.trim();
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
             let why = format!("`{url}` is not an SMTP server URL: it has no smtp:// or smtps://");
             usage(why, URL_HINT)
         })?;
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let (userinfo, hostport) = match rest.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, rest),
-        };
-        if userinfo.is_some_and(|u| u.contains(':')) {
-            return Err(usage(
-                "the SMTP URL holds a password; it would end up in your shell history and process list",
-                "remove it from the URL and set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
-            ));
-        }
-        let user = match userinfo.map(|u| percent_encoding::percent_decode_str(u).decode_utf8()) {
-            Some(Ok(u)) => Some(u.into_owned()).filter(|u| !u.is_empty()),
-            Some(Err(_)) => {
-                return Err(usage(
-                    format!("the user name in `{url}` is not UTF-8"),
-                    URL_HINT,
-                ))
-            }
-            None => None,
-        };
-        let (host, port) = split_host_port(hostport)
+        let (rest, option) = rest.split_once('?').unwrap_or((rest, ""));
+        let (user, host_port) = user(url, rest.strip_suffix('/').unwrap_or(rest))?;
+        let (host, port) = split_host_port(host_port)
             .ok_or_else(|| usage(format!("`{url}` has no valid host and port"), URL_HINT))?;
-        let tls = match query {
-            "" => "",
-            "tls=none" => "tls=none",
-            "tls=required" => "tls=required",
-            q => return Err(usage(
-                format!("unknown SMTP URL option `{q}`"),
-                "the options are ?tls=none (plaintext) and ?tls=required (STARTTLS even on this machine)",
-            )),
-        };
-        let scheme = scheme.to_ascii_lowercase();
-        Ok(Url {
-            scheme,
-            user,
-            host,
-            port,
-            tls,
-        })
-    }
-}
-
-impl Server {
-    pub fn parse(req: Request<'_>) -> Result<Server> {
-        let url = Url::split(req.url.trim())?;
-        let loopback = is_loopback(&url.host);
-        let security = match (url.scheme.as_str(), url.tls) {
-            ("smtps", "tls=none") => {
-                let why = "smtps:// always uses TLS; it cannot be combined with ?tls=none";
-                return Err(usage(why, URL_HINT));
-            }
-            ("smtps", _) => Security::Implicit,
-            ("smtp", "tls=none") => Security::Plain,
-            ("smtp", "") if loopback => Security::LoopbackOpportunistic,
-            ("smtp", _) => Security::StartTls,
-            (other, _) => {
-                let why = format!("unknown scheme `{other}://` in the SMTP URL");
-                return Err(usage(why, URL_HINT));
-            }
-        };
-        let host = &url.host;
+        let loopback = is_loopback(&host);
+        let security = security(&scheme.to_ascii_lowercase(), option, loopback)?;
         if security == Security::Plain && !loopback && !req.insecure {
             return Err(usage(
                 format!(
@@ -192,28 +123,10 @@ impl Server {
                 ),
             ));
         }
-        let secret = match (&url.user, req.secret) {
-            (Some(_), Secret::None) if req.can_ask => Secret::Prompt,
-            (Some(u), Secret::None) => return Err(usage(
-                format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
-                "set LETTERDRIVE_SMTP_PASSWORD, pass --password-command \"pass show mail\" or --oauth2-token-command CMD, or run on a terminal to be asked",
-            )),
-            (None, Secret::None) => Secret::None,
-            (None, s) => {
-                let given = match s {
-                    Secret::OAuth2Command { .. } => "an OAuth2 token",
-                    _ => "a password",
-                };
-                return Err(usage(
-                    format!("{given} is given but the SMTP URL names no user"),
-                    "put the user name in the URL: smtps://you@mail.example.org",
-                ));
-            }
-            (Some(_), s) => s,
-        };
+        let secret = secret(user.as_deref(), req.secret, req.can_ask)?;
         if secret != Secret::None && security == Security::Plain && !loopback {
             let kind = match secret {
-                Secret::OAuth2Command { .. } => "OAuth2 token",
+                Secret::OAuth2Command(..) => "OAuth2 token",
                 _ => "password",
             };
             return Err(usage(
@@ -221,15 +134,15 @@ impl Server {
                 format!("{TLS_HINT}; --insecure never applies to passwords or tokens"),
             ));
         }
-        let port = url.port.unwrap_or(match security {
+        let port = port.unwrap_or(match security {
             Security::Implicit => 465,
             Security::StartTls => 587,
             Security::LoopbackOpportunistic | Security::Plain => 25,
         });
         Ok(Server {
-            host: url.host,
+            host,
             port,
-            user: url.user,
+            user,
             security,
             secret,
             ca_file: req.ca_file,
@@ -258,10 +171,7 @@ impl Server {
     /// The login, read now, and the mechanisms to offer it with: the command run, or the
     /// volunteer asked (through `ask`, the terminal's hidden prompt in the binary). The secret
     /// never leaves this function except inside lettre's credentials.
-    pub fn credentials(
-        &self,
-        ask: &dyn Fn(&str) -> Result<String>,
-    ) -> Result<Option<(Credentials, &'static [Mechanism])>> {
+    pub fn credentials(&self, ask: &dyn Fn(&str) -> Result<String>) -> Result<Option<Login>> {
         let Some(user) = &self.user else {
             return Ok(None);
         };
@@ -269,7 +179,7 @@ impl Server {
         let (secret, mechanisms) = match &self.secret {
             Secret::None => return Ok(None),
             Secret::Password(p) => (p.clone(), DEFAULT_MECHANISMS),
-            Secret::PasswordCommand { cmd, what } => (
+            Secret::PasswordCommand(cmd, what) => (
                 run_secret_command(cmd, what, "password")?,
                 DEFAULT_MECHANISMS,
             ),
@@ -277,12 +187,79 @@ impl Server {
                 let prompt = format!("Password for {user} at {}", self.host);
                 (ask(&prompt)?, DEFAULT_MECHANISMS)
             }
-            Secret::OAuth2Command { cmd, what } => {
+            Secret::OAuth2Command(cmd, what) => {
                 let token = run_secret_command(cmd, what, "OAuth2 access token")?;
                 (token, &[Mechanism::Xoauth2][..])
             }
         };
         Ok(Some((Credentials::new(user.clone(), secret), mechanisms)))
+    }
+}
+
+/// The URL's user, if it names one, and the rest after it. A password in the URL is refused.
+fn user<'u>(url: &str, rest: &'u str) -> Result<(Option<String>, &'u str)> {
+    let Some((userinfo, host_port)) = rest.rsplit_once('@') else {
+        return Ok((None, rest));
+    };
+    if userinfo.contains(':') {
+        return Err(usage(
+            "the SMTP URL holds a password; it would end up in your shell history and process list",
+            "remove it from the URL and set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+        ));
+    }
+    match percent_encoding::percent_decode_str(userinfo).decode_utf8() {
+        Ok(user) => Ok((Some(user.into_owned()).filter(|u| !u.is_empty()), host_port)),
+        Err(_) => Err(usage(
+            format!("the user name in `{url}` is not UTF-8"),
+            URL_HINT,
+        )),
+    }
+}
+
+/// How the connection is protected, from the scheme, the URL's option (after `?`) and where
+/// the host is.
+fn security(scheme: &str, option: &str, loopback: bool) -> Result<Security> {
+    if !matches!(option, "" | "tls=none" | "tls=required") {
+        return Err(usage(
+            format!("unknown SMTP URL option `{option}`"),
+            "the options are ?tls=none (plaintext) and ?tls=required (STARTTLS even on this machine)",
+        ));
+    }
+    match (scheme, option) {
+        ("smtps", "tls=none") => Err(usage(
+            "smtps:// always uses TLS; it cannot be combined with ?tls=none",
+            URL_HINT,
+        )),
+        ("smtps", _) => Ok(Security::Implicit),
+        ("smtp", "tls=none") => Ok(Security::Plain),
+        ("smtp", "") if loopback => Ok(Security::LoopbackOpportunistic),
+        ("smtp", _) => Ok(Security::StartTls),
+        (other, _) => {
+            let why = format!("unknown scheme `{other}://` in the SMTP URL");
+            Err(usage(why, URL_HINT))
+        }
+    }
+}
+
+/// The credential for the URL's user: what was given, asked on a terminal, or refused.
+fn secret(user: Option<&str>, given: Secret, can_ask: bool) -> Result<Secret> {
+    let no_user = "put the user name in the URL: smtps://you@mail.example.org";
+    match (user, given) {
+        (Some(_), Secret::None) if can_ask => Ok(Secret::Prompt),
+        (Some(u), Secret::None) => Err(usage(
+            format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
+            "set LETTERDRIVE_SMTP_PASSWORD, pass --password-command \"pass show mail\" or --oauth2-token-command CMD, or run on a terminal to be asked",
+        )),
+        (None, Secret::None) => Ok(Secret::None),
+        (None, Secret::OAuth2Command(..)) => Err(usage(
+            "an OAuth2 token is given but the SMTP URL names no user",
+            no_user,
+        )),
+        (None, _) => Err(usage(
+            "a password is given but the SMTP URL names no user",
+            no_user,
+        )),
+        (Some(_), given) => Ok(given),
     }
 }
 
@@ -419,10 +396,7 @@ mod tests {
         assert!(!format!("{creds:?} {asked:?}").contains("typed"));
 
         let token = Server::parse(Request {
-            secret: Secret::OAuth2Command {
-                cmd: "printf 'tok\\nmore'".into(),
-                what: "--oauth2-token-command",
-            },
+            secret: Secret::OAuth2Command("printf 'tok\\nmore'".into(), "--oauth2-token-command"),
             ..req("smtp://ada@mail.example.org")
         })
         .unwrap();
@@ -430,10 +404,7 @@ mod tests {
         assert_eq!(mechanism, [Mechanism::Xoauth2]);
         let plain = Server::parse(Request {
             insecure: true,
-            secret: Secret::OAuth2Command {
-                cmd: "true".into(),
-                what: "--oauth2-token-command",
-            },
+            secret: Secret::OAuth2Command("true".into(), "--oauth2-token-command"),
             ..req("smtp://ada@mail.example.org?tls=none")
         })
         .unwrap_err();
