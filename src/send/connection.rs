@@ -21,7 +21,7 @@ use lettre::transport::smtp::Error as SmtpError;
 use super::deliver::{Deliver, Failure, Trouble};
 use super::server::{Login, Security, Server};
 use super::usage;
-use crate::error::{Error, Result};
+use crate::error::Error;
 
 /// A connection idle longer than this is tested with NOOP before it carries a letter: a server
 /// may have closed it meanwhile, and the letter would then fail on it and wait for a retry. Back
@@ -31,48 +31,38 @@ const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// How to reach the server and log in: made once per run (TLS set up, the login read) and
 /// shared by every connection.
 pub struct Dial {
-    host: String,
-    port: u16,
+    server: Server,
     tls: Tls,
-    timeout: Duration,
-    hello: ClientId,
     login: Option<Login>,
 }
 
 impl Dial {
     /// `login` is what [`Server::credentials`] read.
-    pub fn new(server: &Server, login: Option<Login>) -> Result<Dial> {
+    pub fn new(server: &Server, login: Option<Login>) -> crate::error::Result<Dial> {
         let tls = match server.security {
             Security::Implicit => Tls::Wrapper(tls_parameters(server)?),
             Security::StartTls => Tls::Required(tls_parameters(server)?),
             Security::LoopbackOpportunistic => Tls::Opportunistic(tls_parameters(server)?),
             Security::Plain => Tls::None,
         };
-        Ok(Dial {
-            host: server.host.clone(),
-            port: server.port,
-            tls,
-            timeout: server.timeout,
-            hello: ClientId::default(),
-            login,
-        })
+        let server = server.clone();
+        Ok(Dial { server, tls, login })
     }
 
     /// A connection ready for letters: greeted, encrypted as the URL says, logged in.
-    fn open(&self) -> std::result::Result<SmtpConnection, SmtpError> {
+    fn open(&self) -> Result<SmtpConnection, SmtpError> {
         let implicit = match &self.tls {
             Tls::Wrapper(params) => Some(params),
             _ => None,
         };
-        let address = (self.host.as_str(), self.port);
+        let (server, hello) = (&self.server, ClientId::default());
+        let address = (server.host.as_str(), server.port);
         let mut conn =
-            SmtpConnection::connect(address, Some(self.timeout), &self.hello, implicit, None)?;
+            SmtpConnection::connect(address, Some(server.timeout), &hello, implicit, None)?;
         match &self.tls {
             // Fails, and stops the run, when the server does not offer STARTTLS.
-            Tls::Required(params) => conn.starttls(params, &self.hello)?,
-            Tls::Opportunistic(params) if conn.can_starttls() => {
-                conn.starttls(params, &self.hello)?
-            }
+            Tls::Required(params) => conn.starttls(params, &hello)?,
+            Tls::Opportunistic(params) if conn.can_starttls() => conn.starttls(params, &hello)?,
             _ => {}
         }
         if let Some((credentials, mechanisms)) = &self.login {
@@ -83,7 +73,7 @@ impl Dial {
 }
 
 /// The server's certificate checked against the system's roots, or `--ca-file`'s.
-fn tls_parameters(server: &Server) -> Result<TlsParameters> {
+fn tls_parameters(server: &Server) -> crate::error::Result<TlsParameters> {
     let mut b = TlsParameters::builder(server.host.clone());
     if let Some(ca) = &server.ca_file {
         let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
@@ -110,7 +100,7 @@ impl<'a> Smtp<'a> {
     }
 
     /// The kept connection if it still answers, or a new one.
-    fn connection(&mut self) -> std::result::Result<SmtpConnection, SmtpError> {
+    fn connection(&mut self) -> Result<SmtpConnection, SmtpError> {
         if let Some((mut conn, idle_since)) = self.conn.take() {
             if idle_since.elapsed() < TEST_AFTER_IDLE || conn.test_connected() {
                 return Ok(conn);
@@ -121,11 +111,7 @@ impl<'a> Smtp<'a> {
 }
 
 impl Deliver for Smtp<'_> {
-    fn deliver(
-        &mut self,
-        envelope: &Envelope,
-        message: &[u8],
-    ) -> std::result::Result<String, Failure> {
+    fn deliver(&mut self, envelope: &Envelope, message: &[u8]) -> Result<String, Failure> {
         let mut conn = self.connection().map_err(|e| failure(&e, false))?;
         let params = match mail_parameters(&conn, envelope, message) {
             Ok(params) => params,
@@ -172,7 +158,7 @@ fn mail_parameters(
     conn: &SmtpConnection,
     envelope: &Envelope,
     message: &[u8],
-) -> std::result::Result<Vec<MailParameter>, &'static str> {
+) -> Result<Vec<MailParameter>, &'static str> {
     let info = conn.server_info();
     let mut params = Vec::new();
     let addresses = envelope.from().into_iter().chain(envelope.to());
@@ -200,7 +186,7 @@ fn transaction(
     params: Vec<MailParameter>,
     message: &[u8],
     whole: &mut bool,
-) -> std::result::Result<Response, SmtpError> {
+) -> Result<Response, SmtpError> {
     conn.command(Mail::new(envelope.from().cloned(), params))?;
     for to in envelope.to() {
         conn.command(Rcpt::new(to.clone(), Vec::new()))?;

@@ -78,6 +78,7 @@ pub fn key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+#[derive(Default)]
 pub struct Journal {
     path: PathBuf,
     campaign: String,
@@ -115,14 +116,10 @@ impl Journal {
     /// `open`, as if the machine's boot id were `boot`.
     fn open_as_of(path: &Path, campaign: &str, boot: Option<String>) -> Result<Journal> {
         let mut journal = Journal {
-            write_failed: false,
-            torn: false,
-            boot,
             path: path.to_path_buf(),
             campaign: campaign.to_string(),
-            file: None,
-            states: HashMap::new(),
-            unreadable: 0,
+            boot,
+            ..Journal::default()
         };
         let file = match File::open(path) {
             Ok(f) => f,

@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::campaign::recipients::Recipients;
 use crate::campaign::Campaign;
 use crate::error::{Error, Result, EXIT_UNSENT};
-use crate::letter::run::Target;
 use crate::plural;
 
 /// A recipient whose letter did not go, with the server's last word.
@@ -69,9 +68,9 @@ fn trouble(report: &Report) {
 /// Tell the run's outcome, write `--failed-csv`, and return the exit code.
 pub fn finish(
     campaign: &Campaign,
-    target: &Target,
+    group: &str,
     report: &Report,
-    failed_csv: Option<&Path>,
+    csv: Option<&Path>,
 ) -> Result<i32> {
     // The run's one-line summary: what went, and every other outcome that happened.
     let mut summary = format!("{} sent", plural(report.sent, "letter"));
@@ -95,9 +94,9 @@ pub fn finish(
     }
     println!("{summary}");
     trouble(report);
-    if let Some(path) = failed_csv {
+    if let Some(path) = csv {
         let rows: Vec<&Unsent> = report.failed.iter().chain(&report.deferred).collect();
-        write_failed_csv(campaign, target, &rows, path)?;
+        write_failed_csv(campaign, group, &rows, path)?;
         if !rows.is_empty() {
             println!(
                 "wrote {} with the server's reply to {}",
@@ -116,21 +115,15 @@ pub fn finish(
 
 /// The unsent rows as they are in the recipients file, plus the server's reply: fix, then send
 /// that file as a group of its own or fix the original and rerun.
-fn write_failed_csv(
-    campaign: &Campaign,
-    target: &Target,
-    unsent: &[&Unsent],
-    path: &Path,
-) -> Result<()> {
-    let group = campaign.group(&target.group)?;
-    let mut rows = Recipients::open(&campaign.source, group)?;
-    let by_line: HashMap<u64, &str> = unsent.iter().map(|u| (u.line, u.reply.as_str())).collect();
+fn write_failed_csv(campaign: &Campaign, group: &str, rows: &[&Unsent], path: &Path) -> Result<()> {
+    let mut recipients = Recipients::open(&campaign.source, campaign.group(group)?)?;
+    let by_line: HashMap<u64, &str> = rows.iter().map(|u| (u.line, u.reply.as_str())).collect();
     let failed = |e: csv::Error| Error::io(path, e.into());
     let mut w = csv::Writer::from_path(path).map_err(failed)?;
-    let mut header = rows.columns.names.clone();
+    let mut header = recipients.columns.names.clone();
     header.push("smtp_reply".to_string());
     w.write_record(&header).map_err(failed)?;
-    while let Some(row) = rows.next_row() {
+    while let Some(row) = recipients.next_row() {
         let Ok(row) = row else { continue };
         if let Some(reply) = by_line.get(&row.line) {
             let mut rec: Vec<&str> = row.record.iter().collect();

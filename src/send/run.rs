@@ -91,9 +91,8 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     let default = || journal::default_path(&campaign.source);
     let journal_path = job.journal.clone().unwrap_or_else(default);
     // Taken before the journal is read, so what it says stays true until this run ends.
-    let _lock = (!job.dry_run)
-        .then(|| journal::lock(&journal_path))
-        .transpose()?;
+    let lock = || journal::lock(&journal_path);
+    let _lock = (!job.dry_run).then(lock).transpose()?;
     let mut journal = Journal::open(&journal_path, &campaign.id)?;
     if journal.unreadable > 0 {
         eprintln!(
@@ -121,8 +120,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         return Ok(EXIT_UNSENT);
     }
     // Only now, with the letters about to go, is the password read or asked for.
-    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
-    let dial = Dial::new(&server, login)?;
+    let dial = Dial::new(&server, server.credentials(&|p| terminal.secret(p))?)?;
     let policy = Policy {
         retries: job.retries,
         budget: RETRY_BUDGET,
@@ -133,9 +131,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     };
     let progress = terminal.progress(plan.planned);
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
-    let connections = job.config.connections.value.clamp(1, 16) as u64;
-    let connections = connections.min(plan.planned) as usize;
-    let result = deliver_all(campaign, job, &sender, &dial, connections);
+    let result = deliver_all(campaign, job, &sender, &dial);
     let mut report = sender.into_report();
     // The outcomes of the last letters are written but may not be synced yet; if syncing them
     // fails, what was sent is still reported first.
@@ -146,7 +142,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     if report.aborted.is_none() {
         result?;
     }
-    let code = finish(campaign, &job.target, &report, job.failed_csv.as_deref())?;
+    let code = finish(campaign, &plan.group, &report, job.failed_csv.as_deref())?;
     synced?;
     Ok(code)
 }
@@ -271,13 +267,9 @@ fn summary(
 
 /// A few connections at once, each reused for many letters and saying QUIT at the end; this
 /// thread hands them the letters through a [`Queue`] as they are rendered.
-fn deliver_all(
-    campaign: &Campaign,
-    job: &SendJob,
-    sender: &Sender<'_>,
-    dial: &Dial,
-    connections: usize,
-) -> Result<()> {
+fn deliver_all(campaign: &Campaign, job: &SendJob, sender: &Sender, dial: &Dial) -> Result<()> {
+    // A connection is opened at its first letter: one with none opens none.
+    let connections = job.config.connections.value.clamp(1, 16) as usize;
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let ids = run.settings.clone();
     std::thread::scope(|scope| {

@@ -172,25 +172,25 @@ impl<'a> Sender<'a> {
                 }
                 Err(failure) => failure,
             };
-            match self.failed(letter, failure, tries, started)? {
-                Some(delay) => self.pause_until(Instant::now() + delay),
-                None => return Ok(()),
+            // Not delivered is retried while that may help and the budget lasts.
+            let delay = self.policy.retry_delay * 2u32.saturating_pow(tries - 1);
+            let retry = matches!(failure.trouble, Trouble::Transient | Trouble::Network)
+                && tries <= self.policy.retries
+                && started.elapsed() + delay < self.policy.budget;
+            self.failed(letter, failure, retry.then_some(delay))?;
+            if !retry {
+                return Ok(());
             }
+            self.pause_until(Instant::now() + delay);
         }
     }
 
-    /// Record a failed attempt; the pause before the next one if there is to be one. Refused for
-    /// good, or perhaps delivered (`Unknown`, where sending it again could deliver it twice), is
-    /// final for this run: the journal keeps the latter uncertain, for the volunteer to check and
-    /// `--resend-uncertain`. Not delivered is retried while that may help and the budget lasts;
-    /// then deferred, and the run stops unless the server only asked to come back later.
-    fn failed(
-        &self,
-        letter: &Outgoing,
-        failure: Failure,
-        tries: u32,
-        started: Instant,
-    ) -> Result<Option<Duration>> {
+    /// Record a failed attempt, to be tried again after `retry` if that is set. Refused for good,
+    /// or perhaps delivered (`Unknown`, where sending it again could deliver it twice), is final
+    /// for this run: the journal keeps the latter uncertain, for the volunteer to check and
+    /// `--resend-uncertain`. Not delivered, once not retried, is deferred, and the run stops
+    /// unless the server only asked to come back later.
+    fn failed(&self, letter: &Outgoing, failure: Failure, retry: Option<Duration>) -> Result<()> {
         let Failure { trouble, reply } = failure;
         let (status, step, word) = match trouble {
             Trouble::Unknown => (Status::Uncertain, Step::Uncertain, "uncertain"),
@@ -199,14 +199,10 @@ impl<'a> Sender<'a> {
             Trouble::Transient | Trouble::Network => (Status::Deferred, Step::Deferred, "deferred"),
         };
         self.record(letter, status, Some(&reply))?;
-        let delay = self.policy.retry_delay * 2u32.saturating_pow(tries - 1);
-        if matches!(trouble, Trouble::Transient | Trouble::Network)
-            && tries <= self.policy.retries
-            && started.elapsed() + delay < self.policy.budget
-        {
+        if let Some(delay) = retry {
             let detail = format!("in {:.1}s ({reply})", delay.as_secs_f64());
             self.say(Step::Retry, "retry", letter, &detail);
-            return Ok(Some(delay));
+            return Ok(());
         }
         self.say(step, word, letter, &format!("({reply})"));
         let mut report = self.report();
@@ -228,7 +224,7 @@ impl<'a> Sender<'a> {
                 self.halt();
             }
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Ends the run, giving back the journal borrow.
