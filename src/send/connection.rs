@@ -402,7 +402,7 @@ mod tests {
         for _ in 0..2 {
             let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
             assert_eq!(failure.trouble, Trouble::Permanent);
-            assert!(failure.reply.contains("no such user"), "{failure}");
+            assert!(failure.reply.contains("no such user"), "{failure:?}");
         }
         drop(link);
         // In step with the server after its reply: QUIT, and no DATA ever.
@@ -427,7 +427,7 @@ mod tests {
         let fake = Fake::start(1, "250 ok", AtData::Close);
         let dial = fake.dial(Duration::from_secs(10));
         let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Unknown, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Unknown, "{failure:?}");
         // Given up without QUIT.
         assert_eq!(
             verbs(&fake.finish()),
@@ -445,7 +445,7 @@ mod tests {
         let mut big = b"Subject: s\r\n\r\n".to_vec();
         big.extend(std::iter::repeat_n(b"0123456789abcdef0123456789abcdef\r\n", 1 << 20).flatten());
         let failure = Smtp::new(&dial).deliver(&envelope(), &big).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
         assert_eq!(
             verbs(&fake.finish()),
             ["connect", "EHLO", "MAIL", "RCPT", "DATA"]
@@ -462,7 +462,7 @@ mod tests {
         let mut link = Smtp::new(&dial);
         link.deliver(&envelope(), MESSAGE).unwrap();
         let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
         link.deliver(&envelope(), MESSAGE).unwrap();
         std::thread::sleep(TEST_AFTER_IDLE + Duration::from_millis(100));
         link.deliver(&envelope(), MESSAGE).unwrap();
@@ -496,6 +496,6 @@ mod tests {
         .unwrap();
         let dial = Dial::new(&server, None).unwrap();
         let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
     }
 }

@@ -339,7 +339,7 @@ fn test_letter(
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error: the test letter was not sent: {e}");
+            eprintln!("error: the test letter was not sent: {}", e.reply);
             Ok(EXIT_UNSENT)
         }
     }

@@ -268,6 +268,7 @@ pub struct Queue<'s, 'a> {
     admitted: u64,
     /// Admitted, not yet queued.
     batch: Vec<Outgoing>,
+    /// Letters queued together; under a rate each is queued alone, at its turn.
     batch_size: usize,
     /// When the next letter may go, under the rate.
     turn: Instant,
