@@ -6,8 +6,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::server::Secret;
+use super::usage;
 use crate::error::{Diag, Error, Result};
-use crate::profile::{self, Profile, SmtpProfile};
+use crate::profile::{self, SmtpProfile};
 
 pub const URL_ENV: &str = "LETTERDRIVE_SMTP_URL";
 pub const PASSWORD_ENV: &str = "LETTERDRIVE_SMTP_PASSWORD";
@@ -28,9 +29,8 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Flag(flag) => write!(f, "{flag}"),
+            Origin::Flag(name) | Origin::Env(name) => f.write_str(name),
             Origin::Answer => f.write_str("your answer"),
-            Origin::Env(var) => write!(f, "{var}"),
             Origin::Profile(path, key) => write!(f, "{key} in the profile {}", path.display()),
             Origin::Default => f.write_str("the default"),
         }
@@ -65,10 +65,16 @@ pub struct ProfileSmtp<'a> {
 }
 
 impl ProfileSmtp<'_> {
-    /// `key` in this profile's `[smtp]` table, as a setting's origin.
-    fn origin(&self, key: &'static str) -> Origin {
-        Origin::Profile(self.path.to_path_buf(), key)
+    /// `value` from `key` in this profile's `[smtp]` table.
+    fn get<T>(&self, value: Option<T>, key: &'static str) -> Option<Sourced<T>> {
+        let origin = Origin::Profile(self.path.to_path_buf(), key);
+        Some(sourced(value?, origin))
     }
+}
+
+/// `value` from the flag `name`.
+fn flag<T>(value: Option<T>, name: &'static str) -> Option<Sourced<T>> {
+    Some(sourced(value?, Origin::Flag(name)))
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
@@ -97,41 +103,25 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     profile: Option<ProfileSmtp<'_>>,
 ) -> Result<SmtpConfig> {
-    let profile = profile.as_ref();
-    let url = if let Some(u) = non_empty(&args.smtp) {
-        Some(sourced(u, Origin::Flag("--smtp")))
-    } else if let Some(u) = env(URL_ENV).filter(|u| !u.trim().is_empty()) {
-        Some(sourced(u, Origin::Env(URL_ENV)))
-    } else {
-        profile.and_then(|p| Some(sourced(non_empty(&p.smtp.url)?, p.origin("url"))))
-    };
-    let ca_file = if let Some(f) = &args.ca_file {
-        Some(sourced(f.clone(), Origin::Flag("--ca-file")))
-    } else {
-        profile.and_then(|p| {
-            // Relative to the profile, so the file works from any directory.
-            let dir = p.path.parent().unwrap_or(Path::new(""));
-            Some(sourced(
-                dir.join(p.smtp.ca_file.as_ref()?),
-                p.origin("ca_file"),
-            ))
-        })
-    };
-    let rate = match non_empty(&args.rate) {
-        Some(r) => sourced(r, Origin::Flag("--rate")),
-        None => profile
-            .and_then(|p| Some(sourced(non_empty(&p.smtp.rate)?, p.origin("rate"))))
-            .unwrap_or_else(|| sourced(DEFAULT_RATE.to_string(), Origin::Default)),
-    };
-    let connections = match args.connections {
-        Some(n) => sourced(n, Origin::Flag("--connections")),
-        None => profile
-            .and_then(|p| Some(sourced(p.smtp.connections?, p.origin("connections"))))
-            .unwrap_or_else(|| sourced(DEFAULT_CONNECTIONS, Origin::Default)),
-    };
+    let p = profile.as_ref();
+    let env_url = env(URL_ENV).filter(|u| !u.trim().is_empty());
+    let url = flag(non_empty(&args.smtp), "--smtp")
+        .or_else(|| env_url.map(|u| sourced(u, Origin::Env(URL_ENV))))
+        .or_else(|| p?.get(non_empty(&p?.smtp.url), "url"));
+    // Relative to the profile, so the file works from any directory.
+    let ca_file = flag(args.ca_file.clone(), "--ca-file").or_else(|| {
+        let dir = p?.path.parent().unwrap_or(Path::new(""));
+        p?.get(p?.smtp.ca_file.as_ref().map(|f| dir.join(f)), "ca_file")
+    });
+    let rate = flag(non_empty(&args.rate), "--rate")
+        .or_else(|| p?.get(non_empty(&p?.smtp.rate), "rate"))
+        .unwrap_or_else(|| sourced(DEFAULT_RATE.to_string(), Origin::Default));
+    let connections = flag(args.connections, "--connections")
+        .or_else(|| p?.get(p?.smtp.connections, "connections"))
+        .unwrap_or_else(|| sourced(DEFAULT_CONNECTIONS, Origin::Default));
     Ok(SmtpConfig {
         url,
-        secret: secret(args, env, profile)?,
+        secret: secret(args, env, p)?,
         ca_file,
         rate,
         connections,
@@ -145,88 +135,53 @@ fn secret(
     profile: Option<&ProfileSmtp<'_>>,
 ) -> Result<Sourced<Secret>> {
     let env_password = env(PASSWORD_ENV).filter(|p| !p.is_empty());
-    if let Some(cmd) = non_empty(&args.password_command) {
-        let what = "--password-command";
-        let secret = Secret::PasswordCommand {
-            cmd,
-            what: what.into(),
-        };
-        return Ok(sourced(secret, Origin::Flag(what)));
-    }
-    if let Some(cmd) = non_empty(&args.oauth2_token_command) {
-        if env_password.is_some() {
-            return Err(Error::Usage(
-                Diag::new(format!(
-                    "--oauth2-token-command and {PASSWORD_ENV} both give a way to log in"
-                ))
-                .hint(format!(
-                    "log in with one: unset {PASSWORD_ENV} for the token, or leave out --oauth2-token-command for the password"
-                )),
-            ));
-        }
-        let what = "--oauth2-token-command";
-        let secret = Secret::OAuth2Command {
-            cmd,
-            what: what.into(),
-        };
-        return Ok(sourced(secret, Origin::Flag(what)));
-    }
-    if let Some(password) = env_password {
-        return Ok(sourced(
-            Secret::Password(password),
-            Origin::Env(PASSWORD_ENV),
+    let (password_flag, token_flag) = ("--password-command", "--oauth2-token-command");
+    let password = non_empty(&args.password_command);
+    let password = password.map(|cmd| Secret::PasswordCommand(cmd, password_flag));
+    let token = non_empty(&args.oauth2_token_command);
+    let token = token.map(|cmd| Secret::OAuth2Command(cmd, token_flag));
+    if password.is_none() && token.is_some() && env_password.is_some() {
+        return Err(usage(
+            format!("--oauth2-token-command and {PASSWORD_ENV} both give a way to log in"),
+            format!("log in with one: unset {PASSWORD_ENV} for the token, or leave out --oauth2-token-command for the password"),
         ));
     }
-    match profile {
-        Some(p) => profile_secret(p),
-        None => Ok(sourced(Secret::None, Origin::Default)),
+    let env_password =
+        env_password.map(|p| sourced(Secret::Password(p), Origin::Env(PASSWORD_ENV)));
+    let given = flag(password, password_flag).or_else(|| flag(token, token_flag));
+    if let Some(given) = given.or(env_password) {
+        return Ok(given);
     }
-}
-
-/// The profile's `password_command` or `oauth2_token_command`; both is a mistake to fix.
-fn profile_secret(p: &ProfileSmtp<'_>) -> Result<Sourced<Secret>> {
-    let pc = non_empty(&p.smtp.password_command);
-    let oc = non_empty(&p.smtp.oauth2_token_command);
-    Ok(match (pc, oc) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Invalid(
-                Diag::new(
-                    "the profile's [smtp] table has both password_command and oauth2_token_command",
-                )
-                .file(p.path.display().to_string())
-                .hint("keep the one your mail provider uses and delete the other"),
-            ));
-        }
-        (Some(cmd), None) => sourced(
-            Secret::PasswordCommand {
-                cmd,
-                what: "password_command in the profile".into(),
-            },
-            p.origin("password_command"),
-        ),
-        (None, Some(cmd)) => sourced(
-            Secret::OAuth2Command {
-                cmd,
-                what: "oauth2_token_command in the profile".into(),
-            },
-            p.origin("oauth2_token_command"),
-        ),
-        (None, None) => sourced(Secret::None, Origin::Default),
-    })
-}
-
-/// The profile `send` reads its `[smtp]` table from, if there is one: `--profile` (given as
-/// `flag`) or the default location.
-pub fn load_profile(flag: Option<&Path>) -> Result<Option<(PathBuf, Profile)>> {
-    match profile::location(flag) {
-        Some(path) => Ok(profile::load(&path)?.map(|p| (path, p))),
-        None => Ok(None),
+    let none = sourced(Secret::None, Origin::Default);
+    let Some(p) = profile else {
+        return Ok(none);
+    };
+    // The profile's `password_command` or `oauth2_token_command`; both is a mistake to fix.
+    let password = non_empty(&p.smtp.password_command)
+        .map(|cmd| Secret::PasswordCommand(cmd, "password_command in the profile"));
+    let token = non_empty(&p.smtp.oauth2_token_command)
+        .map(|cmd| Secret::OAuth2Command(cmd, "oauth2_token_command in the profile"));
+    match (
+        p.get(password, "password_command"),
+        p.get(token, "oauth2_token_command"),
+    ) {
+        (Some(_), Some(_)) => Err(Error::Invalid(
+            Diag::new(
+                "the profile's [smtp] table has both password_command and oauth2_token_command",
+            )
+            .file(p.path.display().to_string())
+            .hint("keep the one your mail provider uses and delete the other"),
+        )),
+        (password, token) => Ok(password.or(token).unwrap_or(none)),
     }
 }
 
 /// [`resolve`] with the real environment and the profile `--profile` names (or the default one).
 pub fn resolve_here(args: &Flags, profile_flag: Option<&Path>) -> Result<SmtpConfig> {
-    let profile = load_profile(profile_flag)?;
+    let profile = match profile::location(profile_flag) {
+        Some(path) => profile::load(&path)?.map(|p| (path, p)),
+        None => None,
+    };
     resolve(
         args,
         &|key| std::env::var(key).ok(),
@@ -341,7 +296,7 @@ mod tests {
         let e = resolve(&args(&["--oauth2-token-command", "tok"]), &env, None).unwrap_err();
         assert!(e.to_string().contains("both give a way to log in"), "{e}");
         let c = resolve(&args(&["--oauth2-token-command", "tok"]), &no_env, None).unwrap();
-        assert!(matches!(c.secret.value, Secret::OAuth2Command { .. }));
+        assert!(matches!(c.secret.value, Secret::OAuth2Command(..)));
         let both = SmtpProfile {
             oauth2_token_command: Some("tok".into()),
             ..profile()

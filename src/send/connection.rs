@@ -12,7 +12,6 @@
 use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, Tls, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
@@ -20,8 +19,9 @@ use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use super::deliver::{Deliver, Failure, Trouble};
-use super::server::{Security, Server};
-use crate::error::{Diag, Error, Result};
+use super::server::{Login, Security, Server};
+use super::usage;
+use crate::error::Error;
 
 /// A connection idle longer than this is tested with NOOP before it carries a letter: a server
 /// may have closed it meanwhile, and the letter would then fail on it and wait for a retry. Back
@@ -31,60 +31,38 @@ const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// How to reach the server and log in: made once per run (TLS set up, the login read) and
 /// shared by every connection.
 pub struct Dial {
-    host: String,
-    port: u16,
+    server: Server,
     tls: Tls,
-    timeout: Duration,
-    hello: ClientId,
-    login: Option<(Credentials, &'static [Mechanism])>,
+    login: Option<Login>,
 }
 
 impl Dial {
     /// `login` is what [`Server::credentials`] read.
-    pub fn new(server: &Server, login: Option<(Credentials, Mechanism)>) -> Result<Dial> {
+    pub fn new(server: &Server, login: Option<Login>) -> crate::error::Result<Dial> {
         let tls = match server.security {
             Security::Implicit => Tls::Wrapper(tls_parameters(server)?),
             Security::StartTls => Tls::Required(tls_parameters(server)?),
             Security::LoopbackOpportunistic => Tls::Opportunistic(tls_parameters(server)?),
             Security::Plain => Tls::None,
         };
-        // PLAIN and LOGIN for a password (lettre's default), XOAUTH2 alone for a token.
-        let login = login.map(|(credentials, mechanism)| {
-            let mechanisms: &'static [Mechanism] = match mechanism {
-                Mechanism::Xoauth2 => &[Mechanism::Xoauth2],
-                _ => DEFAULT_MECHANISMS,
-            };
-            (credentials, mechanisms)
-        });
-        Ok(Dial {
-            host: server.host.clone(),
-            port: server.port,
-            tls,
-            timeout: server.timeout,
-            hello: ClientId::default(),
-            login,
-        })
+        let server = server.clone();
+        Ok(Dial { server, tls, login })
     }
 
     /// A connection ready for letters: greeted, encrypted as the URL says, logged in.
-    fn open(&self) -> std::result::Result<SmtpConnection, SmtpError> {
+    fn open(&self) -> Result<SmtpConnection, SmtpError> {
         let implicit = match &self.tls {
             Tls::Wrapper(params) => Some(params),
             _ => None,
         };
-        let mut conn = SmtpConnection::connect(
-            (self.host.as_str(), self.port),
-            Some(self.timeout),
-            &self.hello,
-            implicit,
-            None,
-        )?;
+        let (server, hello) = (&self.server, ClientId::default());
+        let address = (server.host.as_str(), server.port);
+        let mut conn =
+            SmtpConnection::connect(address, Some(server.timeout), &hello, implicit, None)?;
         match &self.tls {
             // Fails, and stops the run, when the server does not offer STARTTLS.
-            Tls::Required(params) => conn.starttls(params, &self.hello)?,
-            Tls::Opportunistic(params) if conn.can_starttls() => {
-                conn.starttls(params, &self.hello)?
-            }
+            Tls::Required(params) => conn.starttls(params, &hello)?,
+            Tls::Opportunistic(params) if conn.can_starttls() => conn.starttls(params, &hello)?,
             _ => {}
         }
         if let Some((credentials, mechanisms)) = &self.login {
@@ -95,16 +73,13 @@ impl Dial {
 }
 
 /// The server's certificate checked against the system's roots, or `--ca-file`'s.
-fn tls_parameters(server: &Server) -> Result<TlsParameters> {
-    let usage = |msg: String, hint: &str| Error::Usage(Diag::new(msg).hint(hint));
+fn tls_parameters(server: &Server) -> crate::error::Result<TlsParameters> {
     let mut b = TlsParameters::builder(server.host.clone());
     if let Some(ca) = &server.ca_file {
         let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
         let cert = Certificate::from_pem(&pem).map_err(|e| {
-            usage(
-                format!("--ca-file {}: {e}", ca.display()),
-                "give a PEM file with the CA certificate",
-            )
+            let why = format!("--ca-file {}: {e}", ca.display());
+            usage(why, "give a PEM file with the CA certificate")
         })?;
         b = b.add_root_certificate(cert);
     }
@@ -125,7 +100,7 @@ impl<'a> Smtp<'a> {
     }
 
     /// The kept connection if it still answers, or a new one.
-    fn connection(&mut self) -> std::result::Result<SmtpConnection, SmtpError> {
+    fn connection(&mut self) -> Result<SmtpConnection, SmtpError> {
         if let Some((mut conn, idle_since)) = self.conn.take() {
             if idle_since.elapsed() < TEST_AFTER_IDLE || conn.test_connected() {
                 return Ok(conn);
@@ -136,28 +111,25 @@ impl<'a> Smtp<'a> {
 }
 
 impl Deliver for Smtp<'_> {
-    fn deliver(
-        &mut self,
-        envelope: &Envelope,
-        message: &[u8],
-    ) -> std::result::Result<String, Failure> {
-        let mut conn = self
-            .connection()
-            .map_err(|e| failure(&e, Handed::Incomplete))?;
-        let mut handed = Handed::Incomplete;
-        let sent = mail_parameters(&conn, envelope, message)
-            .and_then(|params| transaction(&mut conn, envelope, params, message, &mut handed));
-        match sent {
-            Ok(response) => {
-                self.conn = Some((conn, Instant::now()));
-                Ok(reply(&response))
-            }
-            Err(Stop::Refused(why)) => {
+    fn deliver(&mut self, envelope: &Envelope, message: &[u8]) -> Result<String, Failure> {
+        let mut conn = self.connection().map_err(|e| failure(&e, false))?;
+        let params = match mail_parameters(&conn, envelope, message) {
+            Ok(params) => params,
+            Err(why) => {
                 // Nothing was sent: the connection is still in step.
                 self.conn = Some((conn, Instant::now()));
-                Err(Failure::new(Trouble::Fatal, why))
+                return Err(Failure::new(Trouble::Fatal, why));
             }
-            Err(Stop::Smtp(e)) => {
+        };
+        let mut whole = false;
+        match transaction(&mut conn, envelope, params, message, &mut whole) {
+            Ok(response) => {
+                self.conn = Some((conn, Instant::now()));
+                let words = response.message().collect::<Vec<_>>().join(" ");
+                // As the journal keeps it: `250 2.0.0 Ok: queued as ...`.
+                Ok(format!("{} {words}", response.code()))
+            }
+            Err(e) => {
                 if is_reply(&e) {
                     // In step with the server, which has just answered: QUIT, as lettre does.
                     conn.abort();
@@ -165,7 +137,7 @@ impl Deliver for Smtp<'_> {
                 // Otherwise it is dropped without QUIT: in the middle of the message QUIT would
                 // be message text, and over TLS writing it would first push out what is still
                 // buffered of the message, end-of-data marker included.
-                Err(failure(&e, handed))
+                Err(failure(&e, whole))
             }
         }
     }
@@ -179,53 +151,26 @@ impl Drop for Smtp<'_> {
     }
 }
 
-/// Why a letter stopped on its way.
-enum Stop {
-    /// lettre's error from a stage of the transaction.
-    Smtp(SmtpError),
-    /// The server cannot take this letter as it is (an extension it lacks); nothing was sent.
-    Refused(&'static str),
-}
-
-impl From<SmtpError> for Stop {
-    fn from(e: SmtpError) -> Stop {
-        Stop::Smtp(e)
-    }
-}
-
-/// How much of the letter the server has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Handed {
-    /// Not the whole message: the end-of-data marker was never written.
-    Incomplete,
-    /// Every byte of the message; the end-of-data marker was on its way or written.
-    Whole,
-}
-
 /// The MAIL parameters lettre's own `send` adds: SMTPUTF8 for an address that is not ASCII,
-/// 8BITMIME for a message that is not, refused (as lettre refuses them) when the server lacks
-/// the extension.
+/// 8BITMIME for a message that is not; refused with lettre's words when the server lacks the
+/// extension.
 fn mail_parameters(
     conn: &SmtpConnection,
     envelope: &Envelope,
     message: &[u8],
-) -> std::result::Result<Vec<MailParameter>, Stop> {
+) -> Result<Vec<MailParameter>, &'static str> {
     let info = conn.server_info();
     let mut params = Vec::new();
     let addresses = envelope.from().into_iter().chain(envelope.to());
     if addresses.map(AsRef::<str>::as_ref).any(|a| !a.is_ascii()) {
         if !info.supports_feature(Extension::SmtpUtfEight) {
-            return Err(Stop::Refused(
-                "Envelope contains non-ascii chars but server does not support SMTPUTF8",
-            ));
+            return Err("Envelope contains non-ascii chars but server does not support SMTPUTF8");
         }
         params.push(MailParameter::SmtpUtfEight);
     }
     if !message.is_ascii() {
         if !info.supports_feature(Extension::EightBitMime) {
-            return Err(Stop::Refused(
-                "Message contains non-ascii chars but server does not support 8BITMIME",
-            ));
+            return Err("Message contains non-ascii chars but server does not support 8BITMIME");
         }
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
@@ -233,45 +178,29 @@ fn mail_parameters(
 }
 
 /// MAIL, every RCPT and DATA, each waiting for its reply, then the message and its verdict.
-/// `handed` says how far the message got when this fails.
+/// `whole` is set once every byte of the message has been written, when only the end-of-data
+/// marker is left to write.
 fn transaction(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     params: Vec<MailParameter>,
     message: &[u8],
-    handed: &mut Handed,
-) -> std::result::Result<Response, Stop> {
+    whole: &mut bool,
+) -> Result<Response, SmtpError> {
     conn.command(Mail::new(envelope.from().cloned(), params))?;
     for to in envelope.to() {
         conn.command(Rcpt::new(to.clone(), Vec::new()))?;
     }
     conn.command(Data)?;
-    let parts = Watched {
-        parts: [message, b""].into_iter(),
-        handed,
-    };
-    Ok(conn.message_iter(parts)?)
-}
-
-/// The message for `message_iter`, noting when lettre asks for more after its last part. The
-/// message comes first and an empty part after it, so that by then every byte of the message
-/// has been written, whether lettre writes each part as it arrives or (as letterdrive's
-/// vendored copy does) when the next one arrives; only the end-of-data marker follows.
-struct Watched<'a, I> {
-    parts: I,
-    handed: &'a mut Handed,
-}
-
-impl<'m, I: Iterator<Item = &'m [u8]>> Iterator for Watched<'_, I> {
-    type Item = &'m [u8];
-
-    fn next(&mut self) -> Option<&'m [u8]> {
-        let part = self.parts.next();
-        if part.is_none() {
-            *self.handed = Handed::Whole;
-        }
+    // The message, then an empty part, then nothing: when lettre asks for more after the last
+    // part, every byte of the message has been written, whether lettre writes each part as it
+    // arrives or when the next one arrives.
+    let mut parts = [message, b""].into_iter();
+    conn.message_iter(std::iter::from_fn(|| {
+        let part = parts.next();
+        *whole = part.is_none();
         part
-    }
+    }))
 }
 
 /// A 4xx or 5xx reply: a verdict, with the connection in step.
@@ -279,26 +208,16 @@ fn is_reply(e: &SmtpError) -> bool {
     e.is_transient() || e.is_permanent()
 }
 
-fn failure(e: &SmtpError, handed: Handed) -> Failure {
-    let trouble = if handed == Handed::Whole && !is_reply(e) {
+/// What a failed letter means for the run, given whether the whole message was handed over.
+fn failure(e: &SmtpError, whole: bool) -> Failure {
+    let trouble = if whole && !is_reply(e) {
         Trouble::Unknown
-    } else {
-        trouble(e)
-    };
-    Failure::new(trouble, e.to_string())
-}
-
-/// What an error before the verdict on a whole message means for the run.
-fn trouble(e: &SmtpError) -> Trouble {
-    if e.is_permanent() {
+    } else if e.is_permanent() {
         // A refused login fails every letter the same way: stop instead of failing them all.
-        let auth = e
-            .status()
-            .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535" | "538"));
-        if auth {
-            Trouble::Fatal
-        } else {
-            Trouble::Permanent
+        let code = e.status().map(|c| c.to_string());
+        match code.as_deref() {
+            Some("530" | "534" | "535" | "538") => Trouble::Fatal,
+            _ => Trouble::Permanent,
         }
     } else if e.is_transient() {
         Trouble::Transient
@@ -306,7 +225,8 @@ fn trouble(e: &SmtpError) -> Trouble {
         Trouble::Fatal
     } else {
         Trouble::Network
-    }
+    };
+    Failure::new(trouble, e.to_string())
 }
 
 /// TLS failures (an untrusted certificate, a server that does not speak TLS) reach us as I/O
@@ -320,15 +240,6 @@ fn is_bad_data(e: &(dyn std::error::Error + 'static)) -> bool {
         source = err.source();
     }
     false
-}
-
-/// The server's reply as the journal keeps it: `250 2.0.0 Ok: queued as ...`.
-fn reply(response: &Response) -> String {
-    format!(
-        "{} {}",
-        response.code(),
-        response.message().collect::<Vec<_>>().join(" ")
-    )
 }
 
 #[cfg(test)]
@@ -491,7 +402,7 @@ mod tests {
         for _ in 0..2 {
             let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
             assert_eq!(failure.trouble, Trouble::Permanent);
-            assert!(failure.reply.contains("no such user"), "{failure}");
+            assert!(failure.reply.contains("no such user"), "{failure:?}");
         }
         drop(link);
         // In step with the server after its reply: QUIT, and no DATA ever.
@@ -505,7 +416,6 @@ mod tests {
         let dial = fake.dial(Duration::from_secs(10));
         let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
         assert_eq!(failure.trouble, Trouble::Transient);
-        assert!(!failure.may_have_arrived());
         let log = fake.finish();
         assert_eq!(log.last().map(String::as_str), Some("QUIT"));
     }
@@ -517,8 +427,7 @@ mod tests {
         let fake = Fake::start(1, "250 ok", AtData::Close);
         let dial = fake.dial(Duration::from_secs(10));
         let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Unknown, "{failure}");
-        assert!(failure.may_have_arrived());
+        assert_eq!(failure.trouble, Trouble::Unknown, "{failure:?}");
         // Given up without QUIT.
         assert_eq!(
             verbs(&fake.finish()),
@@ -536,7 +445,7 @@ mod tests {
         let mut big = b"Subject: s\r\n\r\n".to_vec();
         big.extend(std::iter::repeat_n(b"0123456789abcdef0123456789abcdef\r\n", 1 << 20).flatten());
         let failure = Smtp::new(&dial).deliver(&envelope(), &big).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
         assert_eq!(
             verbs(&fake.finish()),
             ["connect", "EHLO", "MAIL", "RCPT", "DATA"]
@@ -553,7 +462,7 @@ mod tests {
         let mut link = Smtp::new(&dial);
         link.deliver(&envelope(), MESSAGE).unwrap();
         let failure = link.deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
         link.deliver(&envelope(), MESSAGE).unwrap();
         std::thread::sleep(TEST_AFTER_IDLE + Duration::from_millis(100));
         link.deliver(&envelope(), MESSAGE).unwrap();
@@ -587,6 +496,6 @@ mod tests {
         .unwrap();
         let dial = Dial::new(&server, None).unwrap();
         let failure = Smtp::new(&dial).deliver(&envelope(), MESSAGE).unwrap_err();
-        assert_eq!(failure.trouble, Trouble::Network, "{failure}");
+        assert_eq!(failure.trouble, Trouble::Network, "{failure:?}");
     }
 }

@@ -2,8 +2,6 @@
 //! classified failure out. SMTP implements it in `connection.rs`; unit tests use a scripted stub,
 //! so every rule of the sender is tested without a network.
 
-use std::fmt;
-
 use lettre::address::Envelope;
 
 /// What kind of trouble a failed send is, which decides what happens next.
@@ -37,18 +35,6 @@ impl Failure {
             trouble,
             reply: reply.into(),
         }
-    }
-
-    /// The whole message was handed over before the failure: sending it again could deliver it
-    /// twice.
-    pub fn may_have_arrived(&self) -> bool {
-        self.trouble == Trouble::Unknown
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reply)
     }
 }
 

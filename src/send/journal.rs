@@ -1,7 +1,8 @@
 //! What was sent to whom: an append-only JSON-lines file of records per letter: `queued` (on disk
 //! before the letter may go), `attempt` (written as it is handed to the server), then the outcome.
 //! A crash can never hide a letter that may have gone out: it shows up as `uncertain` instead of
-//! being sent twice. Outcomes reach the disk with the next sync (see `sender::Sender::record`).
+//! being sent twice. Only `queued` records, and the attempt before a retry, are synced before the
+//! letter goes (see `sender`); every other record reaches the disk with a later sync.
 //!
 //! Only a crash of the whole machine loses writes that were not synced; a killed process's writes
 //! are all in the file. So a `queued` record with no `attempt` after it means "never handed over"
@@ -9,11 +10,10 @@
 //! "perhaps handed over, the record of it lost" if not.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -78,17 +78,22 @@ pub fn key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+#[derive(Default)]
 pub struct Journal {
     path: PathBuf,
     campaign: String,
-    file: Option<File>,
+    /// Opened at the first record. Shared, so that a sync can run without the journal (and the
+    /// lock other threads write it under): see [`Journal::syncer`].
+    file: Option<Arc<File>>,
     states: HashMap<(String, String), State>,
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
-    sync: Option<Arc<GroupSync>>,
     /// A record could not be written in full. What follows it in the file would join the torn
     /// line and be lost, so nothing more is written.
     write_failed: bool,
+    /// The file ends in the middle of a line, a record torn by a crash: the next record must
+    /// start on a line of its own. Read when the journal is opened, under the run's lock.
+    torn: bool,
     /// This boot of the machine; `None` where the system does not say (then every `queued`
     /// record without an outcome counts as uncertain).
     boot: Option<String>,
@@ -101,50 +106,6 @@ fn boot_id() -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
-/// Group commit: records written by several senders while one fsync runs are made durable by the
-/// next single fsync, instead of one fsync each in turn.
-pub struct GroupSync {
-    file: File,
-    path: PathBuf,
-    written: AtomicU64,
-    synced: Mutex<u64>,
-    /// An fsync failed. Linux may drop the pages it could not write, so a later fsync that
-    /// succeeds proves nothing about them: from then on every wait fails and the run stops.
-    failed: std::sync::atomic::AtomicBool,
-}
-
-/// A record written but maybe not yet on disk; `wait` until it is.
-#[must_use = "the record is not on disk until waited for"]
-pub struct Pending(u64, Arc<GroupSync>);
-
-impl Pending {
-    /// Another handle on the same record, for a thread that syncs ahead of the one that waits.
-    pub fn share(&self) -> Pending {
-        Pending(self.0, Arc::clone(&self.1))
-    }
-
-    pub fn wait(self) -> Result<()> {
-        let Pending(ticket, sync) = self;
-        let mut synced = sync.synced.lock().unwrap_or_else(|e| e.into_inner());
-        if sync.failed.load(Ordering::SeqCst) {
-            return Err(Error::io(
-                &sync.path,
-                std::io::Error::other("an earlier write of the journal to disk failed"),
-            ));
-        }
-        if *synced >= ticket {
-            return Ok(());
-        }
-        let upto = sync.written.load(Ordering::SeqCst);
-        if let Err(e) = sync.file.sync_data() {
-            sync.failed.store(true, Ordering::SeqCst);
-            return Err(Error::io(&sync.path, e));
-        }
-        *synced = upto;
-        Ok(())
-    }
-}
-
 impl Journal {
     /// Read what the journal knows about this campaign. A missing file is an empty journal; it is
     /// created on the first record.
@@ -155,30 +116,30 @@ impl Journal {
     /// `open`, as if the machine's boot id were `boot`.
     fn open_as_of(path: &Path, campaign: &str, boot: Option<String>) -> Result<Journal> {
         let mut journal = Journal {
-            write_failed: false,
-            boot,
             path: path.to_path_buf(),
             campaign: campaign.to_string(),
-            file: None,
-            states: HashMap::new(),
-            unreadable: 0,
-            sync: None,
+            boot,
+            ..Journal::default()
         };
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(journal),
             Err(e) => return Err(Error::io(path, e)),
         };
-        for line in BufReader::new(file).split(b'\n') {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let (mut file, mut line) = (BufReader::new(file), Vec::new());
+        while file
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?
+            > 0
+        {
+            journal.torn = line.last() != Some(&b'\n');
+            let blank = line.iter().all(u8::is_ascii_whitespace);
             match serde_json::from_slice::<Record>(&line) {
                 Ok(r) if r.campaign == campaign => journal.apply(&r),
-                Ok(_) => {}
-                Err(_) => journal.unreadable += 1,
+                Err(_) if !blank => journal.unreadable += 1,
+                _ => {}
             }
+            line.clear();
         }
         Ok(journal)
     }
@@ -202,50 +163,27 @@ impl Journal {
         self.states.insert(k, state);
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn state(&self, group: &str, email: &str) -> Option<State> {
         self.states.get(&(group.to_string(), key(email))).copied()
     }
 
-    /// Append one record and wait until it is on disk.
-    #[cfg(test)]
-    pub fn append(
-        &mut self,
-        group: &str,
-        email: &str,
-        message_id: &str,
-        status: Status,
-        reply: Option<&str>,
-    ) -> Result<()> {
-        self.write(group, email, message_id, status, reply)?.wait()
-    }
-
-    /// How many records are known to be on disk, counted from the first written by this
-    /// `Journal`; for tests that check a record was synced in time.
-    #[cfg(test)]
-    pub fn synced_count(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
-        let sync = self.sync.clone().expect("a record was written");
-        move || *sync.synced.lock().unwrap()
-    }
-
-    /// From now on records go to a device that is always full, as a full disk would take them.
-    #[cfg(all(test, target_os = "linux"))]
-    pub fn write_to_full_disk(&mut self) {
-        self.file = Some(OpenOptions::new().write(true).open("/dev/full").unwrap());
-    }
-
     /// Take every record written so far to disk.
     pub fn sync(&self) -> Result<()> {
-        match &self.sync {
-            Some(sync) => Pending(sync.written.load(Ordering::SeqCst), Arc::clone(sync)).wait(),
+        self.syncer()()
+    }
+
+    /// [`Journal::sync`], to run later without the journal: every record written before it runs
+    /// is on disk when it returns, while other threads may go on writing.
+    pub fn syncer(&self) -> impl FnOnce() -> Result<()> {
+        let file = self.file.clone();
+        let path = self.path.clone();
+        move || match file {
+            Some(file) => file.sync_data().map_err(|e| Error::io(&path, e)),
             None => Ok(()),
         }
     }
 
-    /// Append one record; it is on disk once the returned `Pending` is waited for.
+    /// Append one record to the file; it is on disk after the next sync.
     pub fn write(
         &mut self,
         group: &str,
@@ -253,14 +191,10 @@ impl Journal {
         message_id: &str,
         status: Status,
         reply: Option<&str>,
-    ) -> Result<Pending> {
+    ) -> Result<()> {
         if self.write_failed {
-            return Err(Error::io(
-                &self.path,
-                std::io::Error::other(
-                    "an earlier record could not be written; nothing more is recorded",
-                ),
-            ));
+            let why = "an earlier record could not be written; nothing more is recorded";
+            return Err(Error::io(&self.path, std::io::Error::other(why)));
         }
         let record = Record {
             campaign: self.campaign.clone(),
@@ -270,86 +204,65 @@ impl Journal {
             status,
             reply: reply.map(str::to_string),
             time: crate::clock::now().to_string(),
-            boot: if status == Status::Queued {
-                self.boot.clone()
-            } else {
-                None
-            },
+            boot: self.boot.clone().filter(|_| status == Status::Queued),
         };
         let mut line = serde_json::to_vec(&record).expect("a record always serialises");
         line.push(b'\n');
-        let path = self.path.clone();
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => {
-                let dir = path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                let new = !path.exists();
-                let mut f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|e| Error::io(&path, e))?;
-                if new {
-                    // The file's name is in its directory, which a crash could lose: the first
-                    // attempt record would go with it.
-                    File::open(dir)
-                        .and_then(|d| d.sync_all())
-                        .map_err(|e| Error::io(dir, e))?;
-                }
-                // A record torn by a crash must not swallow the next one.
-                if !ends_with_newline(&path).map_err(|e| Error::io(&path, e))? {
-                    f.write_all(b"\n").map_err(|e| Error::io(&path, e))?;
-                }
-                let dup = f.try_clone().map_err(|e| Error::io(&path, e))?;
-                self.sync = Some(Arc::new(GroupSync {
-                    file: dup,
-                    path: path.clone(),
-                    written: AtomicU64::new(0),
-                    synced: Mutex::new(0),
-                    failed: std::sync::atomic::AtomicBool::new(false),
-                }));
-                self.file.insert(f)
-            }
+        let file = match &self.file {
+            Some(file) => Arc::clone(file),
+            None => self.create()?,
         };
-        if let Err(e) = file.write_all(&line) {
+        if let Err(e) = (&*file).write_all(&line) {
             self.write_failed = true;
-            return Err(Error::io(&path, e));
+            return Err(Error::io(&self.path, e));
         }
-        let sync = self.sync.clone().expect("set with the file");
-        let ticket = sync.written.fetch_add(1, Ordering::SeqCst) + 1;
         self.apply(&record);
-        Ok(Pending(ticket, sync))
+        Ok(())
+    }
+
+    /// Open the file for appending, making it and its directory first if need be.
+    fn create(&mut self) -> Result<Arc<File>> {
+        let path = &self.path;
+        let dir = make_dir_of(path)?;
+        let new = !path.exists();
+        let open = File::options().create(true).append(true).open(path);
+        let mut file = open.map_err(|e| Error::io(path, e))?;
+        if new {
+            // The file's name is in its directory, which a crash could lose: the first
+            // attempt record would go with it.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::io(dir, e))?;
+        }
+        // A record torn by a crash must not swallow the next one.
+        if self.torn {
+            file.write_all(b"\n").map_err(|e| Error::io(path, e))?;
+        }
+        Ok(Arc::clone(self.file.insert(Arc::new(file))))
     }
 }
 
-/// Held while a run sends. Two runs with one journal would each send what the other has not
-/// recorded yet, and each would take the other's queued letters for ones that never went.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
+/// The directory `path` is in, made if it is not there yet.
+fn make_dir_of(path: &Path) -> Result<&Path> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(dir)
 }
 
-/// Take the journal for this run, or say which other run has it. The lock is on a file beside
-/// the journal and goes with the process, however it ends.
-pub fn lock(path: &Path) -> Result<Lock> {
+/// Take the journal for this run, or say which other run has it. Two runs with one journal
+/// would each send what the other has not recorded yet, and each would take the other's queued
+/// letters for ones that never went. The lock is on a file beside the journal, held while the
+/// returned file is open, and goes with the process however it ends.
+pub fn lock(path: &Path) -> Result<File> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
-    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
+    make_dir_of(&lock_path)?;
+    let open = File::options().create(true).append(true).open(&lock_path);
+    let file = open.map_err(|e| Error::io(&lock_path, e))?;
     match file.try_lock() {
-        Ok(()) => Ok(Lock { _file: file }),
+        Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Invalid(
             Diag::new("another letterdrive run is sending with this journal")
                 .file(path.display().to_string())
@@ -362,39 +275,57 @@ pub fn lock(path: &Path) -> Result<Lock> {
     }
 }
 
-fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = File::open(path)?;
-    if f.metadata()?.len() == 0 {
-        return Ok(true);
-    }
-    f.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8];
-    f.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What the tests of this layer need of a journal beyond what a run does.
+    impl Journal {
+        /// Append one record and sync it.
+        pub fn append(
+            &mut self,
+            group: &str,
+            email: &str,
+            message_id: &str,
+            status: Status,
+            reply: Option<&str>,
+        ) -> Result<()> {
+            self.write(group, email, message_id, status, reply)?;
+            self.sync()
+        }
+
+        /// From now on records go to a device that is always full, as a full disk would take them.
+        #[cfg(target_os = "linux")]
+        pub fn write_to_full_disk(&mut self) {
+            self.file = Some(Arc::new(
+                File::options().write(true).open("/dev/full").unwrap(),
+            ));
+        }
+
+        /// From now on records go to a pipe, which takes them but cannot be synced.
+        #[cfg(target_os = "linux")]
+        pub fn write_to_a_pipe(&mut self) {
+            let (reader, writer) = std::io::pipe().unwrap();
+            // Kept open, or the writes would fail before any sync.
+            std::mem::forget(reader);
+            self.file = Some(Arc::new(File::from(std::os::fd::OwnedFd::from(writer))));
+        }
+    }
+
     #[test]
-    fn records_not_waited_for_are_synced_together() {
+    fn records_are_written_at_once_and_synced_later() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut j = Journal::open(&path, "c").unwrap();
         // Nothing written yet: nothing to sync, and no file made.
         j.sync().unwrap();
         assert!(!path.exists());
-        let attempt = j
-            .write("g", "a@x.example", "<1>", Status::Attempt, None)
+        j.write("g", "a@x.example", "<1>", Status::Attempt, None)
             .unwrap();
-        attempt.wait().unwrap();
-        let sent = j
-            .write("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"))
+        let sync = j.syncer();
+        j.write("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"))
             .unwrap();
-        drop(sent);
-        j.sync().unwrap();
+        sync().unwrap();
         let reread = Journal::open(&path, "c").unwrap();
         assert_eq!(reread.state("g", "a@x.example"), Some(State::Sent));
     }

@@ -23,3 +23,10 @@ pub use config::{Flags, Origin, ProfileSmtp, SmtpConfig, Sourced};
 pub use run::{run, SendJob, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, DEFAULT_TIMEOUT_SECS};
 pub use status::status;
 pub use terminal::{LogLines, Progress, Step, Terminal};
+
+use crate::error::{Diag, Error};
+
+/// A mistake in what the user asked for, and what to do instead.
+fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Usage(Diag::new(message).hint(hint))
+}

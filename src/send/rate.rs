@@ -1,10 +1,8 @@
 //! How fast letters may leave: providers cap messages per minute or per day, so the run spaces
-//! them out evenly, whichever connection carries them.
+//! them out evenly, whichever connection carries them (see `sender::Queue`).
 
 use std::fmt;
-use std::time::{Duration, Instant};
-
-use crate::error::{Diag, Error, Result};
+use std::time::Duration;
 
 /// What `--rate` and the profile's `rate` say, and what an unreadable rate is told.
 pub const RATE_HINT: &str =
@@ -17,38 +15,32 @@ pub enum Rate {
 }
 
 impl Rate {
-    pub fn parse(s: &str) -> Result<Rate> {
-        let bad = || Error::Usage(Diag::new(format!("--rate `{s}` is not a rate")).hint(RATE_HINT));
+    /// `unlimited`, or N/PERIOD as [`RATE_HINT`] says; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Rate> {
         let t = s.trim().to_ascii_lowercase();
         if t == "unlimited" {
-            return Ok(Rate::Unlimited);
+            return Some(Rate::Unlimited);
         }
-        let (n, period) = t.split_once('/').ok_or_else(bad)?;
-        let count: u32 = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+        let (n, period) = t.split_once('/')?;
+        let count = n.trim().parse().ok().filter(|n| *n > 0)?;
         let period = period.trim();
         let digits = period.bytes().take_while(u8::is_ascii_digit).count();
-        let times: u64 = if digits == 0 {
-            1
-        } else {
-            period[..digits]
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(bad)?
+        let times: u64 = match &period[..digits] {
+            "" => 1,
+            times => times.parse().ok().filter(|n| *n > 0)?,
         };
         let unit = match period[digits..].trim() {
             "s" | "sec" | "second" | "seconds" => 1,
             "m" | "min" | "minute" | "minutes" => 60,
             "h" | "hour" | "hours" => 3600,
             "d" | "day" | "days" => 86400,
-            _ => return Err(bad()),
+            _ => return None,
         };
-        Ok(Rate::Every {
-            count,
-            period: Duration::from_secs(times * unit),
-        })
+        let period = Duration::from_secs(times.checked_mul(unit)?);
+        Some(Rate::Every { count, period })
     }
 
+    /// The time between two letters; `None`: no wait.
     pub fn interval(self) -> Option<Duration> {
         match self {
             Rate::Unlimited => None,
@@ -79,37 +71,6 @@ impl fmt::Display for Rate {
     }
 }
 
-/// Spaces messages evenly: the n-th leaves no earlier than n intervals after the first.
-pub struct Limiter {
-    interval: Option<Duration>,
-    next: Option<Instant>,
-}
-
-impl Limiter {
-    pub fn new(rate: Rate) -> Limiter {
-        Limiter {
-            interval: rate.interval(),
-            next: None,
-        }
-    }
-
-    /// The time the next message may leave, taken for it; `None`: now.
-    pub fn reserve(&mut self) -> Option<Instant> {
-        let interval = self.interval?;
-        let now = Instant::now();
-        let at = self.next.map_or(now, |n| n.max(now));
-        self.next = Some(at + interval);
-        (at > now).then_some(at)
-    }
-
-    #[cfg(test)]
-    fn wait(&mut self) {
-        if let Some(at) = self.reserve() {
-            std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        }
-    }
-}
-
 /// "45s", "3min 20s", "2h 5min": how long the letters of a run take at its rate.
 pub fn human(d: Duration) -> String {
     let s = d.as_secs();
@@ -136,26 +97,10 @@ mod tests {
             Rate::parse("3/s").unwrap().interval(),
             Some(Duration::from_millis(333) + Duration::from_nanos(333_333))
         );
-        for bad in ["", "0/min", "5", "5/fortnight", "x/min", "5/0min"] {
-            assert!(Rate::parse(bad).is_err(), "{bad}");
+        let bad = ["", "0/min", "5", "5/fortnight", "x/min", "5/0min"];
+        for bad in bad.into_iter().chain(["1/99999999999999999day"]) {
+            assert!(Rate::parse(bad).is_none(), "{bad}");
         }
-    }
-
-    #[test]
-    fn the_limiter_spaces_messages() {
-        let mut l = Limiter::new(Rate::parse("20/s").unwrap());
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            l.wait();
-        }
-        // The first goes at once, the third two intervals (100 ms) later.
-        assert!(t0.elapsed() >= Duration::from_millis(100));
-        let mut unlimited = Limiter::new(Rate::Unlimited);
-        let t0 = Instant::now();
-        for _ in 0..1000 {
-            unlimited.wait();
-        }
-        assert!(t0.elapsed() < Duration::from_millis(100));
     }
 
     #[test]

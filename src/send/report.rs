@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::campaign::recipients::Recipients;
 use crate::campaign::Campaign;
 use crate::error::{Error, Result, EXIT_UNSENT};
-use crate::letter::run::Target;
 use crate::plural;
 
 /// A recipient whose letter did not go, with the server's last word.
@@ -35,47 +34,6 @@ pub struct Report {
     pub fatal: bool,
     /// The first record the journal could not take; every error after it only follows from it.
     pub journal_error: Option<Error>,
-}
-
-impl Report {
-    pub fn all_sent(&self) -> bool {
-        self.failed.is_empty()
-            && self.deferred.is_empty()
-            && self.uncertain.is_empty()
-            && self.unknown.is_empty()
-            && self.aborted.is_none()
-    }
-}
-
-/// The run's one-line summary: what went, and every other outcome that happened.
-fn summary(report: &Report) -> String {
-    let mut summary = format!("{} sent", plural(report.sent, "letter"));
-    for (n, what) in [
-        (report.failed.len() as u64, "failed"),
-        (
-            report.deferred.len() as u64,
-            "deferred (a rerun tries again)",
-        ),
-        (report.already_sent, "already sent before"),
-        (report.over_max, "left by --max"),
-    ] {
-        if n > 0 {
-            summary.push_str(&format!(", {n} {what}"));
-        }
-    }
-    if !report.unknown.is_empty() {
-        summary.push_str(&format!(
-            ", {} uncertain (no reply from the server; not resent)",
-            report.unknown.len()
-        ));
-    }
-    if !report.uncertain.is_empty() {
-        summary.push_str(&format!(
-            ", {} uncertain (skipped; see --resend-uncertain)",
-            report.uncertain.len()
-        ));
-    }
-    summary
 }
 
 /// A warning or an error for every letter that did not simply go, and why the run stopped.
@@ -110,15 +68,35 @@ fn trouble(report: &Report) {
 /// Tell the run's outcome, write `--failed-csv`, and return the exit code.
 pub fn finish(
     campaign: &Campaign,
-    target: &Target,
+    group: &str,
     report: &Report,
-    failed_csv: Option<&Path>,
+    csv: Option<&Path>,
 ) -> Result<i32> {
-    println!("{}", summary(report));
+    // The run's one-line summary: what went, and every other outcome that happened.
+    let mut summary = format!("{} sent", plural(report.sent, "letter"));
+    for (n, what) in [
+        (report.failed.len(), "failed"),
+        (report.deferred.len(), "deferred (a rerun tries again)"),
+        (report.already_sent as usize, "already sent before"),
+        (report.over_max as usize, "left by --max"),
+        (
+            report.unknown.len(),
+            "uncertain (no reply from the server; not resent)",
+        ),
+        (
+            report.uncertain.len(),
+            "uncertain (skipped; see --resend-uncertain)",
+        ),
+    ] {
+        if n > 0 {
+            summary.push_str(&format!(", {n} {what}"));
+        }
+    }
+    println!("{summary}");
     trouble(report);
-    if let Some(path) = failed_csv {
+    if let Some(path) = csv {
         let rows: Vec<&Unsent> = report.failed.iter().chain(&report.deferred).collect();
-        write_failed_csv(campaign, target, &rows, path)?;
+        write_failed_csv(campaign, group, &rows, path)?;
         if !rows.is_empty() {
             println!(
                 "wrote {} with the server's reply to {}",
@@ -127,32 +105,30 @@ pub fn finish(
             );
         }
     }
-    Ok(if report.all_sent() { 0 } else { EXIT_UNSENT })
+    let all_sent = report.failed.is_empty()
+        && report.deferred.is_empty()
+        && report.uncertain.is_empty()
+        && report.unknown.is_empty()
+        && report.aborted.is_none();
+    Ok(if all_sent { 0 } else { EXIT_UNSENT })
 }
 
 /// The unsent rows as they are in the recipients file, plus the server's reply: fix, then send
 /// that file as a group of its own or fix the original and rerun.
-fn write_failed_csv(
-    campaign: &Campaign,
-    target: &Target,
-    unsent: &[&Unsent],
-    path: &Path,
-) -> Result<()> {
-    let group = campaign.group(&target.group)?;
-    let mut rows = Recipients::open(&campaign.source, group)?;
-    let by_line: HashMap<u64, &str> = unsent.iter().map(|u| (u.line, u.reply.as_str())).collect();
-    let mut w = csv::Writer::from_path(path).map_err(|e| Error::io(path, e.into()))?;
-    let mut header = rows.columns.names.clone();
+fn write_failed_csv(campaign: &Campaign, group: &str, rows: &[&Unsent], path: &Path) -> Result<()> {
+    let mut recipients = Recipients::open(&campaign.source, campaign.group(group)?)?;
+    let by_line: HashMap<u64, &str> = rows.iter().map(|u| (u.line, u.reply.as_str())).collect();
+    let failed = |e: csv::Error| Error::io(path, e.into());
+    let mut w = csv::Writer::from_path(path).map_err(failed)?;
+    let mut header = recipients.columns.names.clone();
     header.push("smtp_reply".to_string());
-    w.write_record(&header)
-        .map_err(|e| Error::io(path, e.into()))?;
-    while let Some(row) = rows.next_row() {
+    w.write_record(&header).map_err(failed)?;
+    while let Some(row) = recipients.next_row() {
         let Ok(row) = row else { continue };
         if let Some(reply) = by_line.get(&row.line) {
             let mut rec: Vec<&str> = row.record.iter().collect();
             rec.push(reply);
-            w.write_record(&rec)
-                .map_err(|e| Error::io(path, e.into()))?;
+            w.write_record(&rec).map_err(failed)?;
         }
     }
     w.flush().map_err(|e| Error::io(path, e))

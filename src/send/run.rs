@@ -4,11 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
-
-use crossbeam_channel::{Receiver, SendTimeoutError};
 
 use super::config::{Origin, SmtpConfig};
 use super::connection::{Dial, Smtp};
@@ -16,13 +12,13 @@ use super::deliver::Deliver;
 use super::journal::{self, Journal};
 use super::rate::{human, Rate, RATE_HINT};
 use super::report::finish;
-use super::sender::{aborted, decide, Decision, Outgoing, Policy, Ready, Sender};
+use super::sender::{decide, Decision, Outgoing, Policy, Queue, Sender};
 use super::server::{Request, Server};
 use super::terminal::Terminal;
+use super::usage;
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
-use crate::letter::message::MessageSettings;
-use crate::letter::render::LetterInputs;
+use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::plural;
 
@@ -92,25 +88,26 @@ struct Plan {
 pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Result<i32> {
     let rate = rate(&job.config)?;
     let server = server(job, terminal.can_ask())?;
-    let journal_path = job
-        .journal
-        .clone()
-        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    let default = || journal::default_path(&campaign.source);
+    let journal_path = job.journal.clone().unwrap_or_else(default);
     // Taken before the journal is read, so what it says stays true until this run ends.
-    let _lock = if job.dry_run {
-        None
-    } else {
-        Some(journal::lock(&journal_path)?)
-    };
-    let mut journal = open_journal(&journal_path, &campaign.id)?;
+    let lock = || journal::lock(&journal_path);
+    let _lock = (!job.dry_run).then(lock).transpose()?;
+    let mut journal = Journal::open(&journal_path, &campaign.id)?;
+    if journal.unreadable > 0 {
+        eprintln!(
+            "warning: {}: {} unreadable (a record cut short by a crash); they are ignored",
+            journal_path.display(),
+            plural(journal.unreadable, "line")
+        );
+    }
     let plan = preflight(campaign, job, &journal)?;
     summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
 
-    if job.dry_run {
+    let Some(server) = server.filter(|_| !job.dry_run) else {
         println!("dry run: nothing was sent");
         return Ok(0);
-    }
-    let server = server.expect("a server unless --dry-run");
+    };
     if let Some(address) = &job.test_to {
         return test_letter(campaign, job, &server, address, terminal);
     }
@@ -122,15 +119,8 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         println!("nothing was sent");
         return Ok(EXIT_UNSENT);
     }
-    let connections = job
-        .config
-        .connections
-        .value
-        .clamp(1, 16)
-        .min(plan.planned.max(1) as u32);
     // Only now, with the letters about to go, is the password read or asked for.
-    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
-    let dial = Dial::new(&server, login)?;
+    let dial = Dial::new(&server, server.credentials(&|p| terminal.secret(p))?)?;
     let policy = Policy {
         retries: job.retries,
         budget: RETRY_BUDGET,
@@ -140,34 +130,32 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         resend_uncertain: job.resend_uncertain,
     };
     let progress = terminal.progress(plan.planned);
-    let mut sender = Sender::new(&mut journal, &plan.group, policy, progress);
-    let (result, failure) = deliver_all(campaign, job, &mut sender, &dial, connections as usize);
+    let sender = Sender::new(&mut journal, &plan.group, policy, progress);
+    let result = deliver_all(campaign, job, &sender, &dial);
     let mut report = sender.into_report();
-    // The outcomes of the last letters may still wait for their sync (see `Sender::record`); if
-    // it fails, what was sent is still reported first.
+    // The outcomes of the last letters are written but may not be synced yet; if syncing them
+    // fails, what was sent is still reported first.
     let synced = journal.sync();
-    if let Some(e) = report.journal_error.take().or(failure) {
+    if let Some(e) = report.journal_error.take() {
         return Err(e);
     }
     if report.aborted.is_none() {
         result?;
     }
-    let code = finish(campaign, &job.target, &report, job.failed_csv.as_deref())?;
+    let code = finish(campaign, &plan.group, &report, job.failed_csv.as_deref())?;
     synced?;
     Ok(code)
 }
 
 /// The rate, with where it came from in the message when it is not a rate.
 fn rate(config: &SmtpConfig) -> Result<Rate> {
-    Rate::parse(&config.rate.value).map_err(|e| match &config.rate.origin {
-        Origin::Flag(_) => e,
-        origin => Error::Usage(
-            Diag::new(format!(
-                "the rate `{}` ({origin}) is not a rate",
-                config.rate.value
-            ))
-            .hint(RATE_HINT),
-        ),
+    let rate = &config.rate;
+    Rate::parse(&rate.value).ok_or_else(|| {
+        let what = match &rate.origin {
+            Origin::Flag(flag) => format!("{flag} `{}`", rate.value),
+            origin => format!("the rate `{}` ({origin})", rate.value),
+        };
+        usage(format!("{what} is not a rate"), RATE_HINT)
     })
 }
 
@@ -184,24 +172,11 @@ fn server(job: &SendJob, can_ask: bool) -> Result<Option<Server>> {
             timeout: job.timeout,
         })?)),
         (None, true) => Ok(None),
-        (None, false) => Err(Error::Usage(
-            Diag::new("which mail server? --smtp is missing").hint(
-                "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL, or `url` in the profile's [smtp] table); try --dry-run first",
-            ),
+        (None, false) => Err(usage(
+            "which mail server? --smtp is missing",
+            "pass --smtp smtps://you@mail.example.org (or set LETTERDRIVE_SMTP_URL, or `url` in the profile's [smtp] table); try --dry-run first",
         )),
     }
-}
-
-fn open_journal(path: &Path, campaign: &str) -> Result<Journal> {
-    let journal = Journal::open(path, campaign)?;
-    if journal.unreadable > 0 {
-        eprintln!(
-            "warning: {}: {} unreadable (a record cut short by a crash); they are ignored",
-            path.display(),
-            plural(journal.unreadable, "line")
-        );
-    }
-    Ok(journal)
 }
 
 /// Every targeted letter validated, rendered and built before any leaves, and counted by what
@@ -245,25 +220,19 @@ fn summary(
     journal_path: &Path,
 ) {
     let config = &job.config;
+    // Errors writing to standard output are ignored, here as in the log lines: they do not
+    // stop the run.
     let mut out = std::io::stdout().lock();
+    let (total, group, id) = (plural(plan.total, "letter"), &plan.group, &campaign.id);
     let _ = writeln!(
         out,
-        "{} of group `{}` (campaign `{}`): {} to send, {} already sent, {} uncertain",
-        plural(plan.total, "letter"),
-        plan.group,
-        campaign.id,
-        plan.planned,
-        plan.already,
-        plan.uncertain
+        "{total} of group `{group}` (campaign `{id}`): {} to send, {} already sent, {} uncertain",
+        plan.planned, plan.already, plan.uncertain
     );
     let _ = writeln!(out, "  from:    {}", plan.from);
     if let (Some(server), Some(url)) = (server, &config.url) {
-        let _ = writeln!(
-            out,
-            "  server:  {} — from {}",
-            server.describe(),
-            url.origin
-        );
+        let describe = server.describe();
+        let _ = writeln!(out, "  server:  {describe} — from {}", url.origin);
         if let Some(user) = &server.user {
             let from = match &config.secret.origin {
                 Origin::Default => String::new(),
@@ -272,23 +241,15 @@ fn summary(
             let _ = writeln!(out, "  login:   {user}, {}{from}", server.secret.describe());
         }
         if let Some(ca) = &config.ca_file {
-            let _ = writeln!(
-                out,
-                "  CA:      {} — from {}",
-                ca.value.display(),
-                ca.origin
-            );
+            let file = ca.value.display();
+            let _ = writeln!(out, "  CA:      {file} — from {}", ca.origin);
         }
     }
+    let left = plan.planned.saturating_sub(1) as u32;
     let eta = rate
         .interval()
-        .map(|i| {
-            format!(
-                ", about {}",
-                human(i * plan.planned.saturating_sub(1) as u32)
-            )
-        })
-        .unwrap_or_default();
+        .map(|i| format!(", about {}", human(i * left)));
+    let eta = eta.unwrap_or_default();
     let _ = writeln!(out, "  rate:    {rate}{eta} — from {}", config.rate.origin);
     if plan.to_send > plan.planned {
         let left = plan.to_send - plan.planned;
@@ -302,145 +263,41 @@ fn summary(
             plural(plan.uncertain, "letter")
         );
     }
-    let _ = out.flush();
 }
 
-/// A few connections at once, each reused for many letters; letters are rendered on this
-/// thread's pipeline and handed to the connections as they are ready. Returns the rendering's
-/// result and the first error of a connection that the report does not give as the reason to
-/// stop.
-fn deliver_all(
-    campaign: &Campaign,
-    job: &SendJob,
-    sender: &mut Sender<'_>,
-    dial: &Dial,
-    connections: usize,
-) -> (Result<()>, Option<Error>) {
-    let stop = AtomicBool::new(false);
-    let failure: Mutex<Option<Error>> = Mutex::new(None);
-    let result = sender.with_syncer(|sender| {
-        let run = Run::open(campaign, &job.target, &job.inputs)?;
-        // Room for letters queued ahead of the connections, so a sync covers several (see
-        // `Sender::queue`).
-        let (tx, rx) = crossbeam_channel::bounded::<Ready>(connections * 4);
-        let result = std::thread::scope(|scope| {
-            for _ in 0..connections {
-                let (rx, stop, failure) = (rx.clone(), &stop, &failure);
-                scope.spawn(move || connection(sender, &rx, Smtp::new(dial), stop, failure));
-            }
-            let result = produce(run, job.target.limit, sender, &tx, &stop);
-            drop(tx);
-            result
-        });
-        // Letters queued for connections that stopped before taking them.
-        for ready in rx.try_iter() {
-            sender.release(ready)?;
+/// A few connections at once, each reused for many letters and saying QUIT at the end; this
+/// thread hands them the letters through a [`Queue`] as they are rendered.
+fn deliver_all(campaign: &Campaign, job: &SendJob, sender: &Sender, dial: &Dial) -> Result<()> {
+    // A connection is opened at its first letter: one with none opens none.
+    let connections = job.config.connections.value.clamp(1, 16) as usize;
+    let run = Run::open(campaign, &job.target, &job.inputs)?;
+    let ids = run.settings.clone();
+    std::thread::scope(|scope| {
+        let (mut queue, letters) = Queue::new(sender, connections);
+        for _ in 0..connections {
+            let letters = letters.clone();
+            scope.spawn(move || sender.work(letters, &mut Smtp::new(dial)));
         }
-        result.map(drop)
-    });
-    (
-        result,
-        failure.into_inner().unwrap_or_else(|e| e.into_inner()),
-    )
-}
-
-/// One connection thread: its letters through its own link until none are left or the run
-/// stops. The link says QUIT when it goes.
-fn connection(
-    sender: &Sender<'_>,
-    letters: &Receiver<Ready>,
-    mut link: impl Deliver,
-    stop: &AtomicBool,
-    failure: &Mutex<Option<Error>>,
-) {
-    // Even a panic must stop the rendering thread, which would otherwise wait for room in the
-    // queue forever.
-    let _stop = StopOnPanic { stop, sender };
-    if let Err(e) = sender.work(letters, &mut link) {
-        stop.store(true, Ordering::SeqCst);
-        // The other connections stop too, rather than work through the queue.
-        sender.halt();
-        // An error the report does not already give as the reason to stop.
-        if sender.report().aborted.is_none() {
-            let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
-            f.get_or_insert(e);
-        }
-    }
-}
-
-/// Render the letters and hand each one the journal lets through to the connections.
-fn produce(
-    run: Run<'_>,
-    limit: Option<u64>,
-    sender: &Sender<'_>,
-    tx: &crossbeam_channel::Sender<Ready>,
-    stop: &AtomicBool,
-) -> Result<u64> {
-    let ids: MessageSettings = run.settings.clone();
-    let queues_ahead = sender.queues_ahead();
-    run.each(
-        limit,
-        true,
-        // On the render threads: the message is formatted there, once.
-        |letter, message| {
-            let message = message.expect("asked for messages");
-            let id = ids.message_id(&letter.email);
-            Outgoing::new(letter.line, letter.email.clone(), id, &message)
-        },
-        |outgoing| {
-            if stop.load(Ordering::SeqCst) {
-                return Err(aborted());
-            }
-            let Some(outgoing) = sender.admit(outgoing) else {
-                return Ok(());
-            };
-            let ready = if queues_ahead {
-                sender.queue(outgoing)?
-            } else {
-                Ready::unqueued(outgoing)
-            };
-            hand_over(sender, tx, ready, stop)
-        },
-    )
-}
-
-/// Put the letter in the connections' queue. This thread keeps a receiver, so a send would wait
-/// forever once every connection has stopped: it looks at the stop flag while it waits.
-fn hand_over(
-    sender: &Sender<'_>,
-    tx: &crossbeam_channel::Sender<Ready>,
-    mut ready: Ready,
-    stop: &AtomicBool,
-) -> Result<()> {
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            sender.release(ready)?;
-            return Err(aborted());
-        }
-        match tx.send_timeout(ready, Duration::from_millis(20)) {
-            Ok(()) => return Ok(()),
-            Err(SendTimeoutError::Timeout(r)) => ready = r,
-            Err(SendTimeoutError::Disconnected(r)) => {
-                sender.release(r)?;
-                return Err(aborted());
-            }
-        }
-    }
-}
-
-/// Stops the run if the thread it lives on unwinds.
-struct StopOnPanic<'a, 's> {
-    stop: &'a AtomicBool,
-    sender: &'a Sender<'s>,
-}
-
-impl Drop for StopOnPanic<'_, '_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.stop.store(true, Ordering::SeqCst);
-            self.sender.halt();
-        }
-    }
+        // Only the connections hold this end: should they all end, the queue stops.
+        drop(letters);
+        run.each(
+            job.target.limit,
+            true,
+            // On the render threads: the message is formatted there, once.
+            |letter, message| {
+                let message = message.expect("asked for messages");
+                Outgoing {
+                    line: letter.line,
+                    email: letter.email.clone(),
+                    message_id: ids.message_id(&letter.email),
+                    envelope: message.envelope().clone(),
+                    bytes: message.formatted(),
+                }
+            },
+            |outgoing| queue.push(outgoing),
+        )?;
+        queue.flush()
+    })
 }
 
 /// `--test-to`: the first targeted letter, exactly as it would go, but to the volunteer.
@@ -451,34 +308,27 @@ fn test_letter(
     address: &str,
     terminal: &dyn Terminal,
 ) -> Result<i32> {
-    let mut run = Run::open(campaign, &job.target, &job.inputs)?;
-    let first = loop {
-        match run.rows.next_row() {
-            Some(row) => {
-                let row = row.map_err(Error::Invalid)?;
-                if crate::campaign::recipients::matches_all(&run.filters, &row) {
-                    break row;
-                }
-            }
-            None => {
-                return Err(Error::Usage(Diag::new(format!(
-                    "no recipient of group `{}` matches",
-                    run.group.id
-                ))))
-            }
-        }
+    let run = Run::open(campaign, &job.target, &job.inputs)?;
+    let (group, settings) = (run.group.id.clone(), run.settings.clone());
+    let mut first = None;
+    let keep = |letter: Letter| {
+        first.get_or_insert(letter);
+        Ok(())
     };
-    let (letter, _) = run.letter(&first, false).map_err(Error::Many)?;
+    run.each(Some(1), false, |letter, _| letter.clone(), keep)?;
+    let Some(letter) = first else {
+        let no_one = format!("no recipient of group `{group}` matches");
+        return Err(Error::Usage(Diag::new(no_one)));
+    };
     let original = letter.email.clone();
-    let test = crate::letter::render::Letter {
+    let test = Letter {
         email: address.trim().to_string(),
         name: job.inputs.signer.name.clone(),
         ..letter
     };
-    let message = crate::letter::message::build(&test, &run.settings)
+    let message = crate::letter::message::build(&test, &settings)
         .map_err(|d| Error::Usage(d.hint("pass your own address: --test-to you@your-domain")))?;
-    let login = server.credentials(&|prompt| terminal.secret(prompt))?;
-    let dial = Dial::new(server, login)?;
+    let dial = Dial::new(server, server.credentials(&|p| terminal.secret(p))?)?;
     let mut link = Smtp::new(&dial);
     match link.deliver(message.envelope(), &message.formatted()) {
         Ok(reply) => {
@@ -489,7 +339,7 @@ fn test_letter(
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error: the test letter was not sent: {e}");
+            eprintln!("error: the test letter was not sent: {}", e.reply);
             Ok(EXIT_UNSENT)
         }
     }

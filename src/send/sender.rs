@@ -1,29 +1,32 @@
-//! The journaled state machine of a run: which letters go (the journal, `--max`), each one's
-//! queued record on disk before it is handed over at its turn under the rate, retries where they
-//! may help, and every outcome recorded. Shared by the connection threads, each of which hands
-//! its letters to a [`Deliver`] of its own: SMTP in the binary, a scripted stub in the tests.
+//! The journaled state machine of a run. One thread, the one the letters are rendered for, takes
+//! them in row order through a [`Queue`]: which go (the journal, `--max`), each one's turn under
+//! the rate, and its queued record on disk before any connection can take it. The connection
+//! threads then [`Sender::deliver`] them, each through a [`Deliver`] of its own (SMTP in the
+//! binary, a scripted stub in the tests): retries where they may help, every outcome recorded.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::Receiver;
 use lettre::address::Envelope;
 
 use super::deliver::{Deliver, Failure, Trouble};
-use super::journal::{Journal, Pending, State, Status};
-use super::rate::{Limiter, Rate};
+use super::journal::{Journal, State, Status};
+use super::rate::Rate;
 use super::report::{Report, Unsent};
 use super::terminal::{Progress, Step};
 use crate::error::{Diag, Error, Result};
 
-/// How often a connection waiting for its turn under the rate looks whether the run has stopped.
+/// How often a wait (for a letter's turn, or before a retry) looks whether the run has stopped.
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
-/// How long the syncer thread lets queued records gather before it syncs them. Letters are queued
-/// a few milliseconds before their turn when sending flat out (the channel holds four per
-/// connection); measured on an ext4 disk, 1 ms made a sync cover several records and sending as
-/// fast as with the journal on tmpfs, where a sync costs nothing.
-const SYNC_GATHER: Duration = Duration::from_millis(1);
+/// With no rate to space them out, letters are queued in batches of this many per connection:
+/// their records are written, synced once, and only then handed over. The connections' channel
+/// holds as many, so that they have the letters of one batch to send while the next one is
+/// synced: one sync for several letters, and none on any letter's way to the server. A crash of
+/// the machine leaves at most two batches queued and not sent, which then count as uncertain.
+const BATCH_PER_CONNECTION: usize = 4;
 
 /// The reply recorded for a letter that was queued but never went.
 pub const NOT_SENT: &str = "not sent: the run stopped before this letter's turn";
@@ -66,58 +69,16 @@ pub struct Outgoing {
     pub bytes: Vec<u8>,
 }
 
-impl Outgoing {
-    pub fn new(line: u64, email: String, message_id: String, message: &lettre::Message) -> Self {
-        Outgoing {
-            line,
-            email,
-            message_id,
-            envelope: message.envelope().clone(),
-            bytes: message.formatted(),
-        }
-    }
-}
-
-/// A letter on its way to a connection, its queued record written or not yet.
-pub struct Ready {
-    letter: Outgoing,
-    queued: Option<Pending>,
-}
-
-impl Ready {
-    /// A letter to be queued only when its turn comes.
-    pub fn unqueued(letter: Outgoing) -> Ready {
-        Ready {
-            letter,
-            queued: None,
-        }
-    }
-}
-
-/// What follows a failed attempt.
-enum Next {
-    /// Try again after this pause.
-    Retry(Duration),
-    /// The letter has its outcome; the run goes on.
-    Done,
-    /// The run stops.
-    Stop,
-}
-
-/// Sends letters, from one thread or several: the journal, the rate and the report are shared.
+/// What a run shares between its threads: the journal, the report, and whether it has stopped.
 pub struct Sender<'a> {
     journal: Mutex<&'a mut Journal>,
     group: String,
     policy: Policy,
-    limiter: Mutex<Limiter>,
     progress: Box<dyn Progress + 'a>,
     report: Mutex<Report>,
-    /// Letters admitted to this run, for `--max`.
-    started: AtomicU64,
-    /// The journal could not be written, or a connection thread failed: nothing more may go.
+    /// Nothing more may go: a letter stopped the run (the reason is in the report), or the
+    /// journal could not be written.
     halted: AtomicBool,
-    /// A thread that syncs queued records as soon as they are written (see `with_syncer`).
-    syncer: Option<crossbeam_channel::Sender<Pending>>,
 }
 
 impl<'a> Sender<'a> {
@@ -130,51 +91,28 @@ impl<'a> Sender<'a> {
         Sender {
             journal: Mutex::new(journal),
             group: group.to_string(),
-            limiter: Mutex::new(Limiter::new(policy.rate)),
             policy,
             progress,
             report: Mutex::new(Report::default()),
-            started: AtomicU64::new(0),
             halted: AtomicBool::new(false),
-            syncer: None,
         }
     }
 
-    /// Run `f` with a thread that syncs queued records soon after they are written, in batches,
-    /// so that letters queued ahead of their turn ([`Sender::queue`]) are on disk by the time a
-    /// connection takes them and no connection waits for the disk.
-    pub fn with_syncer<R>(&mut self, f: impl FnOnce(&Self) -> R) -> R {
-        std::thread::scope(|scope| {
-            // One waiting kick is enough: its sync covers everything written before it starts.
-            let (tx, rx) = crossbeam_channel::bounded::<Pending>(1);
-            scope.spawn(move || {
-                while let Ok(mut pending) = rx.recv() {
-                    // Let more records gather first: a sync costs the same CPU for one record
-                    // as for ten, and on two cores that CPU is what the sending is short of. A
-                    // connection that needs a record sooner syncs it itself.
-                    std::thread::sleep(SYNC_GATHER);
-                    if let Ok(later) = rx.try_recv() {
-                        pending = later;
-                    }
-                    // A failed sync is remembered by the journal and reported to every waiter.
-                    let _ = pending.wait();
-                }
-            });
-            self.syncer = Some(tx);
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
-            // Closing the channel ends the thread, which the scope then joins: also when `f`
-            // panicked, or the scope would wait for the thread forever.
-            self.syncer = None;
-            result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+    fn journal(&self) -> MutexGuard<'_, &'a mut Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn report(&self) -> MutexGuard<'_, Report> {
+    fn report(&self) -> MutexGuard<'_, Report> {
         self.report.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn say(&self, step: Step, line: std::fmt::Arguments<'_>) {
-        self.progress.step(step, &line.to_string());
+    /// Whether the run has stopped (on this thread or another).
+    fn stopped(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
     }
 
     /// Sleep until `until`, in steps, so that a stop meanwhile ends the pause within a moment.
@@ -188,245 +126,105 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// Whether the run has stopped (on this thread or another).
-    pub fn stopped(&self) -> bool {
-        self.halted.load(Ordering::SeqCst) || self.report().aborted.is_some()
+    /// A step as a log line, such as `sent     a@x.example (250 OK)`.
+    fn say(&self, step: Step, word: &str, letter: &Outgoing, detail: &str) {
+        let line = format!("{word:<8} {} {detail}", letter.email);
+        self.progress.step(step, &line);
     }
 
-    /// Stop the run: every connection stops before its next letter.
-    pub fn halt(&self) {
-        self.halted.store(true, Ordering::SeqCst);
-    }
-
-    /// Send one letter through `link` unless the journal says otherwise, as `run` does in two
-    /// steps on two threads ([`Sender::admit`], then [`Sender::deliver`]). An error means the
-    /// run must stop (the reason is in the report, or the journal could not be written).
-    #[cfg(test)]
-    pub fn offer(&self, letter: Outgoing, link: &mut impl Deliver) -> Result<()> {
-        match self.admit(letter) {
-            Some(letter) => self.deliver(Ready::unqueued(letter), link),
-            None => Ok(()),
+    /// One connection's loop: every letter handed over goes through `link`. After a stop, the
+    /// letters left are still taken, each to be recorded as never sent, until none are left.
+    pub fn work(&self, letters: Receiver<Outgoing>, link: &mut impl Deliver) {
+        for letter in letters {
+            // An error is a stop, which the report gives the reason for.
+            let _ = self.deliver(&letter, link);
         }
     }
 
-    /// Whether letters are queued ahead of their turn ([`Sender::queue`]): only when they are not
-    /// spaced out by a rate, where the syncs it saves matter and a queued letter waits
-    /// milliseconds, not minutes.
-    pub fn queues_ahead(&self) -> bool {
-        self.policy.rate.interval().is_none()
-    }
-
-    /// Whether the letter goes, from the journal and `--max`. Called in row order, from one
-    /// thread, so `--max N` sends the first N letters due whatever the connections do.
-    pub fn admit(&self, letter: Outgoing) -> Option<Outgoing> {
-        let state = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .state(&self.group, &letter.email);
-        match decide(state, self.policy.resend_uncertain) {
-            Decision::AlreadySent => {
-                self.report().already_sent += 1;
-                return None;
-            }
-            Decision::Uncertain => {
-                self.report().uncertain.push(letter.email);
-                return None;
-            }
-            Decision::Send => {}
-        }
-        if let Some(max) = self.policy.max {
-            if self.started.fetch_add(1, Ordering::SeqCst) >= max {
-                self.report().over_max += 1;
-                return None;
-            }
-        }
-        Some(letter)
-    }
-
-    /// Write the letter's queued record now, ahead of its turn: the syncer thread takes it to
-    /// disk while the connections are busy with the letters before it, so that one sync covers
-    /// many letters and no connection waits for one. Only where letters are not spaced out by a
-    /// rate (see [`Sender::queues_ahead`]).
-    pub fn queue(&self, letter: Outgoing) -> Result<Ready> {
-        let queued = self.write(&letter, Status::Queued, None)?;
-        Ok(Ready {
-            letter,
-            queued: Some(queued),
-        })
-    }
-
-    /// One connection's loop: deliver letters through `link` until there are no more or the run
-    /// stops.
-    pub fn work(
-        &self,
-        letters: &crossbeam_channel::Receiver<Ready>,
-        link: &mut impl Deliver,
-    ) -> Result<()> {
-        for ready in letters {
-            self.deliver(ready, link)?;
-        }
-        Ok(())
-    }
-
-    /// Hand the letter to `link` once its queued record is on disk (writing it first, after its
-    /// turn under the rate, unless [`Sender::queue`] did), retry what may be retried, and record
-    /// the outcome.
-    pub fn deliver(&self, ready: Ready, link: &mut impl Deliver) -> Result<()> {
-        let Ready { letter, queued } = ready;
-        let mut queued = Some(match queued {
-            Some(queued) => queued,
-            None => self.take_turn(&letter)?,
-        });
+    /// Hand a queued letter to `link`, retry what may be retried, and record the outcome. An
+    /// error means the run has stopped; the reason is in the report.
+    pub fn deliver(&self, letter: &Outgoing, link: &mut impl Deliver) -> Result<()> {
         let started = Instant::now();
         let mut tries = 0;
         loop {
             if self.stopped() {
-                if queued.is_some() {
-                    // Queued but never handed over: a rerun must send it.
-                    self.record(&letter, Status::Deferred, Some(NOT_SENT))?;
+                if tries == 0 {
+                    // Queued but never handed over: a rerun must send it, even after a crash of
+                    // the machine, when the queued record alone would say `uncertain`.
+                    self.record(letter, Status::Deferred, Some(NOT_SENT))?;
                 }
                 return Err(aborted());
             }
             tries += 1;
-            self.attempt(&letter, queued.take())?;
+            // In the file before the letter goes, so that after the process is killed the letter
+            // counts as uncertain. A retry's is synced too: the deferred record before it, if it
+            // reached the disk alone, would say that the letter never went.
+            self.record(letter, Status::Attempt, None)?;
+            if tries > 1 {
+                self.sync()?;
+            }
             let failure = match link.deliver(&letter.envelope, &letter.bytes) {
-                Ok(reply) => return self.sent(&letter, &reply),
+                Ok(reply) => {
+                    self.record(letter, Status::Sent, Some(&reply))?;
+                    self.report().sent += 1;
+                    self.say(Step::Sent, "sent", letter, &format!("({reply})"));
+                    return Ok(());
+                }
                 Err(failure) => failure,
             };
-            match self.settle(&letter, failure, tries, started)? {
-                Next::Retry(delay) => self.pause_until(Instant::now() + delay),
-                Next::Done => return Ok(()),
-                Next::Stop => return Err(aborted()),
+            // Not delivered is retried while that may help and the budget lasts.
+            let delay = self.policy.retry_delay * 2u32.saturating_pow(tries - 1);
+            let retry = matches!(failure.trouble, Trouble::Transient | Trouble::Network)
+                && tries <= self.policy.retries
+                && started.elapsed() + delay < self.policy.budget;
+            self.failed(letter, failure, retry.then_some(delay))?;
+            if !retry {
+                return Ok(());
             }
+            self.pause_until(Instant::now() + delay);
         }
     }
 
-    /// Wait for the letter's turn under the rate, then write its queued record. The turn is
-    /// taken under the lock and waited for outside it, so that a stop is seen within a moment,
-    /// not after every other connection's turn.
-    fn take_turn(&self, letter: &Outgoing) -> Result<Pending> {
-        let turn = self
-            .limiter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .reserve();
-        if let Some(at) = turn {
-            self.pause_until(at);
-        }
-        if self.stopped() {
-            return Err(aborted());
-        }
-        self.write(letter, Status::Queued, None)
-    }
-
-    /// The record that the letter is being handed over, on disk first where it must be.
-    fn attempt(&self, letter: &Outgoing, queued: Option<Pending>) -> Result<()> {
-        match queued {
-            // After a crash of the machine, the queued record alone says `uncertain`; after the
-            // process is killed, the attempt record (in the file, synced or not) does.
-            Some(pending) => {
-                pending.wait()?;
-                self.record(letter, Status::Attempt, None)
-            }
-            // A retry: the deferred record before it may be on disk, and would say "not sent";
-            // this attempt must be on disk before the letter goes again.
-            None => self.write(letter, Status::Attempt, None)?.wait(),
-        }
-    }
-
-    fn sent(&self, letter: &Outgoing, reply: &str) -> Result<()> {
-        self.record(letter, Status::Sent, Some(reply))?;
-        self.report().sent += 1;
-        self.say(
-            Step::Sent,
-            format_args!("sent     {} ({reply})", letter.email),
-        );
-        Ok(())
-    }
-
-    /// Record a failed attempt and say what comes next. Refused for good, or perhaps delivered
-    /// (`Unknown`, where sending it again could deliver it twice), is final for this run: the
-    /// journal keeps the latter uncertain, for the volunteer to check and `--resend-uncertain`.
-    fn settle(
-        &self,
-        letter: &Outgoing,
-        failure: Failure,
-        tries: u32,
-        started: Instant,
-    ) -> Result<Next> {
-        let (status, step, word) = if failure.may_have_arrived() {
-            (Status::Uncertain, Step::Uncertain, "uncertain ")
-        } else if failure.trouble == Trouble::Permanent {
-            (Status::Failed, Step::Failed, "failed   ")
-        } else {
-            return self.not_delivered(letter, failure, tries, started);
-        };
-        let reply = failure.reply;
-        self.record(letter, status, Some(&reply))?;
-        self.say(step, format_args!("{word}{} ({reply})", letter.email));
-        let mut report = self.report();
-        let list = match status {
-            Status::Failed => &mut report.failed,
-            _ => &mut report.unknown,
-        };
-        list.push(unsent(letter, reply));
-        Ok(Next::Done)
-    }
-
-    /// Not delivered: the server said so, or never had the whole letter. Retried while that may
-    /// help and the budget lasts; then deferred, and the run stops unless the server only asked
-    /// to come back later.
-    fn not_delivered(
-        &self,
-        letter: &Outgoing,
-        failure: Failure,
-        tries: u32,
-        started: Instant,
-    ) -> Result<Next> {
+    /// Record a failed attempt, to be tried again after `retry` if that is set. Refused for good,
+    /// or perhaps delivered (`Unknown`, where sending it again could deliver it twice), is final
+    /// for this run: the journal keeps the latter uncertain, for the volunteer to check and
+    /// `--resend-uncertain`. Not delivered, once not retried, is deferred, and the run stops
+    /// unless the server only asked to come back later.
+    fn failed(&self, letter: &Outgoing, failure: Failure, retry: Option<Duration>) -> Result<()> {
         let Failure { trouble, reply } = failure;
-        self.record(letter, Status::Deferred, Some(&reply))?;
-        let delay = self.policy.retry_delay * 2u32.saturating_pow(tries - 1);
-        let retry = matches!(trouble, Trouble::Transient | Trouble::Network)
-            && tries <= self.policy.retries
-            && started.elapsed() + delay < self.policy.budget;
-        if retry {
-            self.say(
-                Step::Retry,
-                format_args!(
-                    "retry    {} in {:.1}s ({reply})",
-                    letter.email,
-                    delay.as_secs_f64()
-                ),
-            );
-            // A stop meanwhile is seen by the delivery loop's first check.
-            return Ok(Next::Retry(delay));
-        }
-        let (step, word) = if trouble == Trouble::Fatal {
-            (Step::Stopped, "stopped ")
-        } else {
-            (Step::Deferred, "deferred")
+        let (status, step, word) = match trouble {
+            Trouble::Unknown => (Status::Uncertain, Step::Uncertain, "uncertain"),
+            Trouble::Permanent => (Status::Failed, Step::Failed, "failed"),
+            Trouble::Fatal => (Status::Deferred, Step::Stopped, "stopped"),
+            Trouble::Transient | Trouble::Network => (Status::Deferred, Step::Deferred, "deferred"),
         };
-        self.say(step, format_args!("{word} {} ({reply})", letter.email));
+        self.record(letter, status, Some(&reply))?;
+        if let Some(delay) = retry {
+            let detail = format!("in {:.1}s ({reply})", delay.as_secs_f64());
+            self.say(Step::Retry, "retry", letter, &detail);
+            return Ok(());
+        }
+        self.say(step, word, letter, &format!("({reply})"));
         let mut report = self.report();
-        report.deferred.push(unsent(letter, reply.clone()));
-        if trouble == Trouble::Transient {
-            return Ok(Next::Done);
+        let unsent = Unsent {
+            line: letter.line,
+            email: letter.email.clone(),
+            reply,
+        };
+        match trouble {
+            Trouble::Unknown => report.unknown.push(unsent),
+            Trouble::Permanent => report.failed.push(unsent),
+            Trouble::Transient => report.deferred.push(unsent),
+            Trouble::Network | Trouble::Fatal => {
+                if report.aborted.is_none() {
+                    report.fatal = trouble == Trouble::Fatal;
+                    report.aborted = Some(unsent.reply.clone());
+                }
+                report.deferred.push(unsent);
+                self.halt();
+            }
         }
-        if report.aborted.is_none() {
-            report.fatal = trouble == Trouble::Fatal;
-            report.aborted = Some(reply);
-        }
-        Ok(Next::Stop)
-    }
-
-    /// A letter that will not be delivered because the run stopped first: if it was queued, the
-    /// record gets an outcome, so a rerun sends it even after a crash of the machine.
-    pub fn release(&self, ready: Ready) -> Result<()> {
-        match ready.queued {
-            Some(_) => self.record(&ready.letter, Status::Deferred, Some(NOT_SENT)),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// Ends the run, giving back the journal borrow.
@@ -435,52 +233,115 @@ impl<'a> Sender<'a> {
         self.report.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A letter's queued record is on disk before it goes, so a crash of the machine from then
-    /// on leaves the letter `uncertain`, never resent unasked; so is the attempt before a retry.
-    /// Every other record is written at once but not waited for: a later sync (on any
-    /// connection) or the one at the end of the run takes it to disk. Until then only a crash of
-    /// the whole machine could lose it (a killed process's writes survive it), and what that
-    /// leaves is again `uncertain`. Waiting for each would triple the syncs per letter.
+    /// Write a record, not waiting for the disk: see [`Sender::deliver`] and [`Queue`] for the
+    /// records that are synced before a letter goes. Any other one reaches the disk with a later
+    /// sync; until then only a crash of the whole machine could lose it (a killed process's
+    /// writes survive it), and what that leaves is again `uncertain`.
     fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
-        self.write(letter, status, reply).map(drop)
+        let (email, id) = (&letter.email, &letter.message_id);
+        let written = self.journal().write(&self.group, email, id, status, reply);
+        written.map_err(|e| self.fail(e))
     }
 
-    /// The fsync runs outside the journal's lock, so other senders' records join it.
-    fn write(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<Pending> {
-        let written = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .write(
-                &self.group,
-                &letter.email,
-                &letter.message_id,
-                status,
-                reply,
-            );
-        let pending = match written {
-            Ok(pending) => pending,
-            Err(e) => {
-                self.halt();
-                self.report().journal_error.get_or_insert(e);
-                return Err(aborted());
-            }
-        };
-        if status == Status::Queued {
-            // Start the sync now, so it runs while the connections are busy with earlier letters.
-            if let Some(kick) = &self.syncer {
-                let _ = kick.try_send(pending.share());
-            }
-        }
-        Ok(pending)
+    /// Take every record written so far to disk. The sync runs outside the journal's lock, so
+    /// the connections go on writing meanwhile.
+    fn sync(&self) -> Result<()> {
+        let sync = self.journal().syncer();
+        sync().map_err(|e| self.fail(e))
+    }
+
+    /// The journal could not be written or synced: the run stops, with this as its error. After
+    /// a failed sync, Linux may drop the pages it could not write, so no later sync could vouch
+    /// for them: nothing more is handed over.
+    fn fail(&self, e: Error) -> Error {
+        self.halt();
+        self.report().journal_error.get_or_insert(e);
+        aborted()
     }
 }
 
-fn unsent(letter: &Outgoing, reply: String) -> Unsent {
-    Unsent {
-        line: letter.line,
-        email: letter.email.clone(),
-        reply,
+/// The letters' way to the connections, on the thread they are rendered for, in row order.
+pub struct Queue<'s, 'a> {
+    sender: &'s Sender<'a>,
+    to: crossbeam_channel::Sender<Outgoing>,
+    /// Letters admitted to this run, for `--max`.
+    admitted: u64,
+    /// Admitted, not yet queued.
+    batch: Vec<Outgoing>,
+    /// Letters queued together; under a rate each is queued alone, at its turn.
+    batch_size: usize,
+    /// When the next letter may go, under the rate.
+    turn: Instant,
+}
+
+impl<'s, 'a> Queue<'s, 'a> {
+    /// A queue for `connections`, and the end of it they take the letters from. Where the rate
+    /// spaces letters out, it holds none: a letter is handed over at its turn only when a
+    /// connection takes it, so that the spacing holds at the server too.
+    pub fn new(sender: &'s Sender<'a>, connections: usize) -> (Self, Receiver<Outgoing>) {
+        let batch_size = match sender.policy.rate.interval() {
+            Some(_) => 0,
+            None => BATCH_PER_CONNECTION * connections,
+        };
+        let (to, letters) = crossbeam_channel::bounded(batch_size);
+        let queue = Queue {
+            sender,
+            to,
+            admitted: 0,
+            batch: Vec::with_capacity(batch_size),
+            batch_size,
+            turn: Instant::now(),
+        };
+        (queue, letters)
+    }
+
+    /// Take the next letter: skipped as the journal and `--max` say, or queued and handed over
+    /// at its turn under the rate, or with its batch.
+    pub fn push(&mut self, letter: Outgoing) -> Result<()> {
+        let s = self.sender;
+        if s.stopped() {
+            return Err(aborted());
+        }
+        let state = s.journal().state(&s.group, &letter.email);
+        match decide(state, s.policy.resend_uncertain) {
+            Decision::AlreadySent => s.report().already_sent += 1,
+            Decision::Uncertain => s.report().uncertain.push(letter.email),
+            Decision::Send if s.policy.max.is_some_and(|max| self.admitted >= max) => {
+                s.report().over_max += 1;
+            }
+            Decision::Send => {
+                self.admitted += 1;
+                self.batch.push(letter);
+                if let Some(interval) = s.policy.rate.interval() {
+                    s.pause_until(self.turn);
+                    self.flush()?;
+                    self.turn = Instant::now() + interval;
+                } else if self.batch.len() >= self.batch_size {
+                    self.flush()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Queue the letters admitted so far: their queued records written and on disk, so that a
+    /// crash of the machine from then on leaves each `uncertain`, never resent unasked; then
+    /// hand them to the connections.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if self.sender.stopped() {
+            return Err(aborted());
+        }
+        for letter in &self.batch {
+            self.sender.record(letter, Status::Queued, None)?;
+        }
+        self.sender.sync()?;
+        for letter in self.batch.drain(..) {
+            self.to.send(letter).map_err(|_| aborted())?;
+        }
+        Ok(())
     }
 }
 
@@ -546,7 +407,13 @@ mod tests {
             .subject("s")
             .body(String::from("b"))
             .unwrap();
-        Outgoing::new(2, email.to_string(), format!("<{email}>"), &message)
+        Outgoing {
+            line: 2,
+            email: email.to_string(),
+            message_id: format!("<{email}>"),
+            envelope: message.envelope().clone(),
+            bytes: message.formatted(),
+        }
     }
 
     /// A sender for group `g` whose progress goes nowhere.
@@ -586,67 +453,58 @@ mod tests {
         records(path).into_iter().map(|r| r.1).collect()
     }
 
-    /// Letters for a connection, queued ahead as the sending thread does when unthrottled, or
-    /// left to be queued at their turn.
-    fn letters(s: &Sender<'_>, ahead: bool, emails: &[&str]) -> crossbeam_channel::Receiver<Ready> {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        for email in emails {
-            let ready = if ahead {
-                s.queue(outgoing(email)).unwrap()
-            } else {
-                Ready::unqueued(outgoing(email))
-            };
-            tx.send(ready).unwrap();
-        }
-        rx
+    /// Letters through a queue, as `run` hands them over, to a connection thread with `link`.
+    fn send(s: &Sender<'_>, emails: &[&str], link: &mut (impl Deliver + Send)) -> Result<()> {
+        std::thread::scope(|scope| {
+            let (mut queue, letters) = Queue::new(s, 1);
+            scope.spawn(move || s.work(letters, link));
+            for email in emails {
+                queue.push(outgoing(email))?;
+            }
+            queue.flush()
+        })
     }
 
     #[test]
-    fn a_connection_waiting_for_its_turn_sees_a_stop_at_once() {
+    fn a_letter_waiting_for_its_turn_sees_a_stop_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
-        let s = quiet(
-            &mut journal,
-            Policy {
-                rate: Rate::parse("1/hour").unwrap(),
-                ..policy()
-            },
-        );
-        // The first letter takes this hour's turn; the second waits for the next one.
-        let mut first = Scripted::default();
-        s.offer(outgoing("a@x.example"), &mut first).unwrap();
-        let (waited, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| {
-                let mut link = Scripted::default();
-                let t0 = Instant::now();
-                let result = s.offer(outgoing("b@x.example"), &mut link);
-                ((result.is_err(), t0.elapsed()), link)
+        let rate = Rate::parse("1/hour").unwrap();
+        let s = quiet(&mut journal, Policy { rate, ..policy() });
+        let mut link = Scripted::default();
+        let (stopped, waited) = std::thread::scope(|scope| {
+            let (mut queue, letters) = Queue::new(&s, 1);
+            scope.spawn(|| s.work(letters, &mut link));
+            // The first letter takes this hour's turn; the second waits for the next one.
+            queue.push(outgoing("a@x.example")).unwrap();
+            scope.spawn(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                s.halt();
             });
-            std::thread::sleep(Duration::from_millis(300));
-            s.report().aborted = Some("stopped by the test".into());
-            second.join().unwrap()
+            let t0 = Instant::now();
+            (queue.push(outgoing("b@x.example")).is_err(), t0.elapsed())
         });
         // A bound on the wait, not a speed check: without the stop it would be an hour.
-        assert!(waited.0);
-        assert!(waited.1 < Duration::from_secs(60), "{:?}", waited.1);
-        assert_eq!((first.sent.len(), second.tries), (1, 0));
+        assert!(stopped);
+        assert!(waited < Duration::from_secs(60), "{waited:?}");
+        assert_eq!(link.sent, ["a@x.example"]);
         drop(s);
         assert_eq!(journal.state("g", "b@x.example"), None);
     }
 
     #[test]
-    fn letters_queued_ahead_share_a_sync_and_each_is_attempted_only_at_its_turn() {
+    fn letters_are_queued_in_batches_or_at_their_turn_and_attempted_as_they_go() {
         use Status::*;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
         let mut link = Scripted::default();
-        let mut s = quiet(&mut journal, policy());
-        assert!(s.queues_ahead());
-        s.with_syncer(|s| {
-            let rx = letters(s, true, &["a@x.example", "b@x.example", "c@x.example"]);
-            s.work(&rx, &mut link)
-        })
+        let s = quiet(&mut journal, policy());
+        send(
+            &s,
+            &["a@x.example", "b@x.example", "c@x.example"],
+            &mut link,
+        )
         .unwrap();
         assert_eq!(s.into_report().sent, 3);
         journal.sync().unwrap();
@@ -670,28 +528,25 @@ mod tests {
             ]
         );
 
-        // With a rate, letters are spaced out anyway: each is queued only when its turn comes.
+        // With a rate, each letter is queued only when its turn comes, and turns are spaced.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
-        let mut s = quiet(
-            &mut journal,
-            Policy {
-                rate: Rate::parse("1000/s").unwrap(),
-                ..policy()
-            },
-        );
-        assert!(!s.queues_ahead());
-        s.with_syncer(|s| {
-            let rx = letters(s, false, &["a@x.example", "b@x.example"]);
-            s.work(&rx, &mut link)
-        })
+        let rate = Rate::parse("10/s").unwrap();
+        let s = quiet(&mut journal, Policy { rate, ..policy() });
+        let t0 = Instant::now();
+        send(
+            &s,
+            &["a@x.example", "b@x.example", "c@x.example"],
+            &mut link,
+        )
         .unwrap();
+        // The first goes at once, the third two intervals (200 ms) later.
+        assert!(t0.elapsed() >= Duration::from_millis(200));
         drop(s);
-        journal.sync().unwrap();
         assert_eq!(
             statuses(&path),
-            [Queued, Attempt, Sent, Queued, Attempt, Sent]
+            [Queued, Attempt, Sent, Queued, Attempt, Sent, Queued, Attempt, Sent]
         );
     }
 
@@ -701,20 +556,16 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
         let mut link = Scripted::answering([(Trouble::Fatal, "535 login refused")]);
-        let mut s = quiet(&mut journal, policy());
-        s.with_syncer(|s| {
-            let rx = letters(s, true, &["a@x.example", "b@x.example", "c@x.example"]);
-            assert!(s.work(&rx, &mut link).is_err());
-            // What `run` does with the letters no connection took; a connection that takes one
-            // after the stop does the same.
-            let b = rx.recv().unwrap();
-            assert!(s.deliver(b, &mut link).is_err());
-            for ready in rx.try_iter() {
-                s.release(ready).unwrap();
-            }
-        });
+        let s = quiet(&mut journal, policy());
+        send(
+            &s,
+            &["a@x.example", "b@x.example", "c@x.example"],
+            &mut link,
+        )
+        .unwrap();
         let report = s.into_report();
         assert_eq!(report.aborted.as_deref(), Some("535 login refused"));
+        assert!(report.fatal);
         journal.sync().unwrap();
         for email in ["b@x.example", "c@x.example"] {
             let rs: Vec<(Status, Option<String>)> = records(&path)
@@ -739,67 +590,40 @@ mod tests {
         assert_eq!(journal.state("g", "c@x.example"), Some(State::Deferred));
     }
 
-    /// A link that checks, as each letter is handed to it, that the letter's queued record is
-    /// on disk: its line in the journal (line n is the n-th record written) is synced.
-    struct ChecksSync {
-        path: std::path::PathBuf,
-        synced: Box<dyn Fn() -> u64>,
-        checked: usize,
-    }
-
-    impl Deliver for ChecksSync {
-        fn deliver(
-            &mut self,
-            envelope: &Envelope,
-            _: &[u8],
-        ) -> std::result::Result<String, Failure> {
-            let to = envelope.to()[0].to_string();
-            let text = std::fs::read_to_string(&self.path).unwrap();
-            let line = text
-                .lines()
-                .position(|l| {
-                    let r: journal::Record = serde_json::from_str(l).unwrap();
-                    r.email == to && r.status == Status::Queued
-                })
-                .expect("queued before it is sent") as u64
-                + 1;
-            assert!(
-                (self.synced)() >= line,
-                "{to} handed over before its queued record (line {line}) was synced"
-            );
-            self.checked += 1;
-            Ok("250 ok".into())
-        }
-    }
-
+    /// Syncs fail where the journal goes to a pipe: so a letter whose record must be on disk
+    /// before it goes never reaches the link, and the run stops with the journal's error.
+    #[cfg(target_os = "linux")]
     #[test]
-    fn no_letter_is_handed_over_before_its_queued_record_is_on_disk() {
-        for ahead in [true, false] {
+    fn no_letter_goes_before_its_record_is_on_disk() {
+        for rate in ["unlimited", "1000/s"] {
             let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("j.jsonl");
-            let mut journal = Journal::open(&path, "c").unwrap();
-            journal
-                .append("g", "earlier@x.example", "<e>", Status::Failed, None)
-                .unwrap();
-            let mut link = ChecksSync {
-                path: path.clone(),
-                synced: Box::new(journal.synced_count()),
-                checked: 0,
-            };
-            let rate = if ahead { "unlimited" } else { "1000/s" };
-            let mut s = quiet(
-                &mut journal,
-                Policy {
-                    rate: Rate::parse(rate).unwrap(),
-                    ..policy()
-                },
-            );
-            let emails = ["a@x.example", "b@x.example", "c@x.example", "d@x.example"];
-            s.with_syncer(|s| s.work(&letters(s, ahead, &emails), &mut link))
-                .unwrap();
-            assert_eq!(s.into_report().sent, 4);
-            assert_eq!(link.checked, 4);
+            let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+            journal.write_to_a_pipe();
+            let mut link = Scripted::default();
+            let rate = Rate::parse(rate).unwrap();
+            let s = quiet(&mut journal, Policy { rate, ..policy() });
+            assert!(send(&s, &["a@x.example", "b@x.example"], &mut link).is_err());
+            assert_eq!(link.tries, 0);
+            let err = s
+                .into_report()
+                .journal_error
+                .expect("its error")
+                .to_string();
+            assert!(err.contains("Invalid argument"), "{err}");
         }
+        // The attempt before a retry, likewise.
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join("j.jsonl"), "c").unwrap();
+        let mut link = Scripted::answering([(Trouble::Transient, "451 later")]);
+        let s = quiet(&mut journal, policy());
+        let (mut queue, letters) = Queue::new(&s, 1);
+        queue.push(outgoing("a@x.example")).unwrap();
+        queue.flush().unwrap();
+        drop(queue);
+        s.journal.lock().unwrap().write_to_a_pipe();
+        s.work(letters, &mut link);
+        assert_eq!(link.tries, 1);
+        assert!(s.into_report().journal_error.is_some());
     }
 
     #[cfg(target_os = "linux")]
@@ -812,14 +636,8 @@ mod tests {
             .unwrap();
         journal.write_to_full_disk();
         let mut link = Scripted::default();
-        let mut s = quiet(&mut journal, policy());
-        let result = s.with_syncer(|s| {
-            s.work(
-                &letters(s, false, &["a@x.example", "b@x.example"]),
-                &mut link,
-            )
-        });
-        assert!(result.is_err());
+        let s = quiet(&mut journal, policy());
+        assert!(send(&s, &["a@x.example", "b@x.example"], &mut link).is_err());
         let report = s.into_report();
         // The disk's own words, not "the run stopped".
         let err = report
@@ -840,31 +658,14 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_inside_with_syncer_propagates_instead_of_hanging() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut journal = Journal::open(&path, "c").unwrap();
-            let mut s = quiet(&mut journal, policy());
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                s.with_syncer(|_| -> u8 { panic!("a connection thread panicked") })
-            }));
-            let _ = done_tx.send(r.is_err());
-        });
-        // A bound on a hang, not a speed check.
-        assert_eq!(done_rx.recv_timeout(Duration::from_secs(60)), Ok(true));
-    }
-
-    #[test]
     fn a_stub_link_sends_and_journals() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut journal = Journal::open(&path, "c").unwrap();
         let mut link = Scripted::default();
         let s = quiet(&mut journal, policy());
-        s.offer(outgoing("a@x.example"), &mut link).unwrap();
-        s.offer(outgoing("a@x.example"), &mut link).unwrap();
+        send(&s, &["a@x.example"], &mut link).unwrap();
+        send(&s, &["a@x.example"], &mut link).unwrap();
         let r = s.into_report();
         assert_eq!((r.sent, r.already_sent), (1, 1));
         assert_eq!(link.sent, ["a@x.example"]);
@@ -875,7 +676,7 @@ mod tests {
 
         let mut failing = Scripted::refusing();
         let s = quiet(&mut journal, policy());
-        s.offer(outgoing("b@x.example"), &mut failing).unwrap();
+        send(&s, &["b@x.example"], &mut failing).unwrap();
         assert_eq!(s.into_report().failed.len(), 1);
         assert_eq!(journal.state("g", "b@x.example"), Some(State::Failed));
     }
@@ -900,10 +701,10 @@ mod tests {
             .map(|(t, r)| Err(Failure::new(t, r))),
         );
         let s = quiet(&mut journal, policy());
-        s.offer(outgoing("a@x.example"), &mut link).unwrap();
-        s.offer(outgoing("b@x.example"), &mut link).unwrap();
-        s.offer(outgoing("c@x.example"), &mut link).unwrap();
-        assert!(s.offer(outgoing("d@x.example"), &mut link).is_err());
+        send(&s, &["a@x.example"], &mut link).unwrap();
+        send(&s, &["b@x.example"], &mut link).unwrap();
+        send(&s, &["c@x.example"], &mut link).unwrap();
+        send(&s, &["d@x.example"], &mut link).unwrap();
         let r = s.into_report();
         assert_eq!(r.sent, 1);
         assert_eq!(r.failed[0].reply, "550 no such user");
@@ -923,8 +724,8 @@ mod tests {
         let mut journal = Journal::open(&path, "c").unwrap();
         let mut link = Scripted::answering([(Trouble::Unknown, "timed out after the data")]);
         let s = quiet(&mut journal, policy());
-        s.offer(outgoing("a@x.example"), &mut link).unwrap();
-        s.offer(outgoing("b@x.example"), &mut link).unwrap();
+        send(&s, &["a@x.example"], &mut link).unwrap();
+        send(&s, &["b@x.example"], &mut link).unwrap();
         let r = s.into_report();
         assert_eq!(r.sent, 1);
         assert_eq!(r.unknown[0].email, "a@x.example");
@@ -952,7 +753,8 @@ mod tests {
             ..policy()
         };
         let s = quiet(&mut journal, policy);
-        assert!(s.offer(outgoing("a@x.example"), &mut link).is_err());
+        send(&s, &["a@x.example"], &mut link).unwrap();
+        assert!(s.stopped());
         // 20 ms, then 40 ms would pass the budget: two attempts in all.
         assert_eq!(link.tries, 2);
     }
@@ -972,9 +774,12 @@ mod tests {
                 ..policy()
             },
         );
-        s.offer(outgoing("u@x.example"), &mut link).unwrap();
-        s.offer(outgoing("a@x.example"), &mut link).unwrap();
-        s.offer(outgoing("b@x.example"), &mut link).unwrap();
+        send(
+            &s,
+            &["u@x.example", "a@x.example", "b@x.example"],
+            &mut link,
+        )
+        .unwrap();
         let r = s.into_report();
         assert_eq!(r.uncertain, ["u@x.example"]);
         assert_eq!((r.sent, r.over_max), (1, 1));
@@ -985,7 +790,7 @@ mod tests {
                 ..policy()
             },
         );
-        s.offer(outgoing("u@x.example"), &mut link).unwrap();
+        send(&s, &["u@x.example"], &mut link).unwrap();
         assert_eq!(s.into_report().sent, 1);
     }
 }

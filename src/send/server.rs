@@ -8,9 +8,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism, DEFAULT_MECHANISMS};
 
-use crate::error::{Diag, Error, Result};
+use super::usage;
+use crate::error::{Error, Result};
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,49 +27,32 @@ pub enum Security {
 }
 
 /// The credential to log in with, by where it comes from. Nothing secret is read until the
-/// letters are about to go.
+/// letters are about to go. A command comes with what names it in messages (the flag, or the
+/// profile's key).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Secret {
     None,
     /// A password from `LETTERDRIVE_SMTP_PASSWORD`.
     Password(String),
-    /// A command that prints the password; `what` names it in messages (the flag, or the
-    /// profile's key).
-    PasswordCommand {
-        cmd: String,
-        what: String,
-    },
+    /// A command that prints the password.
+    PasswordCommand(String, &'static str),
     /// Asked on the terminal, hidden, once the volunteer has said to send.
     Prompt,
     /// A command that prints an OAuth2 access token, for XOAUTH2.
-    OAuth2Command {
-        cmd: String,
-        what: String,
-    },
+    OAuth2Command(String, &'static str),
 }
+
+/// A login: the credentials, and the mechanisms to offer them with.
+pub type Login = (Credentials, &'static [Mechanism]);
 
 impl Secret {
     /// What the summary says about the credential, never the credential.
     pub fn describe(&self) -> &'static str {
         match self {
             Secret::None => "no login",
-            Secret::Password(_) | Secret::PasswordCommand { .. } => "password",
+            Secret::Password(_) | Secret::PasswordCommand(..) => "password",
             Secret::Prompt => "password, asked before the first letter goes",
-            Secret::OAuth2Command { .. } => "OAuth2 token (XOAUTH2)",
-        }
-    }
-
-    fn with_article(&self) -> &'static str {
-        match self {
-            Secret::OAuth2Command { .. } => "an OAuth2 token",
-            _ => "a password",
-        }
-    }
-
-    fn kind(&self) -> &'static str {
-        match self {
-            Secret::OAuth2Command { .. } => "OAuth2 token",
-            _ => "password",
+            Secret::OAuth2Command(..) => "OAuth2 token (XOAUTH2)",
         }
     }
 }
@@ -83,7 +67,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Clone)]
+/// Debug prints no password: [`Secret`]'s Debug hides it.
+#[derive(Debug, Clone)]
 pub struct Server {
     pub host: String,
     pub port: u16,
@@ -94,30 +79,12 @@ pub struct Server {
     pub timeout: Duration,
 }
 
-impl fmt::Debug for Server {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never the password, not even in a debug print.
-        f.debug_struct("Server")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field("security", &self.security)
-            .finish_non_exhaustive()
-    }
-}
-
-pub fn is_loopback(host: &str) -> bool {
+fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn usage(msg: impl Into<String>, hint: &str) -> Error {
-    Error::Usage(Diag::new(msg).hint(hint))
-}
-
+const TLS_HINT: &str = "use smtp:// (STARTTLS) or smtps:// (TLS)";
 const URL_HINT: &str =
     "write it as smtps://you@mail.example.org:465 (TLS) or smtp://you@mail.example.org:587 (STARTTLS)";
 
@@ -133,152 +100,49 @@ pub struct Request<'a> {
     pub timeout: Duration,
 }
 
-/// An SMTP URL taken apart; nothing checked against the rules yet.
-struct Url {
-    scheme: String,
-    user: Option<String>,
-    host: String,
-    port: Option<u16>,
-    /// `?tls=none`
-    plain_asked: bool,
-    /// `?tls=required`
-    tls_required: bool,
-}
-
-impl Url {
-    fn split(url: &str) -> Result<Url> {
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            usage(
-                format!("`{url}` is not an SMTP server URL: it has no smtp:// or smtps://"),
-                URL_HINT,
-            )
-        })?;
-        let (rest, query) = match rest.split_once('?') {
-            Some((r, q)) => (r, Some(q)),
-            None => (rest, None),
-        };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let (userinfo, hostport) = match rest.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, rest),
-        };
-        if userinfo.is_some_and(|u| u.contains(':')) {
-            return Err(usage(
-                "the SMTP URL holds a password; it would end up in your shell history and process list",
-                "remove it from the URL and set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
-            ));
-        }
-        let user = userinfo
-            .map(|u| {
-                percent_encoding::percent_decode_str(u)
-                    .decode_utf8()
-                    .map(|s| s.into_owned())
-                    .map_err(|_| usage(format!("the user name in `{url}` is not UTF-8"), URL_HINT))
-            })
-            .transpose()?
-            .filter(|u| !u.is_empty());
-        let (host, port) = split_host_port(hostport)
-            .ok_or_else(|| usage(format!("`{url}` has no valid host and port"), URL_HINT))?;
-        let (plain_asked, tls_required) = match query {
-            None | Some("") => (false, false),
-            Some("tls=none") => (true, false),
-            Some("tls=required") => (false, true),
-            Some(q) => {
-                return Err(usage(
-                    format!("unknown SMTP URL option `{q}`"),
-                    "the options are ?tls=none (plaintext) and ?tls=required (STARTTLS even on this machine)",
-                ))
-            }
-        };
-        Ok(Url {
-            scheme: scheme.to_ascii_lowercase(),
-            user,
-            host,
-            port,
-            plain_asked,
-            tls_required,
-        })
-    }
-
-    /// How the connection is protected, from the scheme, the options and where the host is.
-    fn security(&self, loopback: bool, insecure: bool) -> Result<Security> {
-        let security = match self.scheme.as_str() {
-            "smtps" if self.plain_asked => {
-                return Err(usage(
-                    "smtps:// always uses TLS; it cannot be combined with ?tls=none",
-                    URL_HINT,
-                ))
-            }
-            "smtps" => Security::Implicit,
-            "smtp" if self.plain_asked => Security::Plain,
-            "smtp" if loopback && !self.tls_required => Security::LoopbackOpportunistic,
-            "smtp" => Security::StartTls,
-            other => {
-                return Err(usage(
-                    format!("unknown scheme `{other}://` in the SMTP URL"),
-                    URL_HINT,
-                ))
-            }
-        };
-        if security == Security::Plain && !loopback && !insecure {
-            return Err(usage(
-                format!(
-                    "`{}` is not this machine: letters would cross the network unencrypted",
-                    self.host
-                ),
-                "use smtp:// (STARTTLS) or smtps:// (TLS); add --insecure only for a relay you trust on your own network",
-            ));
-        }
-        Ok(security)
-    }
-
-    /// The credential for the URL's user: what was given, asked on a terminal, or refused.
-    fn secret(&self, given: Secret, can_ask: bool) -> Result<Secret> {
-        Ok(match (&self.user, given) {
-            (Some(_), Secret::None) if can_ask => Secret::Prompt,
-            (Some(u), Secret::None) => {
-                return Err(usage(
-                    format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
-                    "set LETTERDRIVE_SMTP_PASSWORD, pass --password-command \"pass show mail\" or --oauth2-token-command CMD, or run on a terminal to be asked",
-                ))
-            }
-            (None, Secret::None) => Secret::None,
-            (None, s) => {
-                return Err(usage(
-                    format!("{} is given but the SMTP URL names no user", s.with_article()),
-                    "put the user name in the URL: smtps://you@mail.example.org",
-                ))
-            }
-            (Some(_), s) => s,
-        })
-    }
-}
-
 impl Server {
     pub fn parse(req: Request<'_>) -> Result<Server> {
-        let url = Url::split(req.url.trim())?;
-        let loopback = is_loopback(&url.host);
-        let security = url.security(loopback, req.insecure)?;
-        let port = url.port.unwrap_or(match security {
+        let url = req.url.trim();
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            let why = format!("`{url}` is not an SMTP server URL: it has no smtp:// or smtps://");
+            usage(why, URL_HINT)
+        })?;
+        let (rest, option) = rest.split_once('?').unwrap_or((rest, ""));
+        let (user, host_port) = user(url, rest.strip_suffix('/').unwrap_or(rest))?;
+        let (host, port) = split_host_port(host_port)
+            .ok_or_else(|| usage(format!("`{url}` has no valid host and port"), URL_HINT))?;
+        let loopback = is_loopback(&host);
+        let security = security(&scheme.to_ascii_lowercase(), option, loopback)?;
+        if security == Security::Plain && !loopback && !req.insecure {
+            return Err(usage(
+                format!(
+                    "`{host}` is not this machine: letters would cross the network unencrypted"
+                ),
+                format!(
+                    "{TLS_HINT}; add --insecure only for a relay you trust on your own network"
+                ),
+            ));
+        }
+        let secret = secret(user.as_deref(), req.secret, req.can_ask)?;
+        if secret != Secret::None && security == Security::Plain && !loopback {
+            let kind = match secret {
+                Secret::OAuth2Command(..) => "OAuth2 token",
+                _ => "password",
+            };
+            return Err(usage(
+                format!("refusing to send your {kind} to `{host}` without TLS"),
+                format!("{TLS_HINT}; --insecure never applies to passwords or tokens"),
+            ));
+        }
+        let port = port.unwrap_or(match security {
             Security::Implicit => 465,
             Security::StartTls => 587,
             Security::LoopbackOpportunistic | Security::Plain => 25,
         });
-        let secret = url.secret(req.secret, req.can_ask)?;
-        if secret != Secret::None && security == Security::Plain && !loopback {
-            return Err(usage(
-                format!(
-                    "refusing to send your {} to `{}` without TLS",
-                    secret.kind(),
-                    url.host
-                ),
-                "use smtp:// (STARTTLS) or smtps:// (TLS); --insecure never applies to passwords or tokens",
-            ));
-        }
         Ok(Server {
-            host: url.host,
+            host,
             port,
-            user: url.user,
+            user,
             security,
             secret,
             ca_file: req.ca_file,
@@ -288,56 +152,114 @@ impl Server {
 
     /// For the summary: the server without any secret.
     pub fn describe(&self) -> String {
-        let scheme = if self.security == Security::Implicit {
-            "smtps"
-        } else {
-            "smtp"
+        let (scheme, how) = match self.security {
+            Security::Implicit => ("smtps", "TLS"),
+            Security::StartTls => ("smtp", "STARTTLS required"),
+            Security::LoopbackOpportunistic => ("smtp", "this machine; STARTTLS if offered"),
+            Security::Plain => ("smtp", "no TLS"),
         };
-        let user = self
-            .user
-            .as_deref()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default();
+        let user = self.user.as_deref().map(|u| format!("{u}@"));
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        let how = match self.security {
-            Security::Implicit => "TLS",
-            Security::StartTls => "STARTTLS required",
-            Security::LoopbackOpportunistic => "this machine; STARTTLS if offered",
-            Security::Plain => "no TLS",
-        };
+        let user = user.unwrap_or_default();
         format!("{scheme}://{user}{host}:{} ({how})", self.port)
     }
 
-    /// The login, read now: the command run, or the volunteer asked (through `ask`, the
-    /// terminal's hidden prompt in the binary). The secret never leaves this function except
-    /// inside lettre's credentials.
-    pub fn credentials(
-        &self,
-        ask: &dyn Fn(&str) -> Result<String>,
-    ) -> Result<Option<(Credentials, Mechanism)>> {
+    /// The login, read now, and the mechanisms to offer it with: the command run, or the
+    /// volunteer asked (through `ask`, the terminal's hidden prompt in the binary). The secret
+    /// never leaves this function except inside lettre's credentials.
+    pub fn credentials(&self, ask: &dyn Fn(&str) -> Result<String>) -> Result<Option<Login>> {
         let Some(user) = &self.user else {
             return Ok(None);
         };
-        let (secret, mechanism) = match &self.secret {
+        // PLAIN and LOGIN for a password (lettre's default), XOAUTH2 alone for a token.
+        let (secret, mechanisms) = match &self.secret {
             Secret::None => return Ok(None),
-            Secret::Password(p) => (p.clone(), Mechanism::Plain),
-            Secret::PasswordCommand { cmd, what } => {
-                (run_secret_command(cmd, what, "password")?, Mechanism::Plain)
+            Secret::Password(p) => (p.clone(), DEFAULT_MECHANISMS),
+            Secret::PasswordCommand(cmd, what) => (
+                run_secret_command(cmd, what, "password")?,
+                DEFAULT_MECHANISMS,
+            ),
+            Secret::Prompt => {
+                let prompt = format!("Password for {user} at {}", self.host);
+                (ask(&prompt)?, DEFAULT_MECHANISMS)
             }
-            Secret::Prompt => (
-                ask(&format!("Password for {user} at {}", self.host))?,
-                Mechanism::Plain,
-            ),
-            Secret::OAuth2Command { cmd, what } => (
-                run_secret_command(cmd, what, "OAuth2 access token")?,
-                Mechanism::Xoauth2,
-            ),
+            Secret::OAuth2Command(cmd, what) => {
+                let token = run_secret_command(cmd, what, "OAuth2 access token")?;
+                (token, &[Mechanism::Xoauth2][..])
+            }
         };
-        Ok(Some((Credentials::new(user.clone(), secret), mechanism)))
+        Ok(Some((Credentials::new(user.clone(), secret), mechanisms)))
+    }
+}
+
+/// The URL's user, if it names one, and the rest after it. A password in the URL is refused.
+fn user<'u>(url: &str, rest: &'u str) -> Result<(Option<String>, &'u str)> {
+    let Some((userinfo, host_port)) = rest.rsplit_once('@') else {
+        return Ok((None, rest));
+    };
+    if userinfo.contains(':') {
+        return Err(usage(
+            "the SMTP URL holds a password; it would end up in your shell history and process list",
+            "remove it from the URL and set LETTERDRIVE_SMTP_PASSWORD or pass --password-command \"pass show mail\"",
+        ));
+    }
+    match percent_encoding::percent_decode_str(userinfo).decode_utf8() {
+        Ok(user) => Ok((Some(user.into_owned()).filter(|u| !u.is_empty()), host_port)),
+        Err(_) => Err(usage(
+            format!("the user name in `{url}` is not UTF-8"),
+            URL_HINT,
+        )),
+    }
+}
+
+/// How the connection is protected, from the scheme, the URL's option (after `?`) and where
+/// the host is.
+fn security(scheme: &str, option: &str, loopback: bool) -> Result<Security> {
+    if !matches!(option, "" | "tls=none" | "tls=required") {
+        return Err(usage(
+            format!("unknown SMTP URL option `{option}`"),
+            "the options are ?tls=none (plaintext) and ?tls=required (STARTTLS even on this machine)",
+        ));
+    }
+    match (scheme, option) {
+        ("smtps", "tls=none") => Err(usage(
+            "smtps:// always uses TLS; it cannot be combined with ?tls=none",
+            URL_HINT,
+        )),
+        ("smtps", _) => Ok(Security::Implicit),
+        ("smtp", "tls=none") => Ok(Security::Plain),
+        ("smtp", "") if loopback => Ok(Security::LoopbackOpportunistic),
+        ("smtp", _) => Ok(Security::StartTls),
+        (other, _) => {
+            let why = format!("unknown scheme `{other}://` in the SMTP URL");
+            Err(usage(why, URL_HINT))
+        }
+    }
+}
+
+/// The credential for the URL's user: what was given, asked on a terminal, or refused.
+fn secret(user: Option<&str>, given: Secret, can_ask: bool) -> Result<Secret> {
+    let no_user = "put the user name in the URL: smtps://you@mail.example.org";
+    match (user, given) {
+        (Some(_), Secret::None) if can_ask => Ok(Secret::Prompt),
+        (Some(u), Secret::None) => Err(usage(
+            format!("the SMTP URL names user `{u}` but no password is given, and there is no terminal to ask on"),
+            "set LETTERDRIVE_SMTP_PASSWORD, pass --password-command \"pass show mail\" or --oauth2-token-command CMD, or run on a terminal to be asked",
+        )),
+        (None, Secret::None) => Ok(Secret::None),
+        (None, Secret::OAuth2Command(..)) => Err(usage(
+            "an OAuth2 token is given but the SMTP URL names no user",
+            no_user,
+        )),
+        (None, _) => Err(usage(
+            "a password is given but the SMTP URL names no user",
+            no_user,
+        )),
+        (Some(_), given) => Ok(given),
     }
 }
 
@@ -354,42 +276,35 @@ fn run_secret_command(cmd: &str, what: &str, kind: &str) -> Result<String> {
     if !out.status.success() {
         return Err(usage(
             format!("{what} failed ({})", out.status),
-            &format!("run the command yourself to see why; it must print the {kind}"),
+            format!("run the command yourself to see why; it must print the {kind}"),
         ));
     }
-    let mut secret = String::from_utf8(out.stdout).map_err(|_| {
-        usage(
-            format!("{what} printed something that is not UTF-8"),
-            &format!("it must print only the {kind}"),
-        )
-    })?;
+    let Ok(mut secret) = String::from_utf8(out.stdout) else {
+        let why = format!("{what} printed something that is not UTF-8");
+        return Err(usage(why, format!("it must print only the {kind}")));
+    };
     // `pass show` and friends end with a newline; only the first line is the secret.
-    if let Some(i) = secret.find(['\n', '\r']) {
-        secret.truncate(i);
-    }
+    secret.truncate(secret.find(['\n', '\r']).unwrap_or(secret.len()));
     if secret.is_empty() {
         return Err(usage(
             format!("{what} printed an empty {kind}"),
-            &format!("it must print the {kind} on its first line"),
+            format!("it must print the {kind} on its first line"),
         ));
     }
     Ok(secret)
 }
 
+/// `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if it is none of these.
 fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
-    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p),
-            None if after.is_empty() => None,
-            None => return None,
-        };
-        (h.to_string(), port)
-    } else {
-        match s.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (s.to_string(), None),
-        }
+    let (host, port) = match s.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']')? {
+            (host, "") => (host, None),
+            (host, after) => (host, Some(after.strip_prefix(':')?)),
+        },
+        None => match s.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (s, None),
+        },
     };
     if host.is_empty() || host.contains(['/', ' ', '@']) {
         return None;
@@ -398,7 +313,7 @@ fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
         Some(p) => Some(p.parse::<u16>().ok().filter(|p| *p > 0)?),
         None => None,
     };
-    Some((host, port))
+    Some((host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -477,25 +392,19 @@ mod tests {
             })
             .unwrap()
             .unwrap();
-        assert_eq!(mechanism, Mechanism::Plain);
+        assert_eq!(mechanism, DEFAULT_MECHANISMS);
         assert!(!format!("{creds:?} {asked:?}").contains("typed"));
 
         let token = Server::parse(Request {
-            secret: Secret::OAuth2Command {
-                cmd: "printf 'tok\\nmore'".into(),
-                what: "--oauth2-token-command".into(),
-            },
+            secret: Secret::OAuth2Command("printf 'tok\\nmore'".into(), "--oauth2-token-command"),
             ..req("smtp://ada@mail.example.org")
         })
         .unwrap();
         let (_, mechanism) = token.credentials(&|_| unreachable!()).unwrap().unwrap();
-        assert_eq!(mechanism, Mechanism::Xoauth2);
+        assert_eq!(mechanism, [Mechanism::Xoauth2]);
         let plain = Server::parse(Request {
             insecure: true,
-            secret: Secret::OAuth2Command {
-                cmd: "true".into(),
-                what: "--oauth2-token-command".into(),
-            },
+            secret: Secret::OAuth2Command("true".into(), "--oauth2-token-command"),
             ..req("smtp://ada@mail.example.org?tls=none")
         })
         .unwrap_err();

@@ -6,15 +6,14 @@ use std::path::Path;
 
 use super::journal::{self, Journal, State};
 use crate::campaign::recipients::Recipients;
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, EMAIL_COLUMN};
 use crate::error::Result;
 
 /// `letterdrive status`: every group, or only `group`; the journal at `journal`, or the
 /// campaign's default one.
 pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) -> Result<i32> {
-    let journal_path = journal
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| journal::default_path(&campaign.source));
+    let default = || journal::default_path(&campaign.source);
+    let journal_path = journal.map_or_else(default, Path::to_path_buf);
     let journal = Journal::open(&journal_path, &campaign.id)?;
     let groups: Vec<_> = match group {
         Some(g) => vec![campaign.group(g)?],
@@ -31,8 +30,8 @@ pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) 
     let mut uncertain_list = Vec::new();
     for g in groups {
         let mut rows = Recipients::open(&campaign.source, g)?;
-        let email_idx = rows.columns.get(crate::campaign::EMAIL_COLUMN);
-        let (mut sent, mut failed, mut uncertain, mut pending) = (0u64, 0u64, 0u64, 0u64);
+        let email_idx = rows.columns.get(EMAIL_COLUMN);
+        let [mut sent, mut failed, mut uncertain, mut pending] = [0u64; 4];
         while let Some(row) = rows.next_row() {
             let Ok(row) = row else { continue };
             let Some(email) = email_idx.and_then(|i| row.record.get(i)) else {

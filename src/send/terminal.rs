@@ -3,12 +3,11 @@
 //! [`LogLines`], the plain report for a log file or a pipe, needs no terminal and lives here.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use crate::error::Result;
 
-/// What `send` asks of whoever runs it; prompt.rs answers on the terminal.
+/// What `send` asks of whoever runs it; the cli layer answers on the terminal.
 pub trait Terminal {
     /// Whether someone is there to answer: a password the URL's user needs may then be asked
     /// for instead of refused.
@@ -45,30 +44,12 @@ pub trait Progress: Send + Sync {
     fn finish(&self);
 }
 
-/// One line per step, as a log file or a pipe wants it. Lines are buffered and written out by a
-/// thread of its own at least every quarter of a second, and at the end: at thousands of letters
-/// a second, a write per line is CPU the sending needs, while a line waiting longer would hide
-/// the last letter before a pause (a retry, a slow server) from someone watching the log.
-pub struct LogLines<W: Write>(Arc<Mutex<std::io::BufWriter<W>>>);
+/// One line per step, as a log file or a pipe wants it, each written as it happens.
+pub struct LogLines<W: Write>(Mutex<W>);
 
-/// How long a log line may wait in the buffer.
-const LOG_FLUSH: Duration = Duration::from_millis(250);
-
-impl<W: Write + Send + 'static> LogLines<W> {
+impl<W: Write + Send> LogLines<W> {
     pub fn new(out: W) -> Self {
-        let out = Arc::new(Mutex::new(std::io::BufWriter::new(out)));
-        let weak = Arc::downgrade(&out);
-        // Ends within a quarter second of the last `LogLines` going away.
-        std::thread::spawn(move || loop {
-            std::thread::sleep(LOG_FLUSH);
-            match weak.upgrade() {
-                Some(out) => {
-                    let _ = out.lock().unwrap_or_else(|e| e.into_inner()).flush();
-                }
-                None => return,
-            }
-        });
-        LogLines(out)
+        LogLines(Mutex::new(out))
     }
 }
 
