@@ -280,7 +280,6 @@ pub(crate) fn render_letters(
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();
-    run.settings.eight_bit = encoder.eight_bit();
     // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
     run.each(
         target.limit,

@@ -21,9 +21,6 @@ pub struct MessageSettings {
     pub group_id: String,
     /// Domain part of Message-IDs: the signer's own domain, as mail clients do.
     pub id_domain: String,
-    /// Bodies go out as 8bit text where lettre can write them so (files on disk); otherwise, and
-    /// always for SMTP, quoted-printable, which every server takes.
-    pub eight_bit: bool,
 }
 
 impl MessageSettings {
@@ -55,7 +52,6 @@ impl MessageSettings {
             campaign_id: campaign_id.to_string(),
             group_id: group_id.to_string(),
             id_domain,
-            eight_bit: false,
         })
     }
 
@@ -111,11 +107,8 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         "letterdrive-{:016x}",
         settings.recipient_hash(&letter.email)
     );
-    let part = |kind: ContentType, text: String| {
-        SinglePart::builder()
-            .header(kind)
-            .body(body(text, settings.eight_bit))
-    };
+    let part =
+        |kind: ContentType, text: String| SinglePart::builder().header(kind).body(body(text));
     let parts = MultiPart::alternative()
         .boundary(boundary)
         .singlepart(part(ContentType::TEXT_PLAIN, letter.body.clone()))
@@ -138,17 +131,9 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
 }
 
-/// The text as an 8bit body when asked and lettre can write it so (no line over 998 octets, no
-/// NUL), and quoted-printable otherwise.
-fn body(text: String, eight_bit: bool) -> Body {
-    let text = if eight_bit {
-        match Body::new_with_encoding(text, ContentTransferEncoding::EightBit) {
-            Ok(body) => return body,
-            Err(bytes) => String::from_utf8(bytes).expect("lettre gives back the String it took"),
-        }
-    } else {
-        text
-    };
+/// The text quoted-printable: 7-bit ASCII that every server and mail program takes. (lettre would
+/// write 8bit only for lines under 76 characters, and a Markdown paragraph is one long line.)
+fn body(text: String) -> Body {
     Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
         .expect("quoted-printable encodes any text")
 }
@@ -172,15 +157,13 @@ mod tests {
     }
 
     /// A letter to Zoë from `signer`, built and formatted.
-    fn formatted_letter(signer: &str, eight_bit: bool, body: &str) -> Vec<u8> {
+    fn formatted_letter(signer: &str, body: &str) -> Vec<u8> {
         let signer = Signer {
             name: signer.into(),
             email: "ada@example.org".into(),
             ..Signer::default()
         };
-        let mut settings =
-            MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
-        settings.eight_bit = eight_bit;
+        let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
         build(&letter("Hello", body), &settings)
             .unwrap()
             .formatted()
@@ -208,7 +191,7 @@ mod tests {
     #[test]
     fn a_signer_name_with_a_comma_builds_a_valid_from() {
         for name in ["Ada Volunteer", "O'Brien, Siobhán"] {
-            let bytes = formatted_letter(name, false, "Dear Zoë,\n\nplease act.\n");
+            let bytes = formatted_letter(name, "Dear Zoë,\n\nplease act.\n");
             let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
             let from = parsed.from().unwrap().first().unwrap();
             assert_eq!(from.name(), Some(name));
@@ -216,20 +199,17 @@ mod tests {
         }
     }
 
-    /// Both encodings decode to the letter as written, and 8bit is used only where it may be.
+    /// Parts are quoted-printable and decode to the letter as written.
     #[test]
-    fn parts_decode_to_the_letter_in_either_encoding() {
+    fn parts_are_quoted_printable_and_decode_to_the_letter() {
         let body = "Dear Zoë,\n\nFrom the start: <b>raw</b> and `code`.\n\n>From a quote\n";
         let long = format!("{}\n", "ü".repeat(600));
-        for (eight_bit, text, want) in [
-            (false, body, "quoted-printable"),
-            (true, body, "8bit"),
-            (true, long.as_str(), "quoted-printable"),
-        ] {
-            let bytes = formatted_letter("Ada", eight_bit, text);
+        for text in [body, long.as_str()] {
+            let bytes = formatted_letter("Ada", text);
+            assert!(bytes.is_ascii());
             let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
             let plain = &parsed.parts[1];
-            assert_eq!(plain.content_transfer_encoding(), Some(want));
+            assert_eq!(plain.content_transfer_encoding(), Some("quoted-printable"));
             assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), text);
             let html = parsed.body_html(0).unwrap();
             assert_eq!(

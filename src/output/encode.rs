@@ -89,13 +89,6 @@ impl Encoder {
         matches!(self.format, Format::Eml | Format::Mbox)
     }
 
-    /// Whether the message's bodies may be 8bit: in an mbox, which mail programs import and do
-    /// not relay. An `.eml` file is sent on from a mail program, so it stays 7-bit ASCII, which
-    /// every server takes.
-    pub fn eight_bit(&self) -> bool {
-        self.format == Format::Mbox
-    }
-
     fn file_name(&self, letter: &Letter, ext: &str) -> String {
         let mut slug = slug::slugify(&letter.name);
         if slug.len() > 40 {
@@ -234,9 +227,8 @@ mod tests {
             email: "ada@example.org".into(),
             ..Default::default()
         };
-        let mut settings =
+        let settings =
             MessageSettings::new(&signer, std::time::SystemTime::UNIX_EPOCH, "camp", "g").unwrap();
-        settings.eight_bit = true;
         let letter = Letter {
             index: 1,
             line: 2,
