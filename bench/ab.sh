@@ -22,7 +22,9 @@ N="${N:-100000}"
 [ $# -ge 1 ] || { echo "usage: bench/ab.sh BINARY..." >&2; exit 2; }
 
 (cd "$ROOT" && cargo build --release --quiet --example fsfloor)
-FLOOR="$ROOT/target/release/examples/fsfloor"
+mkdir -p "$WORK"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/fsfloor" "$WORK/fsfloor" # see run.sh
+FLOOR="$WORK/fsfloor"
 dir="$WORK/campaign-$N"
 if [ ! -f "$dir/recipients/bench.csv" ]; then
     rm -rf "$dir"; mkdir -p "$WORK"; cp -r "$ROOT/bench/campaign" "$dir"; mkdir -p "$dir/recipients"

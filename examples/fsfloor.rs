@@ -1,18 +1,16 @@
 //! The file-system floor the output benchmarks are judged against: the plainest loop that writes
-//! the same number of bytes, either as N files or as one file. Used by bench/run.sh.
+//! the same number of bytes, either as N files or as one file. Used by bench/run.sh and bench/ab.sh.
 //!
 //! fsfloor files DIR N SIZE    create DIR and N files of SIZE bytes in it (open, write, close)
-//! fsfloor one FILE N SIZE     write N chunks of SIZE bytes to FILE through a 256 KiB buffer
-//! fsfloor direct FILE N SIZE  the same past the page cache (Linux O_DIRECT, as letterdrive
-//!                             writes an mbox): through a 512 KiB aligned buffer, the last
-//!                             partial block the ordinary way
+//! fsfloor one FILE N SIZE     write N chunks of SIZE bytes to FILE through a 256 KiB buffer,
+//!                             then sync it (letterdrive syncs an mbox before moving it into place)
 
 use std::io::Write;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 5 {
-        eprintln!("usage: fsfloor files|one|direct PATH N SIZE");
+        eprintln!("usage: fsfloor files|one PATH N SIZE");
         std::process::exit(2);
     }
     let path = std::path::Path::new(&args[2]);
@@ -34,55 +32,9 @@ fn main() {
             }
             w.into_inner().expect("flush").sync_all().expect("sync");
         }
-        #[cfg(target_os = "linux")]
-        "direct" => direct(path, n, &chunk),
         other => {
             eprintln!("unknown mode {other}");
             std::process::exit(2);
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn direct(path: &std::path::Path, n: usize, chunk: &[u8]) {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    const CAP: usize = 512 * 1024;
-    #[repr(C, align(4096))]
-    #[derive(Clone, Copy)]
-    struct Block([u8; 4096]);
-    let mut f = std::fs::File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(path)
-        .expect("create file with O_DIRECT");
-    let mut blocks = vec![Block([0; 4096]); CAP / 4096];
-    // SAFETY: the blocks are plain bytes without padding, back to back.
-    let buf = unsafe { std::slice::from_raw_parts_mut(blocks.as_mut_ptr().cast::<u8>(), CAP) };
-    let mut len = 0;
-    for _ in 0..n {
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            let k = rest.len().min(CAP - len);
-            buf[len..len + k].copy_from_slice(&rest[..k]);
-            len += k;
-            rest = &rest[k..];
-            if len == CAP {
-                f.write_all(buf).expect("write");
-                len = 0;
-            }
-        }
-    }
-    let whole = len / 4096 * 4096;
-    f.write_all(&buf[..whole]).expect("write");
-    // SAFETY: two fcntl calls on a descriptor this function owns.
-    unsafe {
-        let fd = f.as_raw_fd();
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        assert!(libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_DIRECT) != -1);
-    }
-    f.write_all(&buf[whole..len]).expect("write");
-    f.sync_all().expect("sync");
 }
