@@ -95,6 +95,9 @@ pub fn html_part(letter: &Letter) -> String {
     html
 }
 
+/// The letter as a message. It refuses only what `recipients::validate_row` already refuses for
+/// every row (an invalid address, a line break in the name): `send` relies on that to validate
+/// all letters without building them, yet never stop after the first has gone.
 pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Diag> {
     let to_addr = Address::from_str(&letter.email).map_err(|_| {
         Diag::new(format!("`{}` is not a valid e-mail address", letter.email)).field("email")

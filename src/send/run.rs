@@ -179,8 +179,10 @@ fn server(job: &SendJob, can_ask: bool) -> Result<Option<Server>> {
     }
 }
 
-/// Every targeted letter validated, rendered and built before any leaves, and counted by what
-/// the journal says of it.
+/// Every targeted letter validated and rendered before any leaves, and counted by what the
+/// journal says of it. The message itself is built only on delivery: a row that passes
+/// validation holds everything `message::build` can refuse (a valid address, a name on one
+/// line), so no letter can fail after the first has gone.
 fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Plan> {
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let group = run.group.id.clone();
@@ -188,7 +190,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
     let total = run.each(
         job.target.limit,
-        true,
+        false,
         |letter, _| letter.email.clone(),
         |email| {
             match decide(journal.state(&group, &email), job.resend_uncertain) {
