@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod ledger;
 pub mod letter;
 pub mod output;
 pub mod profile;

@@ -60,9 +60,56 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
+    /// Write this machine's letters as a ledger to share with the campaign: one JSON line per
+    /// letter event, addresses only as keyed hashes.
+    Export(ExportArgs),
+    /// Merge ledgers into report.html and coverage.csv: letters, volunteers and replies per
+    /// target, fewest letters first.
+    Report(ReportArgs),
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
     Wizard,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  letterdrive export --out ada-ledger.jsonl")]
+pub struct ExportArgs {
+    /// The ledger file to write.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// The send journal to read (default: the campaign's).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Also write your name into each event (addresses are never written).
+    #[arg(long)]
+    pub with_names: bool,
+
+    /// Your e-mail address; the ledger keeps only a keyed hash of it (default: the saved
+    /// profile's).
+    #[arg(long, env = "LETTERDRIVE_SIGNER_EMAIL", value_name = "ADDRESS")]
+    pub signer_email: Option<String>,
+
+    /// Your name, for --with-names (default: the saved profile's).
+    #[arg(long, env = "LETTERDRIVE_SIGNER_NAME", value_name = "NAME")]
+    pub signer_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  letterdrive report ledgers/*.jsonl --out report --suggest 5")]
+pub struct ReportArgs {
+    /// Ledger files, from `letterdrive export`; in any order, each any number of times.
+    #[arg(required = true, value_name = "LEDGER")]
+    pub ledgers: Vec<PathBuf>,
+
+    /// Directory for report.html and coverage.csv.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Also print the N targets with the fewest letters, as ready --where lines.
+    #[arg(long, value_name = "N")]
+    pub suggest: Option<usize>,
 }
 
 /// Which recipients of which group.

@@ -5,6 +5,7 @@
 
 pub mod args;
 mod commands;
+mod ledger;
 pub mod settings;
 mod terminal;
 mod wizard;
@@ -51,6 +52,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
         Some(Command::Render(args)) => commands::render(&campaign()?, &args),
         Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
+        Some(Command::Export(args)) => ledger::export(&campaign()?, &args, profile),
+        Some(Command::Report(args)) => ledger::report(&campaign()?, &args),
         Some(Command::Status { group, journal }) => {
             crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
         }

@@ -8,6 +8,7 @@ mod bundled;
 mod cli;
 mod errors;
 mod language;
+mod ledger;
 mod mail_server;
 mod oauth2;
 mod pdf;

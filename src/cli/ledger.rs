@@ -1,0 +1,78 @@
+//! `export` and `report`: the campaign ledger on the command line.
+
+use std::path::Path;
+
+use crate::campaign::Campaign;
+use crate::cli::args::{ExportArgs, ReportArgs};
+use crate::cli::usage;
+use crate::error::{Error, Result};
+use crate::ledger::export::{export as write_ledger, Volunteer};
+use crate::ledger::report::Report;
+use crate::plural;
+
+/// A flag's value, trimmed, when it says something.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `letterdrive export`: the journal as a ledger. The volunteer is the signer of the flags, or
+/// of the saved profile.
+pub(super) fn export(
+    campaign: &Campaign,
+    args: &ExportArgs,
+    profile: Option<&Path>,
+) -> Result<i32> {
+    let saved = match crate::profile::location(profile) {
+        Some(path) => crate::profile::load(&path)?,
+        None => None,
+    };
+    let email = given(&args.signer_email).or(saved.as_ref().map(|p| p.email.trim()));
+    let Some(email) = email.filter(|e| !e.is_empty()) else {
+        return Err(usage(
+            "whose letters are these? the ledger needs the volunteer's address (it keeps only a keyed hash of it)",
+            "pass --signer-email you@your-domain, or save a profile in the guided run",
+        ));
+    };
+    let name = given(&args.signer_name).or(saved.as_ref().map(|p| p.name.trim()));
+    let volunteer = Volunteer {
+        email,
+        name: name.filter(|_| args.with_names),
+    };
+    let default = || crate::send::journal::default_path(&campaign.source);
+    let journal = args.journal.clone().unwrap_or_else(default);
+    let count = write_ledger(&campaign.id, &journal, &volunteer, &args.out)?;
+    println!(
+        "wrote {} to {} (from {})",
+        plural(count, "event"),
+        args.out.display(),
+        journal.display()
+    );
+    Ok(0)
+}
+
+/// `letterdrive report`: every ledger merged into a page, a spreadsheet and suggestions.
+pub(super) fn report(campaign: &Campaign, args: &ReportArgs) -> Result<i32> {
+    let report = Report::build(campaign, &args.ledgers)?;
+    let out = &args.out;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let page = out.join("report.html");
+    let html = crate::ledger::page(&report);
+    crate::ledger::write_whole(&page, |w| w.write_all(html.as_bytes()))?;
+    report.write_csv(&out.join("coverage.csv"))?;
+    let letters: u64 = report.targets.iter().map(|t| t.letters).sum();
+    println!(
+        "{} from {}: {} sent to {} targets; open {} in your browser",
+        plural(report.events, "event"),
+        plural(args.ledgers.len() as u64, "ledger"),
+        plural(letters, "letter"),
+        report.targets.len(),
+        std::path::absolute(&page).unwrap_or(page).display(),
+    );
+    if let Some(n) = args.suggest {
+        println!("\nwhere to write next ({n} targets with the fewest letters):");
+        for line in report.suggest(n) {
+            println!("  letterdrive send {line}");
+        }
+    }
+    Ok(0)
+}
