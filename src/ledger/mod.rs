@@ -9,6 +9,7 @@ pub mod report;
 
 pub use page::html as page;
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
@@ -52,6 +53,25 @@ pub struct Event {
     pub volunteer_name: Option<String>,
 }
 
+/// An event as read from a ledger: its text borrowed from the line where it can be, since a
+/// report may read millions.
+#[derive(Debug, Deserialize)]
+pub struct Line<'a> {
+    #[serde(borrow)]
+    pub campaign: Cow<'a, str>,
+    #[serde(borrow)]
+    pub group: Cow<'a, str>,
+    #[serde(borrow)]
+    pub recipient: Cow<'a, str>,
+    #[serde(borrow)]
+    pub volunteer: Cow<'a, str>,
+    pub state: State,
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
+    #[serde(borrow)]
+    pub message_id: Cow<'a, str>,
+}
+
 /// An address as a ledger may carry it: HMAC-SHA256 keyed with the campaign id, of the address
 /// trimmed and in lower case, as 32 hex digits. The same address gives the same key in every
 /// volunteer's ledger of one campaign, and a ledger read alone names nobody.
@@ -88,7 +108,7 @@ pub fn write_whole(
 /// Reads a ledger line by line, handing each event of `campaign_id` to `each` with its line
 /// number. A line that is not an event is skipped with a warning naming file and line (a last
 /// line cut short by a crash is the usual one); an event of another campaign stops the read.
-pub fn read(path: &Path, campaign_id: &str, mut each: impl FnMut(Event)) -> Result<u64> {
+pub fn read(path: &Path, campaign_id: &str, mut each: impl FnMut(&Line)) -> Result<u64> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let (mut reader, mut line) = (std::io::BufReader::new(file), Vec::new());
     let (mut number, mut read) = (0u64, 0u64);
@@ -106,10 +126,10 @@ pub fn read(path: &Path, campaign_id: &str, mut each: impl FnMut(Event)) -> Resu
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<Event>(&line) {
+        match serde_json::from_slice::<Line>(&line) {
             Ok(event) if event.campaign == campaign_id => {
                 read += 1;
-                each(event);
+                each(&event);
             }
             Ok(event) => {
                 let why = format!(

@@ -71,9 +71,15 @@ fn days(page: &mut String, report: &Report) {
     let bars: Vec<(String, u64)> = report
         .days
         .iter()
-        .map(|(day, groups)| (day.clone(), groups.values().sum()))
+        .map(|(day, groups)| (date(*day), groups.values().sum()))
         .collect();
     page.push_str(&bar_chart(&bars, "letters sent"));
+}
+
+/// `YYYY-MM-DD` of a day counted since 1970.
+fn date(day: i64) -> String {
+    let t = jiff::Timestamp::from_second(day * 86_400).unwrap_or_default();
+    t.strftime("%Y-%m-%d").to_string()
 }
 
 fn targets(page: &mut String, report: &Report) {

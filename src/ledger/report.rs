@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use super::{keyed, Event, State};
+use super::{keyed, Line, State};
 use crate::campaign::recipients::Recipients;
 use crate::campaign::{Campaign, EMAIL_COLUMN, NAME_COLUMN};
 use crate::error::{Error, Result};
@@ -44,8 +44,8 @@ pub struct Report {
     pub campaign: String,
     pub title: String,
     pub targets: Vec<Target>,
-    /// Letters sent per day (`YYYY-MM-DD`) and per group.
-    pub days: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Letters sent per day (days since 1970, UTC) and per group.
+    pub days: BTreeMap<i64, BTreeMap<String, u64>>,
     pub events: u64,
     pub volunteers: u64,
 }
@@ -53,7 +53,7 @@ pub struct Report {
 /// Targets by group and keyed address, as ledgers name them.
 struct Targets {
     list: Vec<Target>,
-    index: HashMap<(String, String), u32>,
+    index: HashMap<String, HashMap<String, u32>>,
 }
 
 impl Targets {
@@ -86,29 +86,32 @@ impl Targets {
     }
 
     fn add(&mut self, target: Target) -> u32 {
-        let k = (target.group.clone(), target.key.clone());
-        if let Some(&i) = self.index.get(&k) {
+        let group = self.index.entry(target.group.clone()).or_default();
+        if let Some(&i) = group.get(&target.key) {
             return i;
         }
         let i = self.list.len() as u32;
+        group.insert(target.key.clone(), i);
         self.list.push(target);
-        self.index.insert(k, i);
         i
     }
 
     /// The target an event is about; one the lists do not hold is added, unnamed.
-    fn of_event(&mut self, event: &Event) -> u32 {
-        let k = (event.group.clone(), event.recipient.clone());
-        if let Some(&i) = self.index.get(&k) {
+    fn of_event(&mut self, event: &Line) -> u32 {
+        let found = self
+            .index
+            .get(&*event.group)
+            .and_then(|g| g.get(&*event.recipient));
+        if let Some(&i) = found {
             return i;
         }
         let target = Target {
-            group: event.group.clone(),
+            group: event.group.to_string(),
             name: format!(
                 "(not in the lists: {})",
-                &event.recipient[..8.min(event.recipient.len())]
+                event.recipient.chars().take(8).collect::<String>()
             ),
-            key: event.recipient.clone(),
+            key: event.recipient.to_string(),
             ..Target::default()
         };
         self.add(target)
@@ -116,7 +119,7 @@ impl Targets {
 }
 
 /// What makes two events the same event: the same volunteer's letter in the same state.
-fn identity(event: &Event) -> u128 {
+fn identity(event: &Line) -> u128 {
     let half = |salt: u8| {
         let mut h = DefaultHasher::new();
         (
@@ -153,12 +156,12 @@ impl Report {
                     return;
                 };
                 let new = Seen {
-                    target: targets.of_event(&event),
+                    target: targets.of_event(event),
                     volunteer: volunteer_id(&event.volunteer),
                     state: event.state,
                     time: time.as_second(),
                 };
-                seen.entry(identity(&event))
+                seen.entry(identity(event))
                     .and_modify(|s| s.time = s.time.min(new.time))
                     .or_insert(new);
             })?;
@@ -183,15 +186,11 @@ impl Report {
                 State::Sent => {
                     t.letters += 1;
                     writers.insert((s.target, s.volunteer));
-                    let day = jiff::Timestamp::from_second(s.time)
-                        .map(|t| t.strftime("%Y-%m-%d").to_string())
-                        .unwrap_or_default();
-                    *self
-                        .days
-                        .entry(day)
-                        .or_default()
-                        .entry(t.group.clone())
-                        .or_default() += 1;
+                    let groups = self.days.entry(s.time.div_euclid(86_400)).or_default();
+                    match groups.get_mut(&t.group) {
+                        Some(n) => *n += 1,
+                        None => _ = groups.insert(t.group.clone(), 1),
+                    }
                 }
                 State::Drafted => t.drafted += 1,
                 State::Replied => t.replies += 1,
@@ -314,6 +313,7 @@ mod tests {
 
     use super::*;
     use crate::campaign::source::Source;
+    use crate::ledger::Event;
 
     fn event(campaign: &str, (g, r, v, s, day): (usize, usize, usize, usize, u32)) -> Event {
         let states = [
