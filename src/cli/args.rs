@@ -56,7 +56,8 @@ pub enum Command {
         #[arg(long, short = 'g', value_name = "GROUP")]
         group: Option<String>,
 
-        /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+        /// The send journal (default: one per campaign in your data directory, e.g.
+        /// ~/.local/share/letterdrive/journals/ID.jsonl).
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
@@ -239,7 +240,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
 
-    /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+    /// The send journal (default: one per campaign in your data directory, e.g.
+    /// ~/.local/share/letterdrive/journals/ID.jsonl).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 

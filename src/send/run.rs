@@ -88,8 +88,7 @@ struct Plan {
 pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Result<i32> {
     let rate = rate(&job.config)?;
     let server = server(job, terminal.can_ask())?;
-    let default = || journal::default_path(&campaign.source);
-    let journal_path = job.journal.clone().unwrap_or_else(default);
+    let journal_path = journal::choose_path(job.journal.as_deref(), &campaign.source, &campaign.id);
     // Taken before the journal is read, so what it says stays true until this run ends.
     let lock = || journal::lock(&journal_path);
     let _lock = (!job.dry_run).then(lock).transpose()?;

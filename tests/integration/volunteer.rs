@@ -1,0 +1,66 @@
+//! What keeps a volunteer who is not a programmer safe: one send journal per campaign wherever
+//! they run from, targets that match nothing, placeholder addresses, the saved signer, and what
+//! to do next.
+
+use crate::mail_server::MailServer;
+use crate::util::Sandbox;
+
+/// The bundled campaign's journal in the data directory the harness gives the binary.
+const BUNDLED_JOURNAL: &str = "data/letterdrive/journals/xinjiang-2022.jsonl";
+
+fn send_bundled(sb: &Sandbox, dir: &str, url: &str) -> crate::util::Cmd {
+    sb.cmd()
+        .in_dir(sb, dir)
+        .args(["send", "-g", "ohchr", "--smtp", url, "--rate", "unlimited"])
+        .signer()
+}
+
+#[test]
+fn letters_sent_from_one_folder_are_sent_in_another() {
+    let sb = Sandbox::empty();
+    let server = MailServer::start();
+    send_bundled(&sb, "a", &server.url())
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("1 letter sent")
+        .stdout_has(&format!("journal: {}", sb.join(BUNDLED_JOURNAL).display()));
+    assert!(sb.exists(BUNDLED_JOURNAL));
+    assert!(!sb.exists("a/.letterdrive"));
+
+    let status = sb.cmd().in_dir(&sb, "b").args(["status", "-g", "ohchr"]).run();
+    let out = status.success().stdout();
+    assert!(out.contains(&format!("journal: {}", sb.join(BUNDLED_JOURNAL).display())), "{out}");
+    let line = out.lines().find(|l| l.starts_with("ohchr")).unwrap();
+    assert_eq!(line.split_whitespace().collect::<Vec<_>>(), ["ohchr", "1", "0", "0", "0"]);
+    send_bundled(&sb, "b", &server.url())
+        .arg("--dry-run")
+        .run()
+        .success()
+        .stdout_has("0 to send, 1 already sent");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn a_journal_beside_the_campaign_from_an_earlier_version_is_still_read() {
+    let sb = Sandbox::campaign();
+    let record = "{\"campaign\":\"test-campaign\",\"group\":\"test\",\"email\":\"alice@corp-one.example\",\"message_id\":\"<x>\",\"status\":\"sent\",\"time\":\"2026-11-27T12:00:00Z\"}\n";
+    sb.write(".letterdrive/journal.jsonl", record);
+    let server = MailServer::start();
+    crate::send::send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("2 to send, 1 already sent")
+        .stdout_has("journal: .letterdrive/journal.jsonl")
+        .stderr_has("earlier version kept beside the campaign");
+    assert_eq!(server.recipients(), [crate::send::BOB, crate::send::CAROL]);
+    assert!(!sb.exists(crate::send::JOURNAL));
+    // `--journal` still wins.
+    sb.cmd()
+        .args(["status", "-g", "test", "--journal", "other.jsonl"])
+        .run()
+        .success()
+        .stdout_has("journal: other.jsonl")
+        .stderr_lacks("earlier version");
+}
