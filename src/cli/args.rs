@@ -79,7 +79,7 @@ pub struct TargetArgs {
     pub filters: Vec<String>,
 
     /// Stop after N letters (after filtering).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
 }
 

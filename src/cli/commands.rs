@@ -157,6 +157,13 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
         };
         return Ok(0);
     }
+    if seen == 0 {
+        return Err(crate::letter::run::no_letter(
+            campaign,
+            run.group,
+            &run.filters,
+        ));
+    }
     let seen = plural(seen, "recipient");
     let what = match &args.to {
         Some(to) => format!("no recipient with address `{to}`"),

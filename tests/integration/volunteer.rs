@@ -28,11 +28,21 @@ fn letters_sent_from_one_folder_are_sent_in_another() {
     assert!(sb.exists(BUNDLED_JOURNAL));
     assert!(!sb.exists("a/.letterdrive"));
 
-    let status = sb.cmd().in_dir(&sb, "b").args(["status", "-g", "ohchr"]).run();
+    let status = sb
+        .cmd()
+        .in_dir(&sb, "b")
+        .args(["status", "-g", "ohchr"])
+        .run();
     let out = status.success().stdout();
-    assert!(out.contains(&format!("journal: {}", sb.join(BUNDLED_JOURNAL).display())), "{out}");
+    assert!(
+        out.contains(&format!("journal: {}", sb.join(BUNDLED_JOURNAL).display())),
+        "{out}"
+    );
     let line = out.lines().find(|l| l.starts_with("ohchr")).unwrap();
-    assert_eq!(line.split_whitespace().collect::<Vec<_>>(), ["ohchr", "1", "0", "0", "0"]);
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["ohchr", "1", "0", "0", "0"]
+    );
     send_bundled(&sb, "b", &server.url())
         .arg("--dry-run")
         .run()
@@ -63,4 +73,52 @@ fn a_journal_beside_the_campaign_from_an_earlier_version_is_still_read() {
         .success()
         .stdout_has("journal: other.jsonl")
         .stderr_lacks("earlier version");
+}
+
+#[test]
+fn a_target_that_matches_nothing_is_an_error_and_keeps_earlier_output() {
+    let sb = Sandbox::empty();
+    sb.render("governments", "html", "letters")
+        .args(["--where", "country=United Kingdom"])
+        .run()
+        .success();
+    let page = sb.read("letters/governments.html");
+    let uk = "--where \"country=United Kingdom\"?";
+    sb.render("governments", "html", "letters")
+        .args(["--where", "country=UK"])
+        .run()
+        .code(2)
+        .stderr_has("--where country=UK matches no recipient of group `governments`")
+        .stderr_has(uk)
+        .stderr_has("France (1)")
+        .stdout_lacks("wrote");
+    assert_eq!(sb.read("letters/governments.html"), page);
+    assert_eq!(sb.files("letters"), ["governments.html"]);
+    sb.cmd()
+        .args(["preview", "-g", "governments", "--where", "country=UK"])
+        .run()
+        .code(2)
+        .stderr_has(uk);
+    sb.cmd()
+        .args([
+            "send",
+            "-g",
+            "governments",
+            "--where",
+            "country=UK",
+            "--dry-run",
+        ])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has(uk)
+        .stdout_lacks("letters of group");
+    // Two conditions that each match but not together: the values left by the others.
+    sb.cmd()
+        .args(["preview", "-g", "governments", "--where", "region=Europe"])
+        .args(["--where", "role=china"])
+        .run()
+        .code(2)
+        .stderr_has("with the other --where conditions")
+        .stderr_has("`region` has: Asia-Pacific (1)");
 }
