@@ -417,6 +417,17 @@ pub fn validate_row(
     }
 }
 
+/// What `render` and `send` say of the `n` of `total` targeted recipients whose addresses are
+/// placeholders.
+pub fn placeholders_said(n: u64, total: u64) -> String {
+    let are = if n == 1 {
+        "is a placeholder"
+    } else {
+        "are placeholders"
+    };
+    format!("{n} of {total} addresses {are} on reserved example domains (such as example.org): letters to them reach no one")
+}
+
 /// Reserved domains (RFC 2606, RFC 6761) mark addresses a campaigner must still replace.
 pub fn is_placeholder_address(email: &str) -> bool {
     const RESERVED: [&str; 7] = [

@@ -309,7 +309,12 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
         }
         Format::Pdf => plural(summary.count, "PDF file"),
     };
-    format!("wrote {what} to {}", summary.location.display())
+    let mut said = format!("wrote {what} to {}", summary.location.display());
+    if summary.placeholders > 0 {
+        let n = recipients::placeholders_said(summary.placeholders, summary.count);
+        said.push_str(&format!("\nwarning: {n}"));
+    }
+    said
 }
 
 /// `letterdrive init DIR`: the bundled campaign, written out for editing.

@@ -16,6 +16,7 @@ use super::sender::{decide, Decision, Outgoing, Policy, Queue, Sender};
 use super::server::{Request, Server};
 use super::terminal::Terminal;
 use super::usage;
+use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::letter::render::{Letter, LetterInputs};
@@ -79,6 +80,8 @@ struct Plan {
     to_send: u64,
     already: u64,
     uncertain: u64,
+    /// Targeted recipients on reserved example domains.
+    placeholders: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
 }
@@ -102,6 +105,14 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     let plan = preflight(campaign, job, &journal)?;
     summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
+    let remote = server.as_ref().filter(|s| !s.is_local());
+    if let Some(server) = remote.filter(|_| plan.placeholders > 0 && job.test_to.is_none()) {
+        let said = placeholders_said(plan.placeholders, plan.total);
+        return Err(usage(
+            format!("not sending through {}, a server not on this machine: {said}", server.host),
+            "ask the campaign for real addresses (`letterdrive check` lists them), or leave them out with --where; --test-to sends one letter to yourself",
+        ));
+    }
 
     let Some(server) = server.filter(|_| !job.dry_run) else {
         println!("dry run: nothing was sent");
@@ -184,12 +195,13 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
-    let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
+    let (mut to_send, mut already, mut uncertain, mut placeholders) = (0u64, 0u64, 0u64, 0u64);
     let total = run.each(
         job.target.limit,
         true,
         |letter, _| letter.email.clone(),
         |email| {
+            placeholders += u64::from(is_placeholder_address(&email));
             match decide(journal.state(&group, &email), job.resend_uncertain) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
@@ -205,6 +217,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         to_send,
         already,
         uncertain,
+        placeholders,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
     })
 }
@@ -255,6 +268,10 @@ fn summary(
         let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
     let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if plan.placeholders > 0 {
+        let said = placeholders_said(plan.placeholders, plan.total);
+        let _ = writeln!(out, "  warning: {said}");
+    }
     if plan.uncertain > 0 {
         let _ = writeln!(
             out,

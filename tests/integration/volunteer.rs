@@ -122,3 +122,60 @@ fn a_target_that_matches_nothing_is_an_error_and_keeps_earlier_output() {
         .stderr_has("with the other --where conditions")
         .stderr_has("`region` has: Asia-Pacific (1)");
 }
+
+#[test]
+fn placeholder_addresses_are_said_by_render_the_page_and_send() {
+    let sb = Sandbox::campaign();
+    let said = "3 of 3 addresses are placeholders on reserved example domains";
+    sb.render("test", "html", "page")
+        .run()
+        .success()
+        .stdout_has(&format!("warning: {said}"));
+    let page = sb.read("page/test.html");
+    assert!(
+        page.contains(&format!(
+            "<p class=\"placeholders\" role=\"alert\"><strong>Warning:</strong> {said}"
+        )),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<p class=\"placeholder\">").count(),
+        3,
+        "{page}"
+    );
+    // A server on this machine may receive them.
+    let server = MailServer::start();
+    crate::send::send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has(&format!("  warning: {said}"));
+    assert_eq!(server.received().len(), 3);
+
+    // Real addresses: nothing is said.
+    sb.write(
+        crate::util::CSV_FILE,
+        crate::util::CSV.replace(".example", ".org"),
+    );
+    sb.render("test", "html", "real")
+        .run()
+        .success()
+        .stdout_lacks("placeholder");
+    assert!(!sb.read("real/test.html").contains("class=\"placeholder"));
+}
+
+#[test]
+fn placeholder_addresses_never_go_to_a_server_elsewhere() {
+    let sb = Sandbox::campaign();
+    // Refused before any connection: `.invalid` names no host at all.
+    for extra in [&["--yes"][..], &["--dry-run"]] {
+        crate::send::send_to(&sb, "smtps://mail.example.invalid")
+            .args(extra)
+            .run()
+            .code(2)
+            .stderr_has("not sending through mail.example.invalid, a server not on this machine: 3 of 3 addresses are placeholders")
+            .stdout_lacks("letters sent")
+            .stdout_lacks("dry run");
+    }
+    assert!(!sb.exists(crate::send::JOURNAL));
+}
