@@ -7,7 +7,7 @@ use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
 use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
-use crate::cli::settings::{letter_inputs, SignerNeed};
+use crate::cli::settings::{letter_inputs, signed_inputs, SignerNeed};
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
@@ -28,7 +28,7 @@ pub(crate) fn target(args: &TargetArgs) -> Target {
 /// `letterdrive send`: the flags as the send layer's plain settings. `profile` is `--profile`,
 /// whose `[smtp]` table may hold the server settings.
 pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
-    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+    let inputs = signed_inputs(&args.signer, profile)?;
     let config = crate::send::config::resolve_here(&send_flags(args), profile)?;
     let job = crate::send::SendJob {
         target: target(&args.target),
@@ -210,8 +210,12 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
     out
 }
 
-pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
-    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+pub(super) fn render(
+    campaign: &Campaign,
+    args: &RenderArgs,
+    profile: Option<&Path>,
+) -> Result<i32> {
+    let inputs = signed_inputs(&args.signer, profile)?;
     let pdf_flags = args.one_file || args.font.is_some() || args.paper != Paper::A4;
     if pdf_flags && args.format != Format::Pdf {
         let what = "--one-file, --paper and --font are for PDF output";

@@ -49,7 +49,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Groups) => commands::groups(&campaign()?),
         Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
-        Some(Command::Render(args)) => commands::render(&campaign()?, &args),
+        Some(Command::Render(args)) => commands::render(&campaign()?, &args, profile),
         Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
         Some(Command::Status { group, journal }) => {
             crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())

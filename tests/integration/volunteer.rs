@@ -179,3 +179,63 @@ fn placeholder_addresses_never_go_to_a_server_elsewhere() {
     }
     assert!(!sb.exists(crate::send::JOURNAL));
 }
+
+#[test]
+fn render_and_send_sign_with_the_saved_profile_when_no_signer_is_given() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // The harness points XDG_CONFIG_HOME at `config` in the sandbox.
+    let profile = "config/letterdrive/profile.toml";
+    sb.write(
+        profile,
+        format!("name = \"Ada Saved\"\nemail = \"ada@volunteers.org\"\ncity = \"Lyon\"\n\n[smtp]\nurl = \"{}\"\n", server.url()),
+    );
+    let said = format!(
+        "signer: Ada Saved <ada@volunteers.org>, from the saved profile {}",
+        sb.join(profile).display()
+    );
+    sb.cmd()
+        .args([
+            "render",
+            "-g",
+            "test",
+            "-f",
+            "txt",
+            "-o",
+            "out",
+            "--date",
+            crate::util::DATE,
+        ])
+        .run()
+        .success()
+        .stdout_has(&said);
+    let letter = sb.read("out/test-000001-alice-boss.txt");
+    assert!(
+        letter.starts_with("From: Ada Saved <ada@volunteers.org>"),
+        "{letter}"
+    );
+    sb.cmd()
+        .args(["send", "-g", "test", "--rate", "unlimited", "--yes"])
+        .run()
+        .success()
+        .stdout_has(&said)
+        .stdout_has("from:    Ada Saved <ada@volunteers.org>");
+    assert_eq!(server.received().len(), 3);
+    // A signer flag means the profile's signer is not used.
+    sb.cmd()
+        .args([
+            "render",
+            "-g",
+            "test",
+            "-f",
+            "txt",
+            "-o",
+            "out2",
+            "--signer-name",
+            "Flag",
+        ])
+        .run()
+        .code(2)
+        .stdout_lacks("signer:")
+        .stderr_has("missing --signer-email");
+}
