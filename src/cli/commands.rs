@@ -314,10 +314,23 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
         Format::Pdf => plural(summary.count, "PDF file"),
     };
     let mut said = format!("wrote {what} to {}", summary.location.display());
+    let at = std::path::absolute(&summary.location);
+    let at = at.as_deref().unwrap_or(&summary.location).display();
+    let next = match format {
+        Format::Eml => format!("open the files in {at} with your mail program and send each"),
+        Format::Txt => format!("open the files in {at} to print them or paste them into e-mails"),
+        Format::Mbox => format!("import {at} into your mail program (Thunderbird: the ImportExportTools NG add-on; Apple Mail: File > Import Mailboxes), then send each letter"),
+        Format::Html => format!("open {at} in your browser and use each letter's button"),
+        Format::Pdf if summary.location.extension().is_some_and(|e| e == "pdf") => {
+            format!("print {at}, then sign and post each letter")
+        }
+        Format::Pdf => format!("print the PDF files in {at}, then sign and post each letter"),
+    };
     if summary.placeholders > 0 {
         let n = recipients::placeholders_said(summary.placeholders, summary.count);
         said.push_str(&format!("\nwarning: {n}"));
     }
+    said.push_str(&format!("\nnext: {next}"));
     said
 }
 

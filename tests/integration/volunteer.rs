@@ -239,3 +239,20 @@ fn render_and_send_sign_with_the_saved_profile_when_no_signer_is_given() {
         .stdout_lacks("signer:")
         .stderr_has("missing --signer-email");
 }
+
+#[test]
+fn render_ends_with_what_to_do_next_and_the_absolute_path() {
+    let sb = Sandbox::campaign();
+    let at = |rel: &str| sb.join(rel).canonicalize().unwrap().display().to_string();
+    let done = sb.render("test", "html", "page").run().success();
+    let page = at("page/test.html");
+    done.stdout_has(&format!("next: open {page} in your browser"));
+    let done = sb.render("test", "mbox", "box").run().success();
+    let mbox = at("box/test.mbox");
+    done.stdout_has(&format!("next: import {mbox} into your mail program"));
+    let done = sb.render("test", "eml", "mails").run().success();
+    let mails = at("mails");
+    done.stdout_has(&format!(
+        "next: open the files in {mails} with your mail program"
+    ));
+}
