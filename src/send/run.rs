@@ -139,7 +139,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         max: job.max,
         resend_uncertain: job.resend_uncertain,
     };
-    let progress = terminal.progress(plan.planned);
+    let progress = terminal.progress(plan.planned, rate.interval());
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
     let result = deliver_all(campaign, job, &sender, &dial);
     let mut report = sender.into_report();
