@@ -432,7 +432,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
         .see("— from your answer")
         .see("rate:    unlimited — from rate in the profile");
     g.see("Send 3 letters?").keys("y");
-    g.see("3/3 letters");
+    g.see("3 of 3 sent");
     g.see("3 letters sent");
     g.see("To send the same letters again without questions")
         .see(&format!(
