@@ -49,7 +49,9 @@ pub enum Command {
     },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.
-    Send(SendArgs),
+    Send(Box<SendArgs>),
+    /// The mail providers `send --provider` knows: server, password, daily limit.
+    Providers,
     /// Per group: how many letters were sent, failed, are uncertain, or are still to send.
     Status {
         /// Only this group.
@@ -179,6 +181,11 @@ pub struct SendArgs {
     /// --password-command, or a hidden prompt on the terminal; never from the command line.
     #[arg(long, value_name = "URL")]
     pub smtp: Option<String>,
+
+    /// Your mail provider instead of --smtp (gmail, outlook, yahoo, icloud, ...; see `letterdrive
+    /// providers`): its server, with --signer-email as the login, and its daily limit as --max.
+    #[arg(long, value_name = "NAME", conflicts_with = "smtp")]
+    pub provider: Option<String>,
 
     /// A command that prints your SMTP password, e.g. "pass show mail" (or `password_command` in
     /// the profile).

@@ -16,6 +16,7 @@ use crate::letter::run::{Run, Target};
 use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
+use crate::send::{providers, Origin, Sourced};
 
 pub(crate) fn target(args: &TargetArgs) -> Target {
     Target {
@@ -29,7 +30,23 @@ pub(crate) fn target(args: &TargetArgs) -> Target {
 /// whose `[smtp]` table may hold the server settings.
 pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
     let inputs = signed_inputs(&args.signer, profile)?;
-    let config = crate::send::config::resolve_here(&send_flags(args), profile)?;
+    let mut config = crate::send::config::resolve_here(&send_flags(args), profile)?;
+    let provider = args.provider.as_deref().map(providers::find).transpose()?;
+    if let Some(p) = provider {
+        let url = p.url(&inputs.signer.email);
+        config.url = Some(Sourced {
+            value: url,
+            origin: Origin::Flag("--provider"),
+        });
+        println!("provider: {}; it takes {}", p.name, p.password);
+    }
+    let daily = provider
+        .and_then(|p| p.daily_limit)
+        .filter(|_| args.max.is_none());
+    if let Some(n) = daily {
+        println!("provider: at most {n} letters a run, its daily limit (--max changes it)");
+    }
+    let max = args.max.or(daily);
     let job = crate::send::SendJob {
         target: target(&args.target),
         inputs,
@@ -37,7 +54,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         insecure: args.insecure,
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         journal: args.journal.clone(),
-        max: args.max,
+        max,
         retries: args.retries,
         retry_delay: std::time::Duration::from_millis(args.retry_delay_ms),
         resend_uncertain: args.resend_uncertain,
@@ -47,6 +64,29 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         failed_csv: args.failed_csv.clone(),
     };
     crate::send::run(campaign, &job, &crate::cli::terminal::Console)
+}
+
+/// `letterdrive providers`: what `--provider` knows.
+pub(super) fn providers() -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    for p in providers::PROVIDERS {
+        let (id, name, host, port, tls) = (p.id, p.name, p.host, p.port, p.security());
+        let limit = p
+            .daily_limit
+            .map_or("no published daily limit".into(), |n| {
+                format!("{n} a day (the default --max)")
+            });
+        let _ = writeln!(
+            out,
+            "{id}  {name}
+  {host}:{port} ({tls}), {limit}
+  password: {}
+",
+            p.password
+        );
+    }
+    let _ = writeln!(out, "Use one with `letterdrive send --provider ID --signer-email you@...`; for any other, --smtp smtps://you@host:465 or smtp://you@host:587.");
+    Ok(0)
 }
 
 fn send_flags(a: &SendArgs) -> crate::send::Flags {
@@ -369,7 +409,7 @@ mod tests {
         let mut argv = vec!["letterdrive", "send", "-g", "g"];
         argv.extend_from_slice(extra);
         match Cli::parse_from(argv).command {
-            Some(Command::Send(a)) => a,
+            Some(Command::Send(a)) => *a,
             _ => unreachable!(),
         }
     }

@@ -47,6 +47,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Wizard) => wizard::wizard(dir, profile, false),
         Some(Command::Init { dir }) => commands::init(&dir),
         Some(Command::Groups) => commands::groups(&campaign()?),
+        Some(Command::Providers) => commands::providers(),
         Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
         Some(Command::Render(args)) => commands::render(&campaign()?, &args, profile),

@@ -150,12 +150,12 @@ impl Server {
         })
     }
 
-    /// For the summary: the server without any secret.
     /// The server runs on this machine (a test server or a local relay).
     pub fn is_local(&self) -> bool {
         is_loopback(&self.host)
     }
 
+    /// For the summary: the server without any secret.
     pub fn describe(&self) -> String {
         let (scheme, how) = match self.security {
             Security::Implicit => ("smtps", "TLS"),

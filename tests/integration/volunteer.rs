@@ -256,3 +256,50 @@ fn render_ends_with_what_to_do_next_and_the_absolute_path() {
         "next: open the files in {mails} with your mail program"
     ));
 }
+
+#[test]
+fn providers_are_listed_and_one_names_the_server_login_and_daily_limit() {
+    let sb = Sandbox::campaign();
+    let out = sb.cmd().arg("providers").run().success().stdout();
+    for id in [
+        "gmail",
+        "outlook",
+        "microsoft365",
+        "yahoo",
+        "icloud",
+        "fastmail",
+        "proton-bridge",
+        "gmx",
+        "zoho",
+        "mailbox-org",
+        "posteo",
+    ] {
+        assert!(
+            out.contains(&format!("\n{id}  ")) || out.starts_with(&format!("{id}  ")),
+            "{id}:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("smtp.gmail.com:465 (TLS), 500 a day (the default --max)"),
+        "{out}"
+    );
+    // A dry run, and placeholder addresses a server elsewhere never gets: nothing connects.
+    sb.cmd()
+        .args(["send", "-g", "test", "--provider", "Gmail", "--dry-run"])
+        .signer()
+        .env("LETTERDRIVE_SMTP_PASSWORD", "not-a-password")
+        .run()
+        .code(2)
+        .stdout_has("provider: Gmail; it takes an app password")
+        .stdout_has("provider: at most 500 letters a run")
+        .stdout_has("server:  smtps://sam@signers.org@smtp.gmail.com:465 (TLS) — from --provider")
+        .stdout_has("login:   sam@signers.org")
+        .stderr_has("not sending through smtp.gmail.com");
+    sb.cmd()
+        .args(["send", "-g", "test", "--provider", "aol", "--dry-run"])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("unknown mail provider `aol`")
+        .stderr_has("gmail, outlook");
+}
