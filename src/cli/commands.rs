@@ -76,13 +76,10 @@ pub(super) fn providers() -> Result<i32> {
             .map_or("no published daily limit".into(), |n| {
                 format!("{n} a day (the default --max)")
             });
+        let password = p.password;
         let _ = writeln!(
             out,
-            "{id}  {name}
-  {host}:{port} ({tls}), {limit}
-  password: {}
-",
-            p.password
+            "{id}  {name}\n  {host}:{port} ({tls}), {limit}\n  password: {password}\n"
         );
     }
     let _ = writeln!(out, "Use one with `letterdrive send --provider ID --signer-email you@...`; for any other, --smtp smtps://you@host:465 or smtp://you@host:587.");

@@ -68,9 +68,9 @@ impl send::Terminal for Console {
             .map_err(|dialoguer::Error::IO(e)| Error::io("the terminal", e))
     }
 
-    /// A bar with how many went and about how long the rest take on a terminal, and the usual log lines on standard output
-    /// otherwise. A redirected standard output keeps the lines, so a log file gets them even
-    /// when standard error is a terminal.
+    /// A bar with how many went and about how long the rest take on a terminal, and the usual
+    /// log lines on standard output otherwise. A redirected standard output keeps the lines, so
+    /// a log file gets them even when standard error is a terminal.
     fn progress(&self, total: u64, interval: Option<Duration>) -> Box<dyn send::Progress> {
         if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
             return Box::new(send::LogLines::new(std::io::stdout()));
