@@ -230,6 +230,9 @@ fn csv_diag(file: &str, e: &csv::Error, columns: &[String], crlf: u64) -> Diag {
 /// `--where COLUMN=VALUE[,VALUE...]`: a row is kept when its value is one of the values.
 #[derive(Debug, Clone)]
 pub struct Filter {
+    column: String,
+    /// The values as given, for messages.
+    given: String,
     idx: usize,
     values: Vec<String>,
 }
@@ -255,6 +258,8 @@ impl Filter {
                     )
                 })?;
                 Ok(Filter {
+                    column: col.to_string(),
+                    given: vals.trim().to_string(),
                     idx,
                     values: vals.split(',').map(|v| v.trim().to_lowercase()).collect(),
                 })
@@ -270,6 +275,98 @@ impl Filter {
 
 pub fn matches_all(filters: &[Filter], row: &Row) -> bool {
     filters.iter().all(|f| f.matches(row))
+}
+
+/// Values listed in a "matches no recipient" message; a column with more is cut short.
+const VALUES_LISTED: usize = 25;
+
+/// Why `filters` (at least one) match no recipient of `group`: the first filter none of whose
+/// values occurs among the rows the other filters keep, with the values that do (and their
+/// counts), and the nearest of them to each value asked for.
+pub fn no_match(source: &Source, group: &Group, filters: &[Filter]) -> Error {
+    let Some(counts) = Recipients::open(source, group).ok().map(|mut rows| {
+        let mut counts = vec![HashMap::<String, u64>::new(); filters.len()];
+        let readable = std::iter::from_fn(|| rows.next_row()).flatten();
+        for row in readable {
+            for (i, f) in filters.iter().enumerate() {
+                let others = filters.iter().enumerate().filter(|(j, _)| *j != i);
+                if others.into_iter().all(|(_, g)| g.matches(&row)) {
+                    let value = row.record.get(f.idx).unwrap_or("").to_string();
+                    *counts[i].entry(value).or_default() += 1;
+                }
+            }
+        }
+        counts
+    }) else {
+        return Error::Usage(Diag::new(format!(
+            "--where matches no recipient of group `{}`",
+            group.id
+        )));
+    };
+    let missing = |(f, c): &(&Filter, &HashMap<String, u64>)| {
+        !c.keys().any(|v| f.values.contains(&v.to_lowercase()))
+    };
+    let pairs: Vec<_> = filters.iter().zip(&counts).collect();
+    let (filter, counts) = pairs.iter().find(|p| missing(p)).unwrap_or(&pairs[0]);
+    let (col, id, asked) = (&filter.column, &group.id, &filter.given);
+    let mut values: Vec<(&String, &u64)> = counts.iter().filter(|(v, _)| !v.is_empty()).collect();
+    values.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let listed: Vec<String> = values
+        .iter()
+        .take(VALUES_LISTED)
+        .map(|(v, n)| format!("{v} ({n})"))
+        .collect();
+    let more = values.len().saturating_sub(VALUES_LISTED);
+    let more = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
+    let mut message = format!("--where {col}={asked} matches no recipient of group `{id}`");
+    if filters.len() > 1 {
+        message.push_str(" with the other --where conditions");
+    }
+    let hint = match values
+        .iter()
+        .map(|(v, _)| v.as_str())
+        .filter_map(|v| {
+            filter
+                .values
+                .iter()
+                .map(|w| (similarity(w, v), v))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+    {
+        Some((score, v)) if score >= 0.8 => format!("did you mean --where \"{col}={v}\"? "),
+        _ => String::new(),
+    };
+    let has = if listed.is_empty() {
+        "no values".to_string()
+    } else {
+        listed.join(", ")
+    };
+    let diag = Diag::new(message).file(source.display(&group.recipients));
+    Error::Usage(diag.hint(format!("{hint}`{col}` has: {has}{more}")))
+}
+
+/// How alike a value asked for (lowercase) and one the column has are, from 0 to 1: 1 when the
+/// asked one is the other's initials (`uk`, United Kingdom) or the start of one of its words.
+fn similarity(asked: &str, value: &str) -> f64 {
+    let lower = value.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let initials: String = words.iter().filter_map(|w| w.chars().next()).collect();
+    let starts = asked.chars().count() >= 3 && words.iter().any(|w| w.starts_with(asked));
+    // `usa` for United States as well as `us`.
+    let abbreviates =
+        initials.len() > 1 && asked.starts_with(&initials) && asked.len() <= initials.len() + 1;
+    if abbreviates || starts {
+        return 1.0;
+    }
+    strsim::jaro_winkler(asked, &lower)
 }
 
 /// Every problem of a row that would stop its letter from being built or sent safely.
@@ -318,6 +415,17 @@ pub fn validate_row(
     } else {
         Err(diags)
     }
+}
+
+/// What `render` and `send` say of the `n` of `total` targeted recipients whose addresses are
+/// placeholders.
+pub fn placeholders_said(n: u64, total: u64) -> String {
+    let are = if n == 1 {
+        "is a placeholder"
+    } else {
+        "are placeholders"
+    };
+    format!("{n} of {total} addresses {are} on reserved example domains (such as example.org): letters to them reach no one")
 }
 
 /// Reserved domains (RFC 2606, RFC 6761) mark addresses a campaigner must still replace.

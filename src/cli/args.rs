@@ -49,14 +49,17 @@ pub enum Command {
     },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.
-    Send(SendArgs),
+    Send(Box<SendArgs>),
+    /// The mail providers `send --provider` knows: server, password, daily limit.
+    Providers,
     /// Per group: how many letters were sent, failed, are uncertain, or are still to send.
     Status {
         /// Only this group.
         #[arg(long, short = 'g', value_name = "GROUP")]
         group: Option<String>,
 
-        /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+        /// The send journal (default: one per campaign in your data directory, e.g.
+        /// ~/.local/share/letterdrive/journals/ID.jsonl).
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
@@ -125,7 +128,7 @@ pub struct TargetArgs {
     pub filters: Vec<String>,
 
     /// Stop after N letters (after filtering).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
 }
 
@@ -226,6 +229,11 @@ pub struct SendArgs {
     #[arg(long, value_name = "URL")]
     pub smtp: Option<String>,
 
+    /// Your mail provider instead of --smtp (gmail, outlook, yahoo, icloud, ...; see `letterdrive
+    /// providers`): its server, with --signer-email as the login, and its daily limit as --max.
+    #[arg(long, value_name = "NAME", conflicts_with = "smtp")]
+    pub provider: Option<String>,
+
     /// A command that prints your SMTP password, e.g. "pass show mail" (or `password_command` in
     /// the profile).
     #[arg(long, value_name = "CMD", conflicts_with = "oauth2_token_command")]
@@ -286,7 +294,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
 
-    /// The send journal (default: .letterdrive/journal.jsonl beside the campaign).
+    /// The send journal (default: one per campaign in your data directory, e.g.
+    /// ~/.local/share/letterdrive/journals/ID.jsonl).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 

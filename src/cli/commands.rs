@@ -7,7 +7,7 @@ use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
 use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
-use crate::cli::settings::{letter_inputs, SignerNeed};
+use crate::cli::settings::{letter_inputs, signed_inputs, SignerNeed};
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
@@ -16,6 +16,7 @@ use crate::letter::run::{Run, Target};
 use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
+use crate::send::{providers, Origin, Sourced};
 
 pub(crate) fn target(args: &TargetArgs) -> Target {
     Target {
@@ -28,8 +29,24 @@ pub(crate) fn target(args: &TargetArgs) -> Target {
 /// `letterdrive send`: the flags as the send layer's plain settings. `profile` is `--profile`,
 /// whose `[smtp]` table may hold the server settings.
 pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>) -> Result<i32> {
-    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
-    let config = crate::send::config::resolve_here(&send_flags(args), profile)?;
+    let inputs = signed_inputs(&args.signer, profile)?;
+    let mut config = crate::send::config::resolve_here(&send_flags(args), profile)?;
+    let provider = args.provider.as_deref().map(providers::find).transpose()?;
+    if let Some(p) = provider {
+        let url = p.url(&inputs.signer.email);
+        config.url = Some(Sourced {
+            value: url,
+            origin: Origin::Flag("--provider"),
+        });
+        println!("provider: {}; it takes {}", p.name, p.password);
+    }
+    let daily = provider
+        .and_then(|p| p.daily_limit)
+        .filter(|_| args.max.is_none());
+    if let Some(n) = daily {
+        println!("provider: at most {n} letters a run, its daily limit (--max changes it)");
+    }
+    let max = args.max.or(daily);
     let job = crate::send::SendJob {
         target: target(&args.target),
         inputs,
@@ -37,7 +54,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         insecure: args.insecure,
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         journal: args.journal.clone(),
-        max: args.max,
+        max,
         retries: args.retries,
         retry_delay: std::time::Duration::from_millis(args.retry_delay_ms),
         resend_uncertain: args.resend_uncertain,
@@ -47,6 +64,26 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         failed_csv: args.failed_csv.clone(),
     };
     crate::send::run(campaign, &job, &crate::cli::terminal::Console)
+}
+
+/// `letterdrive providers`: what `--provider` knows.
+pub(super) fn providers() -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    for p in providers::PROVIDERS {
+        let (id, name, host, port, tls) = (p.id, p.name, p.host, p.port, p.security());
+        let limit = p
+            .daily_limit
+            .map_or("no published daily limit".into(), |n| {
+                format!("{n} a day (the default --max)")
+            });
+        let password = p.password;
+        let _ = writeln!(
+            out,
+            "{id}  {name}\n  {host}:{port} ({tls}), {limit}\n  password: {password}\n"
+        );
+    }
+    let _ = writeln!(out, "Use one with `letterdrive send --provider ID --signer-email you@...`; for any other, --smtp smtps://you@host:465 or smtp://you@host:587.");
+    Ok(0)
 }
 
 fn send_flags(a: &SendArgs) -> crate::send::Flags {
@@ -157,6 +194,13 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
         };
         return Ok(0);
     }
+    if seen == 0 {
+        return Err(crate::letter::run::no_letter(
+            campaign,
+            run.group,
+            &run.filters,
+        ));
+    }
     let seen = plural(seen, "recipient");
     let what = match &args.to {
         Some(to) => format!("no recipient with address `{to}`"),
@@ -203,8 +247,12 @@ pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String 
     out
 }
 
-pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
-    let inputs = letter_inputs(&args.signer, SignerNeed::Required)?;
+pub(super) fn render(
+    campaign: &Campaign,
+    args: &RenderArgs,
+    profile: Option<&Path>,
+) -> Result<i32> {
+    let inputs = signed_inputs(&args.signer, profile)?;
     let pdf_flags = args.one_file || args.font.is_some() || args.paper != Paper::A4;
     if pdf_flags && args.format != Format::Pdf {
         let what = "--one-file, --paper and --font are for PDF output";
@@ -302,7 +350,25 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
         }
         Format::Pdf => plural(summary.count, "PDF file"),
     };
-    format!("wrote {what} to {}", summary.location.display())
+    let mut said = format!("wrote {what} to {}", summary.location.display());
+    let at = std::path::absolute(&summary.location);
+    let at = at.as_deref().unwrap_or(&summary.location).display();
+    let next = match format {
+        Format::Eml => format!("open the files in {at} with your mail program and send each"),
+        Format::Txt => format!("open the files in {at} to print them or paste them into e-mails"),
+        Format::Mbox => format!("import {at} into your mail program (Thunderbird: the ImportExportTools NG add-on; Apple Mail: File > Import Mailboxes), then send each letter"),
+        Format::Html => format!("open {at} in your browser and use each letter's button"),
+        Format::Pdf if summary.location.extension().is_some_and(|e| e == "pdf") => {
+            format!("print {at}, then sign and post each letter")
+        }
+        Format::Pdf => format!("print the PDF files in {at}, then sign and post each letter"),
+    };
+    if summary.placeholders > 0 {
+        let n = recipients::placeholders_said(summary.placeholders, summary.count);
+        said.push_str(&format!("\nwarning: {n}"));
+    }
+    said.push_str(&format!("\nnext: {next}"));
+    said
 }
 
 /// `letterdrive init DIR`: the bundled campaign, written out for editing.
@@ -340,7 +406,7 @@ mod tests {
         let mut argv = vec!["letterdrive", "send", "-g", "g"];
         argv.extend_from_slice(extra);
         match Cli::parse_from(argv).command {
-            Some(Command::Send(a)) => a,
+            Some(Command::Send(a)) => *a,
             _ => unreachable!(),
         }
     }

@@ -16,6 +16,46 @@ pub enum SignerNeed {
     PlaceholderOk,
 }
 
+/// `letter_inputs` for `render` and `send`: with no signer flag (nor its variable) given, the
+/// signer saved in the profile (`--profile`, or the default one), said on standard output.
+pub fn signed_inputs(args: &SignerArgs, profile_flag: Option<&Path>) -> Result<LetterInputs> {
+    let flags = [
+        &args.signer_name,
+        &args.signer_email,
+        &args.signer_city,
+        &args.signer_country,
+        &args.signer_organisation,
+    ];
+    let path = crate::profile::location(profile_flag).filter(|_| flags.iter().all(|f| f.is_none()));
+    let saved = path
+        .as_deref()
+        .map(crate::profile::load)
+        .transpose()?
+        .flatten();
+    let Some((path, p)) = path
+        .zip(saved)
+        .filter(|(_, p)| !p.name.is_empty() && !p.email.is_empty())
+    else {
+        return letter_inputs(args, SignerNeed::Required);
+    };
+    println!(
+        "signer: {} <{}>, from the saved profile {}",
+        p.name,
+        p.email,
+        path.display()
+    );
+    let some = |v: &String| Some(v.clone());
+    let args = SignerArgs {
+        signer_name: some(&p.name),
+        signer_email: some(&p.email),
+        signer_city: some(&p.city),
+        signer_country: some(&p.country),
+        signer_organisation: some(&p.organisation),
+        ..args.clone()
+    };
+    letter_inputs(&args, SignerNeed::Required)
+}
+
 pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs> {
     let trim = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
     let mut signer = Signer {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use dialoguer::console::Term;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Password};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::cli::usage;
 use crate::error::{Error, Result};
@@ -68,15 +68,30 @@ impl send::Terminal for Console {
             .map_err(|dialoguer::Error::IO(e)| Error::io("the terminal", e))
     }
 
-    /// A bar with rate and ETA on a terminal, and the usual log lines on standard output
-    /// otherwise. A redirected standard output keeps the lines, so a log file gets them even
-    /// when standard error is a terminal.
-    fn progress(&self, total: u64) -> Box<dyn send::Progress> {
+    /// A bar with how many went and about how long the rest take on a terminal, and the usual
+    /// log lines on standard output otherwise. A redirected standard output keeps the lines, so
+    /// a log file gets them even when standard error is a terminal.
+    fn progress(&self, total: u64, interval: Option<Duration>) -> Box<dyn send::Progress> {
         if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
             return Box::new(send::LogLines::new(std::io::stdout()));
         }
-        let template = "{bar:30} {pos}/{len} letters  {per_sec}  elapsed {elapsed}  ETA {eta}";
-        let style = ProgressStyle::with_template(template).expect("a valid template");
+        // Plain figures: "12 of 17 sent, about 40s left", not a rate per second.
+        let template = "{bar:30} {pos} of {len} sent{left}";
+        let style = ProgressStyle::with_template(template)
+            .expect("a valid template")
+            .with_key(
+                "left",
+                move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let (done, total) = (state.pos(), state.len().unwrap_or(0));
+                    // No estimate before the first letter, none needed after the last.
+                    if done > 0 && done < total {
+                        // The rate sets the pace; the measured one counts when slower.
+                        let paced = interval.unwrap_or_default() * (total - done) as u32;
+                        let left = send::human(state.eta().max(paced));
+                        let _ = write!(w, ", about {left} left");
+                    }
+                },
+            );
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(style.progress_chars("=> "));
         // At 20 letters a minute the bar would otherwise sit still between letters.

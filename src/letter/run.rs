@@ -124,6 +124,9 @@ impl<'c> Run<'c> {
         let feed = feed.into_inner().unwrap_or_else(PoisonError::into_inner);
         let count = feed.count;
         report(campaign, group, &filters, feed.dups, diags, unlisted)?;
+        if count == 0 {
+            return Err(no_letter(campaign, group, &filters));
+        }
         Ok(count)
     }
 }
@@ -228,6 +231,17 @@ fn write_in_order<T>(
         }
     }
     Ok((diags, unlisted))
+}
+
+/// A run with no letter is an error, so that it replaces no earlier output and sends nothing
+/// unnoticed: which `--where` matched nothing, or that the group has no recipients.
+pub fn no_letter(campaign: &Campaign, group: &Group, filters: &[Filter]) -> Error {
+    if !filters.is_empty() {
+        return recipients::no_match(&campaign.source, group, filters);
+    }
+    let file = campaign.source.display(&group.recipients);
+    let diag = Diag::new(format!("group `{}` has no recipients", group.id)).file(file);
+    Error::Invalid(diag.hint("add rows to the file, one recipient per row"))
 }
 
 /// Every problem of the run in one error, in file order: the rows' own, those found rendering,

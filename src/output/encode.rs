@@ -4,6 +4,7 @@
 
 use lettre::Message;
 
+use crate::campaign::recipients::is_placeholder_address;
 use crate::letter::render::Letter;
 use crate::output::page::html_card;
 use crate::output::Format;
@@ -39,6 +40,8 @@ pub struct Encoded {
     pub layout: Option<crate::output::pdf::Layout>,
     /// Why this letter cannot be written (a PDF font without a glyph it needs).
     pub problem: Option<crate::error::Diag>,
+    /// Its address is a placeholder on a reserved example domain: it reaches no one.
+    pub placeholder: bool,
 }
 
 impl Encoded {
@@ -48,6 +51,7 @@ impl Encoded {
             bytes: Vec::new(),
             layout: None,
             problem: None,
+            placeholder: false,
         }
     }
 }
@@ -103,6 +107,13 @@ impl Encoder {
 
     /// The bytes of `letter` in this format.
     pub fn encode(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
+        Encoded {
+            placeholder: is_placeholder_address(&letter.email),
+            ..self.encode_bytes(letter, message)
+        }
+    }
+
+    fn encode_bytes(&self, letter: &Letter, message: Option<&Message>) -> Encoded {
         let (file_name, bytes) = match self.format {
             Format::Eml => {
                 let message = message.expect("eml needs the message");

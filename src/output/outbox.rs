@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::output::encode::{Encoded, Encoder, PdfSettings};
-use crate::output::page::{page_head, PageInfo};
+use crate::output::page::{page_foot, page_head, PageInfo};
 use crate::output::Format;
 
 pub struct Outbox {
@@ -26,10 +26,13 @@ pub struct Outbox {
     single_name: String,
     encoder: Encoder,
     count: u64,
+    placeholders: u64,
 }
 
 pub struct Summary {
     pub count: u64,
+    /// Letters to placeholder addresses on reserved example domains.
+    pub placeholders: u64,
     pub location: PathBuf,
 }
 
@@ -56,6 +59,7 @@ impl Outbox {
             staging: Some(staging),
             created,
             count: 0,
+            placeholders: 0,
         };
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
@@ -131,6 +135,7 @@ impl Outbox {
             return Err(Error::Invalid(d));
         }
         self.count += 1;
+        self.placeholders += u64::from(encoded.placeholder);
         if let Some(layout) = encoded.layout {
             let book = self
                 .book
@@ -151,7 +156,8 @@ impl Outbox {
     /// Move everything into place. Nothing is visible under `out` before this.
     pub fn finish(mut self) -> Result<Summary> {
         if self.format == Format::Html {
-            self.write_single(b"</main>\n</body>\n</html>\n")?;
+            let foot = page_foot(self.placeholders, self.count);
+            self.write_single(foot.as_bytes())?;
         }
         let single = match (self.book.take(), self.single.take()) {
             (Some(book), _) => book.finish().map(Some),
@@ -186,6 +192,7 @@ impl Outbox {
         self.created.clear();
         Ok(Summary {
             count: self.count,
+            placeholders: self.placeholders,
             location,
         })
     }

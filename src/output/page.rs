@@ -4,6 +4,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use pulldown_cmark_escape::escape_html;
 
+use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::letter::markdown;
 use crate::letter::render::Letter;
 
@@ -49,7 +50,9 @@ pub fn page_head(page: &PageInfo) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — {group}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }}
+body {{ font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; display: flex; flex-direction: column; }}
+.placeholders {{ order: -1; background: #fff4e5; border: 2px solid #b45309; border-radius: 6px; padding: .75rem 1rem; }}
+.placeholder {{ color: #b45309; font-weight: bold; }}
 article {{ border: 1px solid #ccc; border-radius: 6px; padding: 1rem 1.5rem; margin: 1.5rem 0; }}
 article h2 {{ margin: 0 0 .25rem; font-size: 1.2rem; }}
 .address {{ color: #555; font-size: .9rem; }}
@@ -70,6 +73,19 @@ a.send {{ display: inline-block; background: #1d4ed8; color: #fff; padding: .5re
     )
 }
 
+/// The end of the page, with a warning when some addresses are placeholders: written last, as
+/// only then are they counted, and shown first (the page is a flex column; see its style).
+pub fn page_foot(placeholders: u64, letters: u64) -> String {
+    let warning = match placeholders {
+        0 => String::new(),
+        n => format!(
+            "<p class=\"placeholders\" role=\"alert\"><strong>Warning:</strong> {}. Ask the campaign for real addresses before sending.</p>\n",
+            esc(&placeholders_said(n, letters))
+        ),
+    };
+    format!("</main>\n{warning}</body>\n</html>\n")
+}
+
 pub fn html_card(letter: &Letter) -> String {
     let mut body = String::with_capacity(letter.body.len() * 2);
     markdown::to_html(&letter.body, &mut body);
@@ -77,7 +93,7 @@ pub fn html_card(letter: &Letter) -> String {
         r#"<article id="letter-{index}">
 <h2>{name}</h2>
 <p class="address">{email}</p>
-<p class="subject" lang="{lang}">{subject}</p>
+{warning}<p class="subject" lang="{lang}">{subject}</p>
 <div class="letter" lang="{lang}">
 {body}</div>
 <p><a class="send" href="{mailto}">Open in my mail program</a></p>
@@ -86,6 +102,11 @@ pub fn html_card(letter: &Letter) -> String {
         index = letter.index,
         name = esc(&letter.name),
         email = esc(&letter.email),
+        warning = if is_placeholder_address(&letter.email) {
+            "<p class=\"placeholder\">This address is a placeholder on a reserved example domain: a letter to it reaches no one.</p>\n"
+        } else {
+            ""
+        },
         subject = esc(&letter.subject),
         lang = esc(&letter.language),
         mailto = esc(&mailto(letter)),

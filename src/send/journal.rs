@@ -20,15 +20,40 @@ use serde::{Deserialize, Serialize};
 use crate::campaign::source::Source;
 use crate::error::{Diag, Error, Result};
 
-/// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk, or in
-/// the current directory for the bundled campaign.
-pub fn default_path(source: &Source) -> PathBuf {
-    let base = match source {
-        Source::Dir(d) if d == Path::new(".") => PathBuf::new(),
-        Source::Dir(d) => d.clone(),
-        Source::Bundled => PathBuf::from("."),
-    };
-    base.join(".letterdrive").join("journal.jsonl")
+/// The folder beside a campaign on disk, or the current one for the bundled campaign, where the
+/// guided run keeps the typed paragraph and earlier versions kept the journal.
+pub fn local_dir(source: &Source) -> PathBuf {
+    match source {
+        Source::Dir(d) if d == Path::new(".") => PathBuf::from(".letterdrive"),
+        Source::Dir(d) => d.join(".letterdrive"),
+        Source::Bundled => PathBuf::from(".letterdrive"),
+    }
+}
+
+/// The journal of campaign `id`: `flag` (`--journal`) when given; else a journal an earlier
+/// version kept beside the campaign, so letters it recorded are never sent again (said once on
+/// standard error); else one per campaign id in the user's data directory, the same from any
+/// folder (`$XDG_DATA_HOME/letterdrive/journals/ID.jsonl` on Linux). The id is lowercase
+/// letters, digits and dashes (checked when the campaign is loaded), so it is a safe file name.
+pub fn choose_path(flag: Option<&Path>, source: &Source, id: &str) -> PathBuf {
+    if let Some(path) = flag {
+        return path.to_path_buf();
+    }
+    let beside = local_dir(source).join("journal.jsonl");
+    let data = directories::ProjectDirs::from("", "", "letterdrive")
+        .map(|d| d.data_dir().join("journals").join(format!("{id}.jsonl")));
+    match data {
+        Some(data) if !beside.is_file() => data,
+        data => {
+            if data.is_some() {
+                eprintln!(
+                    "note: reading the send journal an earlier version kept beside the campaign, {}",
+                    beside.display()
+                );
+            }
+            beside
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod config;
 mod connection;
 mod deliver;
 pub mod journal;
+pub mod providers;
 mod rate;
 mod report;
 mod run;
@@ -20,6 +21,7 @@ mod status;
 mod terminal;
 
 pub use config::{Flags, Origin, ProfileSmtp, SmtpConfig, Sourced};
+pub use rate::human;
 pub use run::{run, SendJob, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, DEFAULT_TIMEOUT_SECS};
 pub use status::status;
 pub use terminal::{LogLines, Progress, Step, Terminal};

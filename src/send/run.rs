@@ -16,6 +16,7 @@ use super::sender::{decide, Decision, Outgoing, Policy, Queue, Sender};
 use super::server::{Request, Server};
 use super::terminal::Terminal;
 use super::usage;
+use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::letter::render::{Letter, LetterInputs};
@@ -79,6 +80,8 @@ struct Plan {
     to_send: u64,
     already: u64,
     uncertain: u64,
+    /// Targeted recipients on reserved example domains.
+    placeholders: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
 }
@@ -88,8 +91,7 @@ struct Plan {
 pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Result<i32> {
     let rate = rate(&job.config)?;
     let server = server(job, terminal.can_ask())?;
-    let default = || journal::default_path(&campaign.source);
-    let journal_path = job.journal.clone().unwrap_or_else(default);
+    let journal_path = journal::choose_path(job.journal.as_deref(), &campaign.source, &campaign.id);
     // Taken before the journal is read, so what it says stays true until this run ends.
     let lock = || journal::lock(&journal_path);
     let _lock = (!job.dry_run).then(lock).transpose()?;
@@ -103,6 +105,14 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     let plan = preflight(campaign, job, &journal)?;
     summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
+    let remote = server.as_ref().filter(|s| !s.is_local());
+    if let Some(server) = remote.filter(|_| plan.placeholders > 0 && job.test_to.is_none()) {
+        let said = placeholders_said(plan.placeholders, plan.total);
+        return Err(usage(
+            format!("not sending through {}, a server not on this machine: {said}", server.host),
+            "ask the campaign for real addresses (`letterdrive check` lists them), or leave them out with --where; --test-to sends one letter to yourself",
+        ));
+    }
 
     let Some(server) = server.filter(|_| !job.dry_run) else {
         println!("dry run: nothing was sent");
@@ -129,7 +139,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         max: job.max,
         resend_uncertain: job.resend_uncertain,
     };
-    let progress = terminal.progress(plan.planned);
+    let progress = terminal.progress(plan.planned, rate.interval());
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
     let result = deliver_all(campaign, job, &sender, &dial);
     let mut report = sender.into_report();
@@ -187,12 +197,13 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
-    let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
+    let (mut to_send, mut already, mut uncertain, mut placeholders) = (0u64, 0u64, 0u64, 0u64);
     let total = run.each(
         job.target.limit,
         false,
         |letter, _| letter.email.clone(),
         |email| {
+            placeholders += u64::from(is_placeholder_address(&email));
             match decide(journal.state(&group, &email), job.resend_uncertain) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
@@ -208,6 +219,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         to_send,
         already,
         uncertain,
+        placeholders,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
     })
 }
@@ -258,6 +270,10 @@ fn summary(
         let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
     let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if plan.placeholders > 0 {
+        let said = placeholders_said(plan.placeholders, plan.total);
+        let _ = writeln!(out, "  warning: {said}");
+    }
     if plan.uncertain > 0 {
         let _ = writeln!(
             out,

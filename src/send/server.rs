@@ -150,6 +150,11 @@ impl Server {
         })
     }
 
+    /// The server runs on this machine (a test server or a local relay).
+    pub fn is_local(&self) -> bool {
+        is_loopback(&self.host)
+    }
+
     /// For the summary: the server without any secret.
     pub fn describe(&self) -> String {
         let (scheme, how) = match self.security {

@@ -12,8 +12,7 @@ use crate::error::Result;
 /// `letterdrive status`: every group, or only `group`; the journal at `journal`, or the
 /// campaign's default one.
 pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) -> Result<i32> {
-    let default = || journal::default_path(&campaign.source);
-    let journal_path = journal.map_or_else(default, Path::to_path_buf);
+    let journal_path = journal::choose_path(journal, &campaign.source, &campaign.id);
     let journal = Journal::open(&journal_path, &campaign.id)?;
     let groups: Vec<_> = match group {
         Some(g) => vec![campaign.group(g)?],

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::error::Result;
 
@@ -16,8 +17,9 @@ pub trait Terminal {
     fn confirm(&self, letters: u64) -> Result<bool>;
     /// A secret typed without echo, asked with `prompt` (such as "Password for ada at host").
     fn secret(&self, prompt: &str) -> Result<String>;
-    /// Where the run reports each of its `total` letters.
-    fn progress(&self, total: u64) -> Box<dyn Progress>;
+    /// Where the run reports each of its `total` letters, which go at most one per `interval`
+    /// (none for an unlimited rate).
+    fn progress(&self, total: u64, interval: Option<Duration>) -> Box<dyn Progress>;
 }
 
 /// What just happened to a letter, for whoever shows the run's progress.

@@ -19,4 +19,5 @@ mod send;
 mod send_profile;
 mod send_terminal;
 mod targeting;
+mod volunteer;
 mod wizard;

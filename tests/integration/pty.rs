@@ -36,6 +36,7 @@ impl Guided {
         }
         cmd.env("HOME", sb.join("home"))
             .env("XDG_CONFIG_HOME", config_home(sb))
+            .env("XDG_DATA_HOME", sb.join("data"))
             .env("TERM", "xterm")
             .env("CLICOLOR", "0")
             .env("SOURCE_DATE_EPOCH", DATE_EPOCH)

@@ -10,7 +10,8 @@ use crate::util::{parse_mail, Sandbox};
 pub const ALICE: &str = "alice@corp-one.example";
 pub const BOB: &str = "bob@corp-two.example";
 pub const CAROL: &str = "carol@corp-three.example";
-pub const JOURNAL: &str = ".letterdrive/journal.jsonl";
+/// The test campaign's journal, in the data directory the harness gives the binary.
+pub const JOURNAL: &str = "data/letterdrive/journals/test-campaign.jsonl";
 
 pub fn send(sb: &Sandbox, server: &MailServer) -> crate::util::Cmd {
     send_to(sb, &server.url())
@@ -598,6 +599,10 @@ fn start_stalled_on_bob(sb: &Sandbox, server: &MailServer) -> std::process::Chil
         .args(["--date", crate::util::DATE])
         .env_clear()
         .envs(std::env::vars().filter(|(k, _)| !k.starts_with("LETTERDRIVE_")))
+        // As the harness does: never the real home, config or data directory.
+        .env("HOME", sb.join("home"))
+        .env("XDG_CONFIG_HOME", sb.join("config"))
+        .env("XDG_DATA_HOME", sb.join("data"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -624,7 +629,7 @@ fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
         .run()
         .code(1)
         .stderr_has("another letterdrive run is sending with this journal")
-        .stderr_has("journal.jsonl");
+        .stderr_has("test-campaign.jsonl");
     drop(second);
     // A dry run only reads the journal, so it may look meanwhile.
     send(&sb, &server).arg("--dry-run").run().success();

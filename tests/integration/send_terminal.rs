@@ -60,7 +60,7 @@ fn the_password_is_asked_hidden_once_the_volunteer_says_send() {
     std::thread::sleep(Duration::from_millis(300));
     g.line("s3cret-pw");
     // The progress bar's final state stays on screen.
-    g.see("3/3 letters");
+    g.see("3 of 3 sent");
     g.see("3 letters sent");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert!(!g.seen.contains("s3cret-pw"), "{}", g.seen);
@@ -76,7 +76,7 @@ fn yes_on_a_terminal_draws_the_bar_and_prints_trouble_above_it() {
     server.answer_rcpt("bob@corp-two.example", &[(550, "5.1.1 no such mailbox")]);
     let mut g = send_on_terminal(&sb, &server.url(), &["--yes", "--connections", "1"]);
     g.see("failed   bob@corp-two.example").see("550");
-    g.see("3/3 letters");
+    g.see("3 of 3 sent");
     g.see("2 letters sent, 1 failed");
     assert_eq!(g.exit_code(), 4, "{}", g.seen);
     // On a terminal the bar replaces the line per letter sent.
@@ -113,4 +113,35 @@ fn a_user_without_a_password_and_no_terminal_is_told_what_to_do() {
         .stderr_has("error: the SMTP URL names user `ada` but no password is given, and there is no terminal to ask on")
         .stderr_has("LETTERDRIVE_SMTP_PASSWORD");
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn the_bar_says_how_many_went_and_about_how_long_is_left_in_plain_figures() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    // Two seconds between letters, so the bar (redrawn every second) is seen between them.
+    let mut g = Guided::start(
+        &sb,
+        &[
+            "send",
+            "-g",
+            "test",
+            "--smtp",
+            &server.url(),
+            "--rate",
+            "30/min",
+            "--yes",
+            "--signer-name",
+            SIGNER_NAME,
+            "--signer-email",
+            SIGNER_EMAIL,
+            "--date",
+            DATE,
+        ],
+    );
+    g.see("1 of 3 sent, about ").see(" left");
+    g.see("3 of 3 sent");
+    g.see("3 letters sent");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("/s"), "{}", g.seen);
 }

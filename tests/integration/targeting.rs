@@ -42,13 +42,17 @@ fn repeated_where_means_all_must_hold() {
 }
 
 #[test]
-fn where_matching_nothing_writes_no_letters() {
+fn where_matching_nothing_exits_2_with_the_values_and_writes_nothing() {
     let sb = Sandbox::campaign();
     sb.render("test", "txt", "out")
         .args(["--where", "country=Narnia"])
         .run()
-        .success()
-        .stdout_has("wrote 0 ");
+        .code(2)
+        .stderr_has("--where country=Narnia matches no recipient of group `test`")
+        .stderr_has("`country` has: France (1), Germany (1), Japan (1)")
+        .stderr_lacks("did you mean")
+        .stdout_lacks("wrote");
+    sb.assert_nothing_written("out");
 }
 
 #[test]

@@ -214,8 +214,11 @@ impl Sandbox {
                 cmd.env_remove(key);
             }
         }
-        // `send` reads the profile from the config directory: never the real one.
+        // `send` reads the profile from the config directory and keeps its journal in the data
+        // directory: never the real ones.
+        cmd.env("HOME", self.join("home"));
         cmd.env("XDG_CONFIG_HOME", self.join("config"));
+        cmd.env("XDG_DATA_HOME", self.join("data"));
         Cmd {
             cmd,
             args: Vec::new(),
@@ -270,6 +273,13 @@ impl Cmd {
         S: Into<OsString>,
     {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Run in `rel` inside the sandbox (created if missing) instead of its top.
+    pub fn in_dir(mut self, sb: &Sandbox, rel: &str) -> Cmd {
+        fs::create_dir_all(sb.join(rel)).expect("create working dir");
+        self.cmd.current_dir(sb.join(rel));
         self
     }
 

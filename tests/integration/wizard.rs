@@ -304,6 +304,9 @@ fn going_back_keeps_the_answers_as_defaults() {
         .keys(ENTER); // the mailto: page
     g.see("Folder to write them to").keys(ENTER);
     g.see("wrote 1 letter on one page of mailto: links to letters/test.html");
+    g.see("warning: 1 of 1 addresses is a placeholder");
+    g.see("next: open /");
+    g.see("/letters/test.html in your browser");
     g.see("--where country=Japan --format html --out letters");
     g.see("for next time?").keys("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
@@ -429,7 +432,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
         .see("— from your answer")
         .see("rate:    unlimited — from rate in the profile");
     g.see("Send 3 letters?").keys("y");
-    g.see("3/3 letters");
+    g.see("3 of 3 sent");
     g.see("3 letters sent");
     g.see("To send the same letters again without questions")
         .see(&format!(

@@ -346,9 +346,9 @@ impl Wizard<'_> {
         if code == 0 {
             eprintln!("\n`letterdrive status` shows what was sent; the send journal keeps it, so nothing goes twice.");
         }
-        // A typed paragraph is kept beside the send journal, so the command line can repeat it.
-        let journal = send::journal::default_path(&self.campaign.source);
-        let note_file = answers.keep_note(journal.with_file_name(NOTE_FILE))?;
+        // A typed paragraph is kept beside the campaign, so the command line can repeat it.
+        let local = send::journal::local_dir(&self.campaign.source);
+        let note_file = answers.keep_note(local.join(NOTE_FILE))?;
         self.print_command(answers, note_file.as_deref());
         self.offer_to_save(answers)?;
         Ok(code)
