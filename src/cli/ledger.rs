@@ -38,8 +38,8 @@ pub(super) fn export(
         email,
         name: name.filter(|_| args.with_names),
     };
-    let default = || crate::send::journal::default_path(&campaign.source);
-    let journal = args.journal.clone().unwrap_or_else(default);
+    let (flag, source) = (args.journal.as_deref(), &campaign.source);
+    let journal = crate::send::journal::choose_path(flag, source, &campaign.id);
     let count = write_ledger(&campaign.id, &journal, &volunteer, &args.out)?;
     println!(
         "wrote {} to {} (from {})",
