@@ -63,6 +63,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
+    /// Record letters that went out by hand (by post, from your own mail program, through the
+    /// mailto page), so the campaign's ledger counts them.
+    MarkSent(MarkSentArgs),
     /// Write this machine's letters as a ledger to share with the campaign: one JSON line per
     /// letter event, addresses only as keyed hashes.
     Export(ExportArgs),
@@ -72,6 +75,47 @@ pub enum Command {
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
     Wizard,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  letterdrive mark-sent -g governments --where country=France --via post"
+)]
+pub struct MarkSentArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// How the letters went.
+    #[arg(long, value_enum)]
+    pub via: Via,
+
+    /// The journal whose letters file records them (default: the campaign's, as for `send`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+/// How a letter marked sent went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Printed and posted.
+    Post,
+    /// From your own mail program (an .eml file or the mbox).
+    Email,
+    /// Through the mailto page.
+    Mailto,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Post => "post",
+            Via::Email => "email",
+            Via::Mailto => "mailto",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +256,11 @@ pub struct RenderArgs {
     /// does not cover.
     #[arg(long, value_name = "FILE")]
     pub font: Option<PathBuf>,
+
+    /// The journal whose letters file records each letter written (default: the campaign's, as
+    /// for `send`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 
     #[command(flatten)]
     pub signer: SignerArgs,

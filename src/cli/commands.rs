@@ -10,12 +10,14 @@ use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
 use crate::cli::settings::{letter_inputs, signed_inputs, SignerNeed};
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
+use crate::ledger::{written, State};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
+use crate::send::journal;
 use crate::send::{providers, Origin, Sourced};
 
 pub(crate) fn target(args: &TargetArgs) -> Target {
@@ -262,7 +264,16 @@ pub(super) fn render(
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
     let target = target(&args.target);
-    let summary = render_letters(campaign, &target, &inputs, args.format, &args.out, pdf)?;
+    let journal = args.journal.as_deref();
+    let summary = render_letters(
+        campaign,
+        &target,
+        &inputs,
+        args.format,
+        &args.out,
+        pdf,
+        journal,
+    )?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
 }
@@ -311,6 +322,7 @@ pub(crate) fn render_letters(
     format: Format,
     out: &Path,
     pdf: Option<(Style, bool)>,
+    journal: Option<&Path>,
 ) -> Result<Summary> {
     let mut run = Run::open(campaign, target, inputs)?;
     let page = PageInfo {
@@ -328,14 +340,31 @@ pub(crate) fn render_letters(
         outbox.set_pdf(style, one_file, &run.rows.file)?;
     }
     let encoder = outbox.encoder().clone();
-    // The outbox is dropped on error, which removes its staging directory: nothing is left behind.
+    let journal = journal::choose_path(journal, &campaign.source, &campaign.id);
+    let channel = crate::output::outbox::extension(format);
+    let mut records = written::Batch::begin(&journal, &campaign.id, &run.group.id, channel)?;
+    let ids = run.settings.clone();
+    // The outbox is dropped on error, which removes its staging directory: nothing is left
+    // behind, and no letter is recorded.
     run.each(
         target.limit,
         encoder.needs_message(),
-        |letter, message| encoder.encode(letter, message.as_ref()),
-        |encoded| outbox.write(encoded),
+        |letter, message| {
+            (
+                encoder.encode(letter, message.as_ref()),
+                letter.email.clone(),
+            )
+        },
+        |(encoded, email)| {
+            let file = encoded.file_name.clone();
+            outbox.write(encoded)?;
+            let id = ids.message_id(&email);
+            records.add(&email, &id, State::Drafted, file.as_deref())
+        },
     )?;
-    outbox.finish()
+    let summary = outbox.finish()?;
+    records.commit()?;
+    Ok(summary)
 }
 
 /// What `render` says when it is done: how many of what, and where.

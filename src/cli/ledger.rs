@@ -3,16 +3,50 @@
 use std::path::Path;
 
 use crate::campaign::Campaign;
-use crate::cli::args::{ExportArgs, ReportArgs};
+use crate::cli::args::{ExportArgs, MarkSentArgs, ReportArgs};
+use crate::cli::settings::signed_inputs;
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::ledger::export::{export as write_ledger, Volunteer};
 use crate::ledger::report::Report;
+use crate::ledger::{written, State};
+use crate::letter::run::Run;
 use crate::plural;
+use crate::send::journal::choose_path;
 
 /// A flag's value, trimmed, when it says something.
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `letterdrive mark-sent`: the targeted letters recorded as sent by hand, each with the
+/// Message-ID `render` and `send` give it.
+pub(super) fn mark_sent(
+    campaign: &Campaign,
+    args: &MarkSentArgs,
+    profile: Option<&Path>,
+) -> Result<i32> {
+    let inputs = signed_inputs(&args.signer, profile)?;
+    let target = super::commands::target(&args.target);
+    let run = Run::open(campaign, &target, &inputs)?;
+    let ids = run.settings.clone();
+    let journal = choose_path(args.journal.as_deref(), &campaign.source, &campaign.id);
+    let mut batch = written::Batch::begin(&journal, &campaign.id, &run.group.id, args.via.name())?;
+    run.each(
+        target.limit,
+        false,
+        |letter, _| letter.email.clone(),
+        |email| batch.add(&email, &ids.message_id(&email), State::Sent, None),
+    )?;
+    let count = batch.count;
+    let path = batch.commit()?;
+    let via = args.via.name();
+    println!(
+        "marked {} as sent by {via}, in {}",
+        plural(count, "letter"),
+        path.display()
+    );
+    Ok(0)
 }
 
 /// `letterdrive export`: the journal as a ledger. The volunteer is the signer of the flags, or
@@ -38,8 +72,7 @@ pub(super) fn export(
         email,
         name: name.filter(|_| args.with_names),
     };
-    let (flag, source) = (args.journal.as_deref(), &campaign.source);
-    let journal = crate::send::journal::choose_path(flag, source, &campaign.id);
+    let journal = choose_path(args.journal.as_deref(), &campaign.source, &campaign.id);
     let count = write_ledger(&campaign.id, &journal, &volunteer, &args.out)?;
     println!(
         "wrote {} to {} (from {})",

@@ -53,6 +53,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
         Some(Command::Render(args)) => commands::render(&campaign()?, &args, profile),
         Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
+        Some(Command::MarkSent(args)) => ledger::mark_sent(&campaign()?, &args, profile),
         Some(Command::Export(args)) => ledger::export(&campaign()?, &args, profile),
         Some(Command::Report(args)) => ledger::report(&campaign()?, &args),
         Some(Command::Status { group, journal }) => {

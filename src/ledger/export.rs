@@ -3,8 +3,9 @@
 use std::io::BufRead;
 use std::path::Path;
 
+use super::written;
 use super::{keyed, Event, State};
-use crate::error::{Error, Result};
+use crate::error::{Diag, Error, Result};
 use crate::send::journal::{Record, Status};
 
 /// Who wrote the letters of a journal, as the ledger names them.
@@ -25,51 +26,72 @@ fn state(status: Status) -> Option<State> {
     }
 }
 
-/// Writes the ledger of `campaign_id` from the journal at `journal` to `out`, in full or not at
-/// all, and says how many events it holds. No address or name goes in unless `volunteer.name`
-/// is given, and then only the volunteer's name.
+/// Writes the ledger of `campaign_id` from the journal at `journal`, and the letters written
+/// outside `send` kept beside it, to `out`, in full or not at all, and says how many events it
+/// holds. No address or name goes in unless `volunteer.name` is given, and then only the
+/// volunteer's name.
 pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Path) -> Result<u64> {
     let file = match std::fs::File::open(journal) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let why = format!(
-                "no journal at {}: nothing was sent from here yet",
-                journal.display()
-            );
-            return Err(crate::error::Error::Usage(
-                crate::error::Diag::new(why).hint("pass --journal FILE if it is elsewhere"),
-            ));
-        }
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(journal, e)),
     };
-    let volunteer_key = keyed(campaign_id, volunteer.email);
+    if file.is_none() && !written::path_beside(journal).exists() {
+        let why = format!(
+            "no journal at {}: no letter was written or sent from here yet",
+            journal.display()
+        );
+        let hint = "pass --journal FILE if it is elsewhere";
+        return Err(Error::Usage(Diag::new(why).hint(hint)));
+    }
     let mut count = 0u64;
+    let event = |group, email: &str, channel, state, time, message_id| Event {
+        campaign: campaign_id.to_string(),
+        group,
+        recipient: keyed(campaign_id, email),
+        volunteer: keyed(campaign_id, volunteer.email),
+        channel,
+        state,
+        time,
+        message_id,
+        volunteer_name: volunteer.name.map(str::to_string),
+    };
     super::write_whole(out, |w| {
-        for line in std::io::BufReader::new(file).lines() {
-            // Torn or foreign lines are the journal's business; `status` reports them.
-            let Ok(record) = serde_json::from_str::<Record>(&line?) else {
-                continue;
-            };
-            let Some(state) = state(record.status).filter(|_| record.campaign == campaign_id)
-            else {
-                continue;
-            };
-            let event = Event {
-                campaign: record.campaign,
-                recipient: keyed(campaign_id, &record.email),
-                group: record.group,
-                volunteer: volunteer_key.clone(),
-                channel: "email".to_string(),
-                state,
-                time: record.time,
-                message_id: record.message_id,
-                volunteer_name: volunteer.name.map(str::to_string),
-            };
-            serde_json::to_writer(&mut *w, &event)?;
-            w.write_all(b"\n")?;
+        let mut put = |e: Event| {
             count += 1;
+            serde_json::to_writer(&mut *w, &e)?;
+            w.write_all(b"\n")
+        };
+        for line in file
+            .map(|f| std::io::BufReader::new(f).lines())
+            .into_iter()
+            .flatten()
+        {
+            // Torn or foreign lines are the journal's business; `status` reports them.
+            let Ok(r) = serde_json::from_str::<Record>(&line?) else {
+                continue;
+            };
+            if let Some(state) = state(r.status).filter(|_| r.campaign == campaign_id) {
+                put(event(
+                    r.group,
+                    &r.email,
+                    "email".into(),
+                    state,
+                    r.time,
+                    r.message_id,
+                ))?;
+            }
         }
-        Ok(())
+        written::read(journal, campaign_id, |r| {
+            put(event(
+                r.group,
+                &r.email,
+                r.channel,
+                r.state,
+                r.time,
+                r.message_id,
+            ))
+        })
     })?;
     Ok(count)
 }

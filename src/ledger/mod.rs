@@ -6,6 +6,7 @@
 pub mod export;
 mod page;
 pub mod report;
+pub mod written;
 
 pub use page::html as page;
 

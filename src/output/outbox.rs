@@ -245,8 +245,8 @@ fn staging_dir(out: &Path) -> Result<(tempfile::TempDir, Vec<PathBuf>, bool)> {
     Ok((staging, created, fresh))
 }
 
-/// The file extension of a format's files.
-fn extension(format: Format) -> &'static str {
+/// The file extension of a format's files, also its name in the ledger.
+pub fn extension(format: Format) -> &'static str {
     match format {
         Format::Mbox => "mbox",
         Format::Html => "html",

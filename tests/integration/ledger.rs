@@ -206,3 +206,82 @@ fn export_without_a_volunteer_says_what_to_pass() {
         .stderr_has("--signer-email");
     assert!(!sb.exists("x.ledger"));
 }
+
+/// The letters file beside the sandbox's journal.
+const LETTERS: &str = "data/letterdrive/journals/test-campaign.letters.jsonl";
+
+fn records(sb: &Sandbox) -> Vec<serde_json::Value> {
+    sb.read(LETTERS)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a record is JSON"))
+        .collect()
+}
+
+#[test]
+fn render_records_each_letter_and_mark_sent_the_ones_posted() {
+    let sb = Sandbox::campaign();
+    sb.render("test", "eml", "out").run().success();
+    let drafted = records(&sb);
+    assert_eq!(drafted.len(), 3);
+    assert_eq!(drafted[0]["state"], "drafted");
+    assert_eq!(drafted[0]["channel"], "eml");
+    assert_eq!(drafted[0]["email"], ALICE);
+    let file = drafted[0]["file"].as_str().unwrap();
+    assert!(sb.exists(&format!("out/{file}")), "{file} was written");
+    let id = drafted[0]["message_id"].as_str().unwrap();
+    assert!(
+        sb.read(&format!("out/{file}")).contains(id),
+        "the file's Message-ID is recorded"
+    );
+
+    sb.cmd()
+        .args(["mark-sent", "-g", "test", "--via", "post", "--where"])
+        .arg(format!("email={BOB}"))
+        .signer()
+        .run()
+        .success()
+        .stdout_has("marked 1 letter as sent by post");
+    let all = records(&sb);
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        (&all[3]["state"], &all[3]["channel"]),
+        (&"sent".into(), &"post".into())
+    );
+
+    sb.cmd()
+        .args([
+            "export",
+            "--out",
+            "l.ledger",
+            "--signer-email",
+            SIGNER_EMAIL,
+        ])
+        .run()
+        .success()
+        .stdout_has("wrote 4 events");
+    let out = report(&sb, &["l.ledger"], "r");
+    assert!(out.contains("1 letter sent to 3 targets"), "{out}");
+    let csv = sb.read("r/coverage.csv");
+    assert!(csv.contains("test,Bob Staff,1,1,0,0,1,0,0,0%"), "{csv}");
+}
+
+#[test]
+fn a_render_that_fails_records_nothing() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        crate::util::CSV_FILE,
+        format!("{}Dan,not-an-address,Corp,France,\n", crate::util::CSV),
+    );
+    sb.render("test", "eml", "out").run().code(1);
+    assert!(!sb.exists(LETTERS) || records(&sb).is_empty());
+    let journals = "data/letterdrive/journals";
+    let left = if sb.exists(journals) {
+        sb.files(journals)
+    } else {
+        vec![]
+    };
+    assert!(
+        left.iter().all(|f| f.ends_with(".letters.jsonl")),
+        "{left:?}"
+    );
+}

@@ -317,7 +317,15 @@ impl Wizard<'_> {
     fn write_letters(&self, answers: &Answers) -> Ask<i32> {
         let (result, interrupted) = deferring(|| -> Result<_> {
             let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
-            let summary = render_letters(self.campaign, target, inputs, answers.format, out, None)?;
+            let summary = render_letters(
+                self.campaign,
+                target,
+                inputs,
+                answers.format,
+                out,
+                None,
+                None,
+            )?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
             Ok((summary, answers.keep_note(out.join(NOTE_FILE))?))
         });

@@ -1,0 +1,162 @@
+//! Letters that leave other than through `send`: each letter `render` writes (`drafted`), and
+//! each the volunteer says went out by hand (`mark-sent`: by post, from their own mail program,
+//! through the mailto page). They are kept beside the send journal, in a file of their own
+//! (`ID.letters.jsonl` beside `ID.jsonl`), so that `send`'s journal, which decides what may be
+//! sent, only ever holds what `send` did; `export` reads both.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::State;
+use crate::error::{Error, Result};
+
+/// One letter written or sent outside `send`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    pub campaign: String,
+    pub group: String,
+    pub email: String,
+    pub message_id: String,
+    pub state: State,
+    /// The output format (`eml`, `mbox`, `pdf`, `html`, `txt`) or how it went (`post`,
+    /// `email`, `mailto`).
+    pub channel: String,
+    /// The file it was written to, for `drafted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub time: String,
+}
+
+/// Where the letters of the journal at `journal` are kept.
+pub fn path_beside(journal: &Path) -> PathBuf {
+    let stem = journal.file_stem().unwrap_or_default().to_string_lossy();
+    journal.with_file_name(format!("{stem}.letters.jsonl"))
+}
+
+/// The records of one run, gathered in a file of their own and added to the letters file only
+/// once the run has succeeded ([`Batch::commit`]): a failed render leaves no record of letters
+/// it never wrote.
+pub struct Batch {
+    target: PathBuf,
+    part: Option<tempfile::NamedTempFile>,
+    out: BufWriter<File>,
+    campaign: String,
+    group: String,
+    channel: String,
+    time: String,
+    pub count: u64,
+}
+
+impl Batch {
+    pub fn begin(journal: &Path, campaign: &str, group: &str, channel: &str) -> Result<Batch> {
+        let target = path_beside(journal);
+        let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = dir.unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let part = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        let out = part.reopen().map_err(|e| Error::io(part.path(), e))?;
+        Ok(Batch {
+            target,
+            part: Some(part),
+            out: BufWriter::new(out),
+            campaign: campaign.to_string(),
+            group: group.to_string(),
+            channel: channel.to_string(),
+            time: crate::clock::now().to_string(),
+            count: 0,
+        })
+    }
+
+    pub fn add(
+        &mut self,
+        email: &str,
+        message_id: &str,
+        state: State,
+        file: Option<&str>,
+    ) -> Result<()> {
+        let record = Written {
+            campaign: self.campaign.clone(),
+            group: self.group.clone(),
+            email: crate::send::journal::key(email),
+            message_id: message_id.to_string(),
+            state,
+            channel: self.channel.clone(),
+            file: file.map(str::to_string),
+            time: self.time.clone(),
+        };
+        let io = |e: std::io::Error| Error::io(&self.target, e);
+        serde_json::to_writer(&mut self.out, &record).map_err(|e| io(e.into()))?;
+        self.out.write_all(b"\n").map_err(io)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Adds the run's records to the letters file and syncs them: the run's file becomes the
+    /// letters file when there is none yet, and is appended to it under a lock otherwise, so
+    /// two runs never mix their lines.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let target = self.target.clone();
+        let io = |e: std::io::Error| Error::io(&target, e);
+        let records = self.out.into_inner().map_err(|e| io(e.into_error()))?;
+        records.sync_data().map_err(io)?;
+        let part = self.part.take().expect("committed once");
+        let part = match part.persist_noclobber(&target) {
+            // Its name is in the directory, which a crash could lose with every record in it.
+            Ok(_) => {
+                let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
+                let dir = File::open(dir.unwrap_or(Path::new(".")));
+                dir.and_then(|d| d.sync_all()).map_err(io)?;
+                return Ok(target);
+            }
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => e.file,
+            Err(e) => return Err(io(e.error)),
+        };
+        let mut records = part.reopen().map_err(io)?;
+        let open = File::options().create(true).append(true).open(&target);
+        let mut file = open.map_err(io)?;
+        file.lock().map_err(io)?;
+        // A line torn by a crash would swallow the first record: start on a line of its own.
+        if ends_mid_line(&target).map_err(io)? {
+            file.write_all(b"\n").map_err(io)?;
+        }
+        std::io::copy(&mut records, &mut file).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        Ok(target)
+    }
+}
+
+fn ends_mid_line(path: &Path) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let len = file.seek(std::io::SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(false);
+    }
+    file.seek(std::io::SeekFrom::End(-1))?;
+    let mut last = [0u8];
+    std::io::Read::read_exact(&mut file, &mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Hands every record of `campaign` in the letters file beside `journal` to `each`, in file
+/// order; there may be no such file. Lines that are not records (a torn one) are skipped.
+pub fn read(
+    journal: &Path,
+    campaign: &str,
+    mut each: impl FnMut(Written) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let file = match File::open(path_beside(journal)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for line in BufReader::new(file).lines() {
+        match serde_json::from_str::<Written>(&line?) {
+            Ok(r) if r.campaign == campaign => each(r)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
