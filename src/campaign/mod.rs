@@ -230,6 +230,10 @@ impl Campaign {
                     .hint("add a [groups.<id>] table with label, description and subject"),
             );
         }
+        let groups: Vec<Group> = (parsed.groups.into_iter())
+            .map(|(id, g)| g.with_defaults(id))
+            .collect();
+        diags.extend(path_problems(&source, &groups, &at));
         Error::from_diags(diags)?;
 
         let needs_review = meta.needs_review.iter();
@@ -240,11 +244,7 @@ impl Campaign {
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
-            groups: parsed
-                .groups
-                .into_iter()
-                .map(|(id, g)| g.with_defaults(id))
-                .collect(),
+            groups,
             source,
         })
     }
@@ -426,6 +426,35 @@ fn id_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec
             let message = format!("demand `{}` is for group `{g}`, which does not exist", d.id);
             let groups = join_ids(parsed.groups.keys());
             diags.push(at(message).hint(format!("groups are: {groups}")));
+        }
+    }
+    diags
+}
+
+/// Every file a group names (given or by default) that leads outside the campaign folder.
+fn path_problems(
+    source: &Source,
+    groups: &[Group],
+    at: &impl Fn(&str, String) -> Diag,
+) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    for g in groups {
+        for (key, rel) in [("template", &g.template), ("recipients", &g.recipients)] {
+            let Some(target) = source.outside(rel) else {
+                continue;
+            };
+            let d = source.outside_error(rel, &target);
+            // The line that names the file, else the group's table (the file is the default).
+            let mut place = at(&format!("\"{rel}\""), String::new());
+            if place.line.is_none() {
+                place = at(&format!("[groups.{}]", g.id), String::new());
+            }
+            diags.push(Diag {
+                line: place.line,
+                file: place.file,
+                field: Some(format!("groups.{}.{key}", g.id)),
+                ..d
+            });
         }
     }
     diags

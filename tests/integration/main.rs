@@ -18,4 +18,5 @@ mod send;
 mod send_profile;
 mod send_terminal;
 mod targeting;
+mod untrusted;
 mod wizard;
