@@ -588,10 +588,20 @@ fn several_connections_send_each_letter_once() {
 /// Starts `send` of the test group as a child process, with the server holding its reply to
 /// Bob's letter, and returns once that letter is with the server.
 fn start_stalled_on_bob(sb: &Sandbox, server: &MailServer) -> std::process::Child {
+    start_stalled_on_bob_with(sb, server, &[])
+}
+
+/// [`start_stalled_on_bob`], with `extra` arguments to `send`.
+fn start_stalled_on_bob_with(
+    sb: &Sandbox,
+    server: &MailServer,
+    extra: &[&str],
+) -> std::process::Child {
     server.shared.lock().unwrap().stall = Some(BOB.to_string());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
         .current_dir(sb.path())
         .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(extra)
         .args(["--connections", "1", "--smtp", &server.url()])
         .args(["--signer-name", crate::util::SIGNER_NAME])
         .args(["--signer-email", crate::util::SIGNER_EMAIL])
@@ -622,7 +632,7 @@ fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
     let second = send(&sb, &server)
         .arg("--yes")
         .run()
-        .code(1)
+        .code(5)
         .stderr_has("another letterdrive run is sending with this journal")
         .stderr_has("journal.jsonl");
     drop(second);
@@ -637,6 +647,25 @@ fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
         .code(4)
         .stdout_has("1 to send, 1 already sent, 1 uncertain");
     assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+/// A link to the journal of a running send is the same journal: the second run is refused, with
+/// the exit code of a run that waits for another, and sends nothing.
+#[cfg(unix)]
+#[test]
+fn a_second_run_through_a_link_to_the_journal_is_refused() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let mut first = start_stalled_on_bob_with(&sb, &server, &["--journal", "j/journal.jsonl"]);
+    std::os::unix::fs::symlink("j/journal.jsonl", sb.join("link.jsonl")).unwrap();
+    send(&sb, &server)
+        .args(["--yes", "--journal", "link.jsonl"])
+        .run()
+        .code(5)
+        .stderr_has("link.jsonl: another letterdrive run is sending with this journal");
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    assert_eq!(server.recipients(), [ALICE, BOB]);
 }
 
 /// The server takes the whole letter and never answers: it may have accepted it, so it is not
