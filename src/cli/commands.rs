@@ -214,6 +214,15 @@ pub(super) fn render(campaign: &Campaign, args: &RenderArgs) -> Result<i32> {
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
     let target = target(&args.target);
+    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure. Fails only if a
+    // handler is already set, which only the guided run sets.
+    let _ = ctrlc::set_handler(|| {
+        let (unfinished, _held) = crate::output::outbox::abandon();
+        if unfinished {
+            eprintln!("\ninterrupted: nothing was written");
+        }
+        std::process::exit(super::wizard::EXIT_CANCELLED);
+    });
     let summary = render_letters(campaign, &target, &inputs, args.format, &args.out, pdf)?;
     println!("{}", wrote(args.format, &summary));
     Ok(0)
