@@ -11,15 +11,39 @@ use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
 use crate::error::{Diag, Error, Result};
 
 /// The file as csv reads it, its `"` bytes counted on the way: an odd count means a quoted field
-/// never closed, which csv accepts silently by taking the rest of the file into that field.
+/// never closed, which csv accepts silently by taking the rest of the file into that field. A CR
+/// not followed by LF (old Mac line ends) is read as LF: csv ends a row there too, but counts
+/// lines by LFs alone, so every row of such a file would be named line 1.
 struct CountQuotes<R> {
     inner: R,
     quotes: u64,
+    /// The byte after a CR that ended the last read, read early to tell CRLF from CR.
+    peeked: Option<u8>,
 }
 
 impl<R: Read> Read for CountQuotes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let Some(first) = buf.first_mut() else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        if let Some(b) = self.peeked.take() {
+            *first = b;
+            n = 1;
+        }
+        n += self.inner.read(&mut buf[n..])?;
+        if n > 0 && buf[n - 1] == b'\r' {
+            let mut next = [0u8];
+            if self.inner.read(&mut next)? == 1 {
+                self.peeked = Some(next[0]);
+            }
+        }
+        for i in 0..n {
+            let next = if i + 1 < n { Some(buf[i + 1]) } else { self.peeked };
+            if buf[i] == b'\r' && next != Some(b'\n') {
+                buf[i] = b'\n';
+            }
+        }
         self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
         Ok(n)
     }
@@ -80,6 +104,7 @@ impl Recipients {
         let raw = CountQuotes {
             inner: source.open(&group.recipients)?,
             quotes: 0,
+            peeked: None,
         };
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -462,11 +487,11 @@ mod tests {
 
     const HEADER: &str = "name,title,organization,country,sector,email,salutation,language";
 
-    /// With Windows line ends (and a quoted field across two of them), rows are on the lines they
-    /// are on, as with Unix ones, and every field is trimmed, its line breaks LFs.
+    /// With Windows or old Mac line ends (and a quoted field across two of them), rows are on the
+    /// lines they are on, as with Unix ones, and every field is trimmed, its line breaks LFs.
     #[test]
-    fn rows_of_a_crlf_file_are_on_their_lines() {
-        for eol in ["\n", "\r\n"] {
+    fn rows_of_a_crlf_or_cr_file_are_on_their_lines() {
+        for eol in ["\n", "\r\n", "\r"] {
             let text = [
                 HEADER,
                 "A,t,o,c,s,a@x.example,d,en",
@@ -487,13 +512,46 @@ mod tests {
                 .collect();
             let d = ["D", "t", "o\nx", "c", "s", "d@x.example", "d", "en"];
             assert_eq!(lines[0].0, 2, "line ends {eol:?}");
-            assert_eq!(lines[1].1[0], format!("B{eol}b").replace('\r', ""));
+            assert_eq!(lines[1].1[0], "B\nb");
             assert_eq!(
                 lines.iter().map(|l| l.0).collect::<Vec<_>>(),
                 [2, 3, 5, 6],
                 "line ends {eol:?}"
             );
             assert_eq!(lines[3].1, d, "line ends {eol:?}");
+        }
+    }
+
+    /// CRLF stays, a CR alone becomes LF, wherever the reads of the file happen to end.
+    #[test]
+    fn a_lone_cr_reads_as_lf_across_read_boundaries() {
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = b"a\r\nb\r\"c\r\r\n\"\r";
+        for chunk in [1, 2, 3, 64] {
+            let inner = OneByte(text);
+            let mut r = CountQuotes {
+                inner,
+                quotes: 0,
+                peeked: None,
+            };
+            let (mut out, mut buf) = (Vec::new(), vec![0; chunk]);
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, b"a\r\nb\n\"c\n\r\n\"\n", "reads of {chunk}");
+            assert_eq!(r.quotes, 2);
         }
     }
 
