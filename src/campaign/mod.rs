@@ -221,6 +221,7 @@ impl Campaign {
                     .hint("use a BCP 47 tag such as \"en\", \"fr\" or \"es\""),
             );
         }
+        diags.extend(control_problems(&text, &file));
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         if parsed.groups.is_empty() {
@@ -458,6 +459,85 @@ fn path_problems(
         }
     }
     diags
+}
+
+/// Control characters in any key or text of campaign.toml (TOML lets `\u001b` and the like
+/// through its escapes), each at the line and column where its key or value starts.
+fn control_problems(text: &str, file: &str) -> Vec<Diag> {
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
+        return Vec::new();
+    };
+    let mut diags = Vec::new();
+    let mut check = |place: &str, span: Option<std::ops::Range<usize>>, value: &str| {
+        if let Some((_, _, c)) = control_char(value) {
+            let mut d = control_diag(c).file(file).field(place);
+            if let Some(span) = span {
+                let (line, col) = line_col(text, span.start);
+                d = d.line(line).column(col);
+            }
+            diags.push(d);
+        }
+    };
+    walk(doc.as_item(), "", &mut check);
+    diags
+}
+
+/// Every key and text under `item`, with its dotted place and its span in the file.
+fn walk(
+    item: &toml_edit::Item,
+    place: &str,
+    check: &mut impl FnMut(&str, Option<std::ops::Range<usize>>, &str),
+) {
+    use toml_edit::{Item, Value};
+    let pairs: Vec<_> = match item {
+        Item::Table(t) => t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect(),
+        Item::Value(Value::InlineTable(t)) => {
+            t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect()
+        }
+        Item::ArrayOfTables(a) => {
+            a.iter().for_each(|t| walk(&Item::Table(t.clone()), place, check));
+            return;
+        }
+        Item::Value(Value::Array(a)) => {
+            a.iter().for_each(|v| walk(&Item::Value(v.clone()), place, check));
+            return;
+        }
+        Item::Value(Value::String(s)) => return check(place, item.span(), s.value()),
+        _ => return,
+    };
+    for (key, item) in pairs {
+        let place = match place {
+            "" => key.get().to_string(),
+            _ => format!("{place}.{}", key.get()),
+        };
+        check(&place, key.span(), key.get());
+        walk(item, &place, check);
+    }
+}
+
+/// The first control character of `text` other than tab and line breaks, with its line and
+/// column (from 1, in characters). Such a character could hide or change text on a terminal or
+/// in a mail program, or break a mail header.
+pub fn control_char(text: &str) -> Option<(u64, u64, char)> {
+    let (mut line, mut col) = (1, 0);
+    for c in text.chars() {
+        match c {
+            '\n' => (line, col) = (line + 1, 0),
+            '\t' | '\r' => col += 1,
+            c if c.is_control() => return Some((line, col + 1, c)),
+            _ => col += 1,
+        }
+    }
+    None
+}
+
+/// The problem of a text holding control character `c`.
+pub fn control_diag(c: char) -> Diag {
+    let message = format!(
+        "contains the control character U+{:04X}, which could hide or change text in a mail program or on a terminal",
+        c as u32
+    );
+    Diag::new(message).hint("remove it: only tabs and line breaks may be in the text")
 }
 
 fn join_ids<'a>(ids: impl Iterator<Item = &'a String>) -> String {

@@ -338,6 +338,12 @@ pub fn validate_row(
         let hint = "write it as name@domain, one address per row";
         problem(EMAIL_COLUMN, message, hint);
     }
+    for (col, value) in columns.names.iter().zip(row.record.iter()) {
+        if let Some((line, _, c)) = crate::campaign::control_char(value) {
+            let d = crate::campaign::control_diag(c).file(file);
+            diags.push(d.line(row.line + line - 1).field(col));
+        }
+    }
     if diags.is_empty() {
         Ok(())
     } else {

@@ -80,3 +80,88 @@ fn a_link_out_of_the_campaign_is_refused() {
         .run()
         .success();
 }
+
+const HEADER: &str = "name,email,organization,country,role\n";
+
+/// ESC (which can hide text on a terminal), NUL, BEL, VT, FF and C1 controls such as CSI, in
+/// any column, stop `check`, `preview` and `render`, naming file, line and column.
+#[test]
+fn control_characters_in_a_recipient_field_are_refused() {
+    for (bad, code) in [
+        ("\u{1b}[8m", "U+001B"),
+        ("\u{0}", "U+0000"),
+        ("\u{7}", "U+0007"),
+        ("\u{b}", "U+000B"),
+        ("\u{c}", "U+000C"),
+        ("\u{9b}", "U+009B"),
+    ] {
+        let sb = Sandbox::campaign();
+        sb.write(
+            CSV_FILE,
+            format!(
+                "{HEADER}Alice,alice@corp-one.example,Corp One,France,boss\n\
+                 \"Bob\nStaff\",bob@corp-two.example,Corp{bad} Two,Japan,staff\n"
+            ),
+        );
+        let message = format!(
+            "recipients/test.csv:3: column `organization`: contains the control character {code}"
+        );
+        sb.cmd().arg("check").run().code(1).stderr_has(&message);
+        sb.cmd()
+            .args(["preview", "-g", "test", "--row", "2"])
+            .run()
+            .code(1)
+            .stderr_has(&message)
+            .stdout_lacks(bad);
+        sb.render("test", "html", "out").run().code(1).stderr_has(&message);
+        sb.assert_nothing_written("out");
+    }
+    // A tab is text.
+    let sb = Sandbox::campaign();
+    sb.write(
+        CSV_FILE,
+        format!("{HEADER}Alice,alice@corp-one.example,\"Corp\tOne\",France,boss\n"),
+    );
+    sb.cmd().arg("check").run().success();
+}
+
+#[test]
+fn control_characters_in_campaign_toml_are_refused_where_they_are() {
+    let sb = Sandbox::campaign();
+    let toml = CAMPAIGN_TOML.replace(
+        "summary = \"A short summary for tests.\"",
+        "summary = \"A short \\u001b[8mhidden summary.\"",
+    );
+    let line = toml.lines().position(|l| l.starts_with("summary")).unwrap() + 1;
+    sb.write("campaign.toml", toml);
+    sb.cmd().arg("check").run().code(1).stderr_has(&format!(
+        "campaign.toml:{line}:11: key `statement.summary`: contains the control character U+001B"
+    ));
+    let toml = CAMPAIGN_TOML.replace("[groups.test]\n", "[groups.test]\nlabel = \"x\\by\"\n");
+    let toml = toml.replace("label = \"Test recipients\"\n", "");
+    sb.write("campaign.toml", toml);
+    sb.cmd()
+        .args(["groups"])
+        .run()
+        .code(1)
+        .stderr_has("key `groups.test.label`: contains the control character U+0008");
+}
+
+#[test]
+fn control_characters_in_the_note_or_signer_are_refused() {
+    let sb = Sandbox::campaign();
+    sb.write("note.md", "A first line.\nThen a bell\u{7} and NUL\u{0}.\n");
+    sb.render("test", "eml", "out")
+        .args(["--note", "note.md"])
+        .run()
+        .code(1)
+        .stderr_has("note.md:2:12: contains the control character U+0007");
+    sb.assert_nothing_written("out");
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out", "--signer-email", "s@x.example"])
+        .args(["--signer-name", "Sam\u{1b}[8m"])
+        .run()
+        .code(2)
+        .stderr_has("--signer-name contains the control character U+001B");
+    sb.assert_nothing_written("out");
+}
