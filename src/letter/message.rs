@@ -4,6 +4,10 @@
 use std::str::FromStr;
 use std::time::SystemTime;
 
+use std::fmt::Write;
+
+use email_encoding::headers::{rfc2047, writer::EmailWriter};
+use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
@@ -113,10 +117,30 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .boundary(boundary)
         .singlepart(part(ContentType::TEXT_PLAIN, letter.body.clone()))
         .singlepart(part(ContentType::TEXT_HTML, html_part(letter)));
-    Message::builder()
+    let mut builder = Message::builder()
         .from(settings.from.clone())
-        .to(to)
-        .subject(letter.subject.clone())
+        .to(to.clone())
+        .subject(letter.subject.clone());
+    // lettre writes an ASCII word as it is, so a name or subject holding `=?...?=` would be
+    // decoded by mail programs into text the volunteer never saw: such text is encoded whole.
+    if to.name.as_deref().is_some_and(|n| n.contains("=?")) {
+        let name = to.name.clone().unwrap_or_default();
+        let address = format!("<{}>", to.email);
+        builder = builder.raw_header(encoded("To", to.to_string(), |w| {
+            rfc2047::encode(&name, w)?;
+            w.space();
+            w.write_str(&address)
+        }));
+    }
+    if letter.subject.contains("=?") {
+        let subject = letter.subject.clone();
+        builder = builder.raw_header(encoded("Subject", subject.clone(), |w| {
+            rfc2047::encode(&subject, w)
+        }));
+    }
+    let envelope = Envelope::new(Some(settings.from.email.clone()), vec![to.email]);
+    builder
+        .envelope(envelope.map_err(|e| Diag::new(format!("cannot build the message: {e}")))?)
         .date(settings.date)
         .message_id(Some(settings.message_id(&letter.email)))
         .raw_header(HeaderValue::new(
@@ -129,6 +153,22 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         ))
         .multipart(parts)
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
+}
+
+/// Header `name`, its value `raw` written by `write` with RFC 2047's encoder, which writes only
+/// printable ASCII and folds its lines: what `dangerous_new_pre_encoded` asks of a value.
+fn encoded(
+    name: &'static str,
+    raw: String,
+    write: impl FnOnce(&mut EmailWriter) -> std::fmt::Result,
+) -> HeaderValue {
+    let mut value = String::new();
+    {
+        let mut w = EmailWriter::new(&mut value, name.len() + ": ".len(), 0, false);
+        write(&mut w).expect("writing to a String cannot fail");
+    }
+    let name = HeaderName::new_from_ascii_str(name);
+    HeaderValue::dangerous_new_pre_encoded(name, raw, value)
 }
 
 /// The text quoted-printable: 7-bit ASCII that every server and mail program takes. (lettre would

@@ -165,3 +165,28 @@ fn control_characters_in_the_note_or_signer_are_refused() {
         .stderr_has("--signer-name contains the control character U+001B");
     sb.assert_nothing_written("out");
 }
+
+/// Text that looks like an RFC 2047 encoded word is encoded itself, so that a mail program shows
+/// it as written, not the text it would decode to.
+#[test]
+fn text_that_looks_encoded_is_shown_as_written() {
+    let sb = Sandbox::campaign();
+    // "Bcc: evil@x.example" and "a letter to the Bcc:", encoded.
+    let name = "=?utf-8?b?QmNjOiBldmlsQHguZXhhbXBsZQ==?=";
+    let org = "=?utf-8?q?a_letter_to_the_Bcc:?=";
+    sb.write(
+        CSV_FILE,
+        format!("{HEADER}{name},alice@corp-one.example,{org},France,boss\n"),
+    );
+    sb.render("test", "eml", "out").run().success();
+    let file = sb.files("out").remove(0);
+    let bytes = sb.read_bytes(&format!("out/{file}"));
+    let mail = crate::util::parse_mail(&bytes);
+    assert_eq!(
+        crate::util::first_addr(mail.to()),
+        (name.to_string(), "alice@corp-one.example".to_string())
+    );
+    assert_eq!(mail.subject(), Some(&format!("Letter to {org}")[..]));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(name) && !text.contains(org), "{text}");
+}
