@@ -390,10 +390,27 @@ pub type Key = [u8; 6];
 /// Keys per chunk: 384 KiB.
 const CHUNK: usize = 1 << 16;
 
-/// The key of an address, whatever its case and the space around it.
+/// An address as one mailbox, however it is spelt: without the space around it, lowercase, the
+/// local part in Unicode's composed form (NFC: `é` one character, not `e` and an accent) and the
+/// domain as DNS sees it (IDNA: `bücher.example` is `xn--bcher-kva.example`).
+pub fn normalized_address(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let email = email.trim();
+    // Both forms leave ASCII as it is, but lowercase: the common case, kept cheap.
+    if email.is_ascii() {
+        return email.to_ascii_lowercase();
+    }
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let local: String = local.nfc().collect::<String>().to_lowercase();
+    let domain = idna::domain_to_ascii(domain)
+        .unwrap_or_else(|_| domain.nfc().collect::<String>().to_lowercase());
+    format!("{local}@{domain}")
+}
+
+/// The key of an address, however it is spelt (see [`normalized_address`]).
 pub fn address_key(email: &str) -> Key {
     let mut h = std::hash::DefaultHasher::new();
-    email.trim().to_lowercase().hash(&mut h);
+    normalized_address(email).hash(&mut h);
     let [_, _, key @ ..] = h.finish().to_be_bytes();
     key
 }
@@ -454,7 +471,7 @@ pub fn locate_duplicates(
         if !matches_all(filters, &row) || keys.binary_search(&address_key(email)).is_err() {
             continue;
         }
-        match first.get(&email.trim().to_lowercase()) {
+        match first.get(&normalized_address(email)) {
             Some(line) => diags.push(
                 Diag::new(format!(
                     "duplicate recipient `{email}`, already on line {line}"
@@ -465,7 +482,7 @@ pub fn locate_duplicates(
                 .hint("remove one of the rows, so nobody gets the same letter twice"),
             ),
             None => {
-                first.insert(email.trim().to_lowercase(), row.line);
+                first.insert(normalized_address(email), row.line);
             }
         }
     }
@@ -582,6 +599,23 @@ mod tests {
             address_key("zoe@example.org"),
             address_key("zoe@example.com")
         );
+    }
+
+    #[test]
+    fn keys_ignore_unicode_composition_and_idna_spelling() {
+        assert_eq!(
+            address_key("jos\u{e9}@x.example"),
+            address_key("jose\u{301}@x.example")
+        );
+        assert_eq!(
+            address_key("a@b\u{fc}cher.example"),
+            address_key("a@XN--BCHER-KVA.example")
+        );
+        assert_eq!(
+            normalized_address(" A@B\u{dc}cher.Example "),
+            "a@xn--bcher-kva.example"
+        );
+        assert_ne!(address_key("jose@x.example"), address_key("jos\u{e9}@x.example"));
     }
 
     /// Two different addresses may share a 48-bit key. The second pass is handed every row's key,

@@ -190,3 +190,28 @@ fn text_that_looks_encoded_is_shown_as_written() {
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains(name) && !text.contains(org), "{text}");
 }
+
+/// One mailbox spelt two ways (composed or decomposed accents, a Unicode or punycode domain) is
+/// a duplicate: it would get two letters.
+#[test]
+fn duplicates_are_found_after_unicode_and_idna_normalisation() {
+    for (first, second) in [
+        ("jos\u{e9}@corp.example", "jose\u{301}@corp.example"),
+        ("a@b\u{fc}cher.example", "a@xn--bcher-kva.example"),
+    ] {
+        let sb = Sandbox::campaign();
+        sb.write(
+            CSV_FILE,
+            format!(
+                "{HEADER}One,{first},Corp One,France,boss\nTwo,{second},Corp Two,Japan,staff\n"
+            ),
+        );
+        sb.render("test", "eml", "out")
+            .run()
+            .code(1)
+            .stderr_has(&format!(
+                "recipients/test.csv:3: column `email`: duplicate recipient `{second}`, already on line 2"
+            ));
+        sb.assert_nothing_written("out");
+    }
+}
