@@ -164,6 +164,27 @@ pub const NAME_COLUMN: &str = "name";
 pub const EMAIL_COLUMN: &str = "email";
 /// The column that picks a recipient's language (a BCP 47 tag such as `fr` or `es-MX`).
 pub const LANGUAGE_COLUMN: &str = "language";
+/// Longest values that go into a mail header, in characters, so that no header line passes the
+/// 998 octets RFC 5322 allows, however lettre writes it (docs/campaign.md lists them).
+/// Campaign and group ids, which are in every Message-ID.
+pub const MAX_ID: usize = 64;
+/// A recipient's or signer's name.
+pub const MAX_NAME: usize = 200;
+/// An e-mail address (RFC 5321's limit).
+pub const MAX_EMAIL: usize = 254;
+/// A letter's subject, as rendered.
+pub const MAX_SUBJECT: usize = 300;
+
+/// The problem of a value of `length` characters where at most `max` fit.
+pub fn too_long(what: &str, length: usize, max: usize) -> Option<Diag> {
+    (length > max).then(|| {
+        Diag::new(format!(
+            "{what} is {length} characters long; a mail header holds at most {max}"
+        ))
+        .hint("shorten it")
+    })
+}
+
 /// The language of the default templates when `[campaign] language` does not say.
 pub const DEFAULT_LANGUAGE: &str = "en";
 
@@ -210,7 +231,7 @@ impl Campaign {
         let mut diags = Vec::new();
         if !is_id(&meta.id) {
             let message = format!(
-                "campaign id `{}` must be lowercase letters, digits and dashes",
+                "campaign id `{}` must be lowercase letters, digits and dashes, at most {MAX_ID}",
                 meta.id
             );
             diags.push(at("id", message).hint("for example: id = \"xinjiang-2022\""));
@@ -395,7 +416,9 @@ fn language_tag_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Di
 fn id_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec<Diag> {
     let mut diags = Vec::new();
     for id in parsed.groups.keys().filter(|id| !is_id(id)) {
-        let message = format!("group id `{id}` must be lowercase letters, digits and dashes");
+        let message = format!(
+            "group id `{id}` must be lowercase letters, digits and dashes, at most {MAX_ID}"
+        );
         diags.push(at(&format!("[groups.{id}]"), message));
     }
     let mut seen = HashSet::new();
@@ -569,6 +592,7 @@ pub fn is_language_tag(s: &str) -> bool {
 
 fn is_id(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= MAX_ID
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }

@@ -7,7 +7,8 @@ use std::io::{self, Read};
 use std::str::FromStr;
 
 use crate::campaign::source::Source;
-use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
+use crate::campaign::{too_long, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, MAX_EMAIL, MAX_NAME};
+use crate::campaign::NAME_COLUMN;
 use crate::error::{Diag, Error, Result};
 
 /// The file as csv reads it, its `"` bytes counted on the way: an odd count means a quoted field
@@ -337,6 +338,12 @@ pub fn validate_row(
         let message = format!("`{email}` is not a valid e-mail address");
         let hint = "write it as name@domain, one address per row";
         problem(EMAIL_COLUMN, message, hint);
+    }
+    for (col, max) in [(NAME_COLUMN, MAX_NAME), (EMAIL_COLUMN, MAX_EMAIL)] {
+        let length = field(col).map_or(0, |v| v.chars().count());
+        if let Some(d) = too_long("the value", length, max) {
+            diags.push(d.file(file).line(row.line).field(col));
+        }
     }
     for (col, value) in columns.names.iter().zip(row.record.iter()) {
         if let Some((line, _, c)) = crate::campaign::control_char(value) {

@@ -49,6 +49,14 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
         (&signer.country, "--signer-country"),
         (&signer.organisation, "--signer-organisation"),
     ] {
+        let length = value.chars().count();
+        let max = match flag {
+            "--signer-email" => crate::campaign::MAX_EMAIL,
+            _ => crate::campaign::MAX_NAME,
+        };
+        if let Some(d) = crate::campaign::too_long(flag, length, max) {
+            return Err(Error::Usage(d));
+        }
         if let Some((_, _, c)) = crate::campaign::control_char(value) {
             let d = crate::campaign::control_diag(c);
             let message = format!("{flag} {}", d.message);

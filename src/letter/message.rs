@@ -228,6 +228,37 @@ mod tests {
         );
     }
 
+    /// At the longest values `check` lets through, no header line passes RFC 5322's 998 octets,
+    /// whatever the text: lettre folds at spaces and encodes what is not ASCII, and a quoted
+    /// name's escapes or an unbroken word still fit.
+    #[test]
+    fn headers_at_the_length_limits_stay_within_998_octets() {
+        use crate::campaign::{MAX_EMAIL, MAX_ID, MAX_NAME, MAX_SUBJECT};
+        let label = "d".repeat(60);
+        let domain = format!("{label}.{label}.{label}.{label}.example");
+        let email = format!("{}@{domain}", "l".repeat(MAX_EMAIL - domain.len() - 1));
+        let id = "i".repeat(MAX_ID);
+        for text in ["a", "é", "\"", "=?", "a ", "\\"] {
+            let name = text.repeat(MAX_NAME / text.chars().count());
+            let subject = text.repeat(MAX_SUBJECT / text.chars().count());
+            let signer = Signer {
+                name: name.clone(),
+                email: email.clone(),
+                ..Signer::default()
+            };
+            let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, &id, &id).unwrap();
+            let letter = Letter {
+                name,
+                email: email.clone(),
+                ..letter(&subject, "Body.\n")
+            };
+            let bytes = build(&letter, &settings).unwrap().formatted();
+            for line in bytes.split(|&b| b == b'\n') {
+                assert!(line.len() <= 999, "{text:?}: {}", String::from_utf8_lossy(line));
+            }
+        }
+    }
+
     #[test]
     fn a_signer_name_with_a_comma_builds_a_valid_from() {
         for name in ["Ada Volunteer", "O'Brien, Siobhán"] {

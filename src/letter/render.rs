@@ -7,9 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::campaign::recipients::{self, Columns, Row};
 use crate::campaign::source::CAMPAIGN_FILE;
-use crate::campaign::{
-    Campaign, Fact, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN,
-};
+use crate::campaign::{too_long, Campaign, Fact, Group, MAX_SUBJECT};
+use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
 
 /// The volunteer who signs the letters.
@@ -198,6 +197,11 @@ impl<'c> Renderer<'c> {
                 d = d.field(name);
             }
             return Err(d);
+        }
+        let length = subject.chars().count();
+        if let Some(d) = too_long("the subject of this letter", length, MAX_SUBJECT) {
+            let hint = "shorten the subject in campaign.toml, or the values it uses in this row";
+            return Err(d.file(&self.recipients_file).line(row.line).hint(hint));
         }
         Ok(Letter {
             index: row.index,

@@ -215,3 +215,38 @@ fn duplicates_are_found_after_unicode_and_idna_normalisation() {
         sb.assert_nothing_written("out");
     }
 }
+
+/// A value too long for a mail header stops the run with where it is and the limit.
+#[test]
+fn values_too_long_for_a_header_are_refused() {
+    let sb = Sandbox::campaign();
+    let long_name = "a".repeat(990);
+    let long_org = "Corp ".repeat(80);
+    sb.write(
+        CSV_FILE,
+        format!(
+            "{HEADER}{long_name},alice@corp-one.example,Corp One,France,boss\n\
+             Bob,bob@corp-two.example,{long_org},Japan,staff\n"
+        ),
+    );
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("recipients/test.csv:2: column `name`: the value is 990 characters long; a mail header holds at most 200")
+        .stderr_has("recipients/test.csv:3: the subject of this letter is 409 characters long; a mail header holds at most 300");
+    sb.assert_nothing_written("out");
+    sb.write(CSV_FILE, crate::util::CSV);
+    sb.cmd()
+        .args(["render", "-g", "test", "-o", "out", "--signer-email", "s@x.example"])
+        .args(["--signer-name", &long_name])
+        .run()
+        .code(2)
+        .stderr_has("--signer-name is 990 characters long; a mail header holds at most 200");
+    let toml = CAMPAIGN_TOML.replace("id = \"test-campaign\"", &format!("id = \"{}\"", "c".repeat(65)));
+    sb.write("campaign.toml", toml);
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("must be lowercase letters, digits and dashes, at most 64");
+}
