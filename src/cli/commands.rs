@@ -41,6 +41,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         retries: args.retries,
         retry_delay: std::time::Duration::from_millis(args.retry_delay_ms),
         resend_uncertain: args.resend_uncertain,
+        retry_failed: args.retry_failed,
         yes: args.yes,
         dry_run: args.dry_run,
         test_to: args.test_to.clone(),

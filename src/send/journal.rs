@@ -86,6 +86,8 @@ pub struct Journal {
     /// lock other threads write it under): see [`Journal::syncer`].
     file: Option<Arc<File>>,
     states: HashMap<(String, String), State>,
+    /// The server's reply to each letter whose state is `Failed`, for `status`.
+    refusals: HashMap<(String, String), String>,
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
     /// A record could not be written in full. What follows it in the file would join the torn
@@ -150,6 +152,10 @@ impl Journal {
         if self.states.get(&k) == Some(&State::Sent) {
             return;
         }
+        if r.status == Status::Failed {
+            let reply = r.reply.clone().unwrap_or_default();
+            self.refusals.insert(k.clone(), reply);
+        }
         let state = match r.status {
             // Written since this boot, so every later write is in the file too: no attempt
             // followed, the letter never went.
@@ -165,6 +171,13 @@ impl Journal {
 
     pub fn state(&self, group: &str, email: &str) -> Option<State> {
         self.states.get(&(group.to_string(), key(email))).copied()
+    }
+
+    /// The server's reply that refused the letter, when its state is `Failed`.
+    pub fn refusal(&self, group: &str, email: &str) -> Option<&str> {
+        let k = (group.to_string(), key(email));
+        let failed = self.states.get(&k) == Some(&State::Failed);
+        self.refusals.get(&k).filter(|_| failed).map(String::as_str)
     }
 
     /// Take every record written so far to disk.

@@ -43,6 +43,8 @@ pub struct SendJob {
     pub retries: u32,
     pub retry_delay: Duration,
     pub resend_uncertain: bool,
+    /// Send again the letters an earlier run had refused for good (5xx).
+    pub retry_failed: bool,
     pub yes: bool,
     pub dry_run: bool,
     pub test_to: Option<String>,
@@ -63,6 +65,7 @@ impl SendJob {
             retries: DEFAULT_RETRIES,
             retry_delay: Duration::from_millis(DEFAULT_RETRY_DELAY_MS),
             resend_uncertain: false,
+            retry_failed: false,
             yes: false,
             dry_run: false,
             test_to: None,
@@ -79,6 +82,8 @@ struct Plan {
     to_send: u64,
     already: u64,
     uncertain: u64,
+    /// Refused for good by an earlier run; skipped.
+    failed: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
 }
@@ -113,7 +118,8 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     if plan.planned == 0 {
         println!("nothing to send");
-        return Ok(if plan.uncertain > 0 { EXIT_UNSENT } else { 0 });
+        let skipped = plan.uncertain + plan.failed;
+        return Ok(if skipped > 0 { EXIT_UNSENT } else { 0 });
     }
     if !job.yes && !terminal.confirm(plan.planned)? {
         println!("nothing was sent");
@@ -128,6 +134,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         rate,
         max: job.max,
         resend_uncertain: job.resend_uncertain,
+        retry_failed: job.retry_failed,
     };
     let progress = terminal.progress(plan.planned);
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
@@ -185,16 +192,18 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
-    let (mut to_send, mut already, mut uncertain) = (0u64, 0u64, 0u64);
+    let [mut to_send, mut already, mut uncertain, mut failed] = [0u64; 4];
     let total = run.each(
         job.target.limit,
         true,
         |letter, _| letter.email.clone(),
         |email| {
-            match decide(journal.state(&group, &email), job.resend_uncertain) {
+            let state = journal.state(&group, &email);
+            match decide(state, job.resend_uncertain, job.retry_failed) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
                 Decision::Uncertain => uncertain += 1,
+                Decision::FailedBefore => failed += 1,
             }
             Ok(())
         },
@@ -206,6 +215,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         to_send,
         already,
         uncertain,
+        failed,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
     })
 }
@@ -256,6 +266,13 @@ fn summary(
         let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
     let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if plan.failed > 0 {
+        let _ = writeln!(
+            out,
+            "  {} refused for good by the server in an earlier run; they are skipped: fix the addresses (`letterdrive status` lists them), or use --retry-failed",
+            plural(plan.failed, "letter")
+        );
+    }
     if plan.uncertain > 0 {
         let _ = writeln!(
             out,

@@ -128,6 +128,39 @@ fn a_refused_recipient_is_recorded_and_the_others_go_through() {
     assert_eq!(status(&sb), [2, 1, 0, 0]);
 }
 
+/// A letter refused for good stays refused: later runs skip it (and say so), `status` lists it
+/// with the server's reply, and only `--retry-failed` sends it again.
+#[test]
+fn a_refused_letter_is_skipped_on_later_runs_unless_asked() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.answer_rcpt(BOB, &[(550, "5.1.1 no such mailbox")]);
+    send(&sb, &server).arg("--yes").run().code(4);
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(4)
+        .stdout_has("0 to send, 2 already sent, 0 uncertain")
+        .stdout_has("1 letter refused for good by the server in an earlier run; they are skipped")
+        .stdout_has("nothing to send");
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    sb.cmd()
+        .args(["status", "--group", "test"])
+        .run()
+        .success()
+        .stdout_has("failed:    test: bob@corp-two.example (permanent error (550): 5.1.1 no such mailbox)");
+    assert_eq!(status(&sb), [2, 1, 0, 0]);
+    send(&sb, &server)
+        .args(["--yes", "--retry-failed"])
+        .run()
+        .success()
+        .stdout_has("1 to send, 2 already sent")
+        .stdout_has("1 letter sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(status(&sb), [3, 0, 0, 0]);
+}
+
 #[test]
 fn a_temporary_error_is_retried() {
     let sb = Sandbox::campaign();
