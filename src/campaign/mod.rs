@@ -518,11 +518,13 @@ fn walk(
             t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect()
         }
         Item::ArrayOfTables(a) => {
-            a.iter().for_each(|t| walk(&Item::Table(t.clone()), place, check));
+            a.iter()
+                .for_each(|t| walk(&Item::Table(t.clone()), place, check));
             return;
         }
         Item::Value(Value::Array(a)) => {
-            a.iter().for_each(|v| walk(&Item::Value(v.clone()), place, check));
+            a.iter()
+                .for_each(|v| walk(&Item::Value(v.clone()), place, check));
             return;
         }
         Item::Value(Value::String(s)) => return check(place, item.span(), s.value()),

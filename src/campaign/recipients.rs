@@ -7,8 +7,8 @@ use std::io::{self, Read};
 use std::str::FromStr;
 
 use crate::campaign::source::Source;
-use crate::campaign::{too_long, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, MAX_EMAIL, MAX_NAME};
 use crate::campaign::NAME_COLUMN;
+use crate::campaign::{too_long, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, MAX_EMAIL, MAX_NAME};
 use crate::error::{Diag, Error, Result};
 
 /// The file as csv reads it, its `"` bytes counted on the way: an odd count means a quoted field
@@ -40,7 +40,11 @@ impl<R: Read> Read for CountQuotes<R> {
             }
         }
         for i in 0..n {
-            let next = if i + 1 < n { Some(buf[i + 1]) } else { self.peeked };
+            let next = if i + 1 < n {
+                Some(buf[i + 1])
+            } else {
+                self.peeked
+            };
             if buf[i] == b'\r' && next != Some(b'\n') {
                 buf[i] = b'\n';
             }
@@ -622,7 +626,10 @@ mod tests {
             normalized_address(" A@B\u{dc}cher.Example "),
             "a@xn--bcher-kva.example"
         );
-        assert_ne!(address_key("jose@x.example"), address_key("jos\u{e9}@x.example"));
+        assert_ne!(
+            address_key("jose@x.example"),
+            address_key("jos\u{e9}@x.example")
+        );
     }
 
     /// Two different addresses may share a 48-bit key. The second pass is handed every row's key,

@@ -254,7 +254,11 @@ mod tests {
             };
             let bytes = build(&letter, &settings).unwrap().formatted();
             for line in bytes.split(|&b| b == b'\n') {
-                assert!(line.len() <= 999, "{text:?}: {}", String::from_utf8_lossy(line));
+                assert!(
+                    line.len() <= 999,
+                    "{text:?}: {}",
+                    String::from_utf8_lossy(line)
+                );
             }
         }
     }

@@ -297,7 +297,9 @@ fn resolve(path: &Path) -> Result<PathBuf> {
         let Ok(target) = std::fs::read_link(&path) else {
             break;
         };
-        path = path.parent().map_or(target.clone(), |dir| dir.join(&target));
+        path = path
+            .parent()
+            .map_or(target.clone(), |dir| dir.join(&target));
     }
     let dir = make_dir_of(&path)?;
     let dir = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;

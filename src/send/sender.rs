@@ -365,7 +365,10 @@ mod tests {
         assert_eq!(decide(failed, true, false), Decision::FailedBefore);
         assert_eq!(decide(failed, false, true), Decision::Send);
         assert_eq!(decide(Some(State::Deferred), false, false), Decision::Send);
-        assert_eq!(decide(Some(State::Sent), false, true), Decision::AlreadySent);
+        assert_eq!(
+            decide(Some(State::Sent), false, true),
+            Decision::AlreadySent
+        );
     }
     use crate::send::journal;
     use crate::send::terminal::LogLines;

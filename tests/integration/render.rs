@@ -553,7 +553,10 @@ fn interrupted_by(signal: i32) {
     // The pipe stays open: the run waits for more rows, with letters in its staging folder.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let staging = loop {
-        let staging = sb.files(".").into_iter().find(|n| n.starts_with(".letterdrive-staging-"));
+        let staging = sb
+            .files(".")
+            .into_iter()
+            .find(|n| n.starts_with(".letterdrive-staging-"));
         if let Some(s) = staging.filter(|s| !sb.files(s).is_empty()) {
             break s;
         }

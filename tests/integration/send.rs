@@ -149,7 +149,9 @@ fn a_refused_letter_is_skipped_on_later_runs_unless_asked() {
         .args(["status", "--group", "test"])
         .run()
         .success()
-        .stdout_has("failed:    test: bob@corp-two.example (permanent error (550): 5.1.1 no such mailbox)");
+        .stdout_has(
+            "failed:    test: bob@corp-two.example (permanent error (550): 5.1.1 no such mailbox)",
+        );
     assert_eq!(status(&sb), [2, 1, 0, 0]);
     send(&sb, &server)
         .args(["--yes", "--retry-failed"])

@@ -43,7 +43,7 @@ fn a_template_or_recipients_outside_the_campaign_is_refused() {
                 .args(cmd)
                 .run()
                 .code(1)
-                .stderr_has(&format!("campaign/campaign.toml:"))
+                .stderr_has("campaign/campaign.toml:")
                 .stderr_has(&format!("key `groups.test.{key}`: `"))
                 .stderr_has("is outside the campaign folder")
                 .stdout_lacks(SECRET);
@@ -73,7 +73,11 @@ fn a_link_out_of_the_campaign_is_refused() {
 
     // A link that stays inside the campaign is fine.
     std::fs::remove_file(&template).unwrap();
-    std::fs::write(sb.join("campaign/templates/real.md.hbs"), crate::util::TEMPLATE).unwrap();
+    std::fs::write(
+        sb.join("campaign/templates/real.md.hbs"),
+        crate::util::TEMPLATE,
+    )
+    .unwrap();
     std::os::unix::fs::symlink("real.md.hbs", &template).unwrap();
     sb.cmd()
         .args(["--campaign", "campaign", "check"])
@@ -113,7 +117,10 @@ fn control_characters_in_a_recipient_field_are_refused() {
             .code(1)
             .stderr_has(&message)
             .stdout_lacks(bad);
-        sb.render("test", "html", "out").run().code(1).stderr_has(&message);
+        sb.render("test", "html", "out")
+            .run()
+            .code(1)
+            .stderr_has(&message);
         sb.assert_nothing_written("out");
     }
     // A tab is text.
@@ -158,7 +165,15 @@ fn control_characters_in_the_note_or_signer_are_refused() {
         .stderr_has("note.md:2:12: contains the control character U+0007");
     sb.assert_nothing_written("out");
     sb.cmd()
-        .args(["render", "-g", "test", "-o", "out", "--signer-email", "s@x.example"])
+        .args([
+            "render",
+            "-g",
+            "test",
+            "-o",
+            "out",
+            "--signer-email",
+            "s@x.example",
+        ])
         .args(["--signer-name", "Sam\u{1b}[8m"])
         .run()
         .code(2)
@@ -237,12 +252,23 @@ fn values_too_long_for_a_header_are_refused() {
     sb.assert_nothing_written("out");
     sb.write(CSV_FILE, crate::util::CSV);
     sb.cmd()
-        .args(["render", "-g", "test", "-o", "out", "--signer-email", "s@x.example"])
+        .args([
+            "render",
+            "-g",
+            "test",
+            "-o",
+            "out",
+            "--signer-email",
+            "s@x.example",
+        ])
         .args(["--signer-name", &long_name])
         .run()
         .code(2)
         .stderr_has("--signer-name is 990 characters long; a mail header holds at most 200");
-    let toml = CAMPAIGN_TOML.replace("id = \"test-campaign\"", &format!("id = \"{}\"", "c".repeat(65)));
+    let toml = CAMPAIGN_TOML.replace(
+        "id = \"test-campaign\"",
+        &format!("id = \"{}\"", "c".repeat(65)),
+    );
     sb.write("campaign.toml", toml);
     sb.cmd()
         .arg("check")
