@@ -585,6 +585,10 @@ fn split_template(path: &str) -> (&str, &str) {
 /// A BCP 47 tag in the shape letters need: a 2-3 letter language, then subtags of 1-8 letters
 /// or digits (`fr`, `es-MX`, `zh-Hant`, `pt-BR`). Also what keeps the tag safe in a header.
 pub fn is_language_tag(s: &str) -> bool {
+    // RFC 5646 asks every implementation to take tags of 35 characters; none needs more.
+    if s.len() > 35 {
+        return false;
+    }
     let mut parts = s.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())
@@ -624,6 +628,7 @@ mod tests {
             "fr FR",
             "en\r\nBcc: x",
             "1a",
+            &format!("en{}", "-abcdefgh".repeat(4)),
         ] {
             assert!(!is_language_tag(bad), "{bad:?}");
         }

@@ -129,7 +129,11 @@ impl Recipients {
         }
         let mut diags = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            if name.is_empty() {
+            if let Some((_, _, c)) = crate::campaign::control_char(name) {
+                let d = crate::campaign::control_diag(c).file(&file).line(1);
+                let message = format!("column {} of the header row {}", i + 1, d.message);
+                diags.push(Diag { message, ..d });
+            } else if name.is_empty() {
                 diags.push(
                     at_header(format!("column {} of the header row has no name", i + 1))
                         .hint("give every column a name, or remove the empty column"),

@@ -287,6 +287,10 @@ fn language(
     let mut text = String::new();
     if source.exists(&rel) {
         text = source.read_to_string(&rel)?;
+        if let Some((line, col, c)) = crate::campaign::control_char(&text) {
+            let d = crate::campaign::control_diag(c).file(&file);
+            diags.push(d.line(line).column(col));
+        }
         if let Err(e) = hb.register_template_string(&body_name, &text) {
             diags.push(template_diag(&file, &e, None));
         }

@@ -133,6 +133,25 @@ fn control_characters_in_a_recipient_field_are_refused() {
 }
 
 #[test]
+fn control_characters_in_a_header_row_or_template_are_refused() {
+    let sb = Sandbox::campaign();
+    sb.write(TEMPLATE_FILE, "Dear {{name}},\n\nwe \u{1b}[8mhide this.\n");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:3:4: contains the control character U+001B");
+    let sb = Sandbox::campaign();
+    sb.write(
+        CSV_FILE,
+        crate::util::CSV.replace("role\n", "role,x\u{7}y\n"),
+    );
+    sb.cmd().arg("check").run().code(1).stderr_has(
+        "recipients/test.csv:1: column 6 of the header row contains the control character U+0007",
+    );
+}
+
+#[test]
 fn control_characters_in_campaign_toml_are_refused_where_they_are() {
     let sb = Sandbox::campaign();
     let toml = CAMPAIGN_TOML.replace(
