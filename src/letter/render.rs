@@ -287,13 +287,15 @@ fn language(
     let mut text = String::new();
     if source.exists(&rel) {
         text = source.read_to_string(&rel)?;
-        if let Some((line, col, c)) = crate::campaign::control_char(&text) {
-            let d = crate::campaign::control_diag(c).file(&file);
-            diags.push(d.line(line).column(col));
+        let problems = template_problems(&text, &file);
+        // Handlebars' parser takes time growing with the square of a template's size, and
+        // recursion with its depth: one past the limits is not handed to it.
+        if problems.is_empty() {
+            if let Err(e) = hb.register_template_string(&body_name, &text) {
+                diags.push(template_diag(&file, &e, None));
+            }
         }
-        if let Err(e) = hb.register_template_string(&body_name, &text) {
-            diags.push(template_diag(&file, &e, None));
-        }
+        diags.extend(problems);
     } else {
         let hint = format!("create {rel} or set `template` in [groups.{}]", group.id);
         let message = format!("template for group `{}` not found", group.id);
@@ -333,6 +335,47 @@ fn language(
         subject: subject_name,
         ctx,
     })
+}
+
+/// Longest template, in bytes: a letter of a few pages is a few kilobytes.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
+pub const MAX_TEMPLATE_DEPTH: usize = 16;
+
+/// What is wrong with a template's text before Handlebars reads it: control characters, and a
+/// size or nesting past the limits (docs/campaign.md).
+fn template_problems(text: &str, file: &str) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    if let Some((line, col, c)) = crate::campaign::control_char(text) {
+        let d = crate::campaign::control_diag(c).file(file);
+        diags.push(d.line(line).column(col));
+    }
+    if text.len() > MAX_TEMPLATE_BYTES {
+        let message = format!(
+            "the template is {} bytes long; at most {MAX_TEMPLATE_BYTES} are allowed",
+            text.len()
+        );
+        let hint = "a letter is a few pages: shorten the template";
+        diags.push(Diag::new(message).file(file).hint(hint));
+        return diags;
+    }
+    let mut depth = 0usize;
+    for (i, _) in text.match_indices("{{") {
+        let rest = text[i..].trim_start_matches(['{', '~']);
+        match rest.as_bytes() {
+            [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
+            [b'/', ..] => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        if depth > MAX_TEMPLATE_DEPTH {
+            let line = text[..i].matches('\n').count() as u64 + 1;
+            let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
+            let hint = "close some blocks ({{/each}}, {{/if}}) before opening others";
+            diags.push(Diag::new(message).file(file).line(line).hint(hint));
+            break;
+        }
+    }
+    diags
 }
 
 /// The campaign's facts (as a list and by id) and statement in `lang`, falling back to the

@@ -295,3 +295,39 @@ fn values_too_long_for_a_header_are_refused() {
         .code(1)
         .stderr_has("must be lowercase letters, digits and dashes, at most 64");
 }
+
+/// A template past the size or nesting limits is refused at once, before Handlebars' parser
+/// (whose time grows with the square of the size) reads it.
+#[test]
+fn templates_past_the_size_or_nesting_limits_are_refused() {
+    let sb = Sandbox::campaign();
+    let big = format!("{}{}", crate::util::TEMPLATE, "{{name}} ".repeat(8000));
+    sb.write(TEMPLATE_FILE, &big);
+    sb.cmd().arg("check").run().code(1).stderr_has(&format!(
+        "templates/test.md.hbs: the template is {} bytes long; at most 65536 are allowed",
+        big.len()
+    ));
+    let nested = format!(
+        "Dear {{{{name}}}},\n{}x{}",
+        "{{#if name}}\n".repeat(17),
+        "{{/if}}".repeat(17)
+    );
+    sb.write(TEMPLATE_FILE, &nested);
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:18: blocks are nested more than 16 deep here");
+    sb.assert_nothing_written("out");
+    // Sixteen deep is fine.
+    let nested = format!(
+        "Dear {{{{name}}}},\n{}x{}",
+        "{{#if name}}\n".repeat(16),
+        "{{/if}}".repeat(16)
+    );
+    sb.write(TEMPLATE_FILE, &nested);
+    sb.cmd()
+        .args(["preview", "-g", "test"])
+        .run()
+        .success()
+        .stdout_has("Dear Alice Boss,");
+}
