@@ -342,6 +342,10 @@ pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 /// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
 pub const MAX_TEMPLATE_DEPTH: usize = 16;
 
+/// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
+const TAG_OPEN: &str = "{{";
+const TAG_OPEN_CHAR: char = '{';
+
 /// What is wrong with a template's text before Handlebars reads it: control characters, and a
 /// size or nesting past the limits (docs/campaign.md).
 fn template_problems(text: &str, file: &str) -> Vec<Diag> {
@@ -360,8 +364,8 @@ fn template_problems(text: &str, file: &str) -> Vec<Diag> {
         return diags;
     }
     let mut depth = 0usize;
-    for (i, _) in text.match_indices("{{") {
-        let rest = text[i..].trim_start_matches(['{', '~']);
+    for (i, _) in text.match_indices(TAG_OPEN) {
+        let rest = text[i..].trim_start_matches([TAG_OPEN_CHAR, '~']);
         match rest.as_bytes() {
             [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
             [b'/', ..] => depth = depth.saturating_sub(1),
@@ -370,7 +374,7 @@ fn template_problems(text: &str, file: &str) -> Vec<Diag> {
         if depth > MAX_TEMPLATE_DEPTH {
             let line = text[..i].matches('\n').count() as u64 + 1;
             let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
-            let hint = "close some blocks ({{/each}}, {{/if}}) before opening others";
+            let hint = "close some blocks (`/each`, `/if`) before opening others";
             diags.push(Diag::new(message).file(file).line(line).hint(hint));
             break;
         }
