@@ -131,8 +131,8 @@ impl Source {
             Source::Dir(d) => {
                 let path = d.join(rel);
                 if let Some(target) = self.outside(rel) {
-                    let d = self.outside_error(rel, &target).file(self.display(rel));
-                    return Err(Error::Invalid(d));
+                    let diag = self.outside_error(rel, &target).file(self.display(rel));
+                    return Err(Error::Invalid(diag));
                 }
                 let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
                 Ok(Box::new(file))

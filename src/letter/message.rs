@@ -1,10 +1,9 @@
 //! A `Letter` becomes an RFC 5322 message with lettre's builder: the Markdown as the text part,
 //! safe HTML as the alternative, and headers that are the same bytes on every run.
 
+use std::fmt::Write;
 use std::str::FromStr;
 use std::time::SystemTime;
-
-use std::fmt::Write;
 
 use email_encoding::headers::{rfc2047, writer::EmailWriter};
 use lettre::address::Envelope;
