@@ -4,12 +4,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Exit codes, documented in the README.
+/// Exit codes, documented in the README and docs/commands.md.
 pub const EXIT_INVALID: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_IO: i32 = 3;
 /// `send`: some letters were not sent (refused, deferred, skipped as uncertain, or the run stopped).
 pub const EXIT_UNSENT: i32 = 4;
+/// `send`: another run is sending with the same journal; nothing was done.
+pub const EXIT_BUSY: i32 = 5;
 
 /// A problem found in the user's input, with as much location as is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +105,9 @@ pub enum Error {
     /// The command line asks for something that does not exist.
     #[error("{0}")]
     Usage(Diag),
+    /// Another run holds what this one needs (the send journal).
+    #[error("{0}")]
+    Busy(Diag),
     /// Reading or writing a file failed.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -142,6 +147,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Many(_) => EXIT_INVALID,
             Error::Usage(_) => EXIT_USAGE,
+            Error::Busy(_) => EXIT_BUSY,
             Error::Io { .. } => EXIT_IO,
         }
     }

@@ -164,6 +164,27 @@ pub const NAME_COLUMN: &str = "name";
 pub const EMAIL_COLUMN: &str = "email";
 /// The column that picks a recipient's language (a BCP 47 tag such as `fr` or `es-MX`).
 pub const LANGUAGE_COLUMN: &str = "language";
+/// Longest values that go into a mail header, in characters, so that no header line passes the
+/// 998 octets RFC 5322 allows, however lettre writes it (docs/campaign.md lists them).
+/// Campaign and group ids, which are in every Message-ID.
+pub const MAX_ID: usize = 64;
+/// A recipient's or signer's name.
+pub const MAX_NAME: usize = 200;
+/// An e-mail address (RFC 5321's limit).
+pub const MAX_EMAIL: usize = 254;
+/// A letter's subject, as rendered.
+pub const MAX_SUBJECT: usize = 300;
+
+/// The problem of a value of `length` characters where at most `max` fit.
+pub fn too_long(what: &str, length: usize, max: usize) -> Option<Diag> {
+    (length > max).then(|| {
+        Diag::new(format!(
+            "{what} is {length} characters long; a mail header holds at most {max}"
+        ))
+        .hint("shorten it")
+    })
+}
+
 /// The language of the default templates when `[campaign] language` does not say.
 pub const DEFAULT_LANGUAGE: &str = "en";
 
@@ -210,7 +231,7 @@ impl Campaign {
         let mut diags = Vec::new();
         if !is_id(&meta.id) {
             let message = format!(
-                "campaign id `{}` must be lowercase letters, digits and dashes",
+                "campaign id `{}` must be lowercase letters, digits and dashes, at most {MAX_ID}",
                 meta.id
             );
             diags.push(at("id", message).hint("for example: id = \"xinjiang-2022\""));
@@ -221,6 +242,7 @@ impl Campaign {
                     .hint("use a BCP 47 tag such as \"en\", \"fr\" or \"es\""),
             );
         }
+        diags.extend(control_problems(&text, &file));
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         if parsed.groups.is_empty() {
@@ -230,6 +252,10 @@ impl Campaign {
                     .hint("add a [groups.<id>] table with label, description and subject"),
             );
         }
+        let groups: Vec<Group> = (parsed.groups.into_iter())
+            .map(|(id, g)| g.with_defaults(id))
+            .collect();
+        diags.extend(path_problems(&source, &groups, &at));
         Error::from_diags(diags)?;
 
         let needs_review = meta.needs_review.iter();
@@ -240,11 +266,7 @@ impl Campaign {
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
-            groups: parsed
-                .groups
-                .into_iter()
-                .map(|(id, g)| g.with_defaults(id))
-                .collect(),
+            groups,
             source,
         })
     }
@@ -394,7 +416,9 @@ fn language_tag_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Di
 fn id_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec<Diag> {
     let mut diags = Vec::new();
     for id in parsed.groups.keys().filter(|id| !is_id(id)) {
-        let message = format!("group id `{id}` must be lowercase letters, digits and dashes");
+        let message = format!(
+            "group id `{id}` must be lowercase letters, digits and dashes, at most {MAX_ID}"
+        );
         diags.push(at(&format!("[groups.{id}]"), message));
     }
     let mut seen = HashSet::new();
@@ -431,6 +455,116 @@ fn id_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Diag) -> Vec
     diags
 }
 
+/// Every file a group names (given or by default) that leads outside the campaign folder.
+fn path_problems(
+    source: &Source,
+    groups: &[Group],
+    at: &impl Fn(&str, String) -> Diag,
+) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    for g in groups {
+        for (key, rel) in [("template", &g.template), ("recipients", &g.recipients)] {
+            let Some(target) = source.outside(rel) else {
+                continue;
+            };
+            let d = source.outside_error(rel, &target);
+            // The line that names the file, else the group's table (the file is the default).
+            let mut place = at(&format!("\"{rel}\""), String::new());
+            if place.line.is_none() {
+                place = at(&format!("[groups.{}]", g.id), String::new());
+            }
+            diags.push(Diag {
+                line: place.line,
+                file: place.file,
+                field: Some(format!("groups.{}.{key}", g.id)),
+                ..d
+            });
+        }
+    }
+    diags
+}
+
+/// Control characters in any key or text of campaign.toml (TOML lets `\u001b` and the like
+/// through its escapes), each at the line and column where its key or value starts.
+fn control_problems(text: &str, file: &str) -> Vec<Diag> {
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
+        return Vec::new();
+    };
+    let mut diags = Vec::new();
+    let mut check = |place: &str, span: Option<std::ops::Range<usize>>, value: &str| {
+        if let Some((_, _, c)) = control_char(value) {
+            let mut d = control_diag(c).file(file).field(place);
+            if let Some(span) = span {
+                let (line, col) = line_col(text, span.start);
+                d = d.line(line).column(col);
+            }
+            diags.push(d);
+        }
+    };
+    walk(doc.as_item(), "", &mut check);
+    diags
+}
+
+/// Every key and text under `item`, with its dotted place and its span in the file.
+fn walk(
+    item: &toml_edit::Item,
+    place: &str,
+    check: &mut impl FnMut(&str, Option<std::ops::Range<usize>>, &str),
+) {
+    use toml_edit::{Item, Value};
+    let pairs: Vec<_> = match item {
+        Item::Table(t) => t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect(),
+        Item::Value(Value::InlineTable(t)) => {
+            t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect()
+        }
+        Item::ArrayOfTables(a) => {
+            a.iter()
+                .for_each(|t| walk(&Item::Table(t.clone()), place, check));
+            return;
+        }
+        Item::Value(Value::Array(a)) => {
+            a.iter()
+                .for_each(|v| walk(&Item::Value(v.clone()), place, check));
+            return;
+        }
+        Item::Value(Value::String(s)) => return check(place, item.span(), s.value()),
+        _ => return,
+    };
+    for (key, item) in pairs {
+        let place = match place {
+            "" => key.get().to_string(),
+            _ => format!("{place}.{}", key.get()),
+        };
+        check(&place, key.span(), key.get());
+        walk(item, &place, check);
+    }
+}
+
+/// The first control character of `text` other than tab and line breaks, with its line and
+/// column (from 1, in characters). Such a character could hide or change text on a terminal or
+/// in a mail program, or break a mail header.
+pub fn control_char(text: &str) -> Option<(u64, u64, char)> {
+    let (mut line, mut col) = (1, 0);
+    for c in text.chars() {
+        match c {
+            '\n' => (line, col) = (line + 1, 0),
+            '\t' | '\r' => col += 1,
+            c if c.is_control() => return Some((line, col + 1, c)),
+            _ => col += 1,
+        }
+    }
+    None
+}
+
+/// The problem of a text holding control character `c`.
+pub fn control_diag(c: char) -> Diag {
+    let message = format!(
+        "contains the control character U+{:04X}, which could hide or change text in a mail program or on a terminal",
+        c as u32
+    );
+    Diag::new(message).hint("remove it: only tabs and line breaks may be in the text")
+}
+
 fn join_ids<'a>(ids: impl Iterator<Item = &'a String>) -> String {
     ids.map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
 }
@@ -451,6 +585,10 @@ fn split_template(path: &str) -> (&str, &str) {
 /// A BCP 47 tag in the shape letters need: a 2-3 letter language, then subtags of 1-8 letters
 /// or digits (`fr`, `es-MX`, `zh-Hant`, `pt-BR`). Also what keeps the tag safe in a header.
 pub fn is_language_tag(s: &str) -> bool {
+    // RFC 5646 asks every implementation to take tags of 35 characters; none needs more.
+    if s.len() > 35 {
+        return false;
+    }
     let mut parts = s.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())
@@ -460,6 +598,7 @@ pub fn is_language_tag(s: &str) -> bool {
 
 fn is_id(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= MAX_ID
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
@@ -489,6 +628,7 @@ mod tests {
             "fr FR",
             "en\r\nBcc: x",
             "1a",
+            &format!("en{}", "-abcdefgh".repeat(4)),
         ] {
             assert!(!is_language_tag(bad), "{bad:?}");
         }

@@ -7,19 +7,48 @@ use std::io::{self, Read};
 use std::str::FromStr;
 
 use crate::campaign::source::Source;
-use crate::campaign::{Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN};
+use crate::campaign::NAME_COLUMN;
+use crate::campaign::{too_long, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, MAX_EMAIL, MAX_NAME};
 use crate::error::{Diag, Error, Result};
 
 /// The file as csv reads it, its `"` bytes counted on the way: an odd count means a quoted field
-/// never closed, which csv accepts silently by taking the rest of the file into that field.
+/// never closed, which csv accepts silently by taking the rest of the file into that field. A CR
+/// not followed by LF (old Mac line ends) is read as LF: csv ends a row there too, but counts
+/// lines by LFs alone, so every row of such a file would be named line 1.
 struct CountQuotes<R> {
     inner: R,
     quotes: u64,
+    /// The byte after a CR that ended the last read, read early to tell CRLF from CR.
+    peeked: Option<u8>,
 }
 
 impl<R: Read> Read for CountQuotes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let Some(first) = buf.first_mut() else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        if let Some(b) = self.peeked.take() {
+            *first = b;
+            n = 1;
+        }
+        n += self.inner.read(&mut buf[n..])?;
+        if n > 0 && buf[n - 1] == b'\r' {
+            let mut next = [0u8];
+            if self.inner.read(&mut next)? == 1 {
+                self.peeked = Some(next[0]);
+            }
+        }
+        for i in 0..n {
+            let next = if i + 1 < n {
+                Some(buf[i + 1])
+            } else {
+                self.peeked
+            };
+            if buf[i] == b'\r' && next != Some(b'\n') {
+                buf[i] = b'\n';
+            }
+        }
         self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
         Ok(n)
     }
@@ -80,6 +109,7 @@ impl Recipients {
         let raw = CountQuotes {
             inner: source.open(&group.recipients)?,
             quotes: 0,
+            peeked: None,
         };
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -99,7 +129,11 @@ impl Recipients {
         }
         let mut diags = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            if name.is_empty() {
+            if let Some((_, _, c)) = crate::campaign::control_char(name) {
+                let d = crate::campaign::control_diag(c).file(&file).line(1);
+                let message = format!("column {} of the header row {}", i + 1, d.message);
+                diags.push(Diag { message, ..d });
+            } else if name.is_empty() {
                 diags.push(
                     at_header(format!("column {} of the header row has no name", i + 1))
                         .hint("give every column a name, or remove the empty column"),
@@ -410,6 +444,18 @@ pub fn validate_row(
         let hint = "write it as name@domain, one address per row";
         problem(EMAIL_COLUMN, message, hint);
     }
+    for (col, max) in [(NAME_COLUMN, MAX_NAME), (EMAIL_COLUMN, MAX_EMAIL)] {
+        let length = field(col).map_or(0, |v| v.chars().count());
+        if let Some(d) = too_long("the value", length, max) {
+            diags.push(d.file(file).line(row.line).field(col));
+        }
+    }
+    for (col, value) in columns.names.iter().zip(row.record.iter()) {
+        if let Some((line, _, c)) = crate::campaign::control_char(value) {
+            let d = crate::campaign::control_diag(c).file(file);
+            diags.push(d.line(row.line + line - 1).field(col));
+        }
+    }
     if diags.is_empty() {
         Ok(())
     } else {
@@ -467,10 +513,27 @@ pub type Key = [u8; 6];
 /// Keys per chunk: 384 KiB.
 const CHUNK: usize = 1 << 16;
 
-/// The key of an address, whatever its case and the space around it.
+/// An address as one mailbox, however it is spelt: without the space around it, lowercase, the
+/// local part in Unicode's composed form (NFC: `é` one character, not `e` and an accent) and the
+/// domain as DNS sees it (IDNA: `bücher.example` is `xn--bcher-kva.example`).
+pub fn normalized_address(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let email = email.trim();
+    // Both forms leave ASCII as it is, but lowercase: the common case, kept cheap.
+    if email.is_ascii() {
+        return email.to_ascii_lowercase();
+    }
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let local: String = local.nfc().collect::<String>().to_lowercase();
+    let domain = idna::domain_to_ascii(domain)
+        .unwrap_or_else(|_| domain.nfc().collect::<String>().to_lowercase());
+    format!("{local}@{domain}")
+}
+
+/// The key of an address, however it is spelt (see [`normalized_address`]).
 pub fn address_key(email: &str) -> Key {
     let mut h = std::hash::DefaultHasher::new();
-    email.trim().to_lowercase().hash(&mut h);
+    normalized_address(email).hash(&mut h);
     let [_, _, key @ ..] = h.finish().to_be_bytes();
     key
 }
@@ -531,7 +594,7 @@ pub fn locate_duplicates(
         if !matches_all(filters, &row) || keys.binary_search(&address_key(email)).is_err() {
             continue;
         }
-        match first.get(&email.trim().to_lowercase()) {
+        match first.get(&normalized_address(email)) {
             Some(line) => diags.push(
                 Diag::new(format!(
                     "duplicate recipient `{email}`, already on line {line}"
@@ -542,7 +605,7 @@ pub fn locate_duplicates(
                 .hint("remove one of the rows, so nobody gets the same letter twice"),
             ),
             None => {
-                first.insert(email.trim().to_lowercase(), row.line);
+                first.insert(normalized_address(email), row.line);
             }
         }
     }
@@ -570,11 +633,11 @@ mod tests {
 
     const HEADER: &str = "name,title,organization,country,sector,email,salutation,language";
 
-    /// With Windows line ends (and a quoted field across two of them), rows are on the lines they
-    /// are on, as with Unix ones, and every field is trimmed, its line breaks LFs.
+    /// With Windows or old Mac line ends (and a quoted field across two of them), rows are on the
+    /// lines they are on, as with Unix ones, and every field is trimmed, its line breaks LFs.
     #[test]
-    fn rows_of_a_crlf_file_are_on_their_lines() {
-        for eol in ["\n", "\r\n"] {
+    fn rows_of_a_crlf_or_cr_file_are_on_their_lines() {
+        for eol in ["\n", "\r\n", "\r"] {
             let text = [
                 HEADER,
                 "A,t,o,c,s,a@x.example,d,en",
@@ -595,13 +658,46 @@ mod tests {
                 .collect();
             let d = ["D", "t", "o\nx", "c", "s", "d@x.example", "d", "en"];
             assert_eq!(lines[0].0, 2, "line ends {eol:?}");
-            assert_eq!(lines[1].1[0], format!("B{eol}b").replace('\r', ""));
+            assert_eq!(lines[1].1[0], "B\nb");
             assert_eq!(
                 lines.iter().map(|l| l.0).collect::<Vec<_>>(),
                 [2, 3, 5, 6],
                 "line ends {eol:?}"
             );
             assert_eq!(lines[3].1, d, "line ends {eol:?}");
+        }
+    }
+
+    /// CRLF stays, a CR alone becomes LF, wherever the reads of the file happen to end.
+    #[test]
+    fn a_lone_cr_reads_as_lf_across_read_boundaries() {
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = b"a\r\nb\r\"c\r\r\n\"\r";
+        for chunk in [1, 2, 3, 64] {
+            let inner = OneByte(text);
+            let mut r = CountQuotes {
+                inner,
+                quotes: 0,
+                peeked: None,
+            };
+            let (mut out, mut buf) = (Vec::new(), vec![0; chunk]);
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, b"a\r\nb\n\"c\n\r\n\"\n", "reads of {chunk}");
+            assert_eq!(r.quotes, 2);
         }
     }
 
@@ -625,6 +721,26 @@ mod tests {
         assert_ne!(
             address_key("zoe@example.org"),
             address_key("zoe@example.com")
+        );
+    }
+
+    #[test]
+    fn keys_ignore_unicode_composition_and_idna_spelling() {
+        assert_eq!(
+            address_key("jos\u{e9}@x.example"),
+            address_key("jose\u{301}@x.example")
+        );
+        assert_eq!(
+            address_key("a@b\u{fc}cher.example"),
+            address_key("a@XN--BCHER-KVA.example")
+        );
+        assert_eq!(
+            normalized_address(" A@B\u{dc}cher.Example "),
+            "a@xn--bcher-kva.example"
+        );
+        assert_ne!(
+            address_key("jose@x.example"),
+            address_key("jos\u{e9}@x.example")
         );
     }
 

@@ -59,6 +59,26 @@ impl Source {
         }
     }
 
+    /// Where `rel` leads once every link is followed, when that is outside the campaign folder
+    /// (an absolute path, `..`, or a link out): a shared campaign must not read the volunteer's
+    /// other files into its letters. `None` for a path inside, or one that does not exist yet.
+    pub fn outside(&self, rel: &str) -> Option<PathBuf> {
+        let Source::Dir(d) = self else { return None };
+        let target = std::fs::canonicalize(d.join(rel)).ok()?;
+        let root = std::fs::canonicalize(d).ok()?;
+        (!target.starts_with(&root)).then_some(target)
+    }
+
+    /// The problem of a file `rel` that leads to `target`, outside the campaign folder.
+    pub fn outside_error(&self, rel: &str, target: &Path) -> Diag {
+        let resolved = match Path::new(rel) == target {
+            true => String::new(),
+            false => format!(" (it leads to `{}`)", target.display()),
+        };
+        Diag::new(format!("`{rel}` is outside the campaign folder{resolved}"))
+            .hint("a campaign may only use files inside its own folder: copy the file in and name it relative to campaign.toml")
+    }
+
     pub fn exists(&self, rel: &str) -> bool {
         match self {
             Source::Dir(d) => d.join(rel).is_file(),
@@ -110,6 +130,10 @@ impl Source {
         match self {
             Source::Dir(d) => {
                 let path = d.join(rel);
+                if let Some(target) = self.outside(rel) {
+                    let diag = self.outside_error(rel, &target).file(self.display(rel));
+                    return Err(Error::Invalid(diag));
+                }
                 let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
                 Ok(Box::new(file))
             }

@@ -353,6 +353,11 @@ pub struct SendArgs {
     #[arg(long)]
     pub resend_uncertain: bool,
 
+    /// Send again the letters the server refused for good (5xx) in an earlier run; without it
+    /// they are skipped.
+    #[arg(long)]
+    pub retry_failed: bool,
+
     /// Write the rows that could not be sent, with the server's reply, to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub failed_csv: Option<PathBuf>,

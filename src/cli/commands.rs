@@ -60,6 +60,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         retries: args.retries,
         retry_delay: std::time::Duration::from_millis(args.retry_delay_ms),
         resend_uncertain: args.resend_uncertain,
+        retry_failed: args.retry_failed,
         yes: args.yes,
         dry_run: args.dry_run,
         test_to: args.test_to.clone(),
@@ -264,6 +265,15 @@ pub(super) fn render(
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
     let target = target(&args.target);
+    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure. Fails only if a
+    // handler is already set, which only the guided run sets.
+    let _ = ctrlc::set_handler(|| {
+        let (unfinished, _held) = crate::output::outbox::abandon();
+        if unfinished {
+            eprintln!("\ninterrupted: nothing was written");
+        }
+        std::process::exit(super::wizard::EXIT_CANCELLED);
+    });
     let journal = args.journal.as_deref();
     let summary = render_letters(
         campaign,

@@ -82,6 +82,27 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
             "pass --signer-name \"Your Name\" --signer-email you@your-domain (or set LETTERDRIVE_SIGNER_NAME and LETTERDRIVE_SIGNER_EMAIL)",
         ));
     }
+    for (value, flag) in [
+        (&signer.name, "--signer-name"),
+        (&signer.email, "--signer-email"),
+        (&signer.city, "--signer-city"),
+        (&signer.country, "--signer-country"),
+        (&signer.organisation, "--signer-organisation"),
+    ] {
+        let length = value.chars().count();
+        let max = match flag {
+            "--signer-email" => crate::campaign::MAX_EMAIL,
+            _ => crate::campaign::MAX_NAME,
+        };
+        if let Some(d) = crate::campaign::too_long(flag, length, max) {
+            return Err(Error::Usage(d));
+        }
+        if let Some((_, _, c)) = crate::campaign::control_char(value) {
+            let d = crate::campaign::control_diag(c);
+            let message = format!("{flag} {}", d.message);
+            return Err(Error::Usage(Diag { message, ..d }));
+        }
+    }
     let personal_note = match &args.note {
         Some(path) => read_note(path)?,
         None => String::new(),
@@ -98,11 +119,18 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
 fn read_note(path: &Path) -> Result<String> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
-    String::from_utf8(bytes).map_err(|_| {
+    let note = String::from_utf8(bytes).map_err(|_| {
         let diag = Diag::new("the personal note is not valid UTF-8");
         let diag = diag.file(path.display().to_string());
         Error::Invalid(diag.hint("save the note with UTF-8 encoding"))
-    })
+    })?;
+    match crate::campaign::control_char(&note) {
+        Some((line, col, c)) => {
+            let d = crate::campaign::control_diag(c).file(path.display().to_string());
+            Err(Error::Invalid(d.line(line).column(col)))
+        }
+        None => Ok(note),
+    }
 }
 
 /// `--date` wins over `SOURCE_DATE_EPOCH`, which wins over the clock.

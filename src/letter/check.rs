@@ -286,7 +286,7 @@ fn fallback_warning(
 
 fn diags_of(e: Error) -> Vec<Diag> {
     match e {
-        Error::Invalid(d) | Error::Usage(d) => vec![d],
+        Error::Invalid(d) | Error::Usage(d) | Error::Busy(d) => vec![d],
         Error::Many(ds) => ds,
         Error::Io { path, source } => {
             let message = format!("cannot read the file: {source}");

@@ -1,9 +1,12 @@
 //! A `Letter` becomes an RFC 5322 message with lettre's builder: the Markdown as the text part,
 //! safe HTML as the alternative, and headers that are the same bytes on every run.
 
+use std::fmt::Write;
 use std::str::FromStr;
 use std::time::SystemTime;
 
+use email_encoding::headers::{rfc2047, writer::EmailWriter};
+use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
@@ -116,10 +119,30 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         .boundary(boundary)
         .singlepart(part(ContentType::TEXT_PLAIN, letter.body.clone()))
         .singlepart(part(ContentType::TEXT_HTML, html_part(letter)));
-    Message::builder()
+    let mut builder = Message::builder()
         .from(settings.from.clone())
-        .to(to)
-        .subject(letter.subject.clone())
+        .to(to.clone())
+        .subject(letter.subject.clone());
+    // lettre writes an ASCII word as it is, so a name or subject holding `=?...?=` would be
+    // decoded by mail programs into text the volunteer never saw: such text is encoded whole.
+    if to.name.as_deref().is_some_and(|n| n.contains("=?")) {
+        let name = to.name.clone().unwrap_or_default();
+        let address = format!("<{}>", to.email);
+        builder = builder.raw_header(encoded("To", to.to_string(), |w| {
+            rfc2047::encode(&name, w)?;
+            w.space();
+            w.write_str(&address)
+        }));
+    }
+    if letter.subject.contains("=?") {
+        let subject = letter.subject.clone();
+        builder = builder.raw_header(encoded("Subject", subject.clone(), |w| {
+            rfc2047::encode(&subject, w)
+        }));
+    }
+    let envelope = Envelope::new(Some(settings.from.email.clone()), vec![to.email]);
+    builder
+        .envelope(envelope.map_err(|e| Diag::new(format!("cannot build the message: {e}")))?)
         .date(settings.date)
         .message_id(Some(settings.message_id(&letter.email)))
         .raw_header(HeaderValue::new(
@@ -132,6 +155,22 @@ pub fn build(letter: &Letter, settings: &MessageSettings) -> Result<Message, Dia
         ))
         .multipart(parts)
         .map_err(|e| Diag::new(format!("cannot build the message: {e}")))
+}
+
+/// Header `name`, its value `raw` written by `write` with RFC 2047's encoder, which writes only
+/// printable ASCII and folds its lines: what `dangerous_new_pre_encoded` asks of a value.
+fn encoded(
+    name: &'static str,
+    raw: String,
+    write: impl FnOnce(&mut EmailWriter) -> std::fmt::Result,
+) -> HeaderValue {
+    let mut value = String::new();
+    {
+        let mut w = EmailWriter::new(&mut value, name.len() + ": ".len(), 0, false);
+        write(&mut w).expect("writing to a String cannot fail");
+    }
+    let name = HeaderName::new_from_ascii_str(name);
+    HeaderValue::dangerous_new_pre_encoded(name, raw, value)
 }
 
 /// The text quoted-printable: 7-bit ASCII that every server and mail program takes. (lettre would
@@ -189,6 +228,41 @@ mod tests {
             s.message_id(" ZOE@example.org "),
             s.message_id("zoe@example.org")
         );
+    }
+
+    /// At the longest values `check` lets through, no header line passes RFC 5322's 998 octets,
+    /// whatever the text: lettre folds at spaces and encodes what is not ASCII, and a quoted
+    /// name's escapes or an unbroken word still fit.
+    #[test]
+    fn headers_at_the_length_limits_stay_within_998_octets() {
+        use crate::campaign::{MAX_EMAIL, MAX_ID, MAX_NAME, MAX_SUBJECT};
+        let label = "d".repeat(60);
+        let domain = format!("{label}.{label}.{label}.{label}.example");
+        let email = format!("{}@{domain}", "l".repeat(MAX_EMAIL - domain.len() - 1));
+        let id = "i".repeat(MAX_ID);
+        for text in ["a", "é", "\"", "=?", "a ", "\\"] {
+            let name = text.repeat(MAX_NAME / text.chars().count());
+            let subject = text.repeat(MAX_SUBJECT / text.chars().count());
+            let signer = Signer {
+                name: name.clone(),
+                email: email.clone(),
+                ..Signer::default()
+            };
+            let settings = MessageSettings::new(&signer, SystemTime::UNIX_EPOCH, &id, &id).unwrap();
+            let letter = Letter {
+                name,
+                email: email.clone(),
+                ..letter(&subject, "Body.\n")
+            };
+            let bytes = build(&letter, &settings).unwrap().formatted();
+            for line in bytes.split(|&b| b == b'\n') {
+                assert!(
+                    line.len() <= 999,
+                    "{text:?}: {}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
     }
 
     #[test]

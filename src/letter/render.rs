@@ -7,9 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::campaign::recipients::{self, Columns, Row};
 use crate::campaign::source::CAMPAIGN_FILE;
-use crate::campaign::{
-    Campaign, Fact, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN,
-};
+use crate::campaign::{too_long, Campaign, Fact, Group, MAX_SUBJECT};
+use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
 
 /// The volunteer who signs the letters.
@@ -199,6 +198,11 @@ impl<'c> Renderer<'c> {
             }
             return Err(d);
         }
+        let length = subject.chars().count();
+        if let Some(d) = too_long("the subject of this letter", length, MAX_SUBJECT) {
+            let hint = "shorten the subject in campaign.toml, or the values it uses in this row";
+            return Err(d.file(&self.recipients_file).line(row.line).hint(hint));
+        }
         Ok(Letter {
             index: row.index,
             line: row.line,
@@ -283,9 +287,15 @@ fn language(
     let mut text = String::new();
     if source.exists(&rel) {
         text = source.read_to_string(&rel)?;
-        if let Err(e) = hb.register_template_string(&body_name, &text) {
-            diags.push(template_diag(&file, &e, None));
+        let problems = template_problems(&text, &file);
+        // Handlebars' parser takes time growing with the square of a template's size, and
+        // recursion with its depth: one past the limits is not handed to it.
+        if problems.is_empty() {
+            if let Err(e) = hb.register_template_string(&body_name, &text) {
+                diags.push(template_diag(&file, &e, None));
+            }
         }
+        diags.extend(problems);
     } else {
         let hint = format!("create {rel} or set `template` in [groups.{}]", group.id);
         let message = format!("template for group `{}` not found", group.id);
@@ -325,6 +335,51 @@ fn language(
         subject: subject_name,
         ctx,
     })
+}
+
+/// Longest template, in bytes: a letter of a few pages is a few kilobytes.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
+pub const MAX_TEMPLATE_DEPTH: usize = 16;
+
+/// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
+const TAG_OPEN: &str = "{{";
+const TAG_OPEN_CHAR: char = '{';
+
+/// What is wrong with a template's text before Handlebars reads it: control characters, and a
+/// size or nesting past the limits (docs/campaign.md).
+fn template_problems(text: &str, file: &str) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    if let Some((line, col, c)) = crate::campaign::control_char(text) {
+        let d = crate::campaign::control_diag(c).file(file);
+        diags.push(d.line(line).column(col));
+    }
+    if text.len() > MAX_TEMPLATE_BYTES {
+        let message = format!(
+            "the template is {} bytes long; at most {MAX_TEMPLATE_BYTES} are allowed",
+            text.len()
+        );
+        let hint = "a letter is a few pages: shorten the template";
+        diags.push(Diag::new(message).file(file).hint(hint));
+        return diags;
+    }
+    let mut depth = 0usize;
+    for (i, _) in text.match_indices(TAG_OPEN) {
+        let rest = text[i..].trim_start_matches([TAG_OPEN_CHAR, '~']);
+        match rest.as_bytes() {
+            [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
+            [b'/', ..] => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        if depth > MAX_TEMPLATE_DEPTH {
+            let line = text[..i].matches('\n').count() as u64 + 1;
+            let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
+            let hint = "close some blocks (`/each`, `/if`) before opening others";
+            diags.push(Diag::new(message).file(file).line(line).hint(hint));
+            break;
+        }
+    }
+    diags
 }
 
 /// The campaign's facts (as a list and by id) and statement in `lang`, falling back to the

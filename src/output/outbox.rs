@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::output::encode::{Encoded, Encoder, PdfSettings};
@@ -29,6 +30,36 @@ pub struct Outbox {
     placeholders: u64,
 }
 
+/// What an unfinished run has made on disk, for [`abandon`] to remove: the staging directory and
+/// the directories made to hold it. Writes into the staging directory happen under this lock, so
+/// that nothing is written into it while it is being removed.
+struct Made {
+    staging: PathBuf,
+    created: Vec<PathBuf>,
+}
+
+static MADE: Mutex<Option<Made>> = Mutex::new(None);
+
+fn made() -> MutexGuard<'static, Option<Made>> {
+    MADE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For a signal handler: remove what an unfinished run has made (true if there was one), and hold
+/// off its writes for as long as the returned guard lives, which the caller keeps until the
+/// process exits.
+pub fn abandon() -> (bool, impl Sized) {
+    let mut made = made();
+    let removed = made.take().map(|m| remove_made(&m.staging, &m.created));
+    (removed.is_some(), made)
+}
+
+fn remove_made(staging: &Path, created: &[PathBuf]) {
+    let _ = fs::remove_dir_all(staging);
+    for dir in created {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
 pub struct Summary {
     pub count: u64,
     /// Letters to placeholder addresses on reserved example domains.
@@ -46,6 +77,10 @@ impl Outbox {
         page: &PageInfo,
     ) -> Result<Outbox> {
         let (staging, created, fresh) = staging_dir(out)?;
+        *made() = Some(Made {
+            staging: staging.path().to_path_buf(),
+            created: created.clone(),
+        });
         let single_name = format!("{group_id}.{}", extension(format));
         let encoder = Encoder::new(format, group_id, from, date);
         let mut outbox = Outbox {
@@ -131,6 +166,7 @@ impl Outbox {
 
     /// Writes one letter: what `Encoder::encode` returned for it, and the bytes it appended.
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
+        let _held = made();
         if let Some(d) = encoded.problem {
             return Err(Error::Invalid(d));
         }
@@ -155,6 +191,7 @@ impl Outbox {
 
     /// Move everything into place. Nothing is visible under `out` before this.
     pub fn finish(mut self) -> Result<Summary> {
+        let mut held = made();
         if self.format == Format::Html {
             let foot = page_foot(self.placeholders, self.count);
             self.write_single(foot.as_bytes())?;
@@ -190,6 +227,7 @@ impl Outbox {
             }
         }
         self.created.clear();
+        *held = None;
         Ok(Summary {
             count: self.count,
             placeholders: self.placeholders,
@@ -202,12 +240,13 @@ impl Drop for Outbox {
     fn drop(&mut self) {
         // A run that did not finish leaves nothing behind: not the staging directory, and not
         // the (empty) directories it created to hold it.
+        let mut held = made();
         drop(self.single.take());
         drop(self.book.take());
-        drop(self.staging.take());
-        for dir in &self.created {
-            let _ = fs::remove_dir(dir);
+        if let Some(staging) = self.staging.take() {
+            remove_made(&staging.keep(), &self.created);
         }
+        *held = None;
     }
 }
 
@@ -238,11 +277,49 @@ fn staging_dir(out: &Path) -> Result<(tempfile::TempDir, Vec<PathBuf>, bool)> {
         }
     }
     fs::create_dir_all(&staging_parent).map_err(|e| Error::io(&staging_parent, e))?;
+    remove_stale(&staging_parent);
     let staging = tempfile::Builder::new()
-        .prefix(".letterdrive-staging-")
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
         .tempdir_in(&staging_parent)
         .map_err(|e| Error::io(&staging_parent, e))?;
     Ok((staging, created, fresh))
+}
+
+/// A staging directory's name: this, the id of the process writing it, a dash, random letters.
+const STAGING_PREFIX: &str = ".letterdrive-staging-";
+
+/// Remove the staging directories in `dir` of runs that ended without cleaning up (killed, or
+/// the machine stopped): those whose process is gone.
+fn remove_stale(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX));
+        let pid = pid.and_then(|rest| rest.split_once('-')?.0.parse().ok());
+        if pid.is_some_and(|pid| !alive(pid)) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` exists (one that exists but is not ours to signal does).
+#[cfg(unix)]
+fn alive(pid: i32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return true;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+/// Elsewhere the question is not asked: a staging directory is only ever removed by its run.
+#[cfg(not(unix))]
+fn alive(_pid: i32) -> bool {
+    true
 }
 
 /// The file extension of a format's files, also its name in the ledger.

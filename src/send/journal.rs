@@ -111,6 +111,8 @@ pub struct Journal {
     /// lock other threads write it under): see [`Journal::syncer`].
     file: Option<Arc<File>>,
     states: HashMap<(String, String), State>,
+    /// The server's reply to each letter whose state is `Failed`, for `status`.
+    refusals: HashMap<(String, String), String>,
     /// Lines that could not be read (a record torn by a crash mid-write).
     pub unreadable: u64,
     /// A record could not be written in full. What follows it in the file would join the torn
@@ -175,6 +177,10 @@ impl Journal {
         if self.states.get(&k) == Some(&State::Sent) {
             return;
         }
+        if r.status == Status::Failed {
+            let reply = r.reply.clone().unwrap_or_default();
+            self.refusals.insert(k.clone(), reply);
+        }
         let state = match r.status {
             // Written since this boot, so every later write is in the file too: no attempt
             // followed, the letter never went.
@@ -190,6 +196,13 @@ impl Journal {
 
     pub fn state(&self, group: &str, email: &str) -> Option<State> {
         self.states.get(&(group.to_string(), key(email))).copied()
+    }
+
+    /// The server's reply that refused the letter, when its state is `Failed`.
+    pub fn refusal(&self, group: &str, email: &str) -> Option<&str> {
+        let k = (group.to_string(), key(email));
+        let failed = self.states.get(&k) == Some(&State::Failed);
+        self.refusals.get(&k).filter(|_| failed).map(String::as_str)
     }
 
     /// Take every record written so far to disk.
@@ -278,17 +291,17 @@ fn make_dir_of(path: &Path) -> Result<&Path> {
 /// Take the journal for this run, or say which other run has it. Two runs with one journal
 /// would each send what the other has not recorded yet, and each would take the other's queued
 /// letters for ones that never went. The lock is on a file beside the journal, held while the
-/// returned file is open, and goes with the process however it ends.
+/// returned file is open, and goes with the process however it ends. It is beside the file the
+/// path leads to, so that two runs reaching one journal through different paths or links share it.
 pub fn lock(path: &Path) -> Result<File> {
-    let mut name = path.as_os_str().to_owned();
+    let mut name = resolve(path)?.into_os_string();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
-    make_dir_of(&lock_path)?;
     let open = File::options().create(true).append(true).open(&lock_path);
     let file = open.map_err(|e| Error::io(&lock_path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Invalid(
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy(
             Diag::new("another letterdrive run is sending with this journal")
                 .file(path.display().to_string())
                 .hint(
@@ -298,6 +311,27 @@ pub fn lock(path: &Path) -> Result<File> {
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
     }
+}
+
+/// The journal `path` leads to, whether it exists yet or not: every link followed (a link may
+/// point at a journal not yet written), in its directory's canonical form, which is made here.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    // As many links as the system follows before it gives up.
+    for _ in 0..40 {
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = path
+            .parent()
+            .map_or(target.clone(), |dir| dir.join(&target));
+    }
+    let dir = make_dir_of(&path)?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(match path.file_name() {
+        Some(name) => dir.join(name),
+        None => path,
+    })
 }
 
 #[cfg(test)]
@@ -401,6 +435,23 @@ mod tests {
         assert!(err.contains("journal.jsonl"), "{err}");
         drop(held);
         lock(&path).unwrap();
+    }
+
+    /// A link to the journal, made before or after the journal itself, reaches the same lock.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_the_journal_shares_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let link = dir.path().join("sub/link.jsonl");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("../journal.jsonl", &link).unwrap();
+        let held = lock(&path).unwrap();
+        assert!(matches!(lock(&link), Err(Error::Busy(_))));
+        drop(held);
+        let held = lock(&link).unwrap();
+        assert!(matches!(lock(&path), Err(Error::Busy(_))));
+        drop(held);
     }
 
     #[cfg(target_os = "linux")]

@@ -26,6 +26,8 @@ pub struct Report {
     pub deferred: Vec<Unsent>,
     /// Handed over in full in this run, with no verdict from the server.
     pub unknown: Vec<Unsent>,
+    /// Refused for good by an earlier run, and not sent again (no `--retry-failed`).
+    pub failed_before: u64,
     /// Left for a later run by `--max`.
     pub over_max: u64,
     /// Why the run stopped early, if it did.
@@ -78,6 +80,10 @@ pub fn finish(
         (report.failed.len(), "failed"),
         (report.deferred.len(), "deferred (a rerun tries again)"),
         (report.already_sent as usize, "already sent before"),
+        (
+            report.failed_before as usize,
+            "refused before (skipped; see --retry-failed)",
+        ),
         (report.over_max as usize, "left by --max"),
         (
             report.unknown.len(),
@@ -106,6 +112,7 @@ pub fn finish(
         }
     }
     let all_sent = report.failed.is_empty()
+        && report.failed_before == 0
         && report.deferred.is_empty()
         && report.uncertain.is_empty()
         && report.unknown.is_empty()

@@ -44,6 +44,8 @@ pub struct SendJob {
     pub retries: u32,
     pub retry_delay: Duration,
     pub resend_uncertain: bool,
+    /// Send again the letters an earlier run had refused for good (5xx).
+    pub retry_failed: bool,
     pub yes: bool,
     pub dry_run: bool,
     pub test_to: Option<String>,
@@ -64,6 +66,7 @@ impl SendJob {
             retries: DEFAULT_RETRIES,
             retry_delay: Duration::from_millis(DEFAULT_RETRY_DELAY_MS),
             resend_uncertain: false,
+            retry_failed: false,
             yes: false,
             dry_run: false,
             test_to: None,
@@ -82,6 +85,8 @@ struct Plan {
     uncertain: u64,
     /// Targeted recipients on reserved example domains.
     placeholders: u64,
+    /// Refused for good by an earlier run; skipped.
+    failed: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
 }
@@ -123,7 +128,8 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     if plan.planned == 0 {
         println!("nothing to send");
-        return Ok(if plan.uncertain > 0 { EXIT_UNSENT } else { 0 });
+        let skipped = plan.uncertain + plan.failed;
+        return Ok(if skipped > 0 { EXIT_UNSENT } else { 0 });
     }
     if !job.yes && !terminal.confirm(plan.planned)? {
         println!("nothing was sent");
@@ -138,6 +144,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
         rate,
         max: job.max,
         resend_uncertain: job.resend_uncertain,
+        retry_failed: job.retry_failed,
     };
     let progress = terminal.progress(plan.planned, rate.interval());
     let sender = Sender::new(&mut journal, &plan.group, policy, progress);
@@ -197,17 +204,19 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let run = Run::open(campaign, &job.target, &job.inputs)?;
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
-    let (mut to_send, mut already, mut uncertain, mut placeholders) = (0u64, 0u64, 0u64, 0u64);
+    let [mut to_send, mut already, mut uncertain, mut failed, mut placeholders] = [0u64; 5];
     let total = run.each(
         job.target.limit,
         false,
         |letter, _| letter.email.clone(),
         |email| {
             placeholders += u64::from(is_placeholder_address(&email));
-            match decide(journal.state(&group, &email), job.resend_uncertain) {
+            let state = journal.state(&group, &email);
+            match decide(state, job.resend_uncertain, job.retry_failed) {
                 Decision::Send => to_send += 1,
                 Decision::AlreadySent => already += 1,
                 Decision::Uncertain => uncertain += 1,
+                Decision::FailedBefore => failed += 1,
             }
             Ok(())
         },
@@ -220,6 +229,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         already,
         uncertain,
         placeholders,
+        failed,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
     })
 }
@@ -273,6 +283,13 @@ fn summary(
     if plan.placeholders > 0 {
         let said = placeholders_said(plan.placeholders, plan.total);
         let _ = writeln!(out, "  warning: {said}");
+    }
+    if plan.failed > 0 {
+        let _ = writeln!(
+            out,
+            "  {} refused for good by the server in an earlier run; they are skipped: fix the addresses (`letterdrive status` lists them), or use --retry-failed",
+            plural(plan.failed, "letter")
+        );
     }
     if plan.uncertain > 0 {
         let _ = writeln!(

@@ -37,12 +37,15 @@ pub enum Decision {
     Send,
     AlreadySent,
     Uncertain,
+    /// Refused for good (5xx) by an earlier run: sent again only when asked.
+    FailedBefore,
 }
 
-pub fn decide(state: Option<State>, resend_uncertain: bool) -> Decision {
+pub fn decide(state: Option<State>, resend_uncertain: bool, retry_failed: bool) -> Decision {
     match state {
         Some(State::Sent) => Decision::AlreadySent,
         Some(State::Uncertain) if !resend_uncertain => Decision::Uncertain,
+        Some(State::Failed) if !retry_failed => Decision::FailedBefore,
         _ => Decision::Send,
     }
 }
@@ -57,6 +60,7 @@ pub struct Policy {
     pub rate: Rate,
     pub max: Option<u64>,
     pub resend_uncertain: bool,
+    pub retry_failed: bool,
 }
 
 /// One letter, ready to go: formatted once, on a render thread.
@@ -303,8 +307,9 @@ impl<'s, 'a> Queue<'s, 'a> {
             return Err(aborted());
         }
         let state = s.journal().state(&s.group, &letter.email);
-        match decide(state, s.policy.resend_uncertain) {
+        match decide(state, s.policy.resend_uncertain, s.policy.retry_failed) {
             Decision::AlreadySent => s.report().already_sent += 1,
+            Decision::FailedBefore => s.report().failed_before += 1,
             Decision::Uncertain => s.report().uncertain.push(letter.email),
             Decision::Send if s.policy.max.is_some_and(|max| self.admitted >= max) => {
                 s.report().over_max += 1;
@@ -353,6 +358,18 @@ pub fn aborted() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_letter_refused_before_goes_again_only_when_asked() {
+        let failed = Some(State::Failed);
+        assert_eq!(decide(failed, true, false), Decision::FailedBefore);
+        assert_eq!(decide(failed, false, true), Decision::Send);
+        assert_eq!(decide(Some(State::Deferred), false, false), Decision::Send);
+        assert_eq!(
+            decide(Some(State::Sent), false, true),
+            Decision::AlreadySent
+        );
+    }
     use crate::send::journal;
     use crate::send::terminal::LogLines;
     use std::collections::VecDeque;
@@ -434,6 +451,7 @@ mod tests {
             rate: Rate::Unlimited,
             max: None,
             resend_uncertain: false,
+            retry_failed: false,
         }
     }
 
@@ -787,6 +805,7 @@ mod tests {
             &mut journal,
             Policy {
                 resend_uncertain: true,
+                retry_failed: false,
                 ..policy()
             },
         );

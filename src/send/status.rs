@@ -1,5 +1,6 @@
-//! `letterdrive status`: per group, what the journal says about its recipients: sent, failed,
-//! uncertain (may have arrived; never resent unasked) and still to send.
+//! `letterdrive status`: per group, what the journal says about its recipients: sent, failed
+//! (refused for good; never resent unasked), uncertain (may have arrived; never resent unasked)
+//! and still to send.
 
 use std::io::Write;
 use std::path::Path;
@@ -26,7 +27,7 @@ pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) 
         "{:width$}  {:>7}  {:>7}  {:>9}  {:>7}",
         "group", "sent", "failed", "uncertain", "pending"
     );
-    let mut uncertain_list = Vec::new();
+    let (mut uncertain_list, mut failed_list) = (Vec::new(), Vec::new());
     for g in groups {
         let mut rows = Recipients::open(&campaign.source, g)?;
         let email_idx = rows.columns.get(EMAIL_COLUMN);
@@ -38,7 +39,11 @@ pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) 
             };
             match journal.state(&g.id, email) {
                 Some(State::Sent) => sent += 1,
-                Some(State::Failed) => failed += 1,
+                Some(State::Failed) => {
+                    failed += 1;
+                    let reply = journal.refusal(&g.id, email).unwrap_or("");
+                    failed_list.push(format!("{}: {} ({reply})", g.id, journal::key(email)));
+                }
                 Some(State::Uncertain) => {
                     uncertain += 1;
                     uncertain_list.push(format!("{}: {}", g.id, journal::key(email)));
@@ -54,6 +59,9 @@ pub fn status(campaign: &Campaign, group: Option<&str>, journal: Option<&Path>) 
     }
     for u in uncertain_list {
         let _ = writeln!(out, "uncertain: {u}");
+    }
+    for f in failed_list {
+        let _ = writeln!(out, "failed:    {f}");
     }
     Ok(0)
 }

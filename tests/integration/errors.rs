@@ -117,14 +117,15 @@ fn invalid_email_address() {
     .stderr_has("help: write it as name@domain");
 }
 
-/// A file saved with Windows line ends (as spreadsheets save CSV) names the same lines as one with
-/// Unix ones; the csv crate alone put every row a line early.
+/// A file saved with Windows line ends (as spreadsheets save CSV) or old Mac ones names the same
+/// lines as one with Unix ones; the csv crate alone put every row a line early (Windows) or on
+/// line 1 (Mac).
 #[test]
 fn errors_in_a_file_with_windows_line_ends_name_the_right_lines() {
     let rows = "Alice Boss,alice@corp-one.example,Corp One,France,boss\n\
                 \"Bob\nStaff\",bob-at-corp-two.example,Corp Two,Japan,staff\n\
                 Carol Chief,carol@corp-three.example,Corp Three,Chile,boss,extra\n";
-    for eol in ["\n", "\r\n"] {
+    for eol in ["\n", "\r\n", "\r"] {
         let (_, done) = render_fails(csv(rows).replace('\n', eol), 1);
         done.stderr_has(
             "recipients/test.csv:3: column `email`: `bob-at-corp-two.example` is not a valid e-mail address",

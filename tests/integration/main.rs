@@ -19,5 +19,6 @@ mod send;
 mod send_profile;
 mod send_terminal;
 mod targeting;
+mod untrusted;
 mod volunteer;
 mod wizard;

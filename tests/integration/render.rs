@@ -524,3 +524,80 @@ fn an_if_on_the_demands_follows_each_recipients_role() {
         "{bodies:?}"
     );
 }
+
+/// `render` with its recipients read from a pipe this test writes, so that it is certainly still
+/// writing letters when `signal` comes: it exits 130 and leaves nothing, staging folder included.
+#[cfg(unix)]
+fn interrupted_by(signal: i32) {
+    use std::io::Write;
+    let sb = Sandbox::campaign();
+    let csv = sb.join(crate::util::CSV_FILE);
+    std::fs::remove_file(&csv).unwrap();
+    let path = std::ffi::CString::new(csv.to_str().unwrap()).unwrap();
+    // SAFETY: a plain system call on a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
+        .current_dir(sb.path())
+        .args(["render", "-g", "test", "-f", "eml", "-o", "out"])
+        .args(["--signer-name", "Sam", "--signer-email", "sam@signers.org"])
+        .env("LETTERDRIVE_THREADS", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = std::fs::OpenOptions::new().write(true).open(&csv).unwrap();
+    let mut rows = String::from("name,email,organization,country,role\n");
+    for i in 0..100 {
+        rows.push_str(&format!("P{i},p{i}@corp.example,Corp,France,boss\n"));
+    }
+    pipe.write_all(rows.as_bytes()).unwrap();
+    // The pipe stays open: the run waits for more rows, with letters in its staging folder.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let staging = loop {
+        let staging = sb
+            .files(".")
+            .into_iter()
+            .find(|n| n.starts_with(".letterdrive-staging-"));
+        if let Some(s) = staging.filter(|s| !sb.files(s).is_empty()) {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "no letter was staged");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(staging.starts_with(&format!(".letterdrive-staging-{}-", child.id())));
+    // SAFETY: a plain system call to the child started above.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted: nothing was written"));
+    drop(pipe);
+    sb.assert_nothing_written("out");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_render_leaves_nothing() {
+    interrupted_by(libc::SIGINT);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_render_leaves_nothing() {
+    interrupted_by(libc::SIGTERM);
+}
+
+/// A run killed outright leaves its staging folder; the next run beside it removes it, as its
+/// process is gone, and keeps one whose process is alive.
+#[cfg(unix)]
+#[test]
+fn a_later_render_removes_staging_folders_of_dead_runs() {
+    let sb = Sandbox::campaign();
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    dead.wait().unwrap();
+    let stale = format!(".letterdrive-staging-{}-abc123", dead.id());
+    let live = format!(".letterdrive-staging-{}-def456", std::process::id());
+    sb.write(&format!("{stale}/a.eml"), "left behind");
+    sb.write(&format!("{live}/b.eml"), "being written");
+    sb.render("test", "eml", "out").run().success();
+    assert!(!sb.exists(&stale));
+    assert!(sb.exists(&live));
+}

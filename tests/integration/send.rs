@@ -129,6 +129,41 @@ fn a_refused_recipient_is_recorded_and_the_others_go_through() {
     assert_eq!(status(&sb), [2, 1, 0, 0]);
 }
 
+/// A letter refused for good stays refused: later runs skip it (and say so), `status` lists it
+/// with the server's reply, and only `--retry-failed` sends it again.
+#[test]
+fn a_refused_letter_is_skipped_on_later_runs_unless_asked() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    server.answer_rcpt(BOB, &[(550, "5.1.1 no such mailbox")]);
+    send(&sb, &server).arg("--yes").run().code(4);
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .code(4)
+        .stdout_has("0 to send, 2 already sent, 0 uncertain")
+        .stdout_has("1 letter refused for good by the server in an earlier run; they are skipped")
+        .stdout_has("nothing to send");
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    sb.cmd()
+        .args(["status", "--group", "test"])
+        .run()
+        .success()
+        .stdout_has(
+            "failed:    test: bob@corp-two.example (permanent error (550): 5.1.1 no such mailbox)",
+        );
+    assert_eq!(status(&sb), [2, 1, 0, 0]);
+    send(&sb, &server)
+        .args(["--yes", "--retry-failed"])
+        .run()
+        .success()
+        .stdout_has("1 to send, 2 already sent")
+        .stdout_has("1 letter sent");
+    assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+    assert_eq!(status(&sb), [3, 0, 0, 0]);
+}
+
 #[test]
 fn a_temporary_error_is_retried() {
     let sb = Sandbox::campaign();
@@ -589,10 +624,20 @@ fn several_connections_send_each_letter_once() {
 /// Starts `send` of the test group as a child process, with the server holding its reply to
 /// Bob's letter, and returns once that letter is with the server.
 fn start_stalled_on_bob(sb: &Sandbox, server: &MailServer) -> std::process::Child {
+    start_stalled_on_bob_with(sb, server, &[])
+}
+
+/// [`start_stalled_on_bob`], with `extra` arguments to `send`.
+fn start_stalled_on_bob_with(
+    sb: &Sandbox,
+    server: &MailServer,
+    extra: &[&str],
+) -> std::process::Child {
     server.shared.lock().unwrap().stall = Some(BOB.to_string());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
         .current_dir(sb.path())
         .args(["send", "-g", "test", "--yes", "--rate", "unlimited"])
+        .args(extra)
         .args(["--connections", "1", "--smtp", &server.url()])
         .args(["--signer-name", crate::util::SIGNER_NAME])
         .args(["--signer-email", crate::util::SIGNER_EMAIL])
@@ -627,7 +672,7 @@ fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
     let second = send(&sb, &server)
         .arg("--yes")
         .run()
-        .code(1)
+        .code(5)
         .stderr_has("another letterdrive run is sending with this journal")
         .stderr_has("test-campaign.jsonl");
     drop(second);
@@ -642,6 +687,25 @@ fn a_second_run_with_the_same_journal_is_refused_while_the_first_sends() {
         .code(4)
         .stdout_has("1 to send, 1 already sent, 1 uncertain");
     assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
+}
+
+/// A link to the journal of a running send is the same journal: the second run is refused, with
+/// the exit code of a run that waits for another, and sends nothing.
+#[cfg(unix)]
+#[test]
+fn a_second_run_through_a_link_to_the_journal_is_refused() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let mut first = start_stalled_on_bob_with(&sb, &server, &["--journal", "j/journal.jsonl"]);
+    std::os::unix::fs::symlink("j/journal.jsonl", sb.join("link.jsonl")).unwrap();
+    send(&sb, &server)
+        .args(["--yes", "--journal", "link.jsonl"])
+        .run()
+        .code(5)
+        .stderr_has("link.jsonl: another letterdrive run is sending with this journal");
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    assert_eq!(server.recipients(), [ALICE, BOB]);
 }
 
 /// The server takes the whole letter and never answers: it may have accepted it, so it is not
