@@ -88,7 +88,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
                    --out out --signer-name 'Ada Volunteer' --signer-email ada@example.org \
                    --signer-city Lyon --signer-country France --note out/personal-note.md";
     g.see(command);
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
 
     let mut files = sb.files("out");
@@ -162,7 +162,7 @@ fn saved_profile_is_offered_as_defaults_next_time() {
     g.see("How do you want your letters?").keys(ENTER);
     g.see("Folder to write them to").keys(ENTER); // the default, `letters`
     g.see("wrote 3 e-mail files (.eml) to letters");
-    g.see("for next time?").keys("y");
+    g.see("for next time?").line("y");
     g.see("Saved");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     let profile = std::fs::read_to_string(default_profile(&sb)).expect("profile saved");
@@ -305,7 +305,7 @@ fn going_back_keeps_the_answers_as_defaults() {
     g.see("Folder to write them to").keys(ENTER);
     g.see("wrote 1 letter on one page of mailto: links to letters/test.html");
     g.see("--where country=Japan --format html --out letters");
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert!(sb
         .read("letters/test.html")
@@ -383,7 +383,7 @@ fn pdf_letters_can_be_chosen_as_the_output() {
         .keys(ENTER);
     g.see("Folder to write them to").line("print");
     g.see("--format pdf --out print");
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     let pdfs: Vec<String> = sb
         .files("print")
@@ -428,7 +428,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("3 letters of group `test`")
         .see("— from your answer")
         .see("rate:    unlimited — from rate in the profile");
-    g.see("Send 3 letters?").keys("y");
+    g.see("Send 3 letters?").line("y");
     g.see("3/3 letters");
     g.see("3 letters sent");
     g.see("To send the same letters again without questions")
@@ -440,7 +440,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
             server.url()
         ));
     g.see("Save your name, address and mail server (never your password)")
-        .keys("y");
+        .line("y");
     g.see("Saved");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
@@ -485,4 +485,31 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("nothing to send");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.received().len(), 3);
+}
+
+/// "y" and Enter typed together at the send confirmation answer it alone: the question after
+/// it waits for its own answer.
+#[test]
+fn yes_and_enter_answer_one_question_only() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let profile = sb.join("my-profile.toml");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
+    g.see("Mail server (SMTP URL)").line(&server.url());
+    g.see("Send 3 letters?").keys("y\r");
+    g.see("3 letters sent");
+    g.see("for next time?").line("n");
+    g.see("Not saved.");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.recipients().len(), 3);
+    assert!(!profile.exists(), "the profile was declined");
 }

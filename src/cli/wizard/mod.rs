@@ -13,14 +13,14 @@ use std::sync::Mutex;
 
 use dialoguer::console::Term;
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
+use dialoguer::{Editor, Input, MultiSelect, Select};
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
-use crate::cli::terminal::{can_ask, Console};
+use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::letter::check;

@@ -57,8 +57,7 @@ impl Wizard<'_> {
             }
             let out = answers.out.display();
             let prompt = format!("`{out}` already holds files; files with the same names will be replaced. Write there?");
-            let confirm = Confirm::with_theme(&self.theme).with_prompt(prompt);
-            if chosen(confirm.default(false).interact_opt())? {
+            if chosen(yes_no(&prompt, false))? {
                 return Ok(None);
             }
         }
@@ -116,10 +115,8 @@ impl Wizard<'_> {
             Some(_) => "your name, address and mail server (never your password)",
             None => "your name and address",
         };
-        let save = Confirm::with_theme(&self.theme)
-            .with_prompt(format!("Save {what} in {} for next time?", path.display()))
-            .default(true)
-            .interact_opt()?;
+        let prompt = format!("Save {what} in {} for next time?", path.display());
+        let save = yes_no(&prompt, true)?;
         // Esc, like no, leaves the profile as it was.
         if save != Some(true) {
             eprintln!("Not saved.");
