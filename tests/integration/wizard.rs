@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::mail_server::MailServer;
-use crate::pty::{config_home, Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
+use crate::pty::{config_home, Guided, CTRL_C, CTRL_D, DOWN, ENTER, SPACE, UP};
 use crate::send::{ALICE, BOB, CAROL};
 use crate::util::{alternative_parts, first_addr, parse_mail, Sandbox, DATE_EPOCH};
 
@@ -74,7 +74,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
     g.see("Your city").line("Lyon");
     g.see("Your country").line("France");
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(ENTER); // in the editor
+    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // in the editor
     g.see("exactly as it will go out")
         .see("To: Alice Boss <alice@corp-one.example>")
         .see("I met Uyghur students in Lyon.")
@@ -255,8 +255,8 @@ fn esc_at_the_preview_quits_without_writing() {
     g.see("Your city").keys(ENTER);
     g.see("Your country").keys(ENTER);
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER);
-    g.see("Your paragraph").line("Please act.");
+    g.see("Add a personal paragraph?").keys(ENTER);
+    g.see("Type your paragraph").line("Please act.").keys(ENTER);
     g.see("Is this the letter you want to send?").keys("\x1b");
     g.see("cancelled: nothing was written and no profile was saved");
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
@@ -410,9 +410,10 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("Your city").keys(ENTER);
     g.see("Your country").keys(ENTER);
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // one line
-    g.see("Your paragraph")
-        .line("I met Uyghur students in Lyon.");
+    g.see("Add a personal paragraph?").keys(ENTER); // typed here
+    g.see("Type your paragraph")
+        .line("I met Uyghur students in Lyon.")
+        .keys(ENTER);
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?")
         .see("Send them now through my mail account (SMTP)");
@@ -512,4 +513,40 @@ fn yes_and_enter_answer_one_question_only() {
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.recipients().len(), 3);
     assert!(!profile.exists(), "the profile was declined");
+}
+
+/// Without `$EDITOR` or `$VISUAL` no editor is offered: the paragraph is typed in the terminal,
+/// over several lines, up to Ctrl-D.
+#[test]
+fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?")
+        .see("Type it here")
+        .see("No personal paragraph")
+        .keys(ENTER);
+    g.see("an empty line (or Ctrl-D) finishes")
+        .line("I met Uyghur students in Lyon.")
+        .line("Their families are missing.")
+        .keys(CTRL_D);
+    g.see("exactly as it will go out")
+        .see("I met Uyghur students in Lyon.")
+        .see("Their families are missing.");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("editor"), "{}", g.seen);
+    assert_eq!(
+        sb.read("out/personal-note.md"),
+        "I met Uyghur students in Lyon.\nTheir families are missing."
+    );
 }

@@ -1,5 +1,7 @@
 //! Who signs, and the volunteer's own paragraph.
 
+use std::io::Write;
+
 use super::*;
 
 impl Wizard<'_> {
@@ -51,29 +53,33 @@ impl Wizard<'_> {
         Ok(if value == "-" { String::new() } else { value })
     }
 
-    /// Step 4: a paragraph of the volunteer's own, in their editor, typed here, or none.
+    /// Step 4: a paragraph of the volunteer's own, typed here, in their editor when they have
+    /// set one (`$VISUAL` or `$EDITOR`: an editor they did not choose is a trap), or none.
     pub(super) fn ask_note(&self, prev: Option<&str>) -> Ask<Option<String>> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".into());
+            .ok()
+            .filter(|e| !e.trim().is_empty());
         let keep = prev.map(|note| format!("Keep the paragraph I wrote ({})", first_words(note)));
         let items: Vec<String> = keep
             .into_iter()
-            .chain([
-                format!("Write it in my editor ({editor})"),
-                "Type one line here".into(),
-                "No personal paragraph".into(),
-            ])
+            .chain(["Type it here".to_string()])
+            .chain(
+                editor
+                    .iter()
+                    .map(|e| format!("Write it in my editor ({e})")),
+            )
+            .chain(["No personal paragraph".to_string()])
             .collect();
         eprintln!(
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
         let i = self.select("Add a personal paragraph?", &items, None)?;
-        // Without a paragraph to keep, the menu starts at the editor.
-        match i + usize::from(prev.is_none()) {
-            0 => Ok(prev.map(str::to_string)),
-            1 => self.edit_note(prev, &editor),
-            2 => self.ask_line(prev),
+        // Without a paragraph to keep, the menu starts at typing it here.
+        match (i + usize::from(prev.is_none()), &editor) {
+            (0, _) => Ok(prev.map(str::to_string)),
+            (1, _) => type_note(),
+            (2, Some(editor)) => self.edit_note(prev, editor),
             _ => Ok(None),
         }
     }
@@ -85,6 +91,7 @@ impl Wizard<'_> {
             // Read the file whether or not it was saved: an editor that writes within the same
             // clock tick would otherwise look as if it saved nothing.
             Editor::new()
+                .executable(editor)
                 .extension(".md")
                 .require_save(false)
                 .edit(prev.unwrap_or(""))
@@ -102,21 +109,44 @@ impl Wizard<'_> {
                 eprintln!(
                     "Could not start the editor `{editor}` ({e}); type the paragraph here instead."
                 );
-                self.ask_line(prev)
+                type_note()
             }
         }
     }
+}
 
-    fn ask_line(&self, prev: Option<&str>) -> Ask<Option<String>> {
-        let mut input = Input::<String>::with_theme(&self.theme)
-            .with_prompt("Your paragraph (enter when done; empty for none)")
-            .allow_empty(true);
-        if let Some(p) = prev {
-            input = input.with_initial_text(p);
+/// The paragraph typed on the terminal, line by line, until an empty line or Ctrl-D. The
+/// terminal's own line editing applies (backspace, Ctrl-U); Ctrl-C stops the run as anywhere.
+fn type_note() -> Ask<Option<String>> {
+    eprintln!("Type your paragraph: enter starts a new line; an empty line (or Ctrl-D) finishes.");
+    let text = read_paragraph(std::io::stdin().lock(), &mut std::io::stderr())
+        .map_err(|e| Error::io("the terminal", e))?;
+    Ok((!text.is_empty()).then_some(text))
+}
+
+/// Lines up to the first empty one or the end of `input`, each asked for with `> ` on `out`,
+/// trimmed and joined with newlines.
+fn read_paragraph(
+    mut input: impl std::io::BufRead,
+    out: &mut impl Write,
+) -> std::io::Result<String> {
+    let mut lines: Vec<String> = Vec::new();
+    loop {
+        write!(out, "> ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if input.read_line(&mut line)? == 0 {
+            // Ctrl-D at the start of a line; the cursor is still after the prompt.
+            writeln!(out)?;
+            break;
         }
-        let text = input.interact_text()?.trim().to_string();
-        Ok((!text.is_empty()).then_some(text))
+        let line = line.trim();
+        if line.is_empty() {
+            break;
+        }
+        lines.push(line.to_string());
     }
+    Ok(lines.join("\n"))
 }
 
 /// Letters carry what is typed into headers and pages, where a control character has no place.
@@ -131,4 +161,19 @@ fn first_words(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let more = if words.len() > 6 { " ..." } else { "" };
     words[..words.len().min(6)].join(" ") + more
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paragraph_ends_at_an_empty_line_or_the_end_of_input() {
+        let mut out = Vec::new();
+        let text = read_paragraph(&b"  First line.\nSecond.\n\nnot this\n"[..], &mut out);
+        assert_eq!(text.unwrap(), "First line.\nSecond.");
+        assert_eq!(out, b"> > > ");
+        let text = read_paragraph(&b"Only one."[..], &mut Vec::new());
+        assert_eq!(text.unwrap(), "Only one.");
+    }
 }
