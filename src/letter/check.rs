@@ -7,7 +7,7 @@ use crate::campaign::recipients::{self, Columns, DuplicateTracker};
 use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error};
-use crate::letter::render::{LetterInputs, Signer, BUILTIN_NAMES};
+use crate::letter::render::{LetterInputs, Notes, Signer, BUILTIN_NAMES};
 use crate::letter::run::{push_capped, Run, Target};
 
 #[derive(Debug, Default)]
@@ -61,7 +61,7 @@ pub fn check(campaign: &Campaign) -> Report {
             country: "Sample Country".into(),
             organisation: "Sample Organisation".into(),
         },
-        personal_note: "A sample personal paragraph.".into(),
+        notes: Notes::one("A sample personal paragraph."),
         date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
     };
     let groups = campaign.groups.iter();

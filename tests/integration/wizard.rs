@@ -56,7 +56,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
     let sb = campaign();
     let mut g = Guided::start(&sb, &[]);
     // Each group is shown with the languages its letters are written in.
-    g.see("languages: en (default)");
+    g.see("languages: English (default)");
     g.see("Which group do you want to write to?").keys(ENTER);
     // No profile yet, so no "your own country": all, or choose.
     g.see("Who in this group?").keys(DOWN).keys(ENTER);

@@ -53,33 +53,79 @@ impl Wizard<'_> {
         Ok(if value == "-" { String::new() } else { value })
     }
 
-    /// Step 4: a paragraph of the volunteer's own, typed here, in their editor when they have
-    /// set one (`$VISUAL` or `$EDITOR`: an editor they did not choose is a trap), or none.
-    pub(super) fn ask_note(&self, prev: Option<&str>) -> Ask<Option<String>> {
+    /// Step 4: the volunteer's own paragraph; one per language when the chosen letters are in
+    /// several, so that no letter carries a paragraph in another language unless the
+    /// volunteer picks that. `languages` are the letters' languages with their counts.
+    pub(super) fn ask_notes(&self, languages: &[(String, u64)], prev: &Notes) -> Ask<Notes> {
+        eprintln!(
+            "A paragraph in your own words is what makes a letter count: why this matters to you."
+        );
+        if languages.len() < 2 {
+            let prev = languages
+                .first()
+                .map_or(prev.all.trim(), |(l, _)| prev.in_language(l));
+            let note = self.ask_note("Add a personal paragraph?", Some(prev), &[])?;
+            return Ok(Notes::one(note.unwrap_or_default()));
+        }
+        let all: Vec<String> = languages.iter().map(language::with_count).collect();
+        eprintln!("Your letters are in {} languages: {}. Each letter gets only the paragraph written for its language.", all.len(), all.join(", "));
+        let mut notes = Notes::default();
+        let mut written: Vec<(String, String)> = Vec::new();
+        for (lang, n) in languages {
+            let (letters, name) = (plural(*n, "letter"), language::name(lang));
+            let prompt = format!("A personal paragraph for the {letters} in {name}?");
+            if let Some(text) = self.ask_note(&prompt, Some(prev.in_language(lang)), &written)? {
+                written.push((format!("my {name} paragraph"), text.clone()));
+                notes.by_language.insert(lang.clone(), text);
+            }
+        }
+        Ok(notes)
+    }
+
+    /// One paragraph: kept from before, one written for other letters (`others`: what it is,
+    /// and its text), typed here, written in the volunteer's editor when they have set one
+    /// (`$VISUAL` or `$EDITOR`: an editor they did not choose is a trap), or none.
+    fn ask_note(
+        &self,
+        prompt: &str,
+        prev: Option<&str>,
+        others: &[(String, String)],
+    ) -> Ask<Option<String>> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .ok()
             .filter(|e| !e.trim().is_empty());
-        let keep = prev.map(|note| format!("Keep the paragraph I wrote ({})", first_words(note)));
-        let items: Vec<String> = keep
-            .into_iter()
-            .chain(["Type it here".to_string()])
-            .chain(
-                editor
-                    .iter()
-                    .map(|e| format!("Write it in my editor ({e})")),
+        let prev = prev.filter(|p| !p.is_empty());
+        let keep = prev.map(|p| {
+            (
+                format!("Keep the paragraph I wrote ({})", first_words(p)),
+                Some(p),
             )
-            .chain(["No personal paragraph".to_string()])
-            .collect();
-        eprintln!(
-            "A paragraph in your own words is what makes a letter count: why this matters to you."
+        });
+        let reuse = others.iter().map(|(what, text)| {
+            (
+                format!("Use {what} ({})", first_words(text)),
+                Some(text.as_str()),
+            )
+        });
+        let mut items: Vec<(String, Option<&str>)> = keep.into_iter().chain(reuse).collect();
+        let texts = items.len();
+        items.push(("Type it here".into(), None));
+        items.extend(
+            editor
+                .iter()
+                .map(|e| (format!("Write it in my editor ({e})"), None)),
         );
-        let i = self.select("Add a personal paragraph?", &items, None)?;
-        // Without a paragraph to keep, the menu starts at typing it here.
-        match (i + usize::from(prev.is_none()), &editor) {
-            (0, _) => Ok(prev.map(str::to_string)),
-            (1, _) => type_note(),
-            (2, Some(editor)) => self.edit_note(prev, editor),
+        items.push(("No personal paragraph".into(), None));
+        let labels: Vec<&String> = items.iter().map(|(label, _)| label).collect();
+        // The paragraph kept from before, else typing one: another language's is never the
+        // default.
+        let default = if prev.is_some() { 0 } else { texts };
+        let i = self.select(prompt, &labels, Some(default))?;
+        match (i.checked_sub(texts), &editor) {
+            (None, _) => Ok(items[i].1.map(str::to_string)),
+            (Some(0), _) => type_note(),
+            (Some(1), Some(editor)) => self.edit_note(prev, editor),
             _ => Ok(None),
         }
     }

@@ -10,7 +10,7 @@ impl Wizard<'_> {
         // The label, then what the group is and its languages, indented under it.
         let about = |g: &Group, indent: &str| {
             let (label, description) = (label(g), &g.description);
-            let languages = self.campaign.languages_line(g);
+            let languages = language::names(self.campaign, g);
             format!("{label}\n{indent}{description}\n{indent}languages: {languages}")
         };
         if let [g] = groups.as_slice() {
@@ -59,6 +59,25 @@ impl Wizard<'_> {
             Column { name, values }
         });
         Ok(columns.collect())
+    }
+
+    /// The languages of the targeted letters with their counts, the default language first.
+    pub(super) fn languages_of(
+        &self,
+        target: &Target,
+        inputs: &LetterInputs,
+    ) -> Result<Vec<(String, u64)>> {
+        let mut run = Run::open(self.campaign, target, inputs)?;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for row in rows_of(&mut run.rows) {
+            if recipients::matches_all(&run.filters, &row) {
+                *counts
+                    .entry(run.renderer.language_tag(&row).to_string())
+                    .or_default() += 1;
+            }
+        }
+        let default = counts.remove_entry(&self.campaign.language);
+        Ok(default.into_iter().chain(counts).collect())
     }
 
     pub(super) fn count_matching(&self, group: &Group, filters: &[String]) -> Result<u64> {
