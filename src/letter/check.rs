@@ -147,7 +147,8 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
 }
 
 /// Problems with the recipient file's header: columns templates cannot see, `target_by`
-/// columns it lacks, and a missing `role` column that role demands need.
+/// columns it lacks (and labels for columns not in it), and a missing `role` column that role
+/// demands need.
 fn header_problems(
     campaign: &Campaign,
     group: &Group,
@@ -176,6 +177,16 @@ fn header_problems(
             .file(toml)
             .field(format!("groups.{}.target_by", group.id))
             .hint(format!("columns are: {}", columns.list())),
+        );
+    }
+    for col in group.labels.keys().filter(|c| !group.target_by.contains(c)) {
+        errors.push(
+            Diag::new(format!(
+                "labels are given for column `{col}`, which is not in `target_by`"
+            ))
+            .file(toml)
+            .field(format!("groups.{}.labels.{col}", group.id))
+            .hint("add the column to `target_by`, or remove its labels"),
         );
     }
     let role_demands: Vec<&str> = campaign
