@@ -57,10 +57,6 @@ impl Notes {
         let own = self.by_language.get(&language.to_ascii_lowercase());
         own.unwrap_or(&self.all).trim()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.all.trim().is_empty() && self.by_language.values().all(|t| t.trim().is_empty())
-    }
 }
 
 /// Names templates see besides the CSV columns; a column with one of these names would be hidden.

@@ -2,7 +2,7 @@
 //! the demands, the facts and the date format; a language without a template falls back to the
 //! default one, and `check` says who falls back and what is missing.
 
-use crate::pty::{Guided, DOWN, ENTER};
+use crate::pty::{Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
 use crate::util::{self, Sandbox};
 
 const CAMPAIGN: &str = r#"[campaign]
@@ -470,4 +470,48 @@ fn the_guided_run_asks_for_the_paragraph_per_language() {
         text.contains("I write from Lyon.") && !text.contains("J'écris"),
         "{text}"
     );
+}
+
+/// A paragraph written when the letters were all in English is offered again for the English
+/// letters only, after going back to choose letters in more languages.
+#[test]
+fn going_back_keeps_a_paragraph_with_its_language() {
+    let sb = with_notes();
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(UP).keys(ENTER); // choose by language
+    g.see("language: space ticks")
+        .keys(DOWN)
+        .keys(SPACE)
+        .keys(ENTER); // en
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?").keys(ENTER);
+    g.see("Type your paragraph")
+        .line("I write from Lyon.")
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?")
+        .keys(DOWN)
+        .keys(ENTER); // go back
+    g.see("Who in this group?").keys(UP).keys(ENTER); // all
+    for question in [
+        "Your name",
+        "Your e-mail",
+        "Your city",
+        "Your country",
+        "Your organisation",
+    ] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("A personal paragraph for the 3 letters in English?")
+        .see("Keep the paragraph I wrote (I write from Lyon.)")
+        .keys(ENTER);
+    g.see("A personal paragraph for the 1 letter in Spanish?");
+    let from = g.seen.len();
+    g.see("No personal paragraph").keys(CTRL_C);
+    g.see("cancelled");
+    assert!(!g.seen[from..].contains("Keep"), "{}", &g.seen[from..]);
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
 }

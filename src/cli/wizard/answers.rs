@@ -23,6 +23,18 @@ pub struct Answers {
 pub type NoteFile = (Option<String>, PathBuf);
 
 impl Answers {
+    /// The paragraphs by the language they were written for: one written for every letter was
+    /// written for their language when they were all in one.
+    pub fn notes_by_language(&self) -> BTreeMap<String, String> {
+        let notes = &self.inputs.notes;
+        match self.languages.as_slice() {
+            [(only, _)] if notes.by_language.is_empty() => {
+                BTreeMap::from([(only.clone(), notes.all.clone())])
+            }
+            _ => notes.by_language.clone(),
+        }
+    }
+
     /// Write the typed paragraphs into `dir`, so the command line can pass them with `--note`:
     /// `NOTE_FILE` for every letter, `personal-note.LANG.md` for one language's.
     pub fn keep_notes(&self, dir: &Path) -> Result<Vec<NoteFile>> {

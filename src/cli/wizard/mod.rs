@@ -289,7 +289,7 @@ impl Wizard<'_> {
             date,
         };
         let languages = self.languages_of(&target, &inputs)?;
-        let prev_notes = prev.map(|p| p.inputs.notes.clone()).unwrap_or_default();
+        let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
         let notes = self.ask_notes(&languages, &prev_notes)?;
         Ok(Answers {
             target,

@@ -55,16 +55,20 @@ impl Wizard<'_> {
 
     /// Step 4: the volunteer's own paragraph; one per language when the chosen letters are in
     /// several, so that no letter carries a paragraph in another language unless the
-    /// volunteer picks that. `languages` are the letters' languages with their counts.
-    pub(super) fn ask_notes(&self, languages: &[(String, u64)], prev: &Notes) -> Ask<Notes> {
+    /// volunteer picks that. `languages` are the letters' languages with their counts; `prev`
+    /// the paragraphs written before, by language.
+    pub(super) fn ask_notes(
+        &self,
+        languages: &[(String, u64)],
+        prev: &BTreeMap<String, String>,
+    ) -> Ask<Notes> {
+        let prev_in = |l: &String| prev.get(l).map(String::as_str);
         eprintln!(
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
         if languages.len() < 2 {
-            let prev = languages
-                .first()
-                .map_or(prev.all.trim(), |(l, _)| prev.in_language(l));
-            let note = self.ask_note("Add a personal paragraph?", Some(prev), &[])?;
+            let prev = languages.first().and_then(|(l, _)| prev_in(l));
+            let note = self.ask_note("Add a personal paragraph?", prev, &[])?;
             return Ok(Notes::one(note.unwrap_or_default()));
         }
         let all: Vec<String> = languages.iter().map(language::with_count).collect();
@@ -74,7 +78,7 @@ impl Wizard<'_> {
         for (lang, n) in languages {
             let (letters, name) = (plural(*n, "letter"), language::name(lang));
             let prompt = format!("A personal paragraph for the {letters} in {name}?");
-            if let Some(text) = self.ask_note(&prompt, Some(prev.in_language(lang)), &written)? {
+            if let Some(text) = self.ask_note(&prompt, prev_in(lang), &written)? {
                 written.push((format!("my {name} paragraph"), text.clone()));
                 notes.by_language.insert(lang.clone(), text);
             }
