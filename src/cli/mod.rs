@@ -5,6 +5,7 @@
 
 pub mod args;
 mod commands;
+mod language;
 pub mod settings;
 mod terminal;
 mod wizard;

@@ -181,7 +181,7 @@ fn groups_shows_the_languages_of_each_group() {
         .arg("groups")
         .run()
         .success()
-        .stdout_has("languages: en (default), es, fr");
+        .stdout_has("languages: English (en, default), Spanish (es), French (fr)");
 }
 
 #[test]
@@ -321,7 +321,7 @@ fn without_a_language_column_letters_are_in_the_default_language() {
         .arg("groups")
         .run()
         .success()
-        .stdout_has("languages: en (default)\n");
+        .stdout_has("languages: English (en, default)\n");
 }
 
 #[test]

@@ -20,6 +20,7 @@ use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
+use crate::cli::language;
 use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
 use crate::error::{Error, Result};
@@ -32,7 +33,6 @@ use crate::send::server::{Request, Server};
 use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
 
 mod answers;
-mod language;
 mod output;
 mod signer;
 mod targeting;

@@ -10,7 +10,7 @@ impl Wizard<'_> {
         // The label, then what the group is and its languages, indented under it.
         let about = |g: &Group, indent: &str| {
             let (label, description) = (label(g), &g.description);
-            let languages = language::names(self.campaign, g);
+            let languages = language::names(self.campaign, g, false);
             format!("{label}\n{indent}{description}\n{indent}languages: {languages}")
         };
         if let [g] = groups.as_slice() {

@@ -1,6 +1,7 @@
 //! Languages as volunteers know them: "French", not `fr`.
 
-use super::*;
+use crate::campaign::{Campaign, Group};
+use crate::plural;
 
 /// English names of the languages campaigns are most often written in; another tag is shown
 /// as it is.
@@ -28,7 +29,7 @@ const NAMES: &[(&str, &str)] = &[
 ];
 
 /// "French" for `fr`; "Portuguese (pt-br)" for a regional tag; the tag itself when unknown.
-pub(super) fn name(tag: &str) -> String {
+pub(crate) fn name(tag: &str) -> String {
     let (primary, region) = tag.split_once('-').unwrap_or((tag, ""));
     let known = NAMES.iter().find(|(t, _)| t.eq_ignore_ascii_case(primary));
     match (known, region) {
@@ -38,15 +39,26 @@ pub(super) fn name(tag: &str) -> String {
     }
 }
 
-/// The languages a group's letters are written in, by name: "English (default), French".
-pub(super) fn names(campaign: &Campaign, group: &Group) -> String {
-    let mut all = vec![format!("{} (default)", name(&campaign.language))];
-    all.extend(campaign.languages(group).iter().map(|t| name(t)));
+/// The languages a group's letters are written in, by name: "English (default), French";
+/// `with_tags` adds each tag, as `--where language=` and `--note LANG=` take it:
+/// "English (en, default), French (fr)".
+pub(crate) fn names(campaign: &Campaign, group: &Group, with_tags: bool) -> String {
+    let named = |tag: &str, default: bool| match (with_tags, default) {
+        (false, false) => name(tag),
+        (false, true) => format!("{} (default)", name(tag)),
+        (true, false) => format!("{} ({tag})", name(tag)),
+        (true, true) => format!("{} ({tag}, default)", name(tag)),
+    };
+    let others = campaign.languages(group);
+    let others = others.iter().map(|t| named(t, false));
+    let all: Vec<String> = std::iter::once(named(&campaign.language, true))
+        .chain(others)
+        .collect();
     all.join(", ")
 }
 
 /// "French (3 letters)".
-pub(super) fn with_count((tag, n): &(String, u64)) -> String {
+pub(crate) fn with_count((tag, n): &(String, u64)) -> String {
     format!("{} ({})", name(tag), plural(*n, "letter"))
 }
 
