@@ -527,6 +527,7 @@ fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
     for question in ["Your city", "Your country", "Your organisation"] {
         g.see(question).keys(ENTER);
     }
+    g.see("The letters are in English: write the paragraph in English.");
     g.see("Add a personal paragraph?")
         .see("Type it here")
         .see("No personal paragraph")

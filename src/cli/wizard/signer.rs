@@ -67,6 +67,11 @@ impl Wizard<'_> {
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
         if languages.len() < 2 {
+            // Said, so the paragraph is written in the letters' language.
+            if let Some((l, _)) = languages.first() {
+                let name = language::name(l);
+                eprintln!("The letters are in {name}: write the paragraph in {name}.");
+            }
             let prev = languages.first().and_then(|(l, _)| prev_in(l));
             let note = self.ask_note("Add a personal paragraph?", prev, &[])?;
             return Ok(Notes::one(note.unwrap_or_default()));
