@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
             country: "France".into(),
             organisation: String::new(),
         },
-        personal_note: String::new(),
+        notes: Default::default(),
         date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
     };
     let target = Target {

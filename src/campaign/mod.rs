@@ -122,6 +122,9 @@ pub struct Group {
     pub required: Vec<String>,
     #[serde(default)]
     pub target_by: Vec<String>,
+    /// What volunteers see instead of a `target_by` column's raw values: column -> value -> label.
+    #[serde(default)]
+    pub labels: BTreeMap<String, BTreeMap<String, String>>,
     /// Relative to the campaign root; `templates/<id>.md.hbs` when not given.
     #[serde(default)]
     pub template: String,
@@ -131,6 +134,14 @@ pub struct Group {
 }
 
 impl Group {
+    /// The label of `value` in `column` (a value is matched as `--where` matches it, ignoring
+    /// case), else the value itself.
+    pub fn label_of<'a>(&'a self, column: &str, value: &'a str) -> &'a str {
+        let labels = self.labels.get(column).into_iter().flatten();
+        let mut labels = labels.filter(|(v, _)| v.trim().eq_ignore_ascii_case(value.trim()));
+        labels.next().map_or(value, |(_, label)| label.as_str())
+    }
+
     /// The group of table `[groups.<id>]`, with what the table leaves out filled in.
     fn with_defaults(mut self, id: String) -> Group {
         if self.template.is_empty() {

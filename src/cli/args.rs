@@ -200,9 +200,10 @@ pub struct SignerArgs {
     pub signer_organisation: Option<String>,
 
     /// A file holding your personal paragraph (Markdown); it appears where the template puts
-    /// {{personal_note}}.
-    #[arg(long, value_name = "FILE")]
-    pub note: Option<PathBuf>,
+    /// {{personal_note}}. FILE goes in every letter; LANG=FILE (repeatable) only in the letters
+    /// in that language, instead of FILE.
+    #[arg(long, value_name = "[LANG=]FILE")]
+    pub note: Vec<PathBuf>,
 
     /// Date of the letters (YYYY-MM-DD or RFC 3339). Also read from SOURCE_DATE_EPOCH; fixing it
     /// makes the output reproducible byte for byte.

@@ -7,6 +7,7 @@ use crate::campaign::recipients::{self, Recipients, Row};
 use crate::campaign::source;
 use crate::campaign::Campaign;
 use crate::cli::args::{Format, PreviewArgs, RenderArgs, SendArgs, TargetArgs};
+use crate::cli::language;
 use crate::cli::settings::{letter_inputs, signed_inputs, SignerNeed};
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
@@ -123,7 +124,7 @@ pub(super) fn groups(campaign: &Campaign) -> Result<i32> {
         if !g.target_by.is_empty() {
             let _ = writeln!(out, "{pad}  target by: {}", g.target_by.join(", "));
         }
-        let languages = campaign.languages_line(g);
+        let languages = language::names(campaign, g, true);
         let _ = writeln!(out, "{pad}  languages: {languages}\n");
     }
     Ok(0)

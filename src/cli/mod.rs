@@ -5,6 +5,7 @@
 
 pub mod args;
 mod commands;
+mod language;
 mod ledger;
 pub mod settings;
 mod terminal;

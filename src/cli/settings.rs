@@ -1,12 +1,13 @@
 //! The second layer of arguments: clap's raw flags turned into validated values the core uses.
 //! This is the one place that reads the clock, so every other function is deterministic.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::campaign::is_language_tag;
 use crate::cli::args::SignerArgs;
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result};
-use crate::letter::render::{LetterInputs, Signer};
+use crate::letter::render::{LetterInputs, Notes, Signer};
 
 /// How strictly the signer must be known: sending and rendering need a real From address,
 /// previewing and checking do not.
@@ -103,17 +104,51 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
             return Err(Error::Usage(Diag { message, ..d }));
         }
     }
-    let personal_note = match &args.note {
-        Some(path) => read_note(path)?,
-        None => String::new(),
-    };
+    let notes = read_notes(&args.note)?;
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     let date = letter_date(args.date.as_deref(), epoch.as_deref())?;
     Ok(LetterInputs {
         signer,
-        personal_note,
+        notes,
         date,
     })
+}
+
+/// `--note FILE` for every letter and `--note LANG=FILE` per language, each given once.
+fn read_notes(flags: &[PathBuf]) -> Result<Notes> {
+    let mut notes = Notes::default();
+    let mut all_given = false;
+    for flag in flags {
+        let (language, path) = split_note_flag(flag);
+        let text = read_note(path)?;
+        let again = match &language {
+            None => std::mem::replace(&mut all_given, true),
+            Some(l) => notes.by_language.contains_key(l),
+        };
+        if again {
+            let which = language.map_or("FILE".into(), |l| format!("{l}=FILE"));
+            let what = format!("--note {which} is given twice");
+            return Err(usage(
+                what,
+                "give one paragraph for all letters and at most one per language",
+            ));
+        }
+        match language {
+            None => notes.all = text,
+            Some(l) => _ = notes.by_language.insert(l, text),
+        }
+    }
+    Ok(notes)
+}
+
+/// `fr=note.md` is the French letters' paragraph; a name whose part before `=` is not a
+/// language tag is a file (write `./fr=x.md` for a file of that name).
+fn split_note_flag(flag: &Path) -> (Option<String>, &Path) {
+    let split = flag.to_str().and_then(|s| s.split_once('='));
+    match split.filter(|(lang, _)| is_language_tag(lang)) {
+        Some((lang, file)) => (Some(lang.to_ascii_lowercase()), Path::new(file)),
+        None => (None, flag),
+    }
 }
 
 fn read_note(path: &Path) -> Result<String> {

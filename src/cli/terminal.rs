@@ -20,6 +20,17 @@ pub fn can_ask() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// A yes/no question: `y` or `n`, then Enter (Enter alone takes `default`). Enter is needed so
+/// that a key typed after the answer stays with this question instead of answering the next
+/// one. `None` is Esc (or `q`) then Enter: the volunteer wants out.
+pub fn yes_no(prompt: &str, default: bool) -> dialoguer::Result<Option<bool>> {
+    Confirm::with_theme(&ColorfulTheme::default())
+        .with_prompt(prompt)
+        .default(default)
+        .wait_for_newline(true)
+        .interact_opt()
+}
+
 /// How `send` asks and reports on this process's terminal, or without one.
 pub struct Console;
 
@@ -37,11 +48,7 @@ impl send::Terminal for Console {
                 "check the summary above (or run with --dry-run), then pass --yes",
             ));
         }
-        let answer = Confirm::with_theme(&ColorfulTheme::default())
-            .with_prompt(format!("Send {}?", plural(letters, "letter")))
-            .default(false)
-            .interact_opt();
-        match answer {
+        match yes_no(&format!("Send {}?", plural(letters, "letter")), false) {
             Ok(answer) => Ok(answer == Some(true)),
             // Ctrl-C at the question: a no.
             Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {

@@ -7,7 +7,7 @@ use crate::campaign::recipients::{self, Columns, DuplicateTracker};
 use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error};
-use crate::letter::render::{LetterInputs, Signer, BUILTIN_NAMES};
+use crate::letter::render::{LetterInputs, Notes, Signer, BUILTIN_NAMES};
 use crate::letter::run::{push_capped, Run, Target};
 
 #[derive(Debug, Default)]
@@ -61,7 +61,7 @@ pub fn check(campaign: &Campaign) -> Report {
             country: "Sample Country".into(),
             organisation: "Sample Organisation".into(),
         },
-        personal_note: "A sample personal paragraph.".into(),
+        notes: Notes::one("A sample personal paragraph."),
         date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
     };
     let groups = campaign.groups.iter();
@@ -147,7 +147,8 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
 }
 
 /// Problems with the recipient file's header: columns templates cannot see, `target_by`
-/// columns it lacks, and a missing `role` column that role demands need.
+/// columns it lacks (and labels for columns not in it), and a missing `role` column that role
+/// demands need.
 fn header_problems(
     campaign: &Campaign,
     group: &Group,
@@ -176,6 +177,16 @@ fn header_problems(
             .file(toml)
             .field(format!("groups.{}.target_by", group.id))
             .hint(format!("columns are: {}", columns.list())),
+        );
+    }
+    for col in group.labels.keys().filter(|c| !group.target_by.contains(c)) {
+        errors.push(
+            Diag::new(format!(
+                "labels are given for column `{col}`, which is not in `target_by`"
+            ))
+            .file(toml)
+            .field(format!("groups.{}.labels.{col}", group.id))
+            .hint("add the column to `target_by`, or remove its labels"),
         );
     }
     let role_demands: Vec<&str> = campaign

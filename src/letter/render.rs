@@ -1,6 +1,8 @@
 //! Letters from templates: one Handlebars registry per group in strict mode, so a misspelt
 //! variable is an error, never an empty gap in a letter someone signs.
 
+use std::collections::BTreeMap;
+
 use handlebars::{no_escape, Context, Handlebars, RenderErrorReason};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -28,8 +30,32 @@ pub struct Signer {
 #[derive(Debug, Clone)]
 pub struct LetterInputs {
     pub signer: Signer,
-    pub personal_note: String,
+    pub notes: Notes,
     pub date: jiff::Zoned,
+}
+
+/// The volunteer's own paragraph: one for every letter, and one per language (a lowercase
+/// language tag of the letters) that wins over it. Empty text is no paragraph.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    pub all: String,
+    pub by_language: BTreeMap<String, String>,
+}
+
+impl Notes {
+    /// The same paragraph in every letter.
+    pub fn one(text: impl Into<String>) -> Notes {
+        Notes {
+            all: text.into(),
+            by_language: BTreeMap::new(),
+        }
+    }
+
+    /// The paragraph of a letter in `language`.
+    pub fn in_language(&self, language: &str) -> &str {
+        let own = self.by_language.get(&language.to_ascii_lowercase());
+        own.unwrap_or(&self.all).trim()
+    }
 }
 
 /// Names templates see besides the CSV columns; a column with one of these names would be hidden.
@@ -102,6 +128,7 @@ impl<'c> Renderer<'c> {
         hb.register_escape_fn(no_escape);
         let mut diags = Vec::new();
         let tags = campaign.languages(group);
+        diags.extend(notes_without_letters(campaign, group, &inputs.notes, &tags));
         let all = std::iter::once(None).chain(tags.iter().map(|t| Some(t.as_str())));
         let languages = all
             .map(|tag| language(campaign, group, inputs, tag, &mut hb, &mut diags))
@@ -138,6 +165,11 @@ impl<'c> Renderer<'c> {
     pub fn demand_ids(&self, role: &str) -> Vec<String> {
         let demands = self.campaign.demands_for(&self.group.id, role);
         demands.map(|d| d.id.clone()).collect()
+    }
+
+    /// The language of a row's letter (a lowercase tag).
+    pub fn language_tag(&self, row: &Row) -> &str {
+        &self.languages[self.language_of(row).0].tag
     }
 
     /// Which template a row gets (0 is the default, then `languages()` in order) and whether it
@@ -324,7 +356,7 @@ fn language(
         "statement": statement,
         "facts": facts,
         "fact": fact,
-        "personal_note": inputs.personal_note.trim(),
+        "personal_note": inputs.notes.in_language(&lang),
         "date": letter_date_in(&inputs.date, &lang),
         "group": {"id": group.id, "label": group.label},
     }));
@@ -380,6 +412,28 @@ fn template_problems(text: &str, file: &str) -> Vec<Diag> {
         }
     }
     diags
+}
+
+/// A paragraph for a language none of the group's letters is written in would silently be
+/// left out: each is a problem.
+fn notes_without_letters(
+    campaign: &Campaign,
+    group: &Group,
+    notes: &Notes,
+    tags: &[String],
+) -> Vec<Diag> {
+    let known = |l: &String| l.eq_ignore_ascii_case(&campaign.language) || tags.contains(l);
+    let unknown = notes.by_language.keys().filter(|l| !known(l));
+    let languages = campaign.languages_line(group);
+    unknown
+        .map(|l| {
+            let what = format!(
+                "a personal paragraph is given for `{l}`, but no letter of group `{}` is in `{l}`",
+                group.id
+            );
+            Diag::new(what).hint(format!("the group's letters are in: {languages}"))
+        })
+        .collect()
 }
 
 /// The campaign's facts (as a list and by id) and statement in `lang`, falling back to the

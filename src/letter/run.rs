@@ -357,7 +357,7 @@ mod tests {
                     email: "signer@example.org".into(),
                     ..Default::default()
                 },
-                personal_note: String::new(),
+                notes: Default::default(),
                 date: crate::clock::now().to_zoned(jiff::tz::TimeZone::UTC),
             };
             let target = Target {

@@ -341,7 +341,7 @@ fn bundled_campaign_writes_to_francophone_and_hispanophone_ministries_in_their_l
         .arg("groups")
         .run()
         .success()
-        .stdout_has("languages: en (default), es, fr");
+        .stdout_has("languages: English (en, default), Spanish (es), French (fr)");
     sb.cmd()
         .arg("check")
         .run()

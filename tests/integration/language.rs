@@ -2,6 +2,7 @@
 //! the demands, the facts and the date format; a language without a template falls back to the
 //! default one, and `check` says who falls back and what is missing.
 
+use crate::pty::{Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
 use crate::util::{self, Sandbox};
 
 const CAMPAIGN: &str = r#"[campaign]
@@ -73,7 +74,7 @@ fn sandbox() -> Sandbox {
 
 /// (Subject, text part, Content-Language) of the letter rendered for `address`.
 fn letter_for(sb: &Sandbox, out: &str, address: &str) -> (String, String, String) {
-    for name in sb.files(out) {
+    for name in sb.files(out).into_iter().filter(|f| f.ends_with(".eml")) {
         let msg = util::parse_mail(&sb.read_bytes(&format!("{out}/{name}")));
         if util::first_addr(msg.to()).1 == address {
             let (text, html) = util::alternative_parts(&msg);
@@ -180,7 +181,7 @@ fn groups_shows_the_languages_of_each_group() {
         .arg("groups")
         .run()
         .success()
-        .stdout_has("languages: en (default), es, fr");
+        .stdout_has("languages: English (en, default), Spanish (es), French (fr)");
 }
 
 #[test]
@@ -320,7 +321,7 @@ fn without_a_language_column_letters_are_in_the_default_language() {
         .arg("groups")
         .run()
         .success()
-        .stdout_has("languages: en (default)\n");
+        .stdout_has("languages: English (en, default)\n");
 }
 
 #[test]
@@ -342,4 +343,175 @@ fn check_warns_about_languages_marked_as_needing_review() {
         .stderr_lacks("`fr` letters")
         .stderr_lacks("`ru` letters");
     sb.cmd().args(["check", "--strict"]).run().code(1);
+}
+
+/// The test campaign with `{{personal_note}}` at the end of every language's letter.
+fn with_notes() -> Sandbox {
+    let sb = sandbox();
+    for (file, text) in [("test", EN), ("test.fr", FR), ("test.es", ES)] {
+        sb.write(
+            &format!("templates/{file}.md.hbs"),
+            format!("{text}\n{{{{personal_note}}}}\n"),
+        );
+    }
+    sb.write("all.md", "A paragraph for every letter.");
+    sb.write("fr.md", "Un paragraphe pour les lettres en français.");
+    sb
+}
+
+#[test]
+fn note_per_language_goes_only_into_letters_in_that_language() {
+    let sb = with_notes();
+    sb.render("test", "eml", "out")
+        .args(["--note", "fr=fr.md", "--note", "all.md"])
+        .run()
+        .success();
+    let (_, text, _) = letter_for(&sb, "out", "francois@two.example");
+    assert!(
+        text.contains("Un paragraphe pour les lettres en français."),
+        "{text}"
+    );
+    assert!(!text.contains("every letter"), "{text}");
+    for address in ["anne@one.example", "sofia@three.example"] {
+        let (_, text, _) = letter_for(&sb, "out", address);
+        assert!(
+            text.contains("A paragraph for every letter."),
+            "{address}: {text}"
+        );
+        assert!(!text.contains("paragraphe"), "{address}: {text}");
+    }
+
+    // Without a paragraph for every letter, the other languages get none.
+    sb.render("test", "eml", "fr-only")
+        .args(["--note", "FR=fr.md"])
+        .run()
+        .success();
+    let (_, text, _) = letter_for(&sb, "fr-only", "anne@one.example");
+    assert!(!text.contains("paragraph"), "{text}");
+    let (_, text, _) = letter_for(&sb, "fr-only", "francois@two.example");
+    assert!(text.contains("Un paragraphe"), "{text}");
+}
+
+#[test]
+fn a_note_for_a_language_without_letters_or_given_twice_is_refused() {
+    let sb = with_notes();
+    sb.render("test", "eml", "out")
+        .args(["--note", "it=fr.md"])
+        .run()
+        .failure()
+        .stderr_has(
+            "a personal paragraph is given for `it`, but no letter of group `test` is in `it`",
+        )
+        .stderr_has("en (default), es, fr");
+    sb.assert_nothing_written("out");
+    sb.render("test", "eml", "out")
+        .args(["--note", "fr=fr.md", "--note", "fr=all.md"])
+        .run()
+        .code(2)
+        .stderr_has("--note fr=FILE is given twice");
+    sb.assert_nothing_written("out");
+}
+
+/// Letters in three languages: the guided run asks for a paragraph per language (one skipped),
+/// offers a letter per language in the preview, and names each file in the command line.
+#[test]
+fn the_guided_run_asks_for_the_paragraph_per_language() {
+    let sb = with_notes();
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("languages: English (default), Spanish, French");
+    g.see("Who in this group?").keys(ENTER); // all
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Your letters are in 3 languages: English (3 letters), Spanish (1 letter), French (1 letter)");
+    g.see("A personal paragraph for the 3 letters in English?")
+        .keys(ENTER);
+    g.see("Type your paragraph")
+        .line("I write from Lyon.")
+        .keys(ENTER);
+    // Another language's paragraph is offered, never the default.
+    g.see("A personal paragraph for the 1 letter in Spanish?")
+        .see("Use my English paragraph (I write from Lyon.)")
+        .keys(DOWN)
+        .keys(ENTER); // none
+    g.see("A personal paragraph for the 1 letter in French?")
+        .keys(ENTER);
+    g.see("Type your paragraph")
+        .line("J'écris de Lyon.")
+        .keys(ENTER);
+    g.see("The first of 3 letters in English")
+        .see("I write from Lyon.")
+        .see("Show a letter in Spanish (1 letter)")
+        .see("Show a letter in French (1 letter)")
+        .keys(DOWN)
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("The first of 1 letter in French")
+        .see("Lettre à Org Deux")
+        .see("J'écris de Lyon.");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("your English personal paragraph is in out/personal-note.en.md");
+    g.see("--note en=out/personal-note.en.md --note fr=out/personal-note.fr.md");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    let (_, text, _) = letter_for(&sb, "out", "francois@two.example");
+    assert!(
+        text.contains("J'écris de Lyon.") && !text.contains("I write"),
+        "{text}"
+    );
+    let (_, text, _) = letter_for(&sb, "out", "sofia@three.example");
+    assert!(!text.contains("Lyon"), "{text}");
+    let (_, text, _) = letter_for(&sb, "out", "anne@one.example");
+    assert!(
+        text.contains("I write from Lyon.") && !text.contains("J'écris"),
+        "{text}"
+    );
+}
+
+/// A paragraph written when the letters were all in English is offered again for the English
+/// letters only, after going back to choose letters in more languages.
+#[test]
+fn going_back_keeps_a_paragraph_with_its_language() {
+    let sb = with_notes();
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(UP).keys(ENTER); // choose by language
+    g.see("language: space ticks")
+        .keys(DOWN)
+        .keys(SPACE)
+        .keys(ENTER); // en
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?").keys(ENTER);
+    g.see("Type your paragraph")
+        .line("I write from Lyon.")
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?")
+        .keys(DOWN)
+        .keys(ENTER); // go back
+    g.see("Who in this group?").keys(UP).keys(ENTER); // all
+    for question in [
+        "Your name",
+        "Your e-mail",
+        "Your city",
+        "Your country",
+        "Your organisation",
+    ] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("A personal paragraph for the 3 letters in English?")
+        .see("Keep the paragraph I wrote (I write from Lyon.)")
+        .keys(ENTER);
+    g.see("A personal paragraph for the 1 letter in Spanish?");
+    let from = g.seen.len();
+    g.see("No personal paragraph").keys(CTRL_C);
+    g.see("cancelled");
+    assert!(!g.seen[from..].contains("Keep"), "{}", &g.seen[from..]);
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
 }

@@ -17,6 +17,7 @@ pub const UP: &str = "\x1b[A";
 pub const SPACE: &str = " ";
 pub const ENTER: &str = "\r";
 pub const CTRL_C: &str = "\x03";
+pub const CTRL_D: &str = "\x04";
 
 /// The real binary in a pseudo-terminal, with what it printed kept for failure messages.
 pub struct Guided {
@@ -25,22 +26,21 @@ pub struct Guided {
 }
 
 impl Guided {
+    /// With `$EDITOR` set to the sandbox's `bin/editor`.
     pub fn start(sb: &Sandbox, args: &[&str]) -> Guided {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterdrive"));
-        cmd.current_dir(sb.path()).args(args);
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("LETTERDRIVE_") || k == "VISUAL" || k == "CLICOLOR_FORCE" {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env("HOME", sb.join("home"))
-            .env("XDG_CONFIG_HOME", config_home(sb))
-            .env("XDG_DATA_HOME", sb.join("data"))
-            .env("TERM", "xterm")
-            .env("CLICOLOR", "0")
-            .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
-            .env("EDITOR", sb.join("bin/editor"));
+        let mut cmd = command(sb, args);
+        cmd.env("EDITOR", sb.join("bin/editor"));
+        Guided::spawn(cmd)
+    }
+
+    /// With neither `$EDITOR` nor `$VISUAL` set, as on a fresh account.
+    pub fn start_without_editor(sb: &Sandbox, args: &[&str]) -> Guided {
+        let mut cmd = command(sb, args);
+        cmd.env_remove("EDITOR");
+        Guided::spawn(cmd)
+    }
+
+    fn spawn(cmd: Command) -> Guided {
         let mut session = Session::spawn(cmd).expect("start letterdrive in a pseudo-terminal");
         session
             .get_process_mut()
@@ -104,6 +104,26 @@ impl Guided {
             ),
         }
     }
+}
+
+/// The real binary in `sb`, with its own HOME and config directory and none of the caller's
+/// letterdrive settings.
+fn command(sb: &Sandbox, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterdrive"));
+    cmd.current_dir(sb.path()).args(args);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("LETTERDRIVE_") || k == "VISUAL" || k == "CLICOLOR_FORCE" {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("HOME", sb.join("home"))
+        .env("XDG_CONFIG_HOME", config_home(sb))
+        .env("XDG_DATA_HOME", sb.join("data"))
+        .env("TERM", "xterm")
+        .env("CLICOLOR", "0")
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH);
+    cmd
 }
 
 pub fn config_home(sb: &Sandbox) -> PathBuf {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::mail_server::MailServer;
-use crate::pty::Guided;
+use crate::pty::{Guided, ENTER};
 use crate::send::{send, JOURNAL};
 use crate::util::{Sandbox, DATE, SIGNER_EMAIL, SIGNER_NAME};
 
@@ -37,7 +37,10 @@ fn answering_no_sends_nothing() {
     g.see("3 to send")
         .see("Send 3 letters?")
         .see("(y/n)")
-        .keys("n");
+        // A key alone answers nothing: the volunteer can change their mind until Enter.
+        .keys("y")
+        .keys("n")
+        .keys(ENTER);
     g.see("nothing was sent");
     assert_eq!(g.exit_code(), 4, "{}", g.seen);
     assert!(server.received().is_empty());
@@ -53,7 +56,7 @@ fn the_password_is_asked_hidden_once_the_volunteer_says_send() {
     let mut g = send_on_terminal(&sb, &url, &["--ca-file", &ca, "--connections", "1"]);
     g.see("login:   ada, password, asked before the first letter goes");
     // Asked only after the summary and the confirmation.
-    g.see("Send 3 letters?").keys("y");
+    g.see("Send 3 letters?").line("y");
     g.see("Password for ada at 127.0.0.1");
     // The prompt is drawn just before echo is turned off (and pending input flushed): a key
     // typed in between would be echoed or lost.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::mail_server::MailServer;
-use crate::pty::{config_home, Guided, CTRL_C, DOWN, ENTER, SPACE, UP};
+use crate::pty::{config_home, Guided, CTRL_C, CTRL_D, DOWN, ENTER, SPACE, UP};
 use crate::send::{ALICE, BOB, CAROL};
 use crate::util::{alternative_parts, first_addr, parse_mail, Sandbox, DATE_EPOCH};
 
@@ -56,7 +56,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
     let sb = campaign();
     let mut g = Guided::start(&sb, &[]);
     // Each group is shown with the languages its letters are written in.
-    g.see("languages: en (default)");
+    g.see("languages: English (default)");
     g.see("Which group do you want to write to?").keys(ENTER);
     // No profile yet, so no "your own country": all, or choose.
     g.see("Who in this group?").keys(DOWN).keys(ENTER);
@@ -74,7 +74,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
     g.see("Your city").line("Lyon");
     g.see("Your country").line("France");
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(ENTER); // in the editor
+    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // in the editor
     g.see("exactly as it will go out")
         .see("To: Alice Boss <alice@corp-one.example>")
         .see("I met Uyghur students in Lyon.")
@@ -88,7 +88,7 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
                    --out out --signer-name 'Ada Volunteer' --signer-email ada@example.org \
                    --signer-city Lyon --signer-country France --note out/personal-note.md";
     g.see(command);
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
 
     let mut files = sb.files("out");
@@ -162,7 +162,7 @@ fn saved_profile_is_offered_as_defaults_next_time() {
     g.see("How do you want your letters?").keys(ENTER);
     g.see("Folder to write them to").keys(ENTER); // the default, `letters`
     g.see("wrote 3 e-mail files (.eml) to letters");
-    g.see("for next time?").keys("y");
+    g.see("for next time?").line("y");
     g.see("Saved");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     let profile = std::fs::read_to_string(default_profile(&sb)).expect("profile saved");
@@ -255,8 +255,8 @@ fn esc_at_the_preview_quits_without_writing() {
     g.see("Your city").keys(ENTER);
     g.see("Your country").keys(ENTER);
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER);
-    g.see("Your paragraph").line("Please act.");
+    g.see("Add a personal paragraph?").keys(ENTER);
+    g.see("Type your paragraph").line("Please act.").keys(ENTER);
     g.see("Is this the letter you want to send?").keys("\x1b");
     g.see("cancelled: nothing was written and no profile was saved");
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
@@ -308,7 +308,7 @@ fn going_back_keeps_the_answers_as_defaults() {
     g.see("next: open /");
     g.see("/letters/test.html in your browser");
     g.see("--where country=Japan --format html --out letters");
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert!(sb
         .read("letters/test.html")
@@ -386,7 +386,7 @@ fn pdf_letters_can_be_chosen_as_the_output() {
         .keys(ENTER);
     g.see("Folder to write them to").line("print");
     g.see("--format pdf --out print");
-    g.see("for next time?").keys("n");
+    g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     let pdfs: Vec<String> = sb
         .files("print")
@@ -413,9 +413,10 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("Your city").keys(ENTER);
     g.see("Your country").keys(ENTER);
     g.see("Your organisation").keys(ENTER);
-    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // one line
-    g.see("Your paragraph")
-        .line("I met Uyghur students in Lyon.");
+    g.see("Add a personal paragraph?").keys(ENTER); // typed here
+    g.see("Type your paragraph")
+        .line("I met Uyghur students in Lyon.")
+        .keys(ENTER);
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?")
         .see("Send them now through my mail account (SMTP)");
@@ -431,7 +432,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("3 letters of group `test`")
         .see("— from your answer")
         .see("rate:    unlimited — from rate in the profile");
-    g.see("Send 3 letters?").keys("y");
+    g.see("Send 3 letters?").line("y");
     g.see("3 of 3 sent");
     g.see("3 letters sent");
     g.see("To send the same letters again without questions")
@@ -443,7 +444,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
             server.url()
         ));
     g.see("Save your name, address and mail server (never your password)")
-        .keys("y");
+        .line("y");
     g.see("Saved");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.recipients(), [ALICE, BOB, CAROL]);
@@ -488,4 +489,68 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     g.see("nothing to send");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.received().len(), 3);
+}
+
+/// "y" and Enter typed together at the send confirmation answer it alone: the question after
+/// it waits for its own answer.
+#[test]
+fn yes_and_enter_answer_one_question_only() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let profile = sb.join("my-profile.toml");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
+    g.see("Mail server (SMTP URL)").line(&server.url());
+    g.see("Send 3 letters?").keys("y\r");
+    g.see("3 letters sent");
+    g.see("for next time?").line("n");
+    g.see("Not saved.");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.recipients().len(), 3);
+    assert!(!profile.exists(), "the profile was declined");
+}
+
+/// Without `$EDITOR` or `$VISUAL` no editor is offered: the paragraph is typed in the terminal,
+/// over several lines, up to Ctrl-D.
+#[test]
+fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("The letters are in English: write the paragraph in English.");
+    g.see("Add a personal paragraph?")
+        .see("Type it here")
+        .see("No personal paragraph")
+        .keys(ENTER);
+    g.see("an empty line (or Ctrl-D) finishes")
+        .line("I met Uyghur students in Lyon.")
+        .line("Their families are missing.")
+        .keys(CTRL_D);
+    g.see("exactly as it will go out")
+        .see("I met Uyghur students in Lyon.")
+        .see("Their families are missing.");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("editor"), "{}", g.seen);
+    assert_eq!(
+        sb.read("out/personal-note.md"),
+        "I met Uyghur students in Lyon.\nTheir families are missing."
+    );
 }

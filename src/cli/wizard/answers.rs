@@ -15,20 +15,45 @@ pub struct Answers {
     pub out: PathBuf,
     /// The mail server to send through, when the volunteer chose to send rather than write files.
     pub smtp: Option<String>,
+    /// The languages of the chosen letters, the default one first, with their counts.
+    pub languages: Vec<(String, u64)>,
 }
 
+/// A kept paragraph: its language (none: every letter's) and its file.
+pub type NoteFile = (Option<String>, PathBuf);
+
 impl Answers {
-    /// Write the typed paragraph to `path`, so the command line can pass it with `--note`.
-    pub fn keep_note(&self, path: PathBuf) -> Result<Option<PathBuf>> {
-        let note = &self.inputs.personal_note;
-        if note.is_empty() {
-            return Ok(None);
+    /// The paragraphs by the language they were written for: one written for every letter was
+    /// written for their language when they were all in one.
+    pub fn notes_by_language(&self) -> BTreeMap<String, String> {
+        let notes = &self.inputs.notes;
+        match self.languages.as_slice() {
+            [(only, _)] if notes.by_language.is_empty() => {
+                BTreeMap::from([(only.clone(), notes.all.clone())])
+            }
+            _ => notes.by_language.clone(),
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+
+    /// Write the typed paragraphs into `dir`, so the command line can pass them with `--note`:
+    /// `NOTE_FILE` for every letter, `personal-note.LANG.md` for one language's.
+    pub fn keep_notes(&self, dir: &Path) -> Result<Vec<NoteFile>> {
+        let notes = &self.inputs.notes;
+        let all = Some((None, &notes.all));
+        let own = notes.by_language.iter().map(|(l, t)| (Some(l), t));
+        let mut kept = Vec::new();
+        for (lang, text) in all.into_iter().chain(own).filter(|(_, t)| !t.is_empty()) {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            let path = match lang {
+                None => dir.join(NOTE_FILE),
+                Some(l) => dir.join(format!("personal-note.{l}.md")),
+            };
+            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            kept.push((lang.cloned(), path));
         }
-        std::fs::write(&path, note).map_err(|e| Error::io(&path, e))?;
-        Ok(Some(path))
+        Ok(kept)
     }
 
     /// The command that does the same without a question: `letterdrive send` when the answers
@@ -38,7 +63,7 @@ impl Answers {
         &self,
         campaign_dir: Option<&Path>,
         profile: Option<&Path>,
-        note_file: Option<&Path>,
+        note_files: &[NoteFile],
     ) -> String {
         let path = |p: &Path| p.display().to_string();
         let profile = profile.filter(|_| self.smtp.is_some());
@@ -75,7 +100,10 @@ impl Answers {
         ];
         let optional = optional.into_iter().filter(|(_, v)| !v.is_empty());
         flags.extend(optional.map(|(name, v)| (name, v.clone())));
-        flags.extend(note_file.map(|n| ("note", path(n))));
+        flags.extend(note_files.iter().map(|(lang, file)| {
+            let lang = lang.as_ref().map(|l| format!("{l}=")).unwrap_or_default();
+            ("note", lang + &path(file))
+        }));
         format!("letterdrive{} {command}{}", words(global), words(flags))
     }
 }
@@ -120,18 +148,19 @@ mod tests {
             },
             inputs: LetterInputs {
                 signer,
-                personal_note: "Mine.".into(),
+                notes: Notes::one("Mine."),
                 date,
             },
             format: Format::Html,
             out: PathBuf::from("letters"),
             smtp: None,
+            languages: Vec::new(),
         };
         assert_eq!(
             a.command_line(
                 Some(Path::new("my campaign")),
                 Some(Path::new("my profile.toml")),
-                Some(Path::new("letters/personal-note.md"))
+                &[(None, PathBuf::from("letters/personal-note.md"))]
             ),
             "letterdrive --campaign 'my campaign' render --group governments \
              --where 'country=France,United Kingdom' --format html --out letters \
@@ -146,13 +175,16 @@ mod tests {
             a.command_line(
                 None,
                 Some(Path::new("my profile.toml")),
-                Some(Path::new(".letterdrive/personal-note.md"))
+                &[(
+                    Some("fr".into()),
+                    PathBuf::from(".letterdrive/personal-note.fr.md")
+                )]
             ),
             "letterdrive --profile 'my profile.toml' send --group governments \
              --where 'country=France,United Kingdom' \
              --smtp 'smtps://ada%40example.org@mail.example.org' \
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
-             --signer-city Lyon --note .letterdrive/personal-note.md"
+             --signer-city Lyon --note fr=.letterdrive/personal-note.fr.md"
         );
     }
 }

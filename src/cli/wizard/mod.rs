@@ -13,18 +13,19 @@ use std::sync::Mutex;
 
 use dialoguer::console::Term;
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Editor, Input, MultiSelect, Select};
+use dialoguer::{Editor, Input, MultiSelect, Select};
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
-use crate::cli::terminal::{can_ask, Console};
+use crate::cli::language;
+use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::letter::check;
-use crate::letter::render::{LetterInputs, Signer};
+use crate::letter::render::{LetterInputs, Notes, Signer};
 use crate::letter::run::{Run, Target};
 use crate::plural;
 use crate::profile::{self, Profile};
@@ -36,7 +37,7 @@ mod output;
 mod signer;
 mod targeting;
 
-pub use answers::Answers;
+pub use answers::{Answers, NoteFile};
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").
@@ -46,7 +47,8 @@ pub const EXIT_CANCELLED: i32 = 130;
 pub const DEFAULT_OUT: &str = "letters";
 
 /// Where a personal paragraph typed during the guided run is kept, inside the output directory,
-/// so the printed command line can pass it with `--note`.
+/// so the printed command line can pass it with `--note`; one per language is
+/// `personal-note.LANG.md`.
 pub const NOTE_FILE: &str = "personal-note.md";
 
 /// Why the questions stopped: the volunteer cancelled, or something failed.
@@ -228,21 +230,44 @@ impl Wizard<'_> {
         let mut prev: Option<Answers> = None;
         let mut answers = loop {
             let answers = self.ask_letters(prev.as_ref())?;
-            self.preview(&answers)?;
-            let next = [
-                "Yes, go on to writing the letters",
-                "Go back and change my answers",
-                "Quit without writing anything",
-            ];
-            match self.select("Is this the letter you want to send?", &next, None)? {
-                0 => break answers,
-                1 => prev = Some(answers),
-                _ => return Err(Stop::Cancelled),
+            if self.approve(&answers)? {
+                break answers;
             }
+            prev = Some(answers);
         };
         match self.ask_output(&mut answers)? {
             Some(config) => self.send_letters(&answers, config),
             None => self.write_letters(&answers),
+        }
+    }
+
+    /// Step 5: the letter in each language the letters are in, on request; whether the
+    /// volunteer goes on (else they go back to change their answers).
+    fn approve(&self, answers: &Answers) -> Ask<bool> {
+        let mut shown = answers.languages.first().map(|l| l.0.as_str());
+        loop {
+            self.preview(answers, shown)?;
+            let others = answers
+                .languages
+                .iter()
+                .filter(|l| Some(l.0.as_str()) != shown);
+            let others: Vec<_> = others.collect();
+            let show = others
+                .iter()
+                .map(|l| format!("Show a letter in {}", language::with_count(l)));
+            let items: Vec<String> = std::iter::once("Yes, go on to writing the letters".into())
+                .chain(show)
+                .chain([
+                    "Go back and change my answers".into(),
+                    "Quit without writing anything".into(),
+                ])
+                .collect();
+            match self.select("Is this the letter you want to send?", &items, None)? {
+                0 => return Ok(true),
+                i if i <= others.len() => shown = Some(others[i - 1].0.as_str()),
+                i if i == others.len() + 1 => return Ok(false),
+                _ => return Err(Stop::Cancelled),
+            }
         }
     }
 
@@ -252,20 +277,24 @@ impl Wizard<'_> {
         let prev = prev.filter(|p| p.target.group == group.id);
         let filters = self.ask_targeting(group, prev)?;
         let signer = self.ask_signer(prev)?;
-        let note = prev.map(|p| p.inputs.personal_note.as_str());
-        let personal_note = self.ask_note(note.filter(|n| !n.is_empty()))?;
         let (group, date) = (group.id.clone(), self.date.clone());
+        let target = Target {
+            group,
+            filters,
+            limit: None,
+        };
+        let inputs = LetterInputs {
+            signer,
+            notes: Notes::default(),
+            date,
+        };
+        let languages = self.languages_of(&target, &inputs)?;
+        let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
+        let notes = self.ask_notes(&languages, &prev_notes)?;
         Ok(Answers {
-            target: Target {
-                group,
-                filters,
-                limit: None,
-            },
-            inputs: LetterInputs {
-                signer,
-                personal_note: personal_note.unwrap_or_default(),
-                date,
-            },
+            target,
+            inputs: LetterInputs { notes, ..inputs },
+            languages,
             format: prev.map_or(Format::Eml, |p| p.format),
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
             smtp: prev.and_then(|p| p.smtp.clone()),
@@ -302,13 +331,13 @@ impl Wizard<'_> {
     }
 
     /// The command line that does the same again without questions.
-    fn print_command(&self, answers: &Answers, note_file: Option<&Path>) {
+    fn print_command(&self, answers: &Answers, note_files: &[NoteFile]) {
         let what = match answers.smtp {
             Some(_) => "send the same letters again without questions (only those not sent yet go)",
             None => "write the same letters again without questions",
         };
         let profile = self.profile_flag.as_deref();
-        let line = answers.command_line(self.campaign_dir(), profile, note_file);
+        let line = answers.command_line(self.campaign_dir(), profile, note_files);
         println!("\nTo {what}:\n  {line}\n");
     }
 
@@ -327,15 +356,20 @@ impl Wizard<'_> {
                 None,
             )?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            Ok((summary, answers.keep_note(out.join(NOTE_FILE))?))
+            Ok((summary, answers.keep_notes(out)?))
         });
-        let (summary, note_file) = result?;
+        let (summary, note_files) = result?;
         WROTE.store(true, Ordering::SeqCst);
         println!("\n{}", wrote(answers.format, &summary));
-        if let Some(path) = &note_file {
-            println!("your personal paragraph is in {}", path.display());
+        for (lang, file) in &note_files {
+            let what = lang
+                .as_deref()
+                .map(language::name)
+                .map(|l| format!("{l} "))
+                .unwrap_or_default();
+            println!("your {what}personal paragraph is in {}", file.display());
         }
-        self.print_command(answers, note_file.as_deref());
+        self.print_command(answers, &note_files);
         if interrupted {
             return Err(Stop::Cancelled);
         }
@@ -356,8 +390,8 @@ impl Wizard<'_> {
         }
         // A typed paragraph is kept beside the campaign, so the command line can repeat it.
         let local = send::journal::local_dir(&self.campaign.source);
-        let note_file = answers.keep_note(local.join(NOTE_FILE))?;
-        self.print_command(answers, note_file.as_deref());
+        let note_files = answers.keep_notes(&local)?;
+        self.print_command(answers, &note_files);
         self.offer_to_save(answers)?;
         Ok(code)
     }

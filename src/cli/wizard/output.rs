@@ -3,13 +3,23 @@
 use super::*;
 
 impl Wizard<'_> {
-    /// Step 5: the first letter exactly as it will go out.
-    pub(super) fn preview(&self, answers: &Answers) -> Ask<()> {
+    /// Step 5: the first letter in `language` (any, when the letters are in one) exactly as it
+    /// will go out.
+    pub(super) fn preview(&self, answers: &Answers, language: Option<&str>) -> Ask<()> {
         let mut run = Run::open(self.campaign, &answers.target, &answers.inputs)?;
-        let n = self.count_matching(run.group, &answers.target.filters)?;
-        if let (Some((letter, message)), _) = first_letter(&mut run, |_, _| true)? {
-            let (n, letter) = (plural(n, "letter"), show_letter(&letter, &message));
-            let rule = "─".repeat(60);
+        let renderer = run.renderer.clone();
+        let in_language = |row: &_, _| language.is_none_or(|l| renderer.language_tag(row) == l);
+        if let (Some((letter, message)), _) = first_letter(&mut run, in_language)? {
+            let languages = &answers.languages;
+            let n: u64 = languages.iter().map(|l| l.1).sum();
+            let n = match (
+                languages.iter().find(|l| Some(l.0.as_str()) == language),
+                languages.len(),
+            ) {
+                (Some(l), 2..) => format!("{} in {}", plural(l.1, "letter"), language::name(&l.0)),
+                _ => plural(n, "letter"),
+            };
+            let (rule, letter) = ("─".repeat(60), show_letter(&letter, &message));
             println!("\nThe first of {n}, exactly as it will go out:\n{rule}\n{letter}{rule}\n");
         }
         Ok(())
@@ -57,8 +67,7 @@ impl Wizard<'_> {
             }
             let out = answers.out.display();
             let prompt = format!("`{out}` already holds files; files with the same names will be replaced. Write there?");
-            let confirm = Confirm::with_theme(&self.theme).with_prompt(prompt);
-            if chosen(confirm.default(false).interact_opt())? {
+            if chosen(yes_no(&prompt, false))? {
                 return Ok(None);
             }
         }
@@ -116,10 +125,8 @@ impl Wizard<'_> {
             Some(_) => "your name, address and mail server (never your password)",
             None => "your name and address",
         };
-        let save = Confirm::with_theme(&self.theme)
-            .with_prompt(format!("Save {what} in {} for next time?", path.display()))
-            .default(true)
-            .interact_opt()?;
+        let prompt = format!("Save {what} in {} for next time?", path.display());
+        let save = yes_no(&prompt, true)?;
         // Esc, like no, leaves the profile as it was.
         if save != Some(true) {
             eprintln!("Not saved.");

@@ -1,5 +1,7 @@
 //! Who signs, and the volunteer's own paragraph.
 
+use std::io::Write;
+
 use super::*;
 
 impl Wizard<'_> {
@@ -51,29 +53,88 @@ impl Wizard<'_> {
         Ok(if value == "-" { String::new() } else { value })
     }
 
-    /// Step 4: a paragraph of the volunteer's own, in their editor, typed here, or none.
-    pub(super) fn ask_note(&self, prev: Option<&str>) -> Ask<Option<String>> {
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".into());
-        let keep = prev.map(|note| format!("Keep the paragraph I wrote ({})", first_words(note)));
-        let items: Vec<String> = keep
-            .into_iter()
-            .chain([
-                format!("Write it in my editor ({editor})"),
-                "Type one line here".into(),
-                "No personal paragraph".into(),
-            ])
-            .collect();
+    /// Step 4: the volunteer's own paragraph; one per language when the chosen letters are in
+    /// several, so that no letter carries a paragraph in another language unless the
+    /// volunteer picks that. `languages` are the letters' languages with their counts; `prev`
+    /// the paragraphs written before, by language.
+    pub(super) fn ask_notes(
+        &self,
+        languages: &[(String, u64)],
+        prev: &BTreeMap<String, String>,
+    ) -> Ask<Notes> {
+        let prev_in = |l: &String| prev.get(l).map(String::as_str);
         eprintln!(
             "A paragraph in your own words is what makes a letter count: why this matters to you."
         );
-        let i = self.select("Add a personal paragraph?", &items, None)?;
-        // Without a paragraph to keep, the menu starts at the editor.
-        match i + usize::from(prev.is_none()) {
-            0 => Ok(prev.map(str::to_string)),
-            1 => self.edit_note(prev, &editor),
-            2 => self.ask_line(prev),
+        if languages.len() < 2 {
+            // Said, so the paragraph is written in the letters' language.
+            if let Some((l, _)) = languages.first() {
+                let name = language::name(l);
+                eprintln!("The letters are in {name}: write the paragraph in {name}.");
+            }
+            let prev = languages.first().and_then(|(l, _)| prev_in(l));
+            let note = self.ask_note("Add a personal paragraph?", prev, &[])?;
+            return Ok(Notes::one(note.unwrap_or_default()));
+        }
+        let all: Vec<String> = languages.iter().map(language::with_count).collect();
+        eprintln!("Your letters are in {} languages: {}. Each letter gets only the paragraph written for its language.", all.len(), all.join(", "));
+        let mut notes = Notes::default();
+        let mut written: Vec<(String, String)> = Vec::new();
+        for (lang, n) in languages {
+            let (letters, name) = (plural(*n, "letter"), language::name(lang));
+            let prompt = format!("A personal paragraph for the {letters} in {name}?");
+            if let Some(text) = self.ask_note(&prompt, prev_in(lang), &written)? {
+                written.push((format!("my {name} paragraph"), text.clone()));
+                notes.by_language.insert(lang.clone(), text);
+            }
+        }
+        Ok(notes)
+    }
+
+    /// One paragraph: kept from before, one written for other letters (`others`: what it is,
+    /// and its text), typed here, written in the volunteer's editor when they have set one
+    /// (`$VISUAL` or `$EDITOR`: an editor they did not choose is a trap), or none.
+    fn ask_note(
+        &self,
+        prompt: &str,
+        prev: Option<&str>,
+        others: &[(String, String)],
+    ) -> Ask<Option<String>> {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .ok()
+            .filter(|e| !e.trim().is_empty());
+        let prev = prev.filter(|p| !p.is_empty());
+        let keep = prev.map(|p| {
+            (
+                format!("Keep the paragraph I wrote ({})", first_words(p)),
+                Some(p),
+            )
+        });
+        let reuse = others.iter().map(|(what, text)| {
+            (
+                format!("Use {what} ({})", first_words(text)),
+                Some(text.as_str()),
+            )
+        });
+        let mut items: Vec<(String, Option<&str>)> = keep.into_iter().chain(reuse).collect();
+        let texts = items.len();
+        items.push(("Type it here".into(), None));
+        items.extend(
+            editor
+                .iter()
+                .map(|e| (format!("Write it in my editor ({e})"), None)),
+        );
+        items.push(("No personal paragraph".into(), None));
+        let labels: Vec<&String> = items.iter().map(|(label, _)| label).collect();
+        // The paragraph kept from before, else typing one: another language's is never the
+        // default.
+        let default = if prev.is_some() { 0 } else { texts };
+        let i = self.select(prompt, &labels, Some(default))?;
+        match (i.checked_sub(texts), &editor) {
+            (None, _) => Ok(items[i].1.map(str::to_string)),
+            (Some(0), _) => type_note(),
+            (Some(1), Some(editor)) => self.edit_note(prev, editor),
             _ => Ok(None),
         }
     }
@@ -85,6 +146,7 @@ impl Wizard<'_> {
             // Read the file whether or not it was saved: an editor that writes within the same
             // clock tick would otherwise look as if it saved nothing.
             Editor::new()
+                .executable(editor)
                 .extension(".md")
                 .require_save(false)
                 .edit(prev.unwrap_or(""))
@@ -102,21 +164,44 @@ impl Wizard<'_> {
                 eprintln!(
                     "Could not start the editor `{editor}` ({e}); type the paragraph here instead."
                 );
-                self.ask_line(prev)
+                type_note()
             }
         }
     }
+}
 
-    fn ask_line(&self, prev: Option<&str>) -> Ask<Option<String>> {
-        let mut input = Input::<String>::with_theme(&self.theme)
-            .with_prompt("Your paragraph (enter when done; empty for none)")
-            .allow_empty(true);
-        if let Some(p) = prev {
-            input = input.with_initial_text(p);
+/// The paragraph typed on the terminal, line by line, until an empty line or Ctrl-D. The
+/// terminal's own line editing applies (backspace, Ctrl-U); Ctrl-C stops the run as anywhere.
+fn type_note() -> Ask<Option<String>> {
+    eprintln!("Type your paragraph: enter starts a new line; an empty line (or Ctrl-D) finishes.");
+    let text = read_paragraph(std::io::stdin().lock(), &mut std::io::stderr())
+        .map_err(|e| Error::io("the terminal", e))?;
+    Ok((!text.is_empty()).then_some(text))
+}
+
+/// Lines up to the first empty one or the end of `input`, each asked for with `> ` on `out`,
+/// trimmed and joined with newlines.
+fn read_paragraph(
+    mut input: impl std::io::BufRead,
+    out: &mut impl Write,
+) -> std::io::Result<String> {
+    let mut lines: Vec<String> = Vec::new();
+    loop {
+        write!(out, "> ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if input.read_line(&mut line)? == 0 {
+            // Ctrl-D at the start of a line; the cursor is still after the prompt.
+            writeln!(out)?;
+            break;
         }
-        let text = input.interact_text()?.trim().to_string();
-        Ok((!text.is_empty()).then_some(text))
+        let line = line.trim();
+        if line.is_empty() {
+            break;
+        }
+        lines.push(line.to_string());
     }
+    Ok(lines.join("\n"))
 }
 
 /// Letters carry what is typed into headers and pages, where a control character has no place.
@@ -131,4 +216,19 @@ fn first_words(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let more = if words.len() > 6 { " ..." } else { "" };
     words[..words.len().min(6)].join(" ") + more
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paragraph_ends_at_an_empty_line_or_the_end_of_input() {
+        let mut out = Vec::new();
+        let text = read_paragraph(&b"  First line.\nSecond.\n\nnot this\n"[..], &mut out);
+        assert_eq!(text.unwrap(), "First line.\nSecond.");
+        assert_eq!(out, b"> > > ");
+        let text = read_paragraph(&b"Only one."[..], &mut Vec::new());
+        assert_eq!(text.unwrap(), "Only one.");
+    }
 }
