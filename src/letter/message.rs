@@ -175,8 +175,16 @@ fn encoded(
 
 /// The text quoted-printable: 7-bit ASCII that every server and mail program takes. (lettre would
 /// write 8bit only for lines under 76 characters, and a Markdown paragraph is one long line.)
+///
+/// The text is handed over with CRLF line ends, as the message will have them: lettre would
+/// otherwise insert each CR into the string one at a time, moving the rest of the text each time.
 fn body(text: String) -> Body {
-    Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
+    let crlf = if text.contains('\r') {
+        text
+    } else {
+        text.replace('\n', "\r\n")
+    };
+    Body::new_with_encoding(crlf, ContentTransferEncoding::QuotedPrintable)
         .expect("quoted-printable encodes any text")
 }
 
