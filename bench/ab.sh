@@ -32,6 +32,9 @@ if [ ! -f "$dir/recipients/bench.csv" ]; then
 fi
 SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
         --signer-country France --date 2026-11-27)
+# render records each letter it writes beside the journal, in the data directory: here, so that
+# runs neither fill the real one nor find each other's records (removed with the output).
+export XDG_DATA_HOME="$WORK/data"
 
 # CPU time the hypervisor gave to other guests, in clock ticks (/proc/stat "steal"): a run that
 # lost much of it to a busy host is slow for reasons that are not the build's.
@@ -44,14 +47,14 @@ for round in $(seq "$ROUNDS"); do
     # Every other round in the opposite order, so that no build always runs first.
     order=$(seq 0 $(($# - 1))); [ $((round % 2)) -eq 0 ] && order=$(seq $(($# - 1)) -1 0)
     for i in $order; do
-        rm -rf "$WORK/ab-out"; sync
+        rm -rf "$WORK/ab-out" "$XDG_DATA_HOME"; sync
         s0=$(steal_ticks)
         /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "${builds[$i]}" --campaign "$dir" render \
             -g bench -f mbox -o "$WORK/ab-out" "${SIGNER[@]}" > /dev/null
         echo "$(cat "$WORK/ab-time") $(( $(steal_ticks) - s0 ))" >> "$results/$i"
     done
     bytes=$(du -sb --apparent-size "$WORK/ab-out" | cut -f1)
-    rm -rf "$WORK/ab-out"; sync
+    rm -rf "$WORK/ab-out" "$XDG_DATA_HOME"; sync
     /usr/bin/time -f "%e %U %S %M" -o "$WORK/ab-time" "$FLOOR" one "$WORK/ab-floor" "$N" $((bytes / N))
     cat "$WORK/ab-time" >> "$results/floor"
     rm -f "$WORK/ab-floor"

@@ -54,6 +54,9 @@ LD="$WORK/bin/letterdrive"
 FLOOR="$WORK/bin/fsfloor"
 SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
         --signer-country France --date 2026-11-27)
+# render records each letter it writes beside the journal, in the data directory: here, so that
+# runs neither fill the real one nor find each other's records (removed with the output).
+export XDG_DATA_HOME="$WORK/data"
 
 # timed CMD... : runs it under /usr/bin/time; sets WALL (s) and RSS (KiB).
 timed() {
@@ -102,7 +105,7 @@ measure() {
         timed "$LD" --campaign "$dir" render -g bench -f "$format" -o "$WORK/out" "${SIGNER[@]}"
         ld+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
         size=$(( $(du -sb --apparent-size "$WORK/out" | cut -f1) / n ))
-        rm -rf "$WORK/out"
+        rm -rf "$WORK/out" "$XDG_DATA_HOME"
         [ $((i % 2)) = 1 ] && floor_run
         rf+=("$(calc %.4f "${ld[-1]} / ${fl[-1]}")")
         echo "$format $n: letterdrive ${ld[-1]} s, floor ${fl[-1]} s" >&2
@@ -157,7 +160,7 @@ open(sys.argv[1], "w", encoding="utf-8", newline="").write("\r\n".join(l for l i
     for extra in "" --one-file; do
         ws=() rss=0
         for _ in $(seq "$RUNS"); do
-            rm -rf "$WORK/out"
+            rm -rf "$WORK/out" "$XDG_DATA_HOME"
             timed "$LD" --campaign "$dir" render -g bench -f pdf $extra -o "$WORK/out" "${SIGNER[@]}"
             ws+=("$WALL"); [ "$RSS" -gt "$rss" ] && rss=$RSS
         done

@@ -86,6 +86,7 @@ mkdir -p "$WORK"
 SIGNER=(--signer-name "Ada Volunteer" --signer-email ada@example.org --signer-city Lyon
         --signer-country France --date 2026-11-27)
 export LETTERDRIVE_PROFILE="$WORK/no-profile.toml" # none: letterdrive's own defaults
+export XDG_DATA_HOME="$WORK/data" # where render records its letters: not the real one
 CAMPAIGN="$WORK/campaign"
 rm -rf "$CAMPAIGN"; cp -r "$ROOT/bench/campaign" "$CAMPAIGN"; mkdir -p "$CAMPAIGN/recipients"
 python3 "$SHARED/gen_recipients.py" "$N" --seed 20240601 > "$CAMPAIGN/recipients/bench.csv"
