@@ -56,7 +56,13 @@ impl Batch {
         let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
         let dir = dir.unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let part = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        remove_stale_parts(dir);
+        let prefix = format!("{PART_PREFIX}{}-", std::process::id());
+        let part = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".part")
+            .tempfile_in(dir);
+        let part = part.map_err(|e| Error::io(dir, e))?;
         let out = part.reopen().map_err(|e| Error::io(part.path(), e))?;
         Ok(Batch {
             target,
@@ -125,6 +131,26 @@ impl Batch {
         std::io::copy(&mut records, &mut file).map_err(io)?;
         file.sync_data().map_err(io)?;
         Ok(target)
+    }
+}
+
+/// A run's records before they are committed: this, the id of the process, a dash, random
+/// letters, `.part`.
+const PART_PREFIX: &str = ".letters-";
+
+/// Removes the records of runs that ended without committing or cleaning up (a Ctrl-C exits at
+/// once): those whose process is gone. What they held was never written, so never recorded.
+fn remove_stale_parts(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(PART_PREFIX));
+        let pid = pid.and_then(|rest| rest.split_once('-')?.0.parse().ok());
+        if pid.is_some_and(|pid| !crate::output::outbox::alive(pid)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

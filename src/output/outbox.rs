@@ -306,7 +306,7 @@ fn remove_stale(dir: &Path) {
 
 /// Whether process `pid` exists (one that exists but is not ours to signal does).
 #[cfg(unix)]
-fn alive(pid: i32) -> bool {
+pub fn alive(pid: i32) -> bool {
     let Some(pid) = rustix::process::Pid::from_raw(pid) else {
         return true;
     };
@@ -318,7 +318,7 @@ fn alive(pid: i32) -> bool {
 
 /// Elsewhere the question is not asked: a staging directory is only ever removed by its run.
 #[cfg(not(unix))]
-fn alive(_pid: i32) -> bool {
+pub fn alive(_pid: i32) -> bool {
     true
 }
 

@@ -541,6 +541,10 @@ fn interrupted_by(signal: i32) {
         .args(["render", "-g", "test", "-f", "eml", "-o", "out"])
         .args(["--signer-name", "Sam", "--signer-email", "sam@signers.org"])
         .env("LETTERDRIVE_THREADS", "1")
+        // As the harness does: never the real home, config or data directory.
+        .env("HOME", sb.join("home"))
+        .env("XDG_CONFIG_HOME", sb.join("config"))
+        .env("XDG_DATA_HOME", sb.join("data"))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -571,6 +575,12 @@ fn interrupted_by(signal: i32) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted: nothing was written"));
     drop(pipe);
     sb.assert_nothing_written("out");
+    // Its letters were never recorded, and the next run removes the records it had gathered.
+    std::fs::remove_file(&csv).unwrap();
+    sb.write(crate::util::CSV_FILE, crate::util::CSV);
+    sb.render("test", "eml", "out").run().success();
+    let journals = sb.files("data/letterdrive/journals");
+    assert_eq!(journals, ["test-campaign.letters.jsonl"], "{journals:?}");
 }
 
 #[cfg(unix)]
