@@ -13,7 +13,7 @@ use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
-use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
+use crate::output::pdf::{Paper, Style, BUNDLED_BOLD, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
 use crate::send::{providers, Origin, Sourced};
@@ -292,10 +292,17 @@ fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(Style, bool)
         .map(str::to_string)
         .collect();
     let paper = args.paper;
+    // A volunteer's own font has no bold face here: the writer emboldens it instead.
+    let bold = if args.font.is_some() {
+        font
+    } else {
+        BUNDLED_BOLD
+    };
     Ok((
         Style {
             paper,
             font,
+            bold,
             sender,
         },
         args.one_file,
