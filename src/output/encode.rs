@@ -6,7 +6,7 @@ use lettre::Message;
 
 use crate::campaign::recipients::is_placeholder_address;
 use crate::letter::render::Letter;
-use crate::output::page::html_card;
+use crate::output::page::{html_card, index_entry};
 use crate::output::Format;
 
 /// Turns a letter into the bytes of its output.
@@ -44,6 +44,8 @@ pub struct Encoded {
     pub problem: Option<crate::error::Diag>,
     /// Its address is a placeholder on a reserved example domain: it reaches no one.
     pub placeholder: bool,
+    /// Its line in the index of recipients at the top of the HTML page.
+    pub index_entry: Option<String>,
 }
 
 impl Encoded {
@@ -54,6 +56,7 @@ impl Encoded {
             layout: None,
             problem: None,
             placeholder: false,
+            index_entry: None,
         }
     }
 }
@@ -140,7 +143,13 @@ impl Encoder {
                 let message = message.expect("mbox needs the message");
                 (None, mboxrd_entry(&self.mbox_from_line, message))
             }
-            Format::Html => (None, html_card(letter).into_bytes()),
+            Format::Html => {
+                return Encoded {
+                    bytes: html_card(letter).into_bytes(),
+                    index_entry: Some(index_entry(letter)),
+                    ..Encoded::named(None)
+                }
+            }
             Format::Pdf => return self.encode_pdf(letter),
         };
         Encoded {
