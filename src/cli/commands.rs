@@ -15,7 +15,7 @@ use crate::ledger::{written, State};
 use crate::letter::check;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
-use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
+use crate::output::pdf::{Paper, Style, BUNDLED_BOLD, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
 use crate::send::journal;
@@ -314,10 +314,17 @@ fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(Style, bool)
         .map(str::to_string)
         .collect();
     let paper = args.paper;
+    // A volunteer's own font has no bold face here: the writer emboldens it instead.
+    let bold = if args.font.is_some() {
+        font
+    } else {
+        BUNDLED_BOLD
+    };
     Ok((
         Style {
             paper,
             font,
+            bold,
             sender,
         },
         args.one_file,
@@ -340,6 +347,9 @@ pub(crate) fn render_letters(
         title: campaign.statement.title.clone(),
         group_label: run.group.label.clone(),
         signer: inputs.signer.name.clone(),
+        campaign_id: campaign.id.clone(),
+        group_id: run.group.id.clone(),
+        date: crate::letter::render::letter_date(&inputs.date),
     };
     let (group, from) = (&run.group.id, &run.settings.from);
     let mut outbox = Outbox::create(out, format, group, from, &inputs.date, &page)?;

@@ -243,7 +243,7 @@ impl<'c> Renderer<'c> {
             subject,
             body,
             language: lang.tag.clone(),
-            postal: postal_block(row, &self.columns),
+            postal: postal_block(row, &self.columns, &lang.tag),
         })
     }
 
@@ -276,21 +276,48 @@ impl<'c> Renderer<'c> {
     }
 }
 
-/// The recipient block of a printed letter, its empty lines left out: name, organisation (unless
-/// it is the name), the address lines, postcode and city, country.
-fn postal_block(row: &Row, columns: &Columns) -> Vec<String> {
-    let field = |col: &str| row.get(columns, col).unwrap_or("");
+/// The recipient block of a printed letter in `language`, its empty lines left out: name,
+/// organisation (unless it is the name), the address lines, postcode and city, country (unless
+/// a line above already names it). A column `COLUMN.LANG` (`name.fr`), when filled in, stands
+/// for `COLUMN` in a letter in that language.
+fn postal_block(row: &Row, columns: &Columns, language: &str) -> Vec<String> {
+    let primary = language.split('-').next().unwrap_or("");
+    let localised = columns.names.iter().any(|n| n.contains('.'));
+    let field = |col: &str| {
+        [language, primary]
+            .iter()
+            .filter(|_| localised)
+            .filter_map(|l| row.get(columns, &format!("{col}.{l}")))
+            .chain(row.get(columns, col))
+            .find(|v| !v.trim().is_empty())
+            .unwrap_or("")
+    };
     let name = field(NAME_COLUMN);
     let organisation = Some(field("organization")).filter(|o| *o != name);
     let place = format!("{} {}", field("postcode"), field("city"));
-    std::iter::once(name)
+    let mut block: Vec<String> = std::iter::once(name)
         .chain(organisation)
         .chain(field("address").lines())
-        .chain([place.as_str(), field("country")])
+        .chain([place.as_str()])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(String::from)
-        .collect()
+        .collect();
+    let country = field("country").trim();
+    if !country.is_empty() && !block.iter().any(|l| names(l, country)) {
+        block.push(country.to_string());
+    }
+    block
+}
+
+/// Whether `line` has `words` in it as whole words, case aside.
+fn names(line: &str, words: &str) -> bool {
+    let (line, words) = (line.to_lowercase(), words.to_lowercase());
+    line.match_indices(&words).any(|(i, m)| {
+        let before = line[..i].chars().next_back();
+        let after = line[i + m.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// Registers the body and subject templates of one language (`None`: the default) in `hb`, and
@@ -552,6 +579,23 @@ pub fn letter_date_in(date: &jiff::Zoned, language: &str) -> String {
     }
 }
 
+/// "Subject:" in `language`, as a printed letter labels its subject; English when unknown.
+pub fn subject_label(language: &str) -> &'static str {
+    match language
+        .split('-')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        // A no-break space keeps French typography's space before the colon on the line.
+        "fr" => "Objet\u{a0}:",
+        "es" => "Asunto:",
+        "de" => "Betreff:",
+        _ => "Subject:",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,7 +638,7 @@ mod tests {
                 line: 2,
                 record,
             };
-            postal_block(&row, &columns)
+            postal_block(&row, &columns, "fr")
         };
         let full = block(&[
             ("name", "Zoë"),
@@ -610,5 +654,15 @@ mod tests {
         );
         let bare = block(&[("name", "Org"), ("organization", "Org"), ("city", "Paris")]);
         assert_eq!(bare, ["Org", "Paris"]);
+        let named = block(&[("name", "Minister of France"), ("country", "France")]);
+        assert_eq!(named, ["Minister of France"]);
+        let french = block(&[
+            ("name", "Minister of Belgium"),
+            ("name.fr", "Ministre"),
+            ("organization.es", "Ministerio"),
+            ("country", "Belgium"),
+            ("country.fr", "Belgique"),
+        ]);
+        assert_eq!(french, ["Ministre", "Belgique"]);
     }
 }

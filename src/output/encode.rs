@@ -6,7 +6,7 @@ use lettre::Message;
 
 use crate::campaign::recipients::is_placeholder_address;
 use crate::letter::render::Letter;
-use crate::output::page::html_card;
+use crate::output::page::{html_card, index_entry};
 use crate::output::Format;
 
 /// Turns a letter into the bytes of its output.
@@ -18,6 +18,8 @@ pub struct Encoder {
     mbox_from_line: String,
     from_header: String,
     date_header: String,
+    /// The signer's name, under which a printed letter leaves room to sign.
+    signer: String,
     pub(super) pdf: Option<std::sync::Arc<PdfSettings>>,
 }
 
@@ -42,6 +44,8 @@ pub struct Encoded {
     pub problem: Option<crate::error::Diag>,
     /// Its address is a placeholder on a reserved example domain: it reaches no one.
     pub placeholder: bool,
+    /// Its line in the index of recipients at the top of the HTML page.
+    pub index_entry: Option<String>,
 }
 
 impl Encoded {
@@ -52,6 +56,7 @@ impl Encoded {
             layout: None,
             problem: None,
             placeholder: false,
+            index_entry: None,
         }
     }
 }
@@ -73,11 +78,13 @@ impl Encoder {
             ),
             from_header: from.to_string(),
             date_header: crate::letter::render::letter_date(date),
+            signer: from.name.clone().unwrap_or_default(),
             pdf: (format == Format::Pdf).then(|| {
                 std::sync::Arc::new(PdfSettings {
                     style: crate::output::pdf::Style {
                         paper: crate::output::pdf::Paper::A4,
                         font: crate::output::pdf::BUNDLED_FONT,
+                        bold: crate::output::pdf::BUNDLED_BOLD,
                         sender: Vec::new(),
                     },
                     one_file: false,
@@ -95,9 +102,11 @@ impl Encoder {
 
     fn file_name(&self, letter: &Letter, ext: &str) -> String {
         let mut slug = slug::slugify(&letter.name);
+        // Cut at the last word boundary that keeps 40 characters (slugs are ASCII); a first word
+        // longer than that is cut where it must be.
         if slug.len() > 40 {
-            slug.truncate(40);
-            slug = slug.trim_end_matches('-').to_string();
+            let cut = slug[..=40].rfind('-').filter(|&i| i > 0).unwrap_or(40);
+            slug.truncate(cut);
         }
         if slug.is_empty() {
             slug.push_str("recipient");
@@ -134,7 +143,13 @@ impl Encoder {
                 let message = message.expect("mbox needs the message");
                 (None, mboxrd_entry(&self.mbox_from_line, message))
             }
-            Format::Html => (None, html_card(letter).into_bytes()),
+            Format::Html => {
+                return Encoded {
+                    bytes: html_card(letter).into_bytes(),
+                    index_entry: Some(index_entry(letter)),
+                    ..Encoded::named(None)
+                }
+            }
             Format::Pdf => return self.encode_pdf(letter),
         };
         Encoded {
@@ -147,6 +162,7 @@ impl Encoder {
         let settings = self.pdf.as_ref().expect("pdf output has its settings");
         let style = &settings.style;
         let date = crate::letter::render::letter_date_in(&settings.date, &letter.language);
+        let label = crate::letter::render::subject_label(&letter.language);
         let problem = |d: crate::error::Diag| Encoded {
             problem: Some(d.file(&settings.recipients_file).line(letter.line)),
             ..Encoded::named(None)
@@ -154,7 +170,11 @@ impl Encoder {
         let mut texts: Vec<&str> = vec![&letter.subject, &letter.body, &date];
         texts.extend(letter.postal.iter().map(String::as_str));
         texts.extend(style.sender.iter().map(String::as_str));
-        match crate::output::pdf::missing_glyph(style.font, &texts) {
+        let missing = crate::output::pdf::missing_glyph(style.font, &texts).and_then(|c| match c {
+            None => crate::output::pdf::missing_glyph(style.bold, &[&letter.subject]),
+            some => Ok(some),
+        });
+        match missing {
             Ok(None) => {}
             Ok(Some(c)) => {
                 return problem(
@@ -171,6 +191,8 @@ impl Encoder {
             date: &date,
             recipient: &letter.postal,
             subject: &letter.subject,
+            subject_label: label,
+            signer: &self.signer,
         };
         let layout = match crate::output::pdf::layout(style, &head, &letter.body) {
             Ok(l) => l,

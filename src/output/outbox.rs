@@ -28,6 +28,8 @@ pub struct Outbox {
     encoder: Encoder,
     count: u64,
     placeholders: u64,
+    /// The HTML page's index of recipients, written at its end.
+    index: String,
 }
 
 /// What an unfinished run has made on disk, for [`abandon`] to remove: the staging directory and
@@ -95,6 +97,7 @@ impl Outbox {
             created,
             count: 0,
             placeholders: 0,
+            index: String::new(),
         };
         if matches!(format, Format::Mbox | Format::Html) {
             let path = outbox.staging_path().join(&outbox.single_name);
@@ -172,6 +175,9 @@ impl Outbox {
         }
         self.count += 1;
         self.placeholders += u64::from(encoded.placeholder);
+        if let Some(entry) = &encoded.index_entry {
+            self.index.push_str(entry);
+        }
         if let Some(layout) = encoded.layout {
             let book = self
                 .book
@@ -193,7 +199,7 @@ impl Outbox {
     pub fn finish(mut self) -> Result<Summary> {
         let mut held = made();
         if self.format == Format::Html {
-            let foot = page_foot(self.placeholders, self.count);
+            let foot = page_foot(self.placeholders, self.count, &self.index);
             self.write_single(foot.as_bytes())?;
         }
         let single = match (self.book.take(), self.single.take()) {

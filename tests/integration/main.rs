@@ -4,6 +4,7 @@
 mod util;
 
 mod aiosmtpd;
+mod browser;
 mod bundled;
 mod cli;
 mod errors;

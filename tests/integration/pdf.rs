@@ -215,3 +215,135 @@ fn pdf_flags_without_pdf_format_are_refused() {
         .stderr_has("help: add --format pdf");
     sb.assert_nothing_written("out");
 }
+
+/// A line of text on a page: where it starts, the PostScript name of its font, and its text.
+struct Line {
+    x: f32,
+    y: f32,
+    font: String,
+    text: String,
+}
+
+/// The lines of every page, in the order they are drawn.
+fn pdf_lines(bytes: &[u8]) -> Vec<Line> {
+    let doc = lopdf::Document::load_mem(bytes).expect("the PDF parses");
+    let mut lines = Vec::new();
+    for page in doc.get_pages().into_values() {
+        page_lines(&doc, page, &mut lines);
+    }
+    lines
+}
+
+fn page_lines(doc: &lopdf::Document, page: lopdf::ObjectId, lines: &mut Vec<Line>) {
+    let fonts = doc.get_page_fonts(page).expect("page fonts");
+    let content = doc.get_and_decode_page_content(page).expect("content");
+    let num = |o: &lopdf::Object| o.as_float().or_else(|_| o.as_i64().map(|i| i as f32));
+    let (mut font, mut at) = (None, (0.0, 0.0));
+    for op in &content.operations {
+        match op.operator.as_str() {
+            "Tf" => font = Some(fonts[op.operands[0].as_name().unwrap()]),
+            "Tm" => at = (num(&op.operands[4]).unwrap(), num(&op.operands[5]).unwrap()),
+            "Tj" => {
+                let dict = font.expect("a font is set before text");
+                let encoding = dict.get_font_encoding(doc).unwrap();
+                let bytes = op.operands[0].as_str().unwrap();
+                lines.push(Line {
+                    x: at.0,
+                    y: at.1,
+                    font: String::from_utf8_lossy(
+                        dict.get(b"BaseFont").unwrap().as_name().unwrap(),
+                    )
+                    .into_owned(),
+                    text: lopdf::Document::decode_text(&encoding, bytes).unwrap(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_french_letter_has_room_to_sign_a_bold_labelled_subject_and_a_french_address() {
+    let sb = Sandbox::empty();
+    sb.render("governments", "pdf", "out")
+        .args(["--where", "country=France"])
+        .run()
+        .success();
+    let files = sb.files("out");
+    let lines = pdf_lines(&sb.read_bytes(&format!("out/{}", files[0])));
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+
+    // The subject: labelled in French, in the bold face, which no other line uses.
+    let subject = lines
+        .iter()
+        .find(|l| l.text.starts_with("Objet\u{a0}: Xinjiang"))
+        .unwrap_or_else(|| panic!("no French subject label: {texts:?}"));
+    assert!(subject.font.ends_with("-Bold"), "{}", subject.font);
+    let bold: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.font == subject.font)
+        .map(|l| l.text.as_str())
+        .collect();
+    let salutation = texts.iter().position(|t| *t == "Excellence,").unwrap();
+    let regular = &lines[salutation..];
+    assert!(regular.iter().all(|l| l.font != subject.font), "{bold:?}");
+    assert!(bold.join(" ").ends_with("musulmans turciques"), "{bold:?}");
+
+    // The recipient block, in the window of the envelope (20 mm from the left): French, and
+    // the country named once.
+    let window: Vec<&str> = lines
+        .iter()
+        .filter(|l| (l.x - 20.0 * 72.0 / 25.4).abs() < 0.5)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(
+        window.join(" "),
+        "Ministre de l'Europe et des Affaires étrangères \
+         Ministère de l'Europe et des Affaires étrangères France"
+    );
+
+    // Room to sign: the typed name sits far below the closing line, much further than the
+    // space between paragraphs.
+    let name = lines
+        .iter()
+        .rposition(|l| l.text == SIGNER_NAME)
+        .unwrap_or_else(|| panic!("no typed name: {texts:?}"));
+    let gap = lines[name - 1].y - lines[name].y;
+    let paragraph = lines[name - 2].y - lines[name - 1].y;
+    assert!(gap >= 20.0 * 72.0 / 25.4, "{gap} pt to sign in");
+    assert!(
+        paragraph < 30.0,
+        "{paragraph} pt between lines of the closing"
+    );
+    assert!(
+        lines[name - 1].text.contains("très haute considération"),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn english_and_spanish_subjects_are_labelled_in_their_language() {
+    let sb = Sandbox::empty();
+    sb.render("governments", "pdf", "out")
+        .args(["--where", "country=Japan,Spain", "--one-file"])
+        .run()
+        .success();
+    let text = flat(&read_pdf(&sb.read_bytes("out/governments.pdf")).0);
+    assert!(text.contains("Subject: "), "{text}");
+    assert!(text.contains("Asunto: "), "{text}");
+    assert!(text.contains("Ministerio de Asuntos Exteriores"), "{text}");
+}
+
+#[test]
+fn pdf_file_names_are_cut_at_a_word_boundary() {
+    let sb = Sandbox::empty();
+    sb.render("governments", "pdf", "out")
+        .args(["--where", "country=Australia"])
+        .run()
+        .success();
+    // "minister-for-foreign-affairs-of-australia" is 41 characters: the last word goes whole.
+    assert_eq!(
+        sb.files("out"),
+        ["governments-000007-minister-for-foreign-affairs-of.pdf"]
+    );
+}

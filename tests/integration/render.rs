@@ -173,6 +173,36 @@ fn html_is_one_page_with_a_card_and_mailto_link_per_recipient() {
     assert!(body.starts_with("Dear Bob Staff,\r\n\r\n"), "{body:?}");
     assert!(body.contains("- Demand meant for staff only.\r\n"));
     assert!(!body.contains("bosses only"));
+    // Short letters travel whole in their links; every card can copy its letter.
+    assert!(!page.contains(" data-copy-first>"), "{page}");
+    assert_eq!(page.matches(">Copy letter</button>").count(), 3);
+    assert!(page.contains("signed by Sam Signer, dated 27 November 2026."));
+}
+
+/// The bundled letters are longer than a `mailto:` link may be: their links carry the address
+/// and subject, and the page says the button copies the letter first. An index links to them.
+#[test]
+fn long_letters_get_short_links_and_the_page_an_index() {
+    let sb = Sandbox::empty();
+    sb.render("governments", "html", "out").run().success();
+    let page = sb.read("out/governments.html");
+    let links: Vec<String> = util::hrefs(&page)
+        .into_iter()
+        .filter(|h| h.starts_with("mailto:"))
+        .collect();
+    assert_eq!(links.len(), 17);
+    for link in &links {
+        assert!(link.len() < 2000 && !link.contains("body="), "{link}");
+        assert!(link.contains("?subject=Xinjiang"), "{link}");
+    }
+    assert_eq!(page.matches(" data-copy-first>").count(), 17);
+    assert_eq!(page.matches("too long for a mail link").count(), 17);
+    let index: Vec<String> = util::hrefs(&page)
+        .into_iter()
+        .filter(|h| h.starts_with("#letter-"))
+        .collect();
+    assert_eq!(index.len(), 17);
+    assert_eq!(index[16], "#letter-17");
 }
 
 #[test]

@@ -6,6 +6,8 @@ use pdf_writer::{Name, Str};
 
 /// DejaVu Sans (Bitstream Vera licence, see fonts/LICENSE-DejaVu.txt): Latin, Greek, Cyrillic.
 pub static BUNDLED_FONT: &[u8] = include_bytes!("../../../fonts/DejaVuSans.ttf");
+/// DejaVu Sans Bold, same licence: the subject line.
+pub static BUNDLED_BOLD: &[u8] = include_bytes!("../../../fonts/DejaVuSans-Bold.ttf");
 
 /// A parsed font face, with its advance widths in ems.
 pub(super) struct Font<'f> {

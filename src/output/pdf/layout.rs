@@ -29,6 +29,9 @@ impl Paper {
 pub struct Style {
     pub paper: Paper,
     pub font: &'static [u8],
+    /// The face of the subject line: the bundled bold face, or `font` itself when it is the
+    /// volunteer's own (then emboldened by stroking its outlines).
+    pub bold: &'static [u8],
     /// The sender block: the signer's name, organisation, place and e-mail, non-empty lines.
     pub sender: Vec<String>,
 }
@@ -37,6 +40,8 @@ const MM: f32 = 72.0 / 25.4;
 const SIZE: f32 = 11.0;
 const SMALL: f32 = 9.0;
 const LEADING: f32 = 1.35;
+/// Room to sign in, above the typed name.
+const SIGNATURE: f32 = 22.0 * MM;
 
 /// One line of text at a position (points from the bottom left).
 #[derive(Debug, Clone)]
@@ -45,6 +50,8 @@ pub(super) struct Run {
     pub(super) y: f32,
     pub(super) size: f32,
     pub(super) text: String,
+    /// Set in the bold face.
+    pub(super) bold: bool,
 }
 
 fn run(x: f32, y: f32, size: f32, text: impl Into<String>) -> Run {
@@ -53,6 +60,7 @@ fn run(x: f32, y: f32, size: f32, text: impl Into<String>) -> Run {
         y,
         size,
         text: text.into(),
+        bold: false,
     }
 }
 
@@ -66,6 +74,10 @@ pub struct Head<'a> {
     pub date: &'a str,
     pub recipient: &'a [String],
     pub subject: &'a str,
+    /// "Subject:" in the letter's language.
+    pub subject_label: &'a str,
+    /// The signer's name: the body's last block that starts with it gets room to sign above it.
+    pub signer: &'a str,
 }
 
 /// The width of `text` at `size` points, in points.
@@ -209,18 +221,25 @@ impl Frame {
 /// Lay a letter out on pages of `style.paper`.
 pub fn layout(style: &Style, head: &Head, body: &str) -> Result<Layout, String> {
     let font = Font::new(style.font)?;
+    let bold = Font::new(style.bold)?;
     let frame = Frame::new(style.paper);
     let mut first = Vec::new();
-    let y = letterhead(&font, &frame, style, head, &mut first);
+    let y = letterhead([&font, &bold], &frame, style, head, &mut first);
     let mut pages = vec![first];
-    set_body(&font, &frame, body, y, &mut pages);
+    set_body(&font, &frame, body, head.signer, y, &mut pages);
     number_pages(&font, &frame, &mut pages);
     Ok(Layout { pages })
 }
 
 /// The top of the first page: sender, recipient, date and subject. Returns the baseline of the
 /// body's first line.
-fn letterhead(font: &Font, frame: &Frame, style: &Style, head: &Head, page: &mut Vec<Run>) -> f32 {
+fn letterhead(
+    [font, bold]: [&Font; 2],
+    frame: &Frame,
+    style: &Style,
+    head: &Head,
+    page: &mut Vec<Run>,
+) -> f32 {
     let Frame { w, h, right, .. } = *frame;
     let line = SIZE * LEADING;
     // Sender, right-aligned at the top.
@@ -242,33 +261,64 @@ fn letterhead(font: &Font, frame: &Frame, style: &Style, head: &Head, page: &mut
     let x = w - right - width(font, head.date, SIZE);
     page.push(run(x, y, SIZE, head.date));
     y -= 2.0 * line;
-    for part in wrap(font, head.subject, SIZE, frame.text_width()) {
-        page.push(run(frame.left, y, SIZE, part));
+    let subject = format!("{} {}", head.subject_label, head.subject);
+    for part in wrap(bold, &subject, SIZE, frame.text_width()) {
+        page.push(Run {
+            bold: true,
+            ..run(frame.left, y, SIZE, part)
+        });
         y -= line;
     }
     y - line
 }
 
-/// The body's blocks from baseline `y` on, onto new pages as the bottom margin is reached.
-fn set_body(font: &Font, frame: &Frame, body: &str, mut y: f32, pages: &mut Vec<Vec<Run>>) {
+/// The body's blocks from baseline `y` on, onto new pages as the bottom margin is reached. The
+/// last block that starts with the signer's name (the typed signature) gets room to sign above
+/// it, on the same page as the block (a letter without one has the space below its end).
+fn set_body(
+    font: &Font,
+    frame: &Frame,
+    body: &str,
+    signer: &str,
+    mut y: f32,
+    pages: &mut Vec<Vec<Run>>,
+) {
     let line = SIZE * LEADING;
-    for block in blocks(body) {
+    let blocks = blocks(body);
+    let signer = signer.trim();
+    let signature = blocks
+        .iter()
+        .rposition(|b| !signer.is_empty() && b.lines.first().is_some_and(|l| l == signer))
+        .unwrap_or(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
         let x = frame.left + block.indent;
-        let mut first = true;
-        for text in &block.lines {
-            for part in wrap(font, text, SIZE, frame.text_width() - block.indent) {
-                if y < frame.bottom + line {
-                    pages.push(Vec::new());
-                    y = frame.h - frame.top - SIZE;
-                }
-                let page = pages.last_mut().expect("never empty");
-                if first && block.bullet {
-                    page.push(run(x - 10.0, y, SIZE, "•"));
-                }
-                first = false;
-                page.push(run(x, y, SIZE, part));
-                y -= line;
+        let width = frame.text_width() - block.indent;
+        let wrapped: Vec<String> = block
+            .lines
+            .iter()
+            .flat_map(|text| wrap(font, text, SIZE, width))
+            .collect();
+        if i == signature {
+            let need = SIGNATURE + wrapped.len() as f32 * line;
+            if y - need < frame.bottom {
+                pages.push(Vec::new());
+                y = frame.h - frame.top - SIZE;
             }
+            y -= SIGNATURE;
+        }
+        let mut first = true;
+        for part in wrapped {
+            if y < frame.bottom + line {
+                pages.push(Vec::new());
+                y = frame.h - frame.top - SIZE;
+            }
+            let page = pages.last_mut().expect("never empty");
+            if first && block.bullet {
+                page.push(run(x - 10.0, y, SIZE, "•"));
+            }
+            first = false;
+            page.push(run(x, y, SIZE, part));
+            y -= line;
         }
         y -= line * 0.6;
     }
@@ -295,6 +345,7 @@ mod tests {
         Style {
             paper: Paper::A4,
             font: super::super::BUNDLED_FONT,
+            bold: super::super::BUNDLED_BOLD,
             sender: vec!["Ada Volunteer".into(), "ada@example.org".into()],
         }
     }
@@ -317,6 +368,8 @@ mod tests {
             date: "1 May 2026",
             recipient: &["Minister".into(), "Ministry".into()],
             subject: "Subject",
+            subject_label: "Subject:",
+            signer: "Ada Volunteer",
         };
         let short = layout(&style(), &head, "One paragraph.").unwrap();
         assert_eq!(short.pages.len(), 1);

@@ -13,6 +13,6 @@ mod font;
 mod layout;
 mod writer;
 
-pub use font::{missing_glyph, BUNDLED_FONT};
+pub use font::{missing_glyph, BUNDLED_BOLD, BUNDLED_FONT};
 pub use layout::{layout, Head, Layout, Paper, Style};
 pub use writer::{single, Document};

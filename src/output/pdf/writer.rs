@@ -8,29 +8,54 @@
 
 use std::io::Write;
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, TextRenderingMode};
 use pdf_writer::writers::Catalog;
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Settings, Str};
 
 use super::font::{Font, Glyphs};
 use super::layout::{Layout, Run, Style};
 
-/// The objects every file has, written by `finish`; pages take the ids after them.
+/// The objects every file has, written by `finish`: the catalog, the page tree, and five objects
+/// for each of the two faces (regular, bold) from `FONTS` on. Pages take the ids after them.
 const CATALOG: Ref = Ref::new(1);
 const PAGE_TREE: Ref = Ref::new(2);
-const TYPE0_FONT: Ref = Ref::new(3);
-const CID_FONT: Ref = Ref::new(4);
-const DESCRIPTOR: Ref = Ref::new(5);
-const FONT_FILE: Ref = Ref::new(6);
-const TO_UNICODE: Ref = Ref::new(7);
-const FIRST_PAGE: Ref = Ref::new(8);
+const FONTS: i32 = 3;
+const FIRST_PAGE: Ref = Ref::new(FONTS + 10);
 
 /// No indentation or line breaks inside objects: a campaign's file has many pages, and nobody reads
 /// it as text.
 const COMPACT: Settings = Settings { pretty: false };
 
-/// The name the content streams use for the font.
-const F1: Name = Name(b"F1");
+/// The names the content streams use for the regular and the bold face.
+const NAMES: [Name; 2] = [Name(b"F1"), Name(b"F2")];
+
+/// One face of the document: the font, the glyphs the document shows in it, and its objects.
+struct Face {
+    font: Font<'static>,
+    data: &'static [u8],
+    glyphs: Glyphs,
+    /// Its first object id: the Type0 font; the CID font, descriptor, font file and ToUnicode
+    /// map follow.
+    first: i32,
+    /// The PostScript name it is embedded under.
+    name: &'static [u8],
+}
+
+impl Face {
+    fn new(data: &'static [u8], first: i32, name: &'static [u8]) -> std::io::Result<Face> {
+        Ok(Face {
+            font: Font::new(data).map_err(std::io::Error::other)?,
+            data,
+            glyphs: Glyphs::new(),
+            first,
+            name,
+        })
+    }
+
+    fn id(&self, offset: i32) -> Ref {
+        Ref::new(self.first + offset)
+    }
+}
 
 /// A stream's data deflated (level 6: most of the gain for little time).
 fn deflate(data: &[u8]) -> Vec<u8> {
@@ -69,15 +94,19 @@ pub struct Document<W: Write> {
     offsets: Vec<u64>,
     pages: Vec<Ref>,
     next: Ref,
-    font: Font<'static>,
-    font_data: &'static [u8],
-    glyphs: Glyphs,
+    /// Regular and bold.
+    faces: [Face; 2],
+    /// The bold face is the regular one (a volunteer's own font): bold runs are stroked too.
+    fake_bold: bool,
     size: (f32, f32),
 }
 
 impl<W: Write> Document<W> {
     pub fn new(mut out: W, style: &Style) -> std::io::Result<Document<W>> {
-        let font = Font::new(style.font).map_err(std::io::Error::other)?;
+        let faces = [
+            Face::new(style.font, FONTS, b"LDAAAA+Letterdrive")?,
+            Face::new(style.bold, FONTS + 5, b"LDAAAB+Letterdrive-Bold")?,
+        ];
         // The comment's bytes above 127 mark the file as binary for tools that guess.
         let header = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
         out.write_all(header)?;
@@ -87,9 +116,8 @@ impl<W: Write> Document<W> {
             offsets: Vec::new(),
             pages: Vec::new(),
             next: FIRST_PAGE,
-            font,
-            font_data: style.font,
-            glyphs: Glyphs::new(),
+            faces,
+            fake_bold: std::ptr::eq(style.font, style.bold),
             size: style.paper.size(),
         })
     }
@@ -111,7 +139,13 @@ impl<W: Write> Document<W> {
                 .parent(PAGE_TREE)
                 .media_box(Rect::new(0.0, 0.0, w, h))
                 .contents(contents);
-            writer.resources().fonts().pair(F1, TYPE0_FONT);
+            let mut resources = writer.resources();
+            let mut fonts = resources.fonts();
+            for (name, face) in NAMES.into_iter().zip(&self.faces) {
+                fonts.pair(name, face.id(0));
+            }
+            fonts.finish();
+            resources.finish();
             writer.finish();
             self.pages.push(page);
         }
@@ -124,15 +158,24 @@ impl<W: Write> Document<W> {
         let at = |v: f32| (v * 100.0).round() / 100.0;
         let mut content = Content::with_settings(COMPACT);
         let mut codes = Vec::new();
-        let mut size = None;
+        let mut set = None;
         content.begin_text();
         for run in runs {
-            if size != Some(run.size) {
-                content.set_font(F1, run.size);
-                size = Some(run.size);
+            let face = usize::from(run.bold);
+            if set != Some((face, run.size)) {
+                content.set_font(NAMES[face], run.size);
+                if self.fake_bold {
+                    let (mode, width) = match run.bold {
+                        true => (TextRenderingMode::FillStroke, run.size * 0.03),
+                        false => (TextRenderingMode::Fill, 1.0),
+                    };
+                    content.set_text_rendering_mode(mode).set_line_width(width);
+                }
+                set = Some((face, run.size));
             }
             codes.clear();
-            self.glyphs.encode(&self.font, &run.text, &mut codes);
+            let Face { font, glyphs, .. } = &mut self.faces[face];
+            glyphs.encode(font, &run.text, &mut codes);
             content
                 .set_text_matrix([1.0, 0.0, 0.0, 1.0, at(run.x), at(run.y)])
                 .show(Str(&codes));
@@ -144,7 +187,9 @@ impl<W: Write> Document<W> {
     /// Write the font (subset to the glyphs used), the page tree and the cross-reference table.
     pub fn finish(mut self) -> std::io::Result<W> {
         let mut batch = Batch::new();
-        write_font(&mut batch, &self.font, &self.glyphs, self.font_data)?;
+        for face in &self.faces {
+            write_font(&mut batch, face)?;
+        }
         let count = i32::try_from(self.pages.len()).expect("page ids are i32, so fewer pages");
         batch
             .obj()
@@ -210,21 +255,24 @@ impl<W: Write> Document<W> {
 
 /// The font objects: a Type0 font over a CID font with the subset embedded, and the ToUnicode
 /// map so that text extracts and copies.
-fn write_font(batch: &mut Batch, font: &Font, glyphs: &Glyphs, data: &[u8]) -> std::io::Result<()> {
-    let subset = deflate(&glyphs.subset(data)?);
+fn write_font(batch: &mut Batch, face: &Face) -> std::io::Result<()> {
+    let Face { font, glyphs, .. } = face;
+    let subset = deflate(&glyphs.subset(face.data)?);
     let to_unicode = deflate(&glyphs.to_unicode());
     // subsetter keeps a CFF font's outlines as CFF in an OpenType wrapper.
     let cff = font.face.tables().cff.is_some();
-    let name = Name(b"LDAAAA+Letterdrive");
+    let name = Name(face.name);
+    let [type0_font, cid_font, descriptor_id, font_file, to_unicode_id] =
+        [0, 1, 2, 3, 4].map(|i| face.id(i));
     batch
         .obj()
-        .type0_font(TYPE0_FONT)
+        .type0_font(type0_font)
         .base_font(name)
         .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(CID_FONT)
-        .to_unicode(TO_UNICODE);
+        .descendant_font(cid_font)
+        .to_unicode(to_unicode_id);
 
-    let mut cid = batch.obj().cid_font(CID_FONT);
+    let mut cid = batch.obj().cid_font(cid_font);
     cid.subtype(if cff {
         CidFontType::Type0
     } else {
@@ -236,7 +284,7 @@ fn write_font(batch: &mut Batch, font: &Font, glyphs: &Glyphs, data: &[u8]) -> s
         ordering: Str(b"Identity"),
         supplement: 0,
     })
-    .font_descriptor(DESCRIPTOR)
+    .font_descriptor(descriptor_id)
     .default_width(0.0);
     cid.widths().consecutive(0, glyphs.widths(font));
     if !cff {
@@ -249,7 +297,7 @@ fn write_font(batch: &mut Batch, font: &Font, glyphs: &Glyphs, data: &[u8]) -> s
     let em = |v: i16| (f32::from(v) * font.scale * 1000.0).round();
     let face = &font.face;
     let bbox = face.global_bounding_box();
-    let mut descriptor = batch.obj().font_descriptor(DESCRIPTOR);
+    let mut descriptor = batch.obj().font_descriptor(descriptor_id);
     descriptor
         .name(name)
         .flags(FontFlags::NON_SYMBOLIC)
@@ -265,13 +313,13 @@ fn write_font(batch: &mut Batch, font: &Font, glyphs: &Glyphs, data: &[u8]) -> s
         .cap_height(em(face.capital_height().unwrap_or(face.ascender())))
         .stem_v(80.0);
     if cff {
-        descriptor.font_file3(FONT_FILE);
+        descriptor.font_file3(font_file);
     } else {
-        descriptor.font_file2(FONT_FILE);
+        descriptor.font_file2(font_file);
     }
     descriptor.finish();
 
-    let mut file = batch.obj().stream(FONT_FILE, &subset);
+    let mut file = batch.obj().stream(font_file, &subset);
     file.filter(Filter::FlateDecode);
     if cff {
         file.pair(Name(b"Subtype"), Name(b"OpenType"));
@@ -279,7 +327,7 @@ fn write_font(batch: &mut Batch, font: &Font, glyphs: &Glyphs, data: &[u8]) -> s
     file.finish();
     batch
         .obj()
-        .stream(TO_UNICODE, &to_unicode)
+        .stream(to_unicode_id, &to_unicode)
         .filter(Filter::FlateDecode);
     Ok(())
 }
@@ -296,7 +344,7 @@ mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    use super::super::{layout, Head, Paper, BUNDLED_FONT};
+    use super::super::{layout, Head, Paper, BUNDLED_BOLD, BUNDLED_FONT};
     use super::*;
 
     /// An output whose bytes the test can read while the document still owns it.
@@ -317,6 +365,7 @@ mod tests {
         Style {
             paper: Paper::Letter,
             font: BUNDLED_FONT,
+            bold: BUNDLED_BOLD,
             sender: vec!["Ada Volunteer".into()],
         }
     }
@@ -327,6 +376,8 @@ mod tests {
             date: "1 May 2026",
             recipient: &recipient,
             subject: "Subject",
+            subject_label: "Subject:",
+            signer: "Ada Volunteer",
         };
         let body = format!("Dear {name},\n\n").repeat(paragraphs);
         layout(&style(), &head, &body).unwrap()
@@ -379,8 +430,8 @@ mod tests {
         let pdf = out.0.borrow().clone();
         let pages = lopdf::Document::load_mem(&pdf).unwrap().get_pages().len();
         assert!(pages >= 4, "{pages} pages");
-        // Two objects a page, and the seven every file has.
-        assert_eq!(check_xref(&pdf), 2 * pages + 7);
+        // Two objects a page, and the twelve every file has.
+        assert_eq!(check_xref(&pdf), 2 * pages + 12);
     }
 
     #[test]
