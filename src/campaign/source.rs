@@ -153,6 +153,25 @@ pub fn bundled_files() -> Vec<(String, &'static [u8])> {
     out
 }
 
+/// The short commented skeleton `init --blank` writes: one group, three rows, one template that
+/// shows each feature once. It must pass `check` as written.
+static BLANK: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/campaign/blank");
+
+/// Every file of the blank skeleton, as (relative path, contents), for `init --blank`.
+pub fn blank_files() -> Vec<(String, &'static [u8])> {
+    let mut files = Vec::new();
+    let mut dirs = vec![&BLANK];
+    while let Some(dir) = dirs.pop() {
+        files.extend(
+            dir.files()
+                .map(|f| (f.path().display().to_string(), f.contents())),
+        );
+        dirs.extend(dir.dirs());
+    }
+    files.sort();
+    files
+}
+
 /// The bundled campaign written out to a temporary directory, for tests that change a file of it.
 #[cfg(test)]
 pub(crate) fn bundled_campaign_on_disk() -> tempfile::TempDir {

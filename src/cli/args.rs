@@ -42,10 +42,20 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Write every letter of a group as .txt, .eml, one mbox, or one HTML page of mailto: links.
     Render(RenderArgs),
-    /// Write the bundled campaign into DIR so you can edit it; refuses to overwrite.
+    /// Write the bundled campaign (or, with --blank, a short skeleton) into DIR so you can edit it.
     Init {
-        /// Directory to create (must not exist, or be empty).
+        /// Directory to create (must not exist, or be empty, unless --force).
         dir: PathBuf,
+
+        /// Write a short commented skeleton to start your own campaign from: one group, three
+        /// recipients, one letter that shows each template feature once.
+        #[arg(long)]
+        blank: bool,
+
+        /// Replace the campaign already in DIR: its campaign.toml, templates/ and recipients/ are
+        /// replaced as a whole; anything else in DIR (such as the send journal) is left alone.
+        #[arg(long)]
+        force: bool,
     },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.

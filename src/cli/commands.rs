@@ -305,28 +305,59 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
     format!("wrote {what} to {}", summary.location.display())
 }
 
-/// `letterdrive init DIR`: the bundled campaign, written out for editing.
-pub(super) fn init(dir: &Path) -> Result<i32> {
+/// `letterdrive init DIR [--blank] [--force]`: the bundled campaign, or the blank skeleton,
+/// written out for editing.
+pub(super) fn init(dir: &Path, blank: bool, force: bool) -> Result<i32> {
     // An empty directory is as good as none: nothing in it can be overwritten.
     let empty = || std::fs::read_dir(dir).map(|mut entries| entries.next().is_none());
-    if dir.exists() && !(dir.is_dir() && empty().map_err(|e| Error::io(dir, e))?) {
+    if dir.exists() && !dir.is_dir() {
+        let what = format!(
+            "`{}` is a file, not a directory; nothing was written",
+            dir.display()
+        );
+        return Err(usage(
+            what,
+            "choose a new directory name, e.g. `letterdrive init my-campaign`",
+        ));
+    }
+    if dir.exists() && !force && !empty().map_err(|e| Error::io(dir, e))? {
         let what = format!("`{}` already exists and is not empty", dir.display());
-        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`";
+        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`, or add \
+                    --force to replace the campaign in it";
         return Err(usage(format!("{what}; nothing was written"), hint));
     }
-    let files = source::bundled_files();
+    let (files, what) = match blank {
+        true => (source::blank_files(), "a blank campaign"),
+        false => (source::bundled_files(), "the bundled campaign"),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Written beside the old campaign first, so a failed write leaves the old one whole.
+    let staging = tempfile::Builder::new()
+        .prefix(".letterdrive-init-")
+        .tempdir_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
     for (rel, bytes) in &files {
-        let path = dir.join(rel);
-        let parent = path.parent().unwrap_or(dir);
+        let path = staging.path().join(rel);
+        let parent = path.parent().unwrap_or(staging.path());
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        // Never overwrites: a file that appeared meanwhile stops the copy.
-        std::fs::File::create_new(&path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    // The whole of each part is replaced, so no template or list of an old group stays behind.
+    for part in [source::CAMPAIGN_FILE, "templates", "recipients"] {
+        let (old, new) = (dir.join(part), staging.path().join(part));
+        let removed = match std::fs::symlink_metadata(&old) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&old),
+            Ok(_) => std::fs::remove_file(&old),
+            Err(_) => Ok(()),
+        };
+        removed.map_err(|e| Error::io(&old, e))?;
+        if new.exists() {
+            std::fs::rename(&new, &old).map_err(|e| Error::io(&old, e))?;
+        }
     }
     let (n, toml) = (files.len(), dir.join(source::CAMPAIGN_FILE));
     let (dir, toml) = (dir.display(), toml.display());
-    println!("wrote the bundled campaign ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
+    println!("wrote {what} ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
     Ok(0)
 }
 

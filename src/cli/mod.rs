@@ -45,7 +45,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         // On a terminal, no command means the guided run; anywhere else it would hang.
         None => wizard::wizard(dir, profile, true),
         Some(Command::Wizard) => wizard::wizard(dir, profile, false),
-        Some(Command::Init { dir }) => commands::init(&dir),
+        Some(Command::Init { dir, blank, force }) => commands::init(&dir, blank, force),
         Some(Command::Groups) => commands::groups(&campaign()?),
         Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),

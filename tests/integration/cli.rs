@@ -184,13 +184,127 @@ fn init_refuses_a_non_empty_directory_and_overwrites_nothing() {
         .run()
         .code(2)
         .stderr_has("`mine` already exists and is not empty; nothing was written")
-        .stderr_has("help: choose a new directory name");
+        .stderr_has("help: choose a new directory name")
+        .stderr_has("or add --force to replace the campaign in it");
     assert_eq!(sb.files("mine"), vec!["campaign.toml"]);
     assert_eq!(sb.read("mine/campaign.toml"), "# my own work\n");
 
     sb.write("afile", "data");
     sb.cmd().args(["init", "afile"]).run().failure();
     assert_eq!(sb.read("afile"), "data");
+}
+
+#[test]
+fn init_blank_writes_a_short_skeleton_that_checks_and_renders() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .args(["init", "mine", "--blank"])
+        .run()
+        .success()
+        .stdout_has("wrote a blank campaign (3 files) to mine");
+    assert_eq!(sb.files("mine/templates"), vec!["councillors.md.hbs"]);
+    assert_eq!(sb.files("mine/recipients"), vec!["councillors.csv"]);
+    let template = sb.read("mine/templates/councillors.md.hbs");
+    for feature in [
+        "{{ward}}",
+        "{{fact.trees}}",
+        "{{#each demands}}",
+        "{{#if (eq position \"undecided\")}}",
+        "{{personal_note}}",
+        "{{!--",
+    ] {
+        assert!(template.contains(feature), "template lacks `{feature}`");
+    }
+    let csv = sb.read("mine/recipients/councillors.csv");
+    assert_eq!(csv.lines().count(), 4, "a header and three rows:\n{csv}");
+    assert_eq!(csv.matches("@example.org").count(), 3);
+    assert!(sb.read("mine/campaign.toml").contains("\n# "), "commented");
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success()
+        .stdout_has("checking campaign `street-trees` (mine)")
+        .stdout_has("0 errors")
+        .stderr_lacks("error:");
+
+    sb.write("note.md", "I walk under these trees every day.");
+    sb.render("councillors", "txt", "out")
+        .args(["--campaign", "mine", "--note", "note.md"])
+        .run()
+        .success()
+        .stdout_has("wrote 3 text files");
+    let letters: Vec<String> = sb
+        .files("out")
+        .iter()
+        .map(|f| sb.read(&format!("out/{f}")))
+        .collect();
+    let undecided = "not yet decided how to vote";
+    assert_eq!(letters.iter().filter(|l| l.contains(undecided)).count(), 1);
+    for letter in &letters {
+        assert!(letter.contains("fell 120 mature street trees"), "{letter}");
+        assert!(
+            letter.contains("- Vote against the felling plan"),
+            "{letter}"
+        );
+        assert!(
+            letter.contains("I walk under these trees every day."),
+            "{letter}"
+        );
+        assert!(
+            letter.contains("\n\nDear ") && !letter.contains("never reaches a letter"),
+            "the comment stays out:\n{letter}"
+        );
+    }
+}
+
+#[test]
+fn init_force_replaces_a_campaign_without_leaving_files_of_its_old_groups() {
+    let sb = Sandbox::empty();
+    sb.cmd().args(["init", "mine"]).run().success();
+    sb.write("mine/notes.txt", "my notes");
+    sb.write("mine/.letterdrive/journal.jsonl", "{}\n");
+    sb.cmd()
+        .args(["init", "mine", "--blank"])
+        .run()
+        .code(2)
+        .stderr_has("`mine` already exists and is not empty; nothing was written")
+        .stderr_has("--force");
+    assert!(
+        sb.exists("mine/templates/ohchr.md.hbs"),
+        "refused: nothing changed"
+    );
+
+    sb.cmd()
+        .args(["init", "mine", "--blank", "--force"])
+        .run()
+        .success()
+        .stdout_has("wrote a blank campaign");
+    assert_eq!(sb.files("mine/templates"), vec!["councillors.md.hbs"]);
+    assert_eq!(sb.files("mine/recipients"), vec!["councillors.csv"]);
+    assert_eq!(sb.read("mine/notes.txt"), "my notes");
+    assert_eq!(sb.read("mine/.letterdrive/journal.jsonl"), "{}\n");
+    let left: Vec<String> = sb
+        .files("mine")
+        .into_iter()
+        .filter(|f| f.starts_with(".letterdrive-init"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success()
+        .stdout_has("campaign `street-trees`")
+        .stdout_has("councillors: 3 recipients")
+        .stdout_lacks("ohchr");
+
+    // And back: the bundled campaign over the blank one leaves no `councillors` files.
+    sb.cmd().args(["init", "mine", "--force"]).run().success();
+    assert!(!sb.exists("mine/templates/councillors.md.hbs"));
+    assert!(!sb.exists("mine/recipients/councillors.csv"));
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success();
 }
 
 // --- groups ---------------------------------------------------------------------------------
