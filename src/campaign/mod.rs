@@ -33,6 +33,9 @@ struct Meta {
     /// Languages whose templates and translations still need review by a native speaker.
     #[serde(default)]
     needs_review: Vec<String>,
+    /// When the facts and demands were last checked (YYYY-MM-DD), and by whom.
+    updated: Option<String>,
+    reviewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,6 +178,11 @@ pub struct Campaign {
     pub language: String,
     /// Languages marked in `[campaign] needs_review` (lowercase tags): `check` warns about them.
     pub needs_review: Vec<String>,
+    /// `[campaign] updated`: the day the facts and demands were last checked; `check` warns once
+    /// it is more than a year ago, so a volunteer knows they may be stale.
+    pub updated: Option<jiff::civil::Date>,
+    /// `[campaign] reviewer`: who checked them then.
+    pub reviewer: Option<String>,
     pub statement: Statement,
     pub facts: Vec<Fact>,
     pub demands: Vec<Demand>,
@@ -221,6 +229,17 @@ impl Campaign {
                     .hint("use a BCP 47 tag such as \"en\", \"fr\" or \"es\""),
             );
         }
+        let updated = meta
+            .updated
+            .as_deref()
+            .map(|s| s.trim().parse::<jiff::civil::Date>());
+        if let Some(Err(_)) = updated {
+            let message = format!(
+                "`updated` must be a date written YYYY-MM-DD, not `{}`",
+                meta.updated.as_deref().unwrap_or("")
+            );
+            diags.push(at("updated", message).hint("for example: updated = \"2026-12-01\""));
+        }
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         if parsed.groups.is_empty() {
@@ -237,6 +256,12 @@ impl Campaign {
             id: parsed.campaign.id.clone(),
             language,
             needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
+            updated: updated.and_then(|d| d.ok()),
+            reviewer: parsed
+                .campaign
+                .reviewer
+                .clone()
+                .filter(|r| !r.trim().is_empty()),
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,

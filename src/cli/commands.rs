@@ -96,10 +96,18 @@ pub(crate) fn rows_of(rows: &mut Recipients) -> impl Iterator<Item = recipients:
 
 /// `letterdrive check`; `strict` counts warnings as errors.
 pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
-    let report = check::check(campaign);
+    let report = check::check(campaign, crate::cli::settings::today()?);
     let mut out = std::io::stdout().lock();
     let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
     let _ = writeln!(out, "checking campaign {what}");
+    if let Some(updated) = campaign.updated {
+        let by = campaign
+            .reviewer
+            .as_ref()
+            .map(|r| format!(" by {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  last updated {updated}{by}");
+    }
     for g in &report.groups {
         let status = match (g.errors.len(), g.warnings.len()) {
             (0, 0) => "ok",
@@ -112,6 +120,9 @@ pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
     }
     let _ = out.flush();
     let mut err = std::io::stderr().lock();
+    for d in &report.warnings {
+        let _ = writeln!(err, "warning: {d}");
+    }
     for g in &report.groups {
         for d in g.error_lines() {
             let _ = writeln!(err, "error: {d}");

@@ -164,6 +164,7 @@ fn check_on_bundled_campaign_passes_and_warns_about_placeholder_addresses() {
         .success()
         .stdout_has("0 errors")
         .stdout_has("the campaign can be sent")
+        .stdout_has("\n  last updated 20")
         .stderr_has("warning: <bundled>/recipients/")
         .stderr_has("is a placeholder address on a reserved domain")
         .stderr_has("help: replace placeholder addresses")

@@ -1,7 +1,7 @@
 //! Bad input: every problem exits non-zero with the file, line and column it is about plus a hint,
 //! and a failed render writes nothing at all.
 
-use crate::util::{self, Sandbox, CAMPAIGN_TOML, CSV_FILE, TEMPLATE_FILE};
+use crate::util::{self, Sandbox, CAMPAIGN_TOML, CSV_FILE, DATE_EPOCH, TEMPLATE_FILE};
 
 const HEADER: &str = "name,email,organization,country,role\n";
 
@@ -656,4 +656,57 @@ fn one_bad_row_among_many_writes_nothing() {
             bad_row + 1
         ));
     }
+}
+
+#[test]
+fn check_warns_when_the_campaign_was_last_updated_more_than_a_year_ago() {
+    let sb = Sandbox::campaign();
+    let with = |meta: &str| {
+        let toml = CAMPAIGN_TOML.replacen("[campaign]\n", &format!("[campaign]\n{meta}\n"), 1);
+        sb.write("campaign.toml", toml);
+    };
+    // Judged against SOURCE_DATE_EPOCH (2026-11-27) when set, so the result does not move.
+    with("updated = \"2025-11-26\"\nreviewer = \"Rita Reviewer\"");
+    sb.cmd()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .success()
+        .stdout_has("last updated 2025-11-26 by Rita Reviewer")
+        .stdout_has("0 errors, 2 warnings")
+        .stderr_has("warning: campaign.toml: key `campaign.updated`: the campaign was last updated on 2025-11-26 by Rita Reviewer, more than a year ago: its facts and demands may be out of date")
+        .stderr_has("help: check them against current news, then set `updated`");
+    sb.cmd()
+        .args(["check", "--strict"])
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .code(1);
+
+    // A year to the day is not yet stale.
+    with("updated = \"2025-11-27\"");
+    sb.cmd()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .success()
+        .stdout_has("last updated 2025-11-27\n")
+        .stderr_lacks("out of date");
+
+    // Without SOURCE_DATE_EPOCH, today is the clock's.
+    with("updated = \"2001-02-03\"");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .success()
+        .stderr_has("last updated on 2001-02-03, more than a year ago");
+
+    with("updated = \"03/02/2001\"");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has(
+            "campaign.toml:2: `updated` must be a date written YYYY-MM-DD, not `03/02/2001`",
+        )
+        .stderr_has("help: for example: updated = \"2026-12-01\"");
 }
