@@ -349,8 +349,103 @@ fn unclosed_block_in_template_is_a_syntax_error() {
     sb.render("test", "eml", "out")
         .run()
         .code(1)
-        .stderr_has("templates/test.md.hbs:")
-        .stderr_has("template syntax error");
+        .stderr_has("templates/test.md.hbs:3:1: template syntax error: `{{#each}}` opened on line 3 is never closed")
+        .stderr_has("help: add `{{/each}}` where the repeated text should end")
+        .stderr_lacks("expected escape");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn unclosed_if_names_the_line_it_was_opened_on_and_what_closes_it() {
+    let sb = Sandbox::campaign();
+    let template = "Dear {{name}},\n\n{{#if (eq role \"boss\")}}\nAs the one in charge,\n\nI ask:\n\n{{#each demands}}\n- {{this.text}}\n{{/each}}\n\nYours\n";
+    sb.write(TEMPLATE_FILE, template);
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("error: templates/test.md.hbs:3:1: template syntax error: `{{#if}}` opened on line 3 is never closed")
+        .stderr_has("help: add `{{/if}}` where the conditional text should end")
+        .stderr_lacks("expected escape");
+    // Closed by the wrong tag: both lines are named.
+    sb.write(TEMPLATE_FILE, template.replace("{{/each}}", "{{/if}}"));
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:10:1: template syntax error: `{{/if}}` closes `{{#each}}`, which was opened on line 8")
+        .stderr_has("help: close `{{#each}}` with `{{/each}}` before this");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn a_comparison_written_with_equals_signs_gets_the_eq_spelling() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        TEMPLATE_FILE,
+        "Dear {{name}},\n\n{{#if role == \"boss\"}}\nAs the one in charge,\n{{/if}}\n",
+    );
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:3:1: template syntax error: `{{#if role == \"boss\"}}` compares with `==`, which templates do not understand")
+        .stderr_has("help: write `{{#if (eq role \"boss\")}}`");
+    // The same in a subject.
+    sb.write(TEMPLATE_FILE, util::TEMPLATE);
+    sb.write(
+        "campaign.toml",
+        CAMPAIGN_TOML.replace(
+            "subject = \"Letter to {{organization}}\"",
+            "subject = \"{{#if role != 'boss'}}To{{/if}} {{organization}}\"",
+        ),
+    );
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("key `groups.test.subject`: template syntax error: `{{#if role != 'boss'}}` compares with `!=`")
+        .stderr_has("help: write `{{#if (ne role 'boss')}}`");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn a_misspelt_fact_or_column_gets_a_suggestion_once_per_template() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        TEMPLATE_FILE,
+        "Dear {{name}},\n\n{{fact.one_fcat}} In {{contry}}.\n",
+    );
+    let done = sb
+        .cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stdout_has("test: 3 recipients");
+    let stderr = done.stderr();
+    let fact = "templates/test.md.hbs:3:1: `{{fact.one_fcat}}` is not a fact of campaign.toml";
+    assert_eq!(
+        stderr.matches(fact).count(),
+        1,
+        "once, not once per row:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `{{fact.one_fact}}`? the facts are: one_fact"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+
+    sb.write(TEMPLATE_FILE, "Dear {{name}},\n\nIn {{contry}}.\n");
+    let done = sb.render("test", "eml", "out").run().code(1);
+    let stderr = done.stderr();
+    let column = "`{{contry}}` is neither a column of recipients/test.csv nor a built-in variable";
+    assert_eq!(
+        stderr.matches(column).count(),
+        1,
+        "once, not once per row:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `{{country}}`?"),
+        "{stderr}"
+    );
     sb.assert_nothing_written("out");
 }
 
@@ -363,7 +458,6 @@ fn template_variable_that_no_column_provides() {
         .code(1)
         .stderr_has("templates/test.md.hbs:3:")
         .stderr_has("`{{nosuchcolumn}}` is neither a column of recipients/test.csv nor a built-in variable")
-        .stderr_has("(rendering for recipients/test.csv:2)")
         .stderr_has("help: add a `nosuchcolumn` column to the CSV, or use one of: name, email, organization, country, role");
     sb.assert_nothing_written("out");
 }
