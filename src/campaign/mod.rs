@@ -131,6 +131,8 @@ pub struct Group {
     /// Relative to the campaign root; `recipients/<id>.csv` when not given.
     #[serde(default)]
     pub recipients: String,
+    /// The recipients file's field separator; detected from its header line when not given.
+    pub delimiter: Option<String>,
 }
 
 impl Group {

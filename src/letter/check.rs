@@ -183,7 +183,7 @@ fn header_problems(
     for name in columns
         .names
         .iter()
-        .filter(|n| BUILTIN_NAMES.contains(&n.as_str()))
+        .filter(|n| BUILTIN_NAMES.contains(&n.to_lowercase().as_str()))
     {
         errors.push(
             Diag::new(format!("column `{name}` has the name of a built-in template variable, so templates cannot see it"))

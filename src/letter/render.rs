@@ -174,6 +174,13 @@ impl<'c> Renderer<'c> {
             if !BUILTIN_NAMES.contains(&name.as_str()) {
                 data.insert(name.clone(), value.into());
             }
+            // A `Name` column is `{{name}}` too, as columns are matched regardless of case.
+            if name.chars().any(char::is_uppercase) {
+                let lower = name.to_lowercase();
+                if !BUILTIN_NAMES.contains(&lower.as_str()) {
+                    data.insert(lower, value.into());
+                }
+            }
         }
         data.insert("demands".into(), demands);
 

@@ -17,5 +17,6 @@ mod safety;
 mod send;
 mod send_profile;
 mod send_terminal;
+mod spreadsheet;
 mod targeting;
 mod wizard;
