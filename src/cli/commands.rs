@@ -372,11 +372,79 @@ pub(super) fn init(dir: &Path, blank: bool, force: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `letterdrive completions SHELL`: the completion script clap_complete makes from the clap
+/// definitions, so it never falls behind them. Made in memory first: clap_complete panics on a
+/// failed write, and a closed pipe is a plain error.
+pub(super) fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    let mut script = Vec::new();
+    let mut cli = <crate::cli::args::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cli, "letterdrive", &mut script);
+    print_bytes(&script)
+}
+
+/// `letterdrive man [--out DIR]`: the manual pages (roff) clap_mangen makes from the clap
+/// definitions: the main one on standard output, or every one into DIR.
+pub(super) fn man(out: Option<&Path>) -> Result<i32> {
+    let cli = <crate::cli::args::Cli as clap::CommandFactory>::command();
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        clap_mangen::generate_to(cli, dir).map_err(|e| Error::io(dir, e))?;
+        println!("wrote the manual pages to {}", dir.display());
+        return Ok(0);
+    }
+    let mut page = Vec::new();
+    let man = clap_mangen::Man::new(cli);
+    man.render(&mut page)
+        .map_err(|e| Error::io("the manual page", e))?;
+    print_bytes(&page)
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("standard output", e))?;
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::args::{Cli, Command};
     use clap::Parser;
+
+    /// The examples under each command's --help are real command lines: each parses.
+    #[test]
+    fn every_help_example_parses() {
+        let cli = <Cli as clap::CommandFactory>::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let lines = help
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("letterdrive"));
+            let mut n = 0;
+            for line in lines {
+                // What the shell does around the command is not the command's.
+                let command = line.split(['#', '>', '|']).next().unwrap();
+                let mut argv = Vec::new();
+                for (i, part) in command.split('"').enumerate() {
+                    match i % 2 {
+                        0 => argv.extend(part.split_whitespace().map(String::from)),
+                        _ => argv.push(part.to_string()),
+                    }
+                }
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+                n += 1;
+            }
+            assert!(n > 0, "`{}` has no examples", sub.get_name());
+        }
+    }
 
     fn send_args(extra: &[&str]) -> SendArgs {
         let mut argv = vec!["letterdrive", "send", "-g", "g"];

@@ -611,3 +611,146 @@ fn bad_date_and_bad_source_date_epoch_exit_2() {
         .stderr_has("SOURCE_DATE_EPOCH `soon` is not a number of seconds");
     sb.assert_nothing_written("out");
 }
+
+// --- completions, man, --help ----------------------------------------------------------------
+
+/// Runs `program args` with `script` as a file, if the program is installed; `None` when not.
+fn syntax_check(program: &str, args: &[&str], script: &str) -> Option<std::process::Output> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("script");
+    std::fs::write(&file, script).unwrap();
+    std::process::Command::new(program)
+        .args(args)
+        .arg(&file)
+        .output()
+        .ok()
+}
+
+#[test]
+fn completions_for_each_shell_are_complete_and_parse() {
+    let sb = Sandbox::empty();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let done = sb.cmd().args(["completions", shell]).run().success();
+        let script = done.stdout();
+        for word in ["letterdrive", "render", "send", "signer-name", "blank"] {
+            assert!(script.contains(word), "{shell} completion lacks `{word}`");
+        }
+        let checked = match shell {
+            "bash" => syntax_check("bash", &["-n"], &script),
+            "zsh" => syntax_check("zsh", &["-n"], &script),
+            "fish" => syntax_check("fish", &["--no-execute"], &script),
+            _ => None,
+        };
+        if shell == "bash" {
+            assert!(
+                checked.is_some(),
+                "bash is needed to check the bash completion"
+            );
+        }
+        if let Some(out) = checked {
+            assert!(
+                out.status.success(),
+                "{shell} rejects its completion: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    sb.cmd().args(["completions", "tcsh"]).run().code(2);
+}
+
+#[test]
+fn man_prints_a_page_groff_reads_and_writes_one_per_command() {
+    let sb = Sandbox::empty();
+    let done = sb.cmd().arg("man").run().success();
+    let page = done.stdout();
+    assert!(page.contains(".TH letterdrive 1"), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "no {section}");
+    }
+    assert!(page.contains("letterdrive\\-send(1)"));
+    // groff is part of man-db's system; where it is installed, it reads the page without a warning.
+    if let Some(out) = syntax_check("groff", &["-man", "-Tutf8", "-ww", "-z"], &page) {
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "groff: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    sb.cmd()
+        .args(["man", "--out", "pages"])
+        .run()
+        .success()
+        .stdout_has("wrote the manual pages to pages");
+    let pages = sb.files("pages");
+    for command in ["", "-send", "-render", "-init", "-completions", "-man"] {
+        let name = format!("letterdrive{command}.1");
+        assert!(pages.contains(&name), "{name} in {pages:?}");
+    }
+    assert!(sb
+        .read("pages/letterdrive-send.1")
+        .contains(".SH \"MAIL SERVER\""));
+}
+
+#[test]
+fn every_command_help_has_examples_and_send_groups_its_options() {
+    let sb = Sandbox::empty();
+    let commands = [
+        "groups",
+        "check",
+        "preview",
+        "render",
+        "init",
+        "send",
+        "status",
+        "wizard",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        let done = sb.cmd().args([command, "--help"]).run().success();
+        let help = done.stdout();
+        let examples = help
+            .split("\nExamples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("`{command} --help` has no examples:\n{help}"));
+        assert!(
+            examples
+                .lines()
+                .any(|l| l.trim_start().starts_with("letterdrive ")),
+            "{command}: {examples}"
+        );
+    }
+    let done = sb.cmd().args(["send", "--help"]).run().success();
+    let help = done.stdout();
+    let headings = [
+        "Choosing recipients:",
+        "Mail server:",
+        "Pace and retries:",
+        "This run:",
+        "Signing:",
+    ];
+    let at: Vec<usize> = headings
+        .iter()
+        .map(|h| {
+            help.find(&format!("\n{h}\n"))
+                .unwrap_or_else(|| panic!("no `{h}`:\n{help}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "headings in order:\n{help}"
+    );
+    let section = |h: &str| {
+        help.split(&format!("\n{h}\n"))
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(section("Mail server:").contains("--smtp <URL>"));
+    assert!(section("Pace and retries:").contains("--rate <N/PERIOD>"));
+    assert!(section("This run:").contains("--dry-run"));
+}
