@@ -12,6 +12,7 @@ mod mail_server;
 mod oauth2;
 mod pdf;
 mod pty;
+mod release;
 mod render;
 mod safety;
 mod send;
