@@ -6,6 +6,7 @@ mod util;
 mod aiosmtpd;
 mod bundled;
 mod cli;
+mod docs;
 mod errors;
 mod language;
 mod mail_server;
