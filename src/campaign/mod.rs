@@ -1,6 +1,7 @@
 //! `campaign.toml`: the statement, its facts and demands, and the recipient groups. Parsed and
 //! structurally validated once; templates and recipient files are checked by `check`.
 
+pub mod archive;
 pub mod recipients;
 pub mod source;
 
@@ -318,6 +319,23 @@ impl Campaign {
         let mut all = vec![format!("{} (default)", self.language)];
         all.extend(self.languages(group));
         all.join(", ")
+    }
+
+    /// Every file the campaign is made of, relative to its root: campaign.toml, then each group's
+    /// templates (every language) and recipient list.
+    pub fn files(&self) -> Vec<String> {
+        let mut files = vec![CAMPAIGN_FILE.to_string()];
+        for group in &self.groups {
+            let languages = self.languages(group).into_iter();
+            let translated = languages.map(|l| self.template_in(group, &l));
+            for file in [group.template.clone()].into_iter().chain(translated) {
+                files.push(file);
+            }
+            files.push(group.recipients.clone());
+        }
+        let mut seen = HashSet::new();
+        files.retain(|f| seen.insert(f.clone()));
+        files
     }
 
     /// The languages `group` has a template in besides the default one, sorted, lowercase.

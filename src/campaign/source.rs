@@ -4,8 +4,11 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use include_dir::{include_dir, Dir};
 
+use crate::campaign::archive::{self, Unpacked};
 use crate::error::{Diag, Error, Result};
 
 static BUNDLED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -17,6 +20,11 @@ pub const CAMPAIGN_FILE: &str = "campaign.toml";
 #[derive(Debug, Clone)]
 pub enum Source {
     Dir(PathBuf),
+    /// A packed campaign (`letterdrive pack`), unpacked for as long as the campaign is in use.
+    Zip {
+        file: PathBuf,
+        unpacked: Arc<Unpacked>,
+    },
     Bundled,
 }
 
@@ -25,13 +33,23 @@ impl Source {
     /// bundled campaign, so the binary works from anywhere.
     pub fn discover(explicit: Option<&Path>) -> Result<Source> {
         if let Some(dir) = explicit {
+            if dir.is_file() && dir.file_name().is_some_and(|n| n == CAMPAIGN_FILE) {
+                let hint = "point --campaign at the folder that holds campaign.toml";
+                let message = format!("`{}` is the campaign's {CAMPAIGN_FILE}", dir.display());
+                return Err(Error::Usage(Diag::new(message).hint(hint)));
+            }
+            if dir.is_file() {
+                let unpacked = Arc::new(archive::unpack(dir)?);
+                let file = dir.to_path_buf();
+                return Ok(Source::Zip { file, unpacked });
+            }
             if !dir.join(CAMPAIGN_FILE).is_file() {
                 return Err(Error::Usage(
                     Diag::new(format!(
                         "`{}` is not a campaign: it has no {CAMPAIGN_FILE}",
                         dir.display()
                     ))
-                    .hint("point --campaign at a directory made by `letterdrive init DIR`"),
+                    .hint("point --campaign at a directory made by `letterdrive init DIR`, or a zip made by `letterdrive pack`"),
                 ));
             }
             return Ok(Source::Dir(dir.to_path_buf()));
@@ -46,6 +64,7 @@ impl Source {
         match self {
             Source::Dir(d) if d == Path::new(".") => "current directory".to_string(),
             Source::Dir(d) => d.display().to_string(),
+            Source::Zip { file, .. } => file.display().to_string(),
             Source::Bundled => "bundled with letterdrive".to_string(),
         }
     }
@@ -55,22 +74,42 @@ impl Source {
         match self {
             Source::Dir(d) if d == Path::new(".") => rel.to_string(),
             Source::Dir(d) => d.join(rel).display().to_string(),
+            Source::Zip { file, .. } => format!("{}/{rel}", file.display()),
             Source::Bundled => format!("<bundled>/{rel}"),
         }
     }
 
-    pub fn exists(&self, rel: &str) -> bool {
+    /// The directory the campaign's files are read from, when they are on disk.
+    fn root(&self) -> Option<&Path> {
         match self {
-            Source::Dir(d) => d.join(rel).is_file(),
-            Source::Bundled => bundled_file(rel).is_some(),
+            Source::Dir(d) => Some(d),
+            Source::Zip { unpacked, .. } => Some(&unpacked.root),
+            Source::Bundled => None,
+        }
+    }
+
+    /// The directory a campaign on disk sits in, where its send journal goes; none for the
+    /// bundled campaign.
+    pub fn home(&self) -> Option<&Path> {
+        match self {
+            Source::Dir(d) => Some(d),
+            Source::Zip { file, .. } => Some(file.parent().unwrap_or(Path::new(""))),
+            Source::Bundled => None,
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        match self.root() {
+            Some(d) => d.join(rel).is_file(),
+            None => bundled_file(rel).is_some(),
         }
     }
 
     /// Names of the files directly in `dir` (relative to the campaign root; "" is the root).
     /// A directory that cannot be read lists nothing.
     pub fn list(&self, dir: &str) -> Vec<String> {
-        match self {
-            Source::Dir(d) => std::fs::read_dir(d.join(dir))
+        match self.root() {
+            Some(d) => std::fs::read_dir(d.join(dir))
                 .map(|entries| {
                     entries
                         .filter_map(|e| e.ok())
@@ -79,7 +118,7 @@ impl Source {
                         .collect()
                 })
                 .unwrap_or_default(),
-            Source::Bundled => bundled_files()
+            None => bundled_files()
                 .into_iter()
                 .filter_map(|(rel, _)| {
                     let (parent, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
@@ -107,13 +146,13 @@ impl Source {
     }
 
     pub fn open(&self, rel: &str) -> Result<Box<dyn Read + Send>> {
-        match self {
-            Source::Dir(d) => {
+        match self.root() {
+            Some(d) => {
                 let path = d.join(rel);
                 let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
                 Ok(Box::new(file))
             }
-            Source::Bundled => match bundled_file(rel) {
+            None => match bundled_file(rel) {
                 Some(bytes) => Ok(Box::new(bytes)),
                 None => Err(Error::io(
                     self.display(rel),

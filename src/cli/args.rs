@@ -13,8 +13,9 @@ pub use crate::output::Format;
 #[derive(Debug, Parser)]
 #[command(name = "letterdrive", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Campaign directory (holds campaign.toml, templates/, recipients/). Defaults to the current
-    /// directory when it holds a campaign.toml, otherwise the campaign bundled in the binary.
+    /// Campaign directory (holds campaign.toml, templates/, recipients/), or a zip made by `pack`.
+    /// Defaults to the current directory when it holds a campaign.toml, otherwise the campaign
+    /// bundled in the binary.
     #[arg(long, global = true, env = "LETTERDRIVE_CAMPAIGN", value_name = "DIR")]
     pub campaign: Option<PathBuf>,
 
@@ -74,6 +75,16 @@ pub enum Command {
         /// replaced as a whole; anything else in DIR (such as the send journal) is left alone.
         #[arg(long)]
         force: bool,
+    },
+    /// Pack the campaign (campaign.toml, templates, recipient lists) into one zip file to hand to
+    /// volunteers; every command takes it with --campaign FILE.zip. Checks the campaign first.
+    #[command(after_help = "Examples:
+  letterdrive --campaign my-campaign pack --out my-campaign.zip
+  letterdrive --campaign my-campaign.zip check      # what a volunteer runs")]
+    Pack {
+        /// The zip file to write (replaced if it exists).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
     },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.

@@ -372,6 +372,23 @@ pub(super) fn init(dir: &Path, blank: bool, force: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `letterdrive pack --out FILE`: the campaign's files in one zip, once `check` finds no error
+/// (warnings, such as placeholder addresses, are the campaigner's to weigh).
+pub(super) fn pack(campaign: &Campaign, out: &Path) -> Result<i32> {
+    let report = check::check(campaign, crate::cli::settings::today()?);
+    if report.errors() > 0 {
+        let (id, source) = (&campaign.id, campaign.source.describe());
+        eprintln!("the campaign `{id}` ({source}) has problems, so it was not packed:");
+        Error::from_diags(report.groups.iter().flat_map(|g| g.error_lines()).collect())?;
+    }
+    let files = campaign.files();
+    crate::campaign::archive::pack(&campaign.source, &files, out)?;
+    let (n, out) = (files.len(), out.display());
+    println!("packed campaign `{}` ({n} files) into {out}", campaign.id);
+    println!("volunteers use it with `letterdrive --campaign {out}`, e.g. `letterdrive --campaign {out} check`");
+    Ok(0)
+}
+
 /// `letterdrive completions SHELL`: the completion script clap_complete makes from the clap
 /// definitions, so it never falls behind them. Made in memory first: clap_complete panics on a
 /// failed write, and a closed pipe is a plain error.

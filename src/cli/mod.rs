@@ -51,6 +51,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Preview(args)) => commands::preview(&campaign()?, &args),
         Some(Command::Render(args)) => commands::render(&campaign()?, &args),
         Some(Command::Send(args)) => commands::send(&campaign()?, &args, profile),
+        Some(Command::Pack { out }) => commands::pack(&campaign()?, &out),
         Some(Command::Completions { shell }) => commands::completions(shell),
         Some(Command::Man { out }) => commands::man(out.as_deref()),
         Some(Command::Status { group, journal }) => {

@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use crate::campaign::source::Source;
 use crate::error::{Diag, Error, Result};
 
-/// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk, or in
-/// the current directory for the bundled campaign.
+/// Where the journal lives unless `--journal` says otherwise: beside the campaign on disk (a
+/// packed one's zip), or in the current directory for the bundled campaign.
 pub fn default_path(source: &Source) -> PathBuf {
-    let base = match source {
-        Source::Dir(d) if d == Path::new(".") => PathBuf::new(),
-        Source::Dir(d) => d.clone(),
-        Source::Bundled => PathBuf::from("."),
+    let base = match source.home() {
+        Some(d) if d == Path::new(".") => PathBuf::new(),
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
     };
     base.join(".letterdrive").join("journal.jsonl")
 }

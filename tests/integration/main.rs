@@ -11,6 +11,7 @@ mod errors;
 mod language;
 mod mail_server;
 mod oauth2;
+mod pack;
 mod pdf;
 mod pty;
 mod release;

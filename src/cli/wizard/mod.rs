@@ -297,6 +297,7 @@ impl Wizard<'_> {
     fn campaign_dir(&self) -> Option<&Path> {
         match &self.campaign.source {
             Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
+            Source::Zip { file, .. } => Some(file.as_path()),
             _ => None,
         }
     }
