@@ -36,7 +36,12 @@ impl Columns {
     /// `name` and `email`. The header never holds two names that differ only in case.
     pub fn get(&self, name: &str) -> Option<usize> {
         let exact = self.names.iter().position(|n| n == name);
-        exact.or_else(|| self.names.iter().position(|n| same_name(n, name)))
+        // Looked up for every row: the ASCII comparison first, as it rejects on length at once.
+        let caseless = |n: &String| {
+            n.eq_ignore_ascii_case(name)
+                || (!(n.is_ascii() && name.is_ascii()) && same_name(n, name))
+        };
+        exact.or_else(|| self.names.iter().position(caseless))
     }
     pub fn list(&self) -> String {
         self.names.join(", ")
@@ -519,6 +524,27 @@ pub fn locate_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_found_whatever_their_case() {
+        let columns = Columns {
+            names: vec!["Name".into(), "EMAIL".into(), "Élu".into(), "role".into()],
+        };
+        assert_eq!(columns.get("name"), Some(0));
+        assert_eq!(columns.get("email"), Some(1));
+        assert_eq!(columns.get("élu"), Some(2));
+        assert_eq!(columns.get("role"), Some(3));
+        assert_eq!(columns.get("country"), None);
+    }
+
+    #[test]
+    fn the_separator_is_read_off_the_header_line() {
+        assert_eq!(sniff_delimiter(b"name,email\na;b;c;d\n"), b',');
+        assert_eq!(sniff_delimiter(b"Name;Email;\"Ward, north\"\r\n"), b';');
+        assert_eq!(sniff_delimiter(b"name\temail\tward\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"email\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b,c\n"), b',');
+    }
     use crate::campaign::Campaign;
 
     /// The bundled campaign on disk, its `companies` recipients replaced by `csv`.
