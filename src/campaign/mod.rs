@@ -1,6 +1,7 @@
 //! `campaign.toml`: the statement, its facts and demands, and the recipient groups. Parsed and
 //! structurally validated once; templates and recipient files are checked by `check`.
 
+pub mod archive;
 pub mod recipients;
 pub mod source;
 
@@ -33,6 +34,9 @@ struct Meta {
     /// Languages whose templates and translations still need review by a native speaker.
     #[serde(default)]
     needs_review: Vec<String>,
+    /// When the facts and demands were last checked (YYYY-MM-DD), and by whom.
+    updated: Option<String>,
+    reviewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +135,8 @@ pub struct Group {
     /// Relative to the campaign root; `recipients/<id>.csv` when not given.
     #[serde(default)]
     pub recipients: String,
+    /// The recipients file's field separator; detected from its header line when not given.
+    pub delimiter: Option<String>,
 }
 
 impl Group {
@@ -207,6 +213,11 @@ pub struct Campaign {
     pub language: String,
     /// Languages marked in `[campaign] needs_review` (lowercase tags): `check` warns about them.
     pub needs_review: Vec<String>,
+    /// `[campaign] updated`: the day the facts and demands were last checked; `check` warns once
+    /// it is more than a year ago, so a volunteer knows they may be stale.
+    pub updated: Option<jiff::civil::Date>,
+    /// `[campaign] reviewer`: who checked them then.
+    pub reviewer: Option<String>,
     pub statement: Statement,
     pub facts: Vec<Fact>,
     pub demands: Vec<Demand>,
@@ -254,6 +265,17 @@ impl Campaign {
             );
         }
         diags.extend(control_problems(&text, &file));
+        let updated = meta
+            .updated
+            .as_deref()
+            .map(|s| s.trim().parse::<jiff::civil::Date>());
+        if let Some(Err(_)) = updated {
+            let message = format!(
+                "`updated` must be a date written YYYY-MM-DD, not `{}`",
+                meta.updated.as_deref().unwrap_or("")
+            );
+            diags.push(at("updated", message).hint("for example: updated = \"2026-12-01\""));
+        }
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         if parsed.groups.is_empty() {
@@ -274,6 +296,12 @@ impl Campaign {
             id: parsed.campaign.id.clone(),
             language,
             needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
+            updated: updated.and_then(|d| d.ok()),
+            reviewer: parsed
+                .campaign
+                .reviewer
+                .clone()
+                .filter(|r| !r.trim().is_empty()),
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
@@ -324,6 +352,23 @@ impl Campaign {
         let mut all = vec![format!("{} (default)", self.language)];
         all.extend(self.languages(group));
         all.join(", ")
+    }
+
+    /// Every file the campaign is made of, relative to its root: campaign.toml, then each group's
+    /// templates (every language) and recipient list.
+    pub fn files(&self) -> Vec<String> {
+        let mut files = vec![CAMPAIGN_FILE.to_string()];
+        for group in &self.groups {
+            let languages = self.languages(group).into_iter();
+            let translated = languages.map(|l| self.template_in(group, &l));
+            for file in [group.template.clone()].into_iter().chain(translated) {
+                files.push(file);
+            }
+            files.push(group.recipients.clone());
+        }
+        let mut seen = HashSet::new();
+        files.retain(|f| seen.insert(f.clone()));
+        files
     }
 
     /// The languages `group` has a template in besides the default one, sorted, lowercase.

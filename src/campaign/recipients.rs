@@ -3,7 +3,7 @@
 
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::str::FromStr;
 
 use crate::campaign::source::Source;
@@ -61,11 +61,64 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// The column `name` names, its case aside: spreadsheets export `Name` and `Email` as often as
+    /// `name` and `email`. The header never holds two names that differ only in case.
     pub fn get(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        let exact = self.names.iter().position(|n| n == name);
+        // Looked up for every row: the ASCII comparison first, as it rejects on length at once.
+        let caseless = |n: &String| {
+            n.eq_ignore_ascii_case(name)
+                || (!(n.is_ascii() && name.is_ascii()) && same_name(n, name))
+        };
+        exact.or_else(|| self.names.iter().position(caseless))
     }
     pub fn list(&self) -> String {
         self.names.join(", ")
+    }
+}
+
+/// Whether two column names are the same but for case.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// The separator of a CSV file whose group does not set `delimiter`: whichever of `,`, `;` and
+/// tab the header line holds most of outside quotes, `,` when none. Spreadsheets in much of
+/// Europe export `;`, and "text" exports use tabs.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let mut quoted = false;
+    let mut counts = [(0, b','), (0, b';'), (0, b'\t')];
+    for &b in line {
+        quoted ^= b == b'"';
+        if let Some(c) = counts.iter_mut().find(|(_, d)| *d == b && !quoted) {
+            c.0 += 1;
+        }
+    }
+    // The first of the largest counts: a tie, or no separator at all, keeps `,`.
+    let most = counts.iter().map(|c| c.0).max().unwrap_or(0);
+    counts.iter().find(|c| c.0 == most).map_or(b',', |c| c.1)
+}
+
+/// The separator a group sets with `delimiter`: one ASCII character other than a quote or a line
+/// end (`"tab"` is accepted for a tab), or `None` to detect it from the header line.
+fn group_delimiter(source: &Source, group: &Group) -> Result<Option<u8>> {
+    let Some(d) = group.delimiter.as_deref() else {
+        return Ok(None);
+    };
+    match d.as_bytes() {
+        _ if d.eq_ignore_ascii_case("tab") => Ok(Some(b'\t')),
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(Some(*b)),
+        _ => Err(Error::Invalid(
+            Diag::new(format!(
+                "`delimiter` must be one character, such as \",\", \";\" or \"\\t\", not `{d}`"
+            ))
+            .file(source.display(crate::campaign::source::CAMPAIGN_FILE))
+            .field(format!("groups.{}.delimiter", group.id))
+            .hint("or leave it out: letterdrive detects `,`, `;` and tab from the header line"),
+        )),
     }
 }
 
@@ -87,7 +140,9 @@ impl Row {
 pub struct Recipients {
     pub file: String,
     pub columns: Columns,
-    reader: csv::Reader<CountQuotes<Box<dyn Read + Send>>>,
+    reader: csv::Reader<CountQuotes<BufReader<Box<dyn Read + Send>>>>,
+    /// The field separator, as set for the group or detected.
+    delimiter: u8,
     /// 1 when the header row ends in CRLF (a file keeps to one kind of line end), else 0, added to
     /// every row's line. csv counts a line when it consumes an LF, and consumes the LF of a CRLF
     /// only when it starts on the next row (BurntSushi/rust-csv#395): without this, every row of a
@@ -106,13 +161,21 @@ pub struct Recipients {
 impl Recipients {
     pub fn open(source: &Source, group: &Group) -> Result<Recipients> {
         let file = source.display(&group.recipients);
+        let set = group_delimiter(source, group)?;
+        let mut inner = BufReader::new(source.open(&group.recipients)?);
+        let delimiter = match set {
+            Some(d) => d,
+            // Peeked, not consumed: the header line is in the first buffer of any real file.
+            None => sniff_delimiter(inner.fill_buf().map_err(|e| Error::io(&file, e))?),
+        };
         let raw = CountQuotes {
-            inner: source.open(&group.recipients)?,
+            inner,
             quotes: 0,
             peeked: None,
         };
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
+            .delimiter(delimiter)
             .from_reader(raw);
         let names: Vec<String> = match reader.headers() {
             Ok(h) => h.iter().map(String::from).collect(),
@@ -143,9 +206,13 @@ impl Recipients {
                     at_header(format!("column `{name}` appears twice in the header row"))
                         .hint("rename or remove one of them"),
                 );
+            } else if let Some(other) = names[..i].iter().find(|n| same_name(n, name)) {
+                let message = format!("columns `{other}` and `{name}` differ only in case, so it is ambiguous which one `{}` means", name.to_lowercase());
+                diags.push(at_header(message).hint("rename or remove one of them"));
             }
         }
-        for col in group.required.iter().filter(|c| !names.contains(c)) {
+        let has = |c: &String| names.iter().any(|n| same_name(n, c));
+        for col in group.required.iter().filter(|c| !has(c)) {
             let columns = names.join(", ");
             diags.push(
                 at_header(format!("missing required column `{col}`")).hint(format!(
@@ -159,6 +226,7 @@ impl Recipients {
             columns: Columns { names },
             crlf: u64::from(reader.position().line() == 1),
             reader,
+            delimiter,
             rows: 0,
             misshapen: None,
             multiline: None,
@@ -205,14 +273,29 @@ impl Recipients {
                     }
                     _ => self.rows += 1,
                 }
-                Some(Err(csv_diag(
-                    &self.file,
-                    &e,
-                    &self.columns.names,
-                    self.crlf,
-                )))
+                let d = csv_diag(&self.file, &e, &self.columns.names, self.crlf);
+                Some(Err(self.separator_hint(d)))
             }
         }
+    }
+
+    /// In a file not separated by commas, a hint about commas names its own separator.
+    fn separator_hint(&self, mut d: Diag) -> Diag {
+        if self.delimiter != b',' {
+            let name = match self.delimiter {
+                b'\t' => "tabs".to_string(),
+                b => format!("`{}`", b as char),
+            };
+            let hint = format!("this file is separated by {name}; quote fields that contain one, and close every opening quote");
+            d.hint = d.hint.map(|h| {
+                if h.starts_with("quote fields") {
+                    hint
+                } else {
+                    h
+                }
+            });
+        }
+        d
     }
 
     /// What the end of the file shows: a quote never closed, or no rows at all.
@@ -615,6 +698,27 @@ pub fn locate_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_found_whatever_their_case() {
+        let columns = Columns {
+            names: vec!["Name".into(), "EMAIL".into(), "Élu".into(), "role".into()],
+        };
+        assert_eq!(columns.get("name"), Some(0));
+        assert_eq!(columns.get("email"), Some(1));
+        assert_eq!(columns.get("élu"), Some(2));
+        assert_eq!(columns.get("role"), Some(3));
+        assert_eq!(columns.get("country"), None);
+    }
+
+    #[test]
+    fn the_separator_is_read_off_the_header_line() {
+        assert_eq!(sniff_delimiter(b"name,email\na;b;c;d\n"), b',');
+        assert_eq!(sniff_delimiter(b"Name;Email;\"Ward, north\"\r\n"), b';');
+        assert_eq!(sniff_delimiter(b"name\temail\tward\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"email\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b,c\n"), b',');
+    }
     use crate::campaign::Campaign;
 
     /// The bundled campaign on disk, its `companies` recipients replaced by `csv`.

@@ -4,8 +4,11 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use include_dir::{include_dir, Dir};
 
+use crate::campaign::archive::{self, Unpacked};
 use crate::error::{Diag, Error, Result};
 
 static BUNDLED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -17,6 +20,11 @@ pub const CAMPAIGN_FILE: &str = "campaign.toml";
 #[derive(Debug, Clone)]
 pub enum Source {
     Dir(PathBuf),
+    /// A packed campaign (`letterdrive pack`), unpacked for as long as the campaign is in use.
+    Zip {
+        file: PathBuf,
+        unpacked: Arc<Unpacked>,
+    },
     Bundled,
 }
 
@@ -25,13 +33,23 @@ impl Source {
     /// bundled campaign, so the binary works from anywhere.
     pub fn discover(explicit: Option<&Path>) -> Result<Source> {
         if let Some(dir) = explicit {
+            if dir.is_file() && dir.file_name().is_some_and(|n| n == CAMPAIGN_FILE) {
+                let hint = "point --campaign at the folder that holds campaign.toml";
+                let message = format!("`{}` is the campaign's {CAMPAIGN_FILE}", dir.display());
+                return Err(Error::Usage(Diag::new(message).hint(hint)));
+            }
+            if dir.is_file() {
+                let unpacked = Arc::new(archive::unpack(dir)?);
+                let file = dir.to_path_buf();
+                return Ok(Source::Zip { file, unpacked });
+            }
             if !dir.join(CAMPAIGN_FILE).is_file() {
                 return Err(Error::Usage(
                     Diag::new(format!(
                         "`{}` is not a campaign: it has no {CAMPAIGN_FILE}",
                         dir.display()
                     ))
-                    .hint("point --campaign at a directory made by `letterdrive init DIR`"),
+                    .hint("point --campaign at a directory made by `letterdrive init DIR`, or a zip made by `letterdrive pack`"),
                 ));
             }
             return Ok(Source::Dir(dir.to_path_buf()));
@@ -46,6 +64,7 @@ impl Source {
         match self {
             Source::Dir(d) if d == Path::new(".") => "current directory".to_string(),
             Source::Dir(d) => d.display().to_string(),
+            Source::Zip { file, .. } => file.display().to_string(),
             Source::Bundled => "bundled with letterdrive".to_string(),
         }
     }
@@ -55,6 +74,7 @@ impl Source {
         match self {
             Source::Dir(d) if d == Path::new(".") => rel.to_string(),
             Source::Dir(d) => d.join(rel).display().to_string(),
+            Source::Zip { file, .. } => format!("{}/{rel}", file.display()),
             Source::Bundled => format!("<bundled>/{rel}"),
         }
     }
@@ -63,7 +83,7 @@ impl Source {
     /// (an absolute path, `..`, or a link out): a shared campaign must not read the volunteer's
     /// other files into its letters. `None` for a path inside, or one that does not exist yet.
     pub fn outside(&self, rel: &str) -> Option<PathBuf> {
-        let Source::Dir(d) = self else { return None };
+        let d = self.root()?;
         let target = std::fs::canonicalize(d.join(rel)).ok()?;
         let root = std::fs::canonicalize(d).ok()?;
         (!target.starts_with(&root)).then_some(target)
@@ -79,18 +99,37 @@ impl Source {
             .hint("a campaign may only use files inside its own folder: copy the file in and name it relative to campaign.toml")
     }
 
-    pub fn exists(&self, rel: &str) -> bool {
+    /// The directory the campaign's files are read from, when they are on disk.
+    fn root(&self) -> Option<&Path> {
         match self {
-            Source::Dir(d) => d.join(rel).is_file(),
-            Source::Bundled => bundled_file(rel).is_some(),
+            Source::Dir(d) => Some(d),
+            Source::Zip { unpacked, .. } => Some(&unpacked.root),
+            Source::Bundled => None,
+        }
+    }
+
+    /// The directory a campaign on disk sits in, where its send journal goes; none for the
+    /// bundled campaign.
+    pub fn home(&self) -> Option<&Path> {
+        match self {
+            Source::Dir(d) => Some(d),
+            Source::Zip { file, .. } => Some(file.parent().unwrap_or(Path::new(""))),
+            Source::Bundled => None,
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        match self.root() {
+            Some(d) => d.join(rel).is_file(),
+            None => bundled_file(rel).is_some(),
         }
     }
 
     /// Names of the files directly in `dir` (relative to the campaign root; "" is the root).
     /// A directory that cannot be read lists nothing.
     pub fn list(&self, dir: &str) -> Vec<String> {
-        match self {
-            Source::Dir(d) => std::fs::read_dir(d.join(dir))
+        match self.root() {
+            Some(d) => std::fs::read_dir(d.join(dir))
                 .map(|entries| {
                     entries
                         .filter_map(|e| e.ok())
@@ -99,7 +138,7 @@ impl Source {
                         .collect()
                 })
                 .unwrap_or_default(),
-            Source::Bundled => bundled_files()
+            None => bundled_files()
                 .into_iter()
                 .filter_map(|(rel, _)| {
                     let (parent, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
@@ -127,8 +166,8 @@ impl Source {
     }
 
     pub fn open(&self, rel: &str) -> Result<Box<dyn Read + Send>> {
-        match self {
-            Source::Dir(d) => {
+        match self.root() {
+            Some(d) => {
                 let path = d.join(rel);
                 if let Some(target) = self.outside(rel) {
                     let diag = self.outside_error(rel, &target).file(self.display(rel));
@@ -137,7 +176,7 @@ impl Source {
                 let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
                 Ok(Box::new(file))
             }
-            Source::Bundled => match bundled_file(rel) {
+            None => match bundled_file(rel) {
                 Some(bytes) => Ok(Box::new(bytes)),
                 None => Err(Error::io(
                     self.display(rel),
@@ -175,6 +214,25 @@ pub fn bundled_files() -> Vec<(String, &'static [u8])> {
         }
     }
     out
+}
+
+/// The short commented skeleton `init --blank` writes: one group, three rows, one template that
+/// shows each feature once. It must pass `check` as written.
+static BLANK: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/campaign/blank");
+
+/// Every file of the blank skeleton, as (relative path, contents), for `init --blank`.
+pub fn blank_files() -> Vec<(String, &'static [u8])> {
+    let mut files = Vec::new();
+    let mut dirs = vec![&BLANK];
+    while let Some(dir) = dirs.pop() {
+        files.extend(
+            dir.files()
+                .map(|f| (f.path().display().to_string(), f.contents())),
+        );
+        dirs.extend(dir.dirs());
+    }
+    files.sort();
+    files
 }
 
 /// The bundled campaign written out to a temporary directory, for tests that change a file of it.

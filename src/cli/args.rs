@@ -13,8 +13,9 @@ pub use crate::output::Format;
 #[derive(Debug, Parser)]
 #[command(name = "letterdrive", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Campaign directory (holds campaign.toml, templates/, recipients/). Defaults to the current
-    /// directory when it holds a campaign.toml, otherwise the campaign bundled in the binary.
+    /// Campaign directory (holds campaign.toml, templates/, recipients/), or a zip made by `pack`.
+    /// Defaults to the current directory when it holds a campaign.toml, otherwise the campaign
+    /// bundled in the binary.
     #[arg(long, global = true, env = "LETTERDRIVE_CAMPAIGN", value_name = "DIR")]
     pub campaign: Option<PathBuf>,
 
@@ -31,28 +32,76 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the recipient groups: id, label, number of recipients, description.
+    #[command(after_help = "Examples:
+  letterdrive groups                         # the campaign here, or the bundled one
+  letterdrive --campaign my-campaign groups")]
     Groups,
     /// Validate the whole campaign and list every problem; exits 0 only when it can be sent.
+    #[command(after_help = "Examples:
+  letterdrive check
+  letterdrive --campaign my-campaign check --strict   # warnings fail too")]
     Check {
         /// Treat warnings (such as placeholder addresses) as errors.
         #[arg(long)]
         strict: bool,
     },
     /// Show one rendered letter, headers and body.
+    #[command(after_help = "Examples:
+  letterdrive preview -g ohchr
+  letterdrive preview -g governments --where country=France --note note.md
+  letterdrive preview -g governments --to minister@mofa.example --raw")]
     Preview(PreviewArgs),
     /// Write every letter of a group as .txt, .eml, one mbox, or one HTML page of mailto: links.
+    #[command(after_help = "Examples:
+  letterdrive render -g governments -o letters --signer-name \"Ana Example\" --signer-email ana@example.org
+  letterdrive render -g governments -f html -o letters --where region=Europe
+  letterdrive render -g ohchr -f pdf -o letters --one-file --paper letter")]
     Render(RenderArgs),
-    /// Write the bundled campaign into DIR so you can edit it; refuses to overwrite.
+    /// Write the bundled campaign (or, with --blank, a short skeleton) into DIR so you can edit it.
+    #[command(after_help = "Examples:
+  letterdrive init my-campaign --blank    # a short commented skeleton to start your own
+  letterdrive init my-campaign            # a copy of the bundled campaign
+  letterdrive init my-campaign --blank --force   # replace the campaign already there")]
     Init {
-        /// Directory to create (must not exist, or be empty).
+        /// Directory to create (must not exist, or be empty, unless --force).
         dir: PathBuf,
+
+        /// Write a short commented skeleton to start your own campaign from: one group, three
+        /// recipients, one letter that shows each template feature once.
+        #[arg(long)]
+        blank: bool,
+
+        /// Replace the campaign already in DIR: its campaign.toml, templates/ and recipients/ are
+        /// replaced as a whole; anything else in DIR (such as the send journal) is left alone.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Pack the campaign (campaign.toml, templates, recipient lists) into one zip file to hand to
+    /// volunteers; every command takes it with --campaign FILE.zip. Checks the campaign first.
+    #[command(after_help = "Examples:
+  letterdrive --campaign my-campaign pack --out my-campaign.zip
+  letterdrive --campaign my-campaign.zip check      # what a volunteer runs")]
+    Pack {
+        /// The zip file to write (replaced if it exists).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
     },
     /// Send a group's letters through your mail server, recorded in a journal so a rerun sends
     /// only what has not been sent.
+    #[command(after_help = "Examples:
+  letterdrive send -g ohchr --smtp smtps://you@mail.example.org --dry-run
+  letterdrive send -g ohchr --smtp smtps://you@mail.example.org --test-to you@example.org
+  letterdrive send -g governments --where language=fr --password-command \"pass show mail\"")]
     Send(Box<SendArgs>),
     /// The mail providers `send --provider` knows: server, password, daily limit.
+    #[command(after_help = "Examples:
+  letterdrive providers
+  letterdrive send -g ohchr --provider gmail --signer-email you@gmail.com --dry-run")]
     Providers,
     /// Per group: how many letters were sent, failed, are uncertain, or are still to send.
+    #[command(after_help = "Examples:
+  letterdrive status
+  letterdrive status -g governments")]
     Status {
         /// Only this group.
         #[arg(long, short = 'g', value_name = "GROUP")]
@@ -74,12 +123,35 @@ pub enum Command {
     Report(ReportArgs),
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
+    #[command(after_help = "Examples:
+  letterdrive wizard
+  letterdrive --campaign my-campaign")]
     Wizard,
+    /// Print a completion script for your shell, so Tab completes commands and options.
+    #[command(after_help = "Examples:
+  letterdrive completions bash > ~/.local/share/bash-completion/completions/letterdrive
+  letterdrive completions zsh > ~/.zfunc/_letterdrive
+  letterdrive completions fish > ~/.config/fish/completions/letterdrive.fish
+  letterdrive completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), to install as letterdrive.1; with --out, write it and one
+    /// page per command (letterdrive-send.1, ...) into a folder.
+    #[command(after_help = "Examples:
+  letterdrive man | man -l -
+  letterdrive man --out ~/.local/share/man/man1")]
+    Man {
+        /// Write every page into this folder (created if missing) instead of printing one.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  letterdrive mark-sent -g governments --where country=France --via post"
+    after_help = "Examples:\n  letterdrive mark-sent -g governments --where country=France --via post"
 )]
 pub struct MarkSentArgs {
     #[command(flatten)]
@@ -119,7 +191,7 @@ impl Via {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  letterdrive export --out ada-ledger.jsonl")]
+#[command(after_help = "Examples:\n  letterdrive export --out ada-ledger.jsonl")]
 pub struct ExportArgs {
     /// The ledger file to write.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -144,7 +216,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  letterdrive report ledgers/*.jsonl --out report --suggest 5")]
+#[command(after_help = "Examples:\n  letterdrive report ledgers/*.jsonl --out report --suggest 5")]
 pub struct ReportArgs {
     /// Ledger files, from `letterdrive export`; in any order, each any number of times.
     #[arg(required = true, value_name = "LEDGER")]
@@ -161,6 +233,7 @@ pub struct ReportArgs {
 
 /// Which recipients of which group.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Choosing recipients")]
 pub struct TargetArgs {
     /// Recipient group id (see `letterdrive groups`).
     #[arg(long, short = 'g', value_name = "GROUP")]
@@ -178,6 +251,7 @@ pub struct TargetArgs {
 
 /// Who signs the letters, and the date they carry.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Signing")]
 pub struct SignerArgs {
     /// Your name, as it appears in From: and under the letter.
     #[arg(long, env = "LETTERDRIVE_SIGNER_NAME", value_name = "NAME")]
@@ -276,7 +350,7 @@ pub struct SendArgs {
     /// smtp://127.0.0.1:25 (a relay on this machine). Also from LETTERDRIVE_SMTP_URL, or `url` in
     /// the profile's [smtp] table. The password comes from LETTERDRIVE_SMTP_PASSWORD,
     /// --password-command, or a hidden prompt on the terminal; never from the command line.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, help_heading = "Mail server", value_name = "URL")]
     pub smtp: Option<String>,
 
     /// Your mail provider instead of --smtp (gmail, outlook, yahoo, icloud, ...; see `letterdrive
@@ -286,72 +360,93 @@ pub struct SendArgs {
 
     /// A command that prints your SMTP password, e.g. "pass show mail" (or `password_command` in
     /// the profile).
-    #[arg(long, value_name = "CMD", conflicts_with = "oauth2_token_command")]
+    #[arg(
+        long,
+        help_heading = "Mail server",
+        value_name = "CMD",
+        conflicts_with = "oauth2_token_command"
+    )]
     pub password_command: Option<String>,
 
     /// A command that prints an OAuth2 access token for your account, to log in with XOAUTH2
     /// instead of a password (or `oauth2_token_command` in the profile).
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, help_heading = "Mail server", value_name = "CMD")]
     pub oauth2_token_command: Option<String>,
 
     /// A PEM file with the certificate of a private CA that signed your server's certificate
     /// (or `ca_file` in the profile).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "Mail server", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
     /// Allow smtp://HOST?tls=none to a host that is not this machine (letters cross the network
     /// unencrypted). Never allows a password or token without TLS.
-    #[arg(long)]
+    #[arg(long, help_heading = "Mail server")]
     pub insecure: bool,
 
     /// At most N messages per PERIOD (20/min, 50/5min, 500/day), or `unlimited` for a local relay
     /// (or `rate` in the profile) [default: 20/min]
-    #[arg(long, value_name = "N/PERIOD")]
+    #[arg(long, help_heading = "Pace and retries", value_name = "N/PERIOD")]
     pub rate: Option<String>,
 
     /// Send at most N letters in this run (a provider's daily quota); rerun later for the rest.
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = "Pace and retries", value_name = "N")]
     pub max: Option<u64>,
 
     /// SMTP connections used at once (1 to 16), each logging in once and reused for many letters;
     /// 1 sends strictly in file order (or `connections` in the profile) [default: 4]
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = "Pace and retries", value_name = "N")]
     pub connections: Option<u32>,
 
     /// Send without asking for confirmation.
-    #[arg(long, short = 'y')]
+    #[arg(long, help_heading = "This run", short = 'y')]
     pub yes: bool,
 
     /// Validate and render everything and show the summary, but send nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "This run")]
     pub dry_run: bool,
 
     /// Send only the first letter, to ADDRESS (your own), to see it as its recipient will;
     /// nothing is recorded in the journal.
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, help_heading = "This run", value_name = "ADDRESS")]
     pub test_to: Option<String>,
 
     /// Retries of a letter after a temporary error (4xx) or a network error.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(
+        long,
+        help_heading = "Pace and retries",
+        value_name = "N",
+        default_value_t = 3
+    )]
     pub retries: u32,
 
     /// Delay before the first retry, in milliseconds; it doubles with each retry.
-    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    #[arg(
+        long,
+        help_heading = "Pace and retries",
+        value_name = "MS",
+        default_value_t = 2000,
+        hide = true
+    )]
     #[arg(env = "LETTERDRIVE_RETRY_DELAY_MS")]
     pub retry_delay_ms: u64,
 
     /// Seconds to wait for the server before giving up on a connection or a reply.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(
+        long,
+        help_heading = "Pace and retries",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
     pub timeout: u64,
 
     /// The send journal (default: one per campaign in your data directory, e.g.
     /// ~/.local/share/letterdrive/journals/ID.jsonl).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "This run", value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
     /// Send again the letters that may have arrived: their last attempt has no recorded outcome,
     /// or the server never gave its verdict.
-    #[arg(long)]
+    #[arg(long, help_heading = "This run")]
     pub resend_uncertain: bool,
 
     /// Send again the letters the server refused for good (5xx) in an earlier run; without it
@@ -360,7 +455,7 @@ pub struct SendArgs {
     pub retry_failed: bool,
 
     /// Write the rows that could not be sent, with the server's reply, to this CSV file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "This run", value_name = "FILE")]
     pub failed_csv: Option<PathBuf>,
 
     #[command(flatten)]

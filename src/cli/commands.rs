@@ -137,10 +137,18 @@ pub(crate) fn rows_of(rows: &mut Recipients) -> impl Iterator<Item = recipients:
 
 /// `letterdrive check`; `strict` counts warnings as errors.
 pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
-    let report = check::check(campaign);
+    let report = check::check(campaign, crate::cli::settings::today()?);
     let mut out = std::io::stdout().lock();
     let what = format!("`{}` ({})", campaign.id, campaign.source.describe());
     let _ = writeln!(out, "checking campaign {what}");
+    if let Some(updated) = campaign.updated {
+        let by = campaign
+            .reviewer
+            .as_ref()
+            .map(|r| format!(" by {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  last updated {updated}{by}");
+    }
     for g in &report.groups {
         let status = match (g.errors.len(), g.warnings.len()) {
             (0, 0) => "ok",
@@ -153,6 +161,9 @@ pub(super) fn check(campaign: &Campaign, strict: bool) -> Result<i32> {
     }
     let _ = out.flush();
     let mut err = std::io::stderr().lock();
+    for d in &report.warnings {
+        let _ = writeln!(err, "warning: {d}");
+    }
     for g in &report.groups {
         for d in g.error_lines() {
             let _ = writeln!(err, "error: {d}");
@@ -421,28 +432,111 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
     said
 }
 
-/// `letterdrive init DIR`: the bundled campaign, written out for editing.
-pub(super) fn init(dir: &Path) -> Result<i32> {
+/// `letterdrive init DIR [--blank] [--force]`: the bundled campaign, or the blank skeleton,
+/// written out for editing.
+pub(super) fn init(dir: &Path, blank: bool, force: bool) -> Result<i32> {
     // An empty directory is as good as none: nothing in it can be overwritten.
     let empty = || std::fs::read_dir(dir).map(|mut entries| entries.next().is_none());
-    if dir.exists() && !(dir.is_dir() && empty().map_err(|e| Error::io(dir, e))?) {
+    if dir.exists() && !dir.is_dir() {
+        let what = format!(
+            "`{}` is a file, not a directory; nothing was written",
+            dir.display()
+        );
+        return Err(usage(
+            what,
+            "choose a new directory name, e.g. `letterdrive init my-campaign`",
+        ));
+    }
+    if dir.exists() && !force && !empty().map_err(|e| Error::io(dir, e))? {
         let what = format!("`{}` already exists and is not empty", dir.display());
-        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`";
+        let hint = "choose a new directory name, e.g. `letterdrive init my-campaign`, or add \
+                    --force to replace the campaign in it";
         return Err(usage(format!("{what}; nothing was written"), hint));
     }
-    let files = source::bundled_files();
+    let (files, what) = match blank {
+        true => (source::blank_files(), "a blank campaign"),
+        false => (source::bundled_files(), "the bundled campaign"),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Written beside the old campaign first, so a failed write leaves the old one whole.
+    let staging = tempfile::Builder::new()
+        .prefix(".letterdrive-init-")
+        .tempdir_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
     for (rel, bytes) in &files {
-        let path = dir.join(rel);
-        let parent = path.parent().unwrap_or(dir);
+        let path = staging.path().join(rel);
+        let parent = path.parent().unwrap_or(staging.path());
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        // Never overwrites: a file that appeared meanwhile stops the copy.
-        std::fs::File::create_new(&path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    // The whole of each part is replaced, so no template or list of an old group stays behind.
+    for part in [source::CAMPAIGN_FILE, "templates", "recipients"] {
+        let (old, new) = (dir.join(part), staging.path().join(part));
+        let removed = match std::fs::symlink_metadata(&old) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&old),
+            Ok(_) => std::fs::remove_file(&old),
+            Err(_) => Ok(()),
+        };
+        removed.map_err(|e| Error::io(&old, e))?;
+        if new.exists() {
+            std::fs::rename(&new, &old).map_err(|e| Error::io(&old, e))?;
+        }
     }
     let (n, toml) = (files.len(), dir.join(source::CAMPAIGN_FILE));
     let (dir, toml) = (dir.display(), toml.display());
-    println!("wrote the bundled campaign ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
+    println!("wrote {what} ({n} files) to {dir}\nnext: edit {toml}, then run `letterdrive --campaign {dir} check`");
+    Ok(0)
+}
+
+/// `letterdrive pack --out FILE`: the campaign's files in one zip, once `check` finds no error
+/// (warnings, such as placeholder addresses, are the campaigner's to weigh).
+pub(super) fn pack(campaign: &Campaign, out: &Path) -> Result<i32> {
+    let report = check::check(campaign, crate::cli::settings::today()?);
+    if report.errors() > 0 {
+        let (id, source) = (&campaign.id, campaign.source.describe());
+        eprintln!("the campaign `{id}` ({source}) has problems, so it was not packed:");
+        Error::from_diags(report.groups.iter().flat_map(|g| g.error_lines()).collect())?;
+    }
+    let files = campaign.files();
+    crate::campaign::archive::pack(&campaign.source, &files, out)?;
+    let (n, out) = (files.len(), out.display());
+    println!("packed campaign `{}` ({n} files) into {out}", campaign.id);
+    println!("volunteers use it with `letterdrive --campaign {out}`, e.g. `letterdrive --campaign {out} check`");
+    Ok(0)
+}
+
+/// `letterdrive completions SHELL`: the completion script clap_complete makes from the clap
+/// definitions, so it never falls behind them. Made in memory first: clap_complete panics on a
+/// failed write, and a closed pipe is a plain error.
+pub(super) fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    let mut script = Vec::new();
+    let mut cli = <crate::cli::args::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cli, "letterdrive", &mut script);
+    print_bytes(&script)
+}
+
+/// `letterdrive man [--out DIR]`: the manual pages (roff) clap_mangen makes from the clap
+/// definitions: the main one on standard output, or every one into DIR.
+pub(super) fn man(out: Option<&Path>) -> Result<i32> {
+    let cli = <crate::cli::args::Cli as clap::CommandFactory>::command();
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        clap_mangen::generate_to(cli, dir).map_err(|e| Error::io(dir, e))?;
+        println!("wrote the manual pages to {}", dir.display());
+        return Ok(0);
+    }
+    let mut page = Vec::new();
+    let man = clap_mangen::Man::new(cli);
+    man.render(&mut page)
+        .map_err(|e| Error::io("the manual page", e))?;
+    print_bytes(&page)
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("standard output", e))?;
     Ok(0)
 }
 
@@ -451,6 +545,39 @@ mod tests {
     use super::*;
     use crate::cli::args::{Cli, Command};
     use clap::Parser;
+
+    /// The examples under each command's --help are real command lines: each parses.
+    #[test]
+    fn every_help_example_parses() {
+        let cli = <Cli as clap::CommandFactory>::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let lines = help
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("letterdrive"));
+            let mut n = 0;
+            for line in lines {
+                // What the shell does around the command is not the command's.
+                let command = line.split(['#', '>', '|']).next().unwrap();
+                let mut argv = Vec::new();
+                for (i, part) in command.split('"').enumerate() {
+                    match i % 2 {
+                        0 => argv.extend(part.split_whitespace().map(String::from)),
+                        _ => argv.push(part.to_string()),
+                    }
+                }
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+                n += 1;
+            }
+            assert!(n > 0, "`{}` has no examples", sub.get_name());
+        }
+    }
 
     fn send_args(extra: &[&str]) -> SendArgs {
         let mut argv = vec!["letterdrive", "send", "-g", "g"];

@@ -47,7 +47,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         // On a terminal, no command means the guided run; anywhere else it would hang.
         None => wizard::wizard(dir, profile, true),
         Some(Command::Wizard) => wizard::wizard(dir, profile, false),
-        Some(Command::Init { dir }) => commands::init(&dir),
+        Some(Command::Init { dir, blank, force }) => commands::init(&dir, blank, force),
         Some(Command::Groups) => commands::groups(&campaign()?),
         Some(Command::Providers) => commands::providers(),
         Some(Command::Check { strict }) => commands::check(&campaign()?, strict),
@@ -57,6 +57,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::MarkSent(args)) => ledger::mark_sent(&campaign()?, &args, profile),
         Some(Command::Export(args)) => ledger::export(&campaign()?, &args, profile),
         Some(Command::Report(args)) => ledger::report(&campaign()?, &args),
+        Some(Command::Pack { out }) => commands::pack(&campaign()?, &out),
+        Some(Command::Completions { shell }) => commands::completions(shell),
+        Some(Command::Man { out }) => commands::man(out.as_deref()),
         Some(Command::Status { group, journal }) => {
             crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
         }

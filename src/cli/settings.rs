@@ -168,6 +168,13 @@ fn read_note(path: &Path) -> Result<String> {
     }
 }
 
+/// Today's date, by which `check` judges a campaign's age: `SOURCE_DATE_EPOCH` when set (so
+/// runs are reproducible), otherwise the clock.
+pub fn today() -> Result<jiff::civil::Date> {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    Ok(letter_date(None, epoch.as_deref())?.date())
+}
+
 /// `--date` wins over `SOURCE_DATE_EPOCH`, which wins over the clock.
 pub fn letter_date(flag: Option<&str>, epoch: Option<&str>) -> Result<jiff::Zoned> {
     let utc = jiff::tz::TimeZone::UTC;

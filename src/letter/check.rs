@@ -38,6 +38,8 @@ impl GroupReport {
 
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Warnings about the campaign as a whole, before those of its groups.
+    pub warnings: Vec<Diag>,
     pub groups: Vec<GroupReport>,
 }
 
@@ -47,11 +49,13 @@ impl Report {
         each.sum()
     }
     pub fn warnings(&self) -> usize {
-        self.groups.iter().map(|g| g.warnings.len()).sum()
+        let groups: usize = self.groups.iter().map(|g| g.warnings.len()).sum();
+        self.warnings.len() + groups
     }
 }
 
-pub fn check(campaign: &Campaign) -> Report {
+/// Checks the whole campaign as of `today` (by which its `updated` date is judged).
+pub fn check(campaign: &Campaign, today: jiff::civil::Date) -> Report {
     // A sample signer, so that any `{{signer.*}}` renders.
     let inputs = LetterInputs {
         signer: Signer {
@@ -66,8 +70,28 @@ pub fn check(campaign: &Campaign) -> Report {
     };
     let groups = campaign.groups.iter();
     Report {
+        warnings: age_warning(campaign, today).into_iter().collect(),
         groups: groups.map(|g| check_group(campaign, g, &inputs)).collect(),
     }
+}
+
+/// A campaign last updated more than a year before `today` may carry stale facts and demands.
+fn age_warning(campaign: &Campaign, today: jiff::civil::Date) -> Option<Diag> {
+    use jiff::ToSpan;
+    let updated = campaign.updated?;
+    if updated.checked_add(1.year()).is_ok_and(|due| due >= today) {
+        return None;
+    }
+    let by = campaign
+        .reviewer
+        .as_ref()
+        .map(|r| format!(" by {r}"))
+        .unwrap_or_default();
+    let message = format!("the campaign was last updated on {updated}{by}, more than a year ago: its facts and demands may be out of date");
+    let hint =
+        "check them against current news, then set `updated` under [campaign] to the date you did";
+    let diag = Diag::new(message).file(campaign.source.display(CAMPAIGN_FILE));
+    Some(diag.field("campaign.updated").hint(hint))
 }
 
 fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> GroupReport {
@@ -160,7 +184,7 @@ fn header_problems(
     for name in columns
         .names
         .iter()
-        .filter(|n| BUILTIN_NAMES.contains(&n.as_str()))
+        .filter(|n| BUILTIN_NAMES.contains(&n.to_lowercase().as_str()))
     {
         errors.push(
             Diag::new(format!("column `{name}` has the name of a built-in template variable, so templates cannot see it"))

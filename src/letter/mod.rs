@@ -7,3 +7,4 @@ pub mod markdown;
 pub mod message;
 pub mod render;
 pub mod run;
+pub mod syntax;

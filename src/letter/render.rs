@@ -12,6 +12,7 @@ use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{too_long, Campaign, Fact, Group, MAX_SUBJECT};
 use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
+use crate::letter::syntax;
 
 /// The volunteer who signs the letters.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -204,6 +205,13 @@ impl<'c> Renderer<'c> {
             if !BUILTIN_NAMES.contains(&name.as_str()) {
                 data.insert(name.clone(), value.into());
             }
+            // A `Name` column is `{{name}}` too, as columns are matched regardless of case.
+            if name.chars().any(char::is_uppercase) {
+                let lower = name.to_lowercase();
+                if !BUILTIN_NAMES.contains(&lower.as_str()) {
+                    data.insert(lower, value.into());
+                }
+            }
         }
         data.insert("demands".into(), demands);
 
@@ -256,23 +264,56 @@ impl<'c> Renderer<'c> {
         }
         let recipient = format!("{}:{}", self.recipients_file, row.line);
         match e.reason() {
-            RenderErrorReason::MissingVariable(Some(path)) => Diag {
-                message: format!(
-                    "`{{{{{path}}}}}` is neither a column of {} nor a built-in variable (rendering for {recipient})",
-                    self.recipients_file
-                ),
-                ..d
-            }
-            .hint(format!(
-                "add a `{path}` column to the CSV, or use one of: {}, {}",
-                self.columns.list(),
-                BUILTIN_NAMES.join(", ")
-            )),
+            // The same for every row that reaches it, so said once per template, not per row.
+            RenderErrorReason::MissingVariable(Some(path)) => self.missing_variable(d, path),
             other => Diag {
                 message: format!("{other} (rendering for {recipient})"),
                 ..d
             },
         }
+    }
+
+    /// `{{path}}` names nothing a template sees: say what it might have meant.
+    fn missing_variable(&self, d: Diag, path: &str) -> Diag {
+        let (scope, name) = path.rsplit_once('.').unwrap_or(("", path));
+        let columns = self.columns.names.iter().map(String::as_str);
+        let facts = self.campaign.facts.iter().map(|f| f.id.as_str());
+        let known: Vec<&str> = match scope {
+            "" => columns.chain(BUILTIN_NAMES.iter().copied()).collect(),
+            "fact" => facts.collect(),
+            "signer" => vec!["name", "email", "city", "country", "organisation"],
+            "statement" => crate::campaign::STATEMENT_FIELDS.to_vec(),
+            "group" => vec!["id", "label"],
+            "this" => vec!["id", "text"],
+            _ => Vec::new(),
+        };
+        let guess = syntax::closest(name, known.iter().copied()).map(|g| match scope {
+            "" => format!("did you mean `{{{{{g}}}}}`? "),
+            _ => format!("did you mean `{{{{{scope}.{g}}}}}`? "),
+        });
+        let (message, hint) = match scope {
+            "" => (
+                format!(
+                    "`{{{{{path}}}}}` is neither a column of {} nor a built-in variable",
+                    self.recipients_file
+                ),
+                format!(
+                    "add a `{path}` column to the CSV, or use one of: {}, {}",
+                    self.columns.list(),
+                    BUILTIN_NAMES.join(", ")
+                ),
+            ),
+            "fact" => (
+                format!("`{{{{{path}}}}}` is not a fact of {}", self.campaign_file),
+                format!("the facts are: {}", known.join(", ")),
+            ),
+            _ => (
+                format!("`{{{{{path}}}}}` does not exist"),
+                format!("`{scope}` has: {}", known.join(", ")),
+            ),
+        };
+        let hint = format!("{}{hint}", guess.unwrap_or_default());
+        Diag { message, ..d }.hint(hint)
     }
 }
 
@@ -351,7 +392,7 @@ fn language(
         // recursion with its depth: one past the limits is not handed to it.
         if problems.is_empty() {
             if let Err(e) = hb.register_template_string(&body_name, &text) {
-                diags.push(template_diag(&file, &e, None));
+                diags.push(template_diag(&file, &e, &text, None));
             }
         }
         diags.extend(problems);
@@ -360,9 +401,9 @@ fn language(
         let message = format!("template for group `{}` not found", group.id);
         diags.push(Diag::new(message).file(&file).hint(hint));
     }
-    match subject.map(|s| hb.register_template_string(&subject_name, s)) {
-        Some(Ok(())) => {}
-        Some(Err(e)) => diags.push(template_diag(&campaign_file, &e, Some(&group.id))),
+    match subject.map(|s| (s, hb.register_template_string(&subject_name, s))) {
+        Some((_, Ok(()))) => {}
+        Some((s, Err(e))) => diags.push(template_diag(&campaign_file, &e, s, Some(&group.id))),
         None => diags.push(
             Diag::new(format!(
                 "group `{}` has a template in `{lang}` but no subject in `{lang}`",
@@ -487,21 +528,41 @@ fn texts_in(campaign: &Campaign, lang: &str) -> (Value, Value, Value) {
     (list.collect(), by_id.into(), statement)
 }
 
-fn template_diag(file: &str, e: &handlebars::TemplateError, group: Option<&str>) -> Diag {
-    let d = Diag::new(format!("template syntax error: {}", e.reason())).file(file);
-    match (group, e.pos()) {
-        (Some(g), _) => d
-            .field(format!("groups.{g}.subject"))
-            .hint("fix the Handlebars syntax of the subject ({{variable}}, {{#if x}}...{{/if}})"),
-        (None, pos) => {
-            let d = match pos {
-                Some((l, c)) => d.line(l as u64).column(c as u64),
-                None => d,
-            };
-            d.hint("fix the Handlebars syntax ({{variable}}, {{#each demands}}...{{/each}})")
+/// A template Handlebars refused: the usual mistakes explained (`syntax::explain`), anything else
+/// in Handlebars' words. A subject's line is campaign.toml's, which the subject does not know.
+fn template_diag(
+    file: &str,
+    e: &handlebars::TemplateError,
+    text: &str,
+    group: Option<&str>,
+) -> Diag {
+    let (d, pos) = match syntax::explain(text) {
+        Some(p) => {
+            let d = Diag::new(format!("template syntax error: {}", p.message)).file(file);
+            (d.hint(p.hint), Some((p.line, p.column)))
         }
+        None => {
+            let d = Diag::new(format!("template syntax error: {}", e.reason())).file(file);
+            (d, e.pos().map(|(l, c)| (l as u64, c as u64)))
+        }
+    };
+    let (d, hint) = match (group, pos) {
+        (Some(g), _) => (
+            d.field(format!("groups.{g}.subject")),
+            "fix the Handlebars syntax of the subject ({{variable}}, {{#if x}}...{{/if}})",
+        ),
+        (None, Some((l, c))) => (d.line(l).column(c), GENERIC_SYNTAX_HINT),
+        (None, None) => (d, GENERIC_SYNTAX_HINT),
+    };
+    if d.hint.is_some() {
+        d
+    } else {
+        d.hint(hint)
     }
 }
+
+const GENERIC_SYNTAX_HINT: &str =
+    "fix the Handlebars syntax ({{variable}}, {{#each demands}}...{{/each}})";
 
 /// What a template in `language` would show in another language: demands of the group and facts
 /// the template refers to (all of them when it loops over `facts`) with no text in `language`.

@@ -23,8 +23,12 @@ pub struct Target {
 /// At most this many problems are listed; a broken million-row file should not flood a terminal.
 pub const MAX_LISTED: usize = 50;
 
-/// Adds `d` to `diags` while they are fewer than `MAX_LISTED`; past that, only counts it.
+/// Adds `d` to `diags` while they are fewer than `MAX_LISTED`; past that, only counts it. A
+/// problem already listed (a template's, met again on the next row) is not listed twice.
 pub(crate) fn push_capped(diags: &mut Vec<Diag>, unlisted: &mut usize, d: Diag) {
+    if diags.contains(&d) {
+        return;
+    }
     if diags.len() < MAX_LISTED {
         diags.push(d);
     } else {

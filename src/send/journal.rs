@@ -23,10 +23,9 @@ use crate::error::{Diag, Error, Result};
 /// The folder beside a campaign on disk, or the current one for the bundled campaign, where the
 /// guided run keeps the typed paragraph and earlier versions kept the journal.
 pub fn local_dir(source: &Source) -> PathBuf {
-    match source {
-        Source::Dir(d) if d == Path::new(".") => PathBuf::from(".letterdrive"),
-        Source::Dir(d) => d.join(".letterdrive"),
-        Source::Bundled => PathBuf::from(".letterdrive"),
+    match source.home() {
+        Some(d) if d != Path::new(".") && d != Path::new("") => d.join(".letterdrive"),
+        _ => PathBuf::from(".letterdrive"),
     }
 }
 

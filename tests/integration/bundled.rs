@@ -164,6 +164,7 @@ fn check_on_bundled_campaign_passes_and_warns_about_placeholder_addresses() {
         .success()
         .stdout_has("0 errors")
         .stdout_has("the campaign can be sent")
+        .stdout_has("\n  last updated 20")
         .stderr_has("warning: <bundled>/recipients/")
         .stderr_has("is a placeholder address on a reserved domain")
         .stderr_has("help: replace placeholder addresses")
@@ -395,5 +396,88 @@ fn bundled_campaign_writes_to_francophone_and_hispanophone_ministries_in_their_l
             assert!(!text.contains(english), "{lang} letter has `{english}`");
         }
         assert!(msg.subject().is_some_and(|s| s.starts_with("Xinjiang")));
+    }
+}
+
+#[test]
+fn bundled_letters_follow_up_the_published_assessment_instead_of_asking_for_it() {
+    // OHCHR published its Xinjiang assessment on 31 August 2022: no letter, in any language, may
+    // still ask for the report to be released, and each says the assessment exists.
+    let sb = Sandbox::empty();
+    sb.cmd().args(["init", "c"]).run().success();
+    // The bundled OHCHR list is English only; a French and a Spanish row cover the translations.
+    let ohchr = sb.read("c/recipients/ohchr.csv");
+    let mut lines = ohchr.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    let mut csv = format!("{header},language\n{row},en\n");
+    for lang in ["fr", "es"] {
+        let other = row.replace("high-commissioner@", &format!("hc-{lang}@"));
+        csv.push_str(&format!("{other},{lang}\n"));
+    }
+    sb.write("c/recipients/ohchr.csv", csv);
+
+    let stale = [
+        "long-delayed",
+        "without further delay",
+        "publish the report",
+        "trop longtemps différé",
+        "sans plus tarder son rapport",
+        "publiez le rapport",
+        "aplazado durante tanto tiempo",
+        "sin más demora su informe",
+        "publiquen el informe",
+    ];
+    let mut seen = Vec::new();
+    for group in ["ohchr", "governments"] {
+        let out = format!("out-{group}");
+        sb.render(group, "eml", &out)
+            .args(["--campaign", "c"])
+            .run()
+            .success();
+        for name in sb.files(&out) {
+            let msg = util::parse_mail(&sb.read_bytes(&format!("{out}/{name}")));
+            let lang = msg
+                .header_raw("Content-Language")
+                .unwrap()
+                .trim()
+                .to_string();
+            let (text, _) = util::alternative_parts(&msg);
+            let all = format!("{}\n{text}", msg.subject().unwrap_or(""));
+            for phrase in stale {
+                assert!(
+                    !all.contains(phrase),
+                    "{name} ({lang}) asks `{phrase}`:\n{all}"
+                );
+            }
+            let (assessment, statement_date) = match lang.as_str() {
+                "fr" => ("Le 31 août 2022", "juin 2022"),
+                "es" => ("El 31 de agosto de 2022", "junio de 2022"),
+                _ => ("On 31 August 2022", "June 2022"),
+            };
+            assert!(text.contains(assessment), "{name} ({lang}):\n{text}");
+            assert!(text.contains(statement_date), "{name} ({lang}):\n{text}");
+            if group == "ohchr" {
+                let follow_up = match lang.as_str() {
+                    "fr" => "Conseil des droits de l'homme",
+                    "es" => "Consejo de Derechos Humanos",
+                    _ => "brief the Human Rights Council",
+                };
+                assert!(text.contains(follow_up), "{name} ({lang}):\n{text}");
+            }
+            seen.push(format!("{group}/{lang}"));
+        }
+    }
+    for wanted in [
+        "ohchr/en",
+        "ohchr/fr",
+        "ohchr/es",
+        "governments/fr",
+        "governments/es",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == wanted),
+            "no {wanted} letter: {seen:?}"
+        );
     }
 }

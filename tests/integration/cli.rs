@@ -184,13 +184,127 @@ fn init_refuses_a_non_empty_directory_and_overwrites_nothing() {
         .run()
         .code(2)
         .stderr_has("`mine` already exists and is not empty; nothing was written")
-        .stderr_has("help: choose a new directory name");
+        .stderr_has("help: choose a new directory name")
+        .stderr_has("or add --force to replace the campaign in it");
     assert_eq!(sb.files("mine"), vec!["campaign.toml"]);
     assert_eq!(sb.read("mine/campaign.toml"), "# my own work\n");
 
     sb.write("afile", "data");
     sb.cmd().args(["init", "afile"]).run().failure();
     assert_eq!(sb.read("afile"), "data");
+}
+
+#[test]
+fn init_blank_writes_a_short_skeleton_that_checks_and_renders() {
+    let sb = Sandbox::empty();
+    sb.cmd()
+        .args(["init", "mine", "--blank"])
+        .run()
+        .success()
+        .stdout_has("wrote a blank campaign (3 files) to mine");
+    assert_eq!(sb.files("mine/templates"), vec!["councillors.md.hbs"]);
+    assert_eq!(sb.files("mine/recipients"), vec!["councillors.csv"]);
+    let template = sb.read("mine/templates/councillors.md.hbs");
+    for feature in [
+        "{{ward}}",
+        "{{fact.trees}}",
+        "{{#each demands}}",
+        "{{#if (eq position \"undecided\")}}",
+        "{{personal_note}}",
+        "{{!--",
+    ] {
+        assert!(template.contains(feature), "template lacks `{feature}`");
+    }
+    let csv = sb.read("mine/recipients/councillors.csv");
+    assert_eq!(csv.lines().count(), 4, "a header and three rows:\n{csv}");
+    assert_eq!(csv.matches("@example.org").count(), 3);
+    assert!(sb.read("mine/campaign.toml").contains("\n# "), "commented");
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success()
+        .stdout_has("checking campaign `street-trees` (mine)")
+        .stdout_has("0 errors")
+        .stderr_lacks("error:");
+
+    sb.write("note.md", "I walk under these trees every day.");
+    sb.render("councillors", "txt", "out")
+        .args(["--campaign", "mine", "--note", "note.md"])
+        .run()
+        .success()
+        .stdout_has("wrote 3 text files");
+    let letters: Vec<String> = sb
+        .files("out")
+        .iter()
+        .map(|f| sb.read(&format!("out/{f}")))
+        .collect();
+    let undecided = "not yet decided how to vote";
+    assert_eq!(letters.iter().filter(|l| l.contains(undecided)).count(), 1);
+    for letter in &letters {
+        assert!(letter.contains("fell 120 mature street trees"), "{letter}");
+        assert!(
+            letter.contains("- Vote against the felling plan"),
+            "{letter}"
+        );
+        assert!(
+            letter.contains("I walk under these trees every day."),
+            "{letter}"
+        );
+        assert!(
+            letter.contains("\n\nDear ") && !letter.contains("never reaches a letter"),
+            "the comment stays out:\n{letter}"
+        );
+    }
+}
+
+#[test]
+fn init_force_replaces_a_campaign_without_leaving_files_of_its_old_groups() {
+    let sb = Sandbox::empty();
+    sb.cmd().args(["init", "mine"]).run().success();
+    sb.write("mine/notes.txt", "my notes");
+    sb.write("mine/.letterdrive/journal.jsonl", "{}\n");
+    sb.cmd()
+        .args(["init", "mine", "--blank"])
+        .run()
+        .code(2)
+        .stderr_has("`mine` already exists and is not empty; nothing was written")
+        .stderr_has("--force");
+    assert!(
+        sb.exists("mine/templates/ohchr.md.hbs"),
+        "refused: nothing changed"
+    );
+
+    sb.cmd()
+        .args(["init", "mine", "--blank", "--force"])
+        .run()
+        .success()
+        .stdout_has("wrote a blank campaign");
+    assert_eq!(sb.files("mine/templates"), vec!["councillors.md.hbs"]);
+    assert_eq!(sb.files("mine/recipients"), vec!["councillors.csv"]);
+    assert_eq!(sb.read("mine/notes.txt"), "my notes");
+    assert_eq!(sb.read("mine/.letterdrive/journal.jsonl"), "{}\n");
+    let left: Vec<String> = sb
+        .files("mine")
+        .into_iter()
+        .filter(|f| f.starts_with(".letterdrive-init"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success()
+        .stdout_has("campaign `street-trees`")
+        .stdout_has("councillors: 3 recipients")
+        .stdout_lacks("ohchr");
+
+    // And back: the bundled campaign over the blank one leaves no `councillors` files.
+    sb.cmd().args(["init", "mine", "--force"]).run().success();
+    assert!(!sb.exists("mine/templates/councillors.md.hbs"));
+    assert!(!sb.exists("mine/recipients/councillors.csv"));
+    sb.cmd()
+        .args(["--campaign", "mine", "check"])
+        .run()
+        .success();
 }
 
 // --- groups ---------------------------------------------------------------------------------
@@ -496,4 +610,147 @@ fn bad_date_and_bad_source_date_epoch_exit_2() {
         .code(2)
         .stderr_has("SOURCE_DATE_EPOCH `soon` is not a number of seconds");
     sb.assert_nothing_written("out");
+}
+
+// --- completions, man, --help ----------------------------------------------------------------
+
+/// Runs `program args` with `script` as a file, if the program is installed; `None` when not.
+fn syntax_check(program: &str, args: &[&str], script: &str) -> Option<std::process::Output> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("script");
+    std::fs::write(&file, script).unwrap();
+    std::process::Command::new(program)
+        .args(args)
+        .arg(&file)
+        .output()
+        .ok()
+}
+
+#[test]
+fn completions_for_each_shell_are_complete_and_parse() {
+    let sb = Sandbox::empty();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let done = sb.cmd().args(["completions", shell]).run().success();
+        let script = done.stdout();
+        for word in ["letterdrive", "render", "send", "signer-name", "blank"] {
+            assert!(script.contains(word), "{shell} completion lacks `{word}`");
+        }
+        let checked = match shell {
+            "bash" => syntax_check("bash", &["-n"], &script),
+            "zsh" => syntax_check("zsh", &["-n"], &script),
+            "fish" => syntax_check("fish", &["--no-execute"], &script),
+            _ => None,
+        };
+        if shell == "bash" {
+            assert!(
+                checked.is_some(),
+                "bash is needed to check the bash completion"
+            );
+        }
+        if let Some(out) = checked {
+            assert!(
+                out.status.success(),
+                "{shell} rejects its completion: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    sb.cmd().args(["completions", "tcsh"]).run().code(2);
+}
+
+#[test]
+fn man_prints_a_page_groff_reads_and_writes_one_per_command() {
+    let sb = Sandbox::empty();
+    let done = sb.cmd().arg("man").run().success();
+    let page = done.stdout();
+    assert!(page.contains(".TH letterdrive 1"), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "no {section}");
+    }
+    assert!(page.contains("letterdrive\\-send(1)"));
+    // groff is part of man-db's system; where it is installed, it reads the page without a warning.
+    if let Some(out) = syntax_check("groff", &["-man", "-Tutf8", "-ww", "-z"], &page) {
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "groff: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    sb.cmd()
+        .args(["man", "--out", "pages"])
+        .run()
+        .success()
+        .stdout_has("wrote the manual pages to pages");
+    let pages = sb.files("pages");
+    for command in ["", "-send", "-render", "-init", "-completions", "-man"] {
+        let name = format!("letterdrive{command}.1");
+        assert!(pages.contains(&name), "{name} in {pages:?}");
+    }
+    assert!(sb
+        .read("pages/letterdrive-send.1")
+        .contains(".SH \"MAIL SERVER\""));
+}
+
+#[test]
+fn every_command_help_has_examples_and_send_groups_its_options() {
+    let sb = Sandbox::empty();
+    let commands = [
+        "groups",
+        "check",
+        "preview",
+        "render",
+        "init",
+        "send",
+        "status",
+        "wizard",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        let done = sb.cmd().args([command, "--help"]).run().success();
+        let help = done.stdout();
+        let examples = help
+            .split("\nExamples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("`{command} --help` has no examples:\n{help}"));
+        assert!(
+            examples
+                .lines()
+                .any(|l| l.trim_start().starts_with("letterdrive ")),
+            "{command}: {examples}"
+        );
+    }
+    let done = sb.cmd().args(["send", "--help"]).run().success();
+    let help = done.stdout();
+    let headings = [
+        "Choosing recipients:",
+        "Mail server:",
+        "Pace and retries:",
+        "This run:",
+        "Signing:",
+    ];
+    let at: Vec<usize> = headings
+        .iter()
+        .map(|h| {
+            help.find(&format!("\n{h}\n"))
+                .unwrap_or_else(|| panic!("no `{h}`:\n{help}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "headings in order:\n{help}"
+    );
+    let section = |h: &str| {
+        help.split(&format!("\n{h}\n"))
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(section("Mail server:").contains("--smtp <URL>"));
+    assert!(section("Pace and retries:").contains("--rate <N/PERIOD>"));
+    assert!(section("This run:").contains("--dry-run"));
 }

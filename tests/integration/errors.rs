@@ -1,7 +1,7 @@
 //! Bad input: every problem exits non-zero with the file, line and column it is about plus a hint,
 //! and a failed render writes nothing at all.
 
-use crate::util::{self, Sandbox, CAMPAIGN_TOML, CSV_FILE, TEMPLATE_FILE};
+use crate::util::{self, Sandbox, CAMPAIGN_TOML, CSV_FILE, DATE_EPOCH, TEMPLATE_FILE};
 
 const HEADER: &str = "name,email,organization,country,role\n";
 
@@ -350,8 +350,103 @@ fn unclosed_block_in_template_is_a_syntax_error() {
     sb.render("test", "eml", "out")
         .run()
         .code(1)
-        .stderr_has("templates/test.md.hbs:")
-        .stderr_has("template syntax error");
+        .stderr_has("templates/test.md.hbs:3:1: template syntax error: `{{#each}}` opened on line 3 is never closed")
+        .stderr_has("help: add `{{/each}}` where the repeated text should end")
+        .stderr_lacks("expected escape");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn unclosed_if_names_the_line_it_was_opened_on_and_what_closes_it() {
+    let sb = Sandbox::campaign();
+    let template = "Dear {{name}},\n\n{{#if (eq role \"boss\")}}\nAs the one in charge,\n\nI ask:\n\n{{#each demands}}\n- {{this.text}}\n{{/each}}\n\nYours\n";
+    sb.write(TEMPLATE_FILE, template);
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("error: templates/test.md.hbs:3:1: template syntax error: `{{#if}}` opened on line 3 is never closed")
+        .stderr_has("help: add `{{/if}}` where the conditional text should end")
+        .stderr_lacks("expected escape");
+    // Closed by the wrong tag: both lines are named.
+    sb.write(TEMPLATE_FILE, template.replace("{{/each}}", "{{/if}}"));
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:10:1: template syntax error: `{{/if}}` closes `{{#each}}`, which was opened on line 8")
+        .stderr_has("help: close `{{#each}}` with `{{/each}}` before this");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn a_comparison_written_with_equals_signs_gets_the_eq_spelling() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        TEMPLATE_FILE,
+        "Dear {{name}},\n\n{{#if role == \"boss\"}}\nAs the one in charge,\n{{/if}}\n",
+    );
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("templates/test.md.hbs:3:1: template syntax error: `{{#if role == \"boss\"}}` compares with `==`, which templates do not understand")
+        .stderr_has("help: write `{{#if (eq role \"boss\")}}`");
+    // The same in a subject.
+    sb.write(TEMPLATE_FILE, util::TEMPLATE);
+    sb.write(
+        "campaign.toml",
+        CAMPAIGN_TOML.replace(
+            "subject = \"Letter to {{organization}}\"",
+            "subject = \"{{#if role != 'boss'}}To{{/if}} {{organization}}\"",
+        ),
+    );
+    sb.render("test", "eml", "out")
+        .run()
+        .code(1)
+        .stderr_has("key `groups.test.subject`: template syntax error: `{{#if role != 'boss'}}` compares with `!=`")
+        .stderr_has("help: write `{{#if (ne role 'boss')}}`");
+    sb.assert_nothing_written("out");
+}
+
+#[test]
+fn a_misspelt_fact_or_column_gets_a_suggestion_once_per_template() {
+    let sb = Sandbox::campaign();
+    sb.write(
+        TEMPLATE_FILE,
+        "Dear {{name}},\n\n{{fact.one_fcat}} In {{contry}}.\n",
+    );
+    let done = sb
+        .cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stdout_has("test: 3 recipients");
+    let stderr = done.stderr();
+    let fact = "templates/test.md.hbs:3:1: `{{fact.one_fcat}}` is not a fact of campaign.toml";
+    assert_eq!(
+        stderr.matches(fact).count(),
+        1,
+        "once, not once per row:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `{{fact.one_fact}}`? the facts are: one_fact"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+
+    sb.write(TEMPLATE_FILE, "Dear {{name}},\n\nIn {{contry}}.\n");
+    let done = sb.render("test", "eml", "out").run().code(1);
+    let stderr = done.stderr();
+    let column = "`{{contry}}` is neither a column of recipients/test.csv nor a built-in variable";
+    assert_eq!(
+        stderr.matches(column).count(),
+        1,
+        "once, not once per row:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `{{country}}`?"),
+        "{stderr}"
+    );
     sb.assert_nothing_written("out");
 }
 
@@ -364,7 +459,6 @@ fn template_variable_that_no_column_provides() {
         .code(1)
         .stderr_has("templates/test.md.hbs:3:")
         .stderr_has("`{{nosuchcolumn}}` is neither a column of recipients/test.csv nor a built-in variable")
-        .stderr_has("(rendering for recipients/test.csv:2)")
         .stderr_has("help: add a `nosuchcolumn` column to the CSV, or use one of: name, email, organization, country, role");
     sb.assert_nothing_written("out");
 }
@@ -657,4 +751,57 @@ fn one_bad_row_among_many_writes_nothing() {
             bad_row + 1
         ));
     }
+}
+
+#[test]
+fn check_warns_when_the_campaign_was_last_updated_more_than_a_year_ago() {
+    let sb = Sandbox::campaign();
+    let with = |meta: &str| {
+        let toml = CAMPAIGN_TOML.replacen("[campaign]\n", &format!("[campaign]\n{meta}\n"), 1);
+        sb.write("campaign.toml", toml);
+    };
+    // Judged against SOURCE_DATE_EPOCH (2026-11-27) when set, so the result does not move.
+    with("updated = \"2025-11-26\"\nreviewer = \"Rita Reviewer\"");
+    sb.cmd()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .success()
+        .stdout_has("last updated 2025-11-26 by Rita Reviewer")
+        .stdout_has("0 errors, 2 warnings")
+        .stderr_has("warning: campaign.toml: key `campaign.updated`: the campaign was last updated on 2025-11-26 by Rita Reviewer, more than a year ago: its facts and demands may be out of date")
+        .stderr_has("help: check them against current news, then set `updated`");
+    sb.cmd()
+        .args(["check", "--strict"])
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .code(1);
+
+    // A year to the day is not yet stale.
+    with("updated = \"2025-11-27\"");
+    sb.cmd()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", DATE_EPOCH)
+        .run()
+        .success()
+        .stdout_has("last updated 2025-11-27\n")
+        .stderr_lacks("out of date");
+
+    // Without SOURCE_DATE_EPOCH, today is the clock's.
+    with("updated = \"2001-02-03\"");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .success()
+        .stderr_has("last updated on 2001-02-03, more than a year ago");
+
+    with("updated = \"03/02/2001\"");
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has(
+            "campaign.toml:2: `updated` must be a date written YYYY-MM-DD, not `03/02/2001`",
+        )
+        .stderr_has("help: for example: updated = \"2026-12-01\"");
 }

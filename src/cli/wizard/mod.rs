@@ -159,7 +159,7 @@ pub fn wizard(
     let campaign = Campaign::load(Source::discover(campaign_dir)?)?;
 
     // Everything that would stop the letters is found before the first question.
-    let report = check::check(&campaign);
+    let report = check::check(&campaign, crate::cli::settings::today()?);
     if report.errors() > 0 {
         let (id, source) = (&campaign.id, campaign.source.describe());
         eprintln!("the campaign `{id}` ({source}) has problems, so no letter can be written yet:");
@@ -326,6 +326,7 @@ impl Wizard<'_> {
     fn campaign_dir(&self) -> Option<&Path> {
         match &self.campaign.source {
             Source::Dir(d) if d != Path::new(".") => Some(d.as_path()),
+            Source::Zip { file, .. } => Some(file.as_path()),
             _ => None,
         }
     }
