@@ -57,6 +57,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::MarkSent(args)) => ledger::mark_sent(&campaign()?, &args, profile),
         Some(Command::Export(args)) => ledger::export(&campaign()?, &args, profile),
         Some(Command::Report(args)) => ledger::report(&campaign()?, &args),
+        Some(Command::Replies(args)) => ledger::replies(&campaign()?, &args, profile),
         Some(Command::Status { group, journal }) => {
             crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
         }

@@ -27,6 +27,13 @@ pub struct Written {
     /// The file it was written to, for `drafted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For an answer (`replied`, `auto-replied`, `bounced`): the answer's own Message-ID, which
+    /// tells one answer to a letter from another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    /// For a bounce: the delivery status code (`5.1.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
     pub time: String,
 }
 
@@ -85,10 +92,18 @@ impl Batch {
             state,
             channel: self.channel.clone(),
             file: file.map(str::to_string),
+            answer_id: None,
+            status_code: None,
             time: self.time.clone(),
         };
+        self.push(&record)
+    }
+
+    /// Adds a record the caller made whole (`replies`, whose records are of many groups and
+    /// carry the answers' own times).
+    pub fn push(&mut self, record: &Written) -> Result<()> {
         let io = |e: std::io::Error| Error::io(&self.target, e);
-        serde_json::to_writer(&mut self.out, &record).map_err(|e| io(e.into()))?;
+        serde_json::to_writer(&mut self.out, record).map_err(|e| io(e.into()))?;
         self.out.write_all(b"\n").map_err(io)?;
         self.count += 1;
         Ok(())
