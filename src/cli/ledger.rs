@@ -112,6 +112,17 @@ pub(super) fn report(campaign: &Campaign, args: &ReportArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `letterdrive status`: the send journal, and the answers recorded beside it.
+pub(super) fn status(
+    campaign: &Campaign,
+    group: Option<&str>,
+    journal: Option<&Path>,
+) -> Result<i32> {
+    let path = choose_path(journal, &campaign.source, &campaign.id);
+    let answers = written::answers(&path, &campaign.id)?;
+    crate::send::status(campaign, group, &path, &answers)
+}
+
 /// `letterdrive replies`: the volunteer's mail read for answers to every letter of the
 /// campaign, each known by the Message-ID `render` and `send` give it and by its subject.
 pub(super) fn replies(
@@ -187,7 +198,10 @@ fn print_tally(tally: &replies::Tally, letters: &Letters, path: &Path) {
         println!("bounced: fix or remove these addresses in the recipient lists");
         for (letter, status) in &tally.bounced {
             let letter = letters.get(*letter);
-            let status = status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let status = status
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             println!("  {}: {}{status}", letter.group, letter.email);
         }
     }

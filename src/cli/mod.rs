@@ -59,7 +59,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Report(args)) => ledger::report(&campaign()?, &args),
         Some(Command::Replies(args)) => ledger::replies(&campaign()?, &args, profile),
         Some(Command::Status { group, journal }) => {
-            crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
+            ledger::status(&campaign()?, group.as_deref(), journal.as_deref())
         }
     }
 }

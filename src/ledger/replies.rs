@@ -99,7 +99,8 @@ impl Letters {
     pub fn answers(&self, raw: &[u8]) -> Option<Vec<Answer>> {
         let parser = MessageParser::new();
         let head = parser.parse_headers(raw)?;
-        if head.headers().is_empty() {
+        // mail-parser reads any bytes as some message; every mail has one of these.
+        if head.from().is_none() && head.date().is_none() && head.message_id().is_none() {
             return None;
         }
         let from = head.from().and_then(|a| a.first()?.address()).map(key);

@@ -160,8 +160,14 @@ impl Report {
                     return;
                 };
                 let target = targets.of_event(event);
-                if let Some(code) = event.status_code.as_deref().filter(|_| event.state == State::Bounced) {
-                    targets.list[target as usize].bounce_codes.insert(code.to_string());
+                if let Some(code) = event
+                    .status_code
+                    .as_deref()
+                    .filter(|_| event.state == State::Bounced)
+                {
+                    targets.list[target as usize]
+                        .bounce_codes
+                        .insert(code.to_string());
                 }
                 let new = Seen {
                     target,

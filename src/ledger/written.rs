@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::error::{Error, Result};
+use crate::send::status::Answers;
 
 /// One letter written or sent outside `send`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,4 +175,28 @@ pub fn read(
         }
     }
     Ok(())
+}
+
+/// What came back for each letter (`letterdrive replies`), by group and address, for `status`.
+pub fn answers(journal: &Path, campaign: &str) -> Result<Answers> {
+    let mut answers = Answers::new();
+    read(journal, campaign, |r| {
+        let answered = [State::Replied, State::AutoReplied, State::Bounced];
+        if !answered.contains(&r.state) {
+            return Ok(());
+        }
+        let a = answers.entry((r.group, r.email)).or_default();
+        match r.state {
+            State::Replied => a.replied = true,
+            State::AutoReplied => a.auto_replied = true,
+            _ => {
+                a.bounced = true;
+                let code = r.status_code.filter(|c| !a.bounce_codes.contains(c));
+                a.bounce_codes.extend(code);
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Error::io(&path_beside(journal), e))?;
+    Ok(answers)
 }

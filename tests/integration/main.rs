@@ -14,6 +14,7 @@ mod oauth2;
 mod pdf;
 mod pty;
 mod render;
+mod replies;
 mod safety;
 mod send;
 mod send_profile;
