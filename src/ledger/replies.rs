@@ -393,7 +393,7 @@ pub fn record(
         }
         Ok(())
     })
-    .map_err(|e| Error::io(&written::path_beside(journal), e))?;
+    .map_err(|e| Error::io(written::path_beside(journal), e))?;
     let mut batch = Batch::begin(journal, campaign, "", "email")?;
     let now = crate::clock::now().to_string();
     let (mut tally, mut failure) = (Tally::default(), None);

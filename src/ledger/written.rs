@@ -197,6 +197,6 @@ pub fn answers(journal: &Path, campaign: &str) -> Result<Answers> {
         }
         Ok(())
     })
-    .map_err(|e| Error::io(&path_beside(journal), e))?;
+    .map_err(|e| Error::io(path_beside(journal), e))?;
     Ok(answers)
 }

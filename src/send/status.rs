@@ -92,16 +92,29 @@ pub fn status(
             g.id
         );
     }
-    for u in uncertain_list {
+    lists(&mut out, uncertain_list, failed_list, bounced_list, auto);
+    Ok(0)
+}
+
+/// The recipients that want a look: uncertain, refused, bounced; and the auto-replies, which
+/// are not counted as replies.
+fn lists(
+    out: &mut impl Write,
+    uncertain: Vec<String>,
+    failed: Vec<String>,
+    bounced: Vec<String>,
+    auto: u64,
+) {
+    for u in uncertain {
         let _ = writeln!(out, "uncertain: {u}");
     }
-    for f in failed_list {
+    for f in failed {
         let _ = writeln!(out, "failed:    {f}");
     }
-    for b in &bounced_list {
+    for b in &bounced {
         let _ = writeln!(out, "bounced:   {b}");
     }
-    if !bounced_list.is_empty() {
+    if !bounced.is_empty() {
         let _ = writeln!(
             out,
             "fix or remove the bounced addresses in the recipient lists"
@@ -117,5 +130,4 @@ pub fn status(
             "{auto} {noun} (out of office and the like) {verb} not counted as replies"
         );
     }
-    Ok(0)
 }

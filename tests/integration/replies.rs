@@ -79,8 +79,8 @@ fn every_shape_of_answer_is_recorded_once() {
     eml_dir(&sb, "mail");
     replies(&sb, "--eml", "mail")
         .success()
-        .stdout_has("read 11 messages from mail, looking for answers to 6 letters")
-        .stdout_has("recorded 4 replies, 2 auto-replies and 2 bounces in ")
+        .stdout_has("read 12 messages from mail, looking for answers to 6 letters")
+        .stdout_has("recorded 4 replies, 3 auto-replies and 2 bounces in ")
         .stdout_has("  test: carol@corp-three.example (5.1.1)\n")
         .stdout_has("  test: erin@corp-five.example (5.4.1)\n");
     let pair = |e: &str, s: &str| (e.to_string(), s.to_string());
@@ -95,6 +95,8 @@ fn every_shape_of_answer_is_recorded_once() {
             pair("bob@corp-two.example", "replied"),
             // Postfix's bounce; the read receipt and the delay warning are neither.
             pair("carol@corp-three.example", "bounced"),
+            // Thunderbird's reply, and a Sieve vacation notice known only by its headers.
+            pair("dan@corp-four.example", "auto-replied"),
             pair("dan@corp-four.example", "replied"),
             // Exchange's bounce, though it carries In-Reply-To as a reply would.
             pair("erin@corp-five.example", "bounced"),
@@ -120,7 +122,7 @@ fn every_shape_of_answer_is_recorded_once() {
     replies(&sb, "--eml", "mail")
         .success()
         .stdout_has("recorded nothing new")
-        .stdout_has("8 answers already recorded");
+        .stdout_has("9 answers already recorded");
     assert_eq!(sb.read(LETTERS), before, "a second run adds nothing");
 }
 
@@ -143,7 +145,7 @@ fn an_mbox_and_a_maildir_give_the_same_answers() {
     sb.write("Inbox.mbox", &mbox);
     replies(&sb, "--mbox", "Inbox.mbox")
         .success()
-        .stdout_has("read 11 messages from Inbox.mbox");
+        .stdout_has("read 12 messages from Inbox.mbox");
     assert_eq!(records(&sb), from_eml);
     std::fs::remove_file(sb.join(LETTERS)).unwrap();
 
@@ -157,7 +159,7 @@ fn an_mbox_and_a_maildir_give_the_same_answers() {
     sb.write("Maildir/tmp/.keep", "");
     replies(&sb, "--maildir", "Maildir")
         .success()
-        .stdout_has("read 11 messages from Maildir");
+        .stdout_has("read 12 messages from Maildir");
     assert_eq!(records(&sb), from_eml);
 }
 
@@ -173,7 +175,7 @@ fn answers_reach_status_export_and_the_report() {
         .stdout_has("replied  bounced")
         .stdout_has("bounced:   test: carol@corp-three.example (5.1.1)")
         .stdout_has("bounced:   test: erin@corp-five.example (5.4.1)")
-        .stdout_has("2 auto-replies (out of office and the like) are not counted as replies");
+        .stdout_has("3 auto-replies (out of office and the like) are not counted as replies");
     let status = sb.cmd().arg("status").run().stdout();
     let row = status.lines().find(|l| l.starts_with("test ")).unwrap();
     let counts: Vec<&str> = row.split_whitespace().skip(1).collect();
@@ -189,7 +191,7 @@ fn answers_reach_status_export_and_the_report() {
         ])
         .run()
         .success()
-        .stdout_has("wrote 8 events");
+        .stdout_has("wrote 9 events");
     let ledger = sb.read("l.ledger");
     assert!(!ledger.contains("carol@"), "no address in a ledger");
     assert!(ledger.contains("\"status_code\":\"5.1.1\""));
