@@ -155,11 +155,17 @@ pub(super) fn replies(
         })?;
     }
     let letters = Letters::new(&inputs.signer.email, list);
+    // clap lets exactly one of them through.
     let (mailbox, path) = match (&args.mbox, &args.maildir, &args.eml) {
         (Some(p), _, _) => (Mailbox::Mbox(p.clone()), p),
         (_, Some(p), _) => (Mailbox::Maildir(p.clone()), p),
         (_, _, Some(p)) => (Mailbox::Eml(p.clone()), p),
-        _ => unreachable!("clap requires one of --mbox, --maildir, --eml"),
+        _ => {
+            return Err(usage(
+                "where is your mail?",
+                "pass --mbox FILE, --maildir DIR or --eml DIR",
+            ))
+        }
     };
     let journal = choose_path(args.journal.as_deref(), &campaign.source, &campaign.id);
     let tally = replies::record(&campaign.id, &journal, &letters, &mailbox)?;

@@ -450,6 +450,54 @@ pub fn record(
 mod tests {
     use super::*;
 
+    fn letters() -> Letters {
+        let letter = |email: &str, hash: &str| Letter {
+            group: "g".into(),
+            email: email.into(),
+            message_id: format!("<c.g.{hash}@signers.org>"),
+            subject: "Letter to Corp".into(),
+        };
+        let list = vec![letter("a@corp.example", "1"), letter("b@corp.example", "2")];
+        Letters::new("Sam@Signers.org", list)
+    }
+
+    fn report(kind: &str, fields: &str, returned: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mx.example\nDate: Fri, 27 Nov 2026 12:00:00 +0000\n\
+             Content-Type: multipart/report; report-type={kind}; boundary=b\n\n\
+             --b\nContent-Type: text/plain\n\nnot delivered\n\
+             --b\nContent-Type: message/{kind}\n\nReporting-MTA: dns; mx.example\n\n{fields}\n\
+             {returned}--b--\n"
+        )
+    }
+
+    #[test]
+    fn a_bounce_without_returned_headers_is_known_by_its_failed_recipient() {
+        let fields =
+            "Final-Recipient: rfc822; <B@corp.example>\nAction: failed\nStatus: 5.2.2 (full)\n";
+        let answers = letters().answers(report("delivery-status", fields, "").as_bytes());
+        let answers = answers.unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!((answers[0].letter, answers[0].state), (1, State::Bounced));
+        assert_eq!(answers[0].status.as_deref(), Some("5.2.2"));
+        // Without an Action, a permanent status is a failure and a temporary one is not.
+        let temporary = "Final-Recipient: rfc822; b@corp.example\nStatus: 4.2.2\n";
+        let answers = letters().answers(report("delivery-status", temporary, "").as_bytes());
+        assert_eq!(answers, Some(vec![]));
+    }
+
+    #[test]
+    fn read_receipts_and_the_volunteers_own_mail_answer_nothing() {
+        let mdn = "Final-Recipient: rfc822; a@corp.example\nDisposition: manual-action/MDN-sent-manually; displayed\n";
+        let mdn = report("disposition-notification", mdn, "");
+        assert_eq!(letters().answers(mdn.as_bytes()), Some(vec![]));
+        let own = "From: sam@signers.org\nSubject: Re: Letter to Corp\nIn-Reply-To: <c.g.1@signers.org>\n\nhi\n";
+        assert_eq!(letters().answers(own.as_bytes()), Some(vec![]));
+        let theirs = own.replace("sam@signers.org", "someone@corp.example");
+        let answers = letters().answers(theirs.as_bytes()).unwrap();
+        assert_eq!((answers[0].letter, answers[0].state), (0, State::Replied));
+    }
+
     #[test]
     fn prefixes_and_tags_come_off_the_subject() {
         let letter = thread("Letter to Corp Two").0;
