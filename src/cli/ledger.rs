@@ -1,4 +1,5 @@
-//! `export` and `report`: the campaign ledger on the command line.
+//! The campaign ledger on the command line: `mark-sent`, `replies`, `export`, `report`, and the
+//! answers `status` shows.
 
 use std::path::Path;
 
