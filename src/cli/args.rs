@@ -121,6 +121,9 @@ pub enum Command {
     /// Merge ledgers into report.html and coverage.csv: letters, volunteers and replies per
     /// target, fewest letters first.
     Report(ReportArgs),
+    /// Read your mail (an mbox, a maildir or a folder of .eml files) for replies to the
+    /// campaign's letters and bounces, and record them for `status`, `export` and `report`.
+    Replies(RepliesArgs),
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
     #[command(after_help = "Examples:
@@ -229,6 +232,34 @@ pub struct ReportArgs {
     /// Also print the N targets with the fewest letters, as ready --where lines.
     #[arg(long, value_name = "N")]
     pub suggest: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("mail").required(true).args(["mbox", "maildir", "eml"])),
+    after_help = "Example:\n  letterdrive replies --mbox ~/Inbox.mbox --signer-email you@your-domain"
+)]
+pub struct RepliesArgs {
+    /// One mbox file, as mail programs export a folder.
+    #[arg(long, value_name = "FILE")]
+    pub mbox: Option<PathBuf>,
+
+    /// A maildir: the folder holding `cur` and `new`.
+    #[arg(long, value_name = "DIR")]
+    pub maildir: Option<PathBuf>,
+
+    /// A folder of .eml files.
+    #[arg(long, value_name = "DIR")]
+    pub eml: Option<PathBuf>,
+
+    /// The journal whose letters file records the answers (default: the campaign's, as for
+    /// `send`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// The signer the letters went out as: their Message-IDs carry its domain.
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 /// Which recipients of which group.

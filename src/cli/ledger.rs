@@ -1,16 +1,19 @@
-//! `export` and `report`: the campaign ledger on the command line.
+//! The campaign ledger on the command line: `mark-sent`, `replies`, `export`, `report`, and the
+//! answers `status` shows.
 
 use std::path::Path;
 
 use crate::campaign::Campaign;
-use crate::cli::args::{ExportArgs, MarkSentArgs, ReportArgs};
+use crate::cli::args::{ExportArgs, MarkSentArgs, RepliesArgs, ReportArgs};
 use crate::cli::settings::signed_inputs;
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::ledger::export::{export as write_ledger, Volunteer};
+use crate::ledger::mailbox::Mailbox;
+use crate::ledger::replies::{self, Letter, Letters};
 use crate::ledger::report::Report;
 use crate::ledger::{written, State};
-use crate::letter::run::Run;
+use crate::letter::run::{Run, Target};
 use crate::plural;
 use crate::send::journal::choose_path;
 
@@ -108,4 +111,105 @@ pub(super) fn report(campaign: &Campaign, args: &ReportArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `letterdrive status`: the send journal, and the answers recorded beside it.
+pub(super) fn status(
+    campaign: &Campaign,
+    group: Option<&str>,
+    journal: Option<&Path>,
+) -> Result<i32> {
+    let path = choose_path(journal, &campaign.source, &campaign.id);
+    let answers = written::answers(&path, &campaign.id)?;
+    crate::send::status(campaign, group, &path, &answers)
+}
+
+/// `letterdrive replies`: the volunteer's mail read for answers to every letter of the
+/// campaign, each known by the Message-ID `render` and `send` give it and by its subject.
+pub(super) fn replies(
+    campaign: &Campaign,
+    args: &RepliesArgs,
+    profile: Option<&Path>,
+) -> Result<i32> {
+    let inputs = signed_inputs(&args.signer, profile)?;
+    let mut list = Vec::new();
+    for group in &campaign.groups {
+        let target = Target {
+            group: group.id.clone(),
+            ..Target::default()
+        };
+        let run = Run::open(campaign, &target, &inputs)?;
+        let ids = run.settings.clone();
+        let subjects = |letter: &crate::letter::render::Letter, _| {
+            (letter.email.clone(), letter.subject.clone())
+        };
+        run.each(None, false, subjects, |(email, subject)| {
+            let message_id = ids.message_id(&email);
+            let group = group.id.clone();
+            list.push(Letter {
+                group,
+                email,
+                message_id,
+                subject,
+            });
+            Ok(())
+        })?;
+    }
+    let letters = Letters::new(&inputs.signer.email, list);
+    // clap lets exactly one of them through.
+    let (mailbox, path) = match (&args.mbox, &args.maildir, &args.eml) {
+        (Some(p), _, _) => (Mailbox::Mbox(p.clone()), p),
+        (_, Some(p), _) => (Mailbox::Maildir(p.clone()), p),
+        (_, _, Some(p)) => (Mailbox::Eml(p.clone()), p),
+        _ => {
+            return Err(usage(
+                "where is your mail?",
+                "pass --mbox FILE, --maildir DIR or --eml DIR",
+            ))
+        }
+    };
+    let journal = choose_path(args.journal.as_deref(), &campaign.source, &campaign.id);
+    let tally = replies::record(&campaign.id, &journal, &letters, &mailbox)?;
+    print_tally(&tally, &letters, path);
+    Ok(0)
+}
+
+fn print_tally(tally: &replies::Tally, letters: &Letters, path: &Path) {
+    let unreadable = match tally.unreadable {
+        0 => String::new(),
+        n => format!(" ({n} not mail, skipped)"),
+    };
+    println!(
+        "read {} from {}{unreadable}, looking for answers to {}",
+        plural(tally.messages, "message"),
+        path.display(),
+        plural(letters.len() as u64, "letter"),
+    );
+    let replies = match tally.replies {
+        1 => "1 reply".to_string(),
+        n => format!("{n} replies"),
+    };
+    let found = format!(
+        "{replies}, {} and {}",
+        plural(tally.auto_replies, "auto-reply").replace("replys", "replies"),
+        plural(tally.bounces, "bounce"),
+    );
+    match &tally.file {
+        Some(file) => println!("recorded {found} in {}", file.display()),
+        None => println!("recorded nothing new"),
+    }
+    if tally.known > 0 {
+        println!("{} already recorded", plural(tally.known, "answer"));
+    }
+    if !tally.bounced.is_empty() {
+        println!("bounced: fix or remove these addresses in the recipient lists");
+        for (letter, status) in &tally.bounced {
+            let letter = letters.get(*letter);
+            let status = status
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            println!("  {}: {}{status}", letter.group, letter.email);
+        }
+    }
 }

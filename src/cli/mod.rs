@@ -60,8 +60,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Pack { out }) => commands::pack(&campaign()?, &out),
         Some(Command::Completions { shell }) => commands::completions(shell),
         Some(Command::Man { out }) => commands::man(out.as_deref()),
+        Some(Command::Replies(args)) => ledger::replies(&campaign()?, &args, profile),
         Some(Command::Status { group, journal }) => {
-            crate::send::status(&campaign()?, group.as_deref(), journal.as_deref())
+            ledger::status(&campaign()?, group.as_deref(), journal.as_deref())
         }
     }
 }

@@ -45,7 +45,7 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
         return Err(Error::Usage(Diag::new(why).hint(hint)));
     }
     let mut count = 0u64;
-    let event = |group, email: &str, channel, state, time, message_id| Event {
+    let event = |group, email: &str, channel, state, time, message_id, status_code| Event {
         campaign: campaign_id.to_string(),
         group,
         recipient: keyed(campaign_id, email),
@@ -55,6 +55,7 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
         time,
         message_id,
         volunteer_name: volunteer.name.map(str::to_string),
+        status_code,
     };
     super::write_whole(out, |w| {
         let mut put = |e: Event| {
@@ -79,6 +80,7 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
                     state,
                     r.time,
                     r.message_id,
+                    None,
                 ))?;
             }
         }
@@ -90,6 +92,7 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
                 r.state,
                 r.time,
                 r.message_id,
+                r.status_code,
             ))
         })
     })?;

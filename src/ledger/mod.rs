@@ -4,7 +4,9 @@
 //! from one ledger or two, counts once, and the order ledgers are read in changes nothing.
 
 pub mod export;
+pub mod mailbox;
 mod page;
+pub mod replies;
 pub mod report;
 pub mod written;
 
@@ -29,7 +31,12 @@ pub enum State {
     Failed,
     /// Handed to the server, whose verdict never came: it may have arrived.
     Uncertain,
+    /// Answered by a person: a reply to the letter.
     Replied,
+    /// Answered by a machine (out of office and the like): not a reply, and counted apart.
+    #[serde(rename = "auto-replied")]
+    AutoReplied,
+    /// Returned as undeliverable (a delivery status notification).
     Bounced,
 }
 
@@ -52,6 +59,9 @@ pub struct Event {
     /// Only with `export --with-names`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volunteer_name: Option<String>,
+    /// Of a bounce: the delivery status code (`5.1.1`), which says whether the address is wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
 }
 
 /// An event as read from a ledger: its text borrowed from the line where it can be, since a
@@ -71,6 +81,8 @@ pub struct Line<'a> {
     pub time: Cow<'a, str>,
     #[serde(borrow)]
     pub message_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub status_code: Option<Cow<'a, str>>,
 }
 
 /// An address as a ledger may carry it: HMAC-SHA256 keyed with the campaign id, of the address

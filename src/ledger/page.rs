@@ -36,6 +36,7 @@ pub fn html(report: &Report) -> String {
     groups(&mut page, report);
     days(&mut page, report);
     targets(&mut page, report);
+    bounced(&mut page, report);
     page.push_str("</body></html>\n");
     page
 }
@@ -83,18 +84,41 @@ fn date(day: i64) -> String {
 }
 
 fn targets(page: &mut String, report: &Report) {
-    page.push_str("<h2>Targets, fewest letters first</h2>\n<div class=\"wide\"><table><tr><th>group</th><th>name</th><th class=\"n\">letters</th><th class=\"n\">volunteers</th><th class=\"n\">replies</th><th class=\"n\">response rate</th><th class=\"n\">bounces</th></tr>\n");
+    page.push_str("<h2>Targets, fewest letters first</h2>\n<div class=\"wide\"><table><tr><th>group</th><th>name</th><th class=\"n\">letters</th><th class=\"n\">volunteers</th><th class=\"n\">replies</th><th class=\"n\">response rate</th><th class=\"n\">auto-replies</th><th class=\"n\">bounces</th></tr>\n");
     for t in report.fewest_first() {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&t.group),
             esc(&t.name),
             t.letters,
             t.volunteers,
             t.replies,
             rate(t.replies, t.letters),
+            t.auto_replies,
             t.bounces
+        );
+    }
+    page.push_str("</table></div>\n");
+}
+
+/// The targets whose letters bounced, with their addresses, so the lists can be fixed.
+fn bounced(page: &mut String, report: &Report) {
+    let bounced = report.bounced();
+    if bounced.is_empty() {
+        return;
+    }
+    page.push_str("<h2>Bounced: fix these addresses in the lists</h2>\n<div class=\"wide\"><table><tr><th>group</th><th>name</th><th>address</th><th class=\"n\">bounces</th><th>status</th></tr>\n");
+    for t in bounced {
+        let codes: Vec<&str> = t.bounce_codes.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&t.group),
+            esc(&t.name),
+            esc(t.email.as_deref().unwrap_or("(not in the lists)")),
+            t.bounces,
+            esc(&codes.join(" "))
         );
     }
     page.push_str("</table></div>\n");

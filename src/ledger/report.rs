@@ -1,7 +1,7 @@
 //! `letterdrive report`: ledgers merged into coverage per target, per group and per day, written
 //! as a page (`report.html`), a spreadsheet (`coverage.csv`) and, asked for, where to write next.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,11 @@ pub struct Target {
     pub drafted: u64,
     pub volunteers: u64,
     pub replies: u64,
+    /// Out-of-office answers and the like: not replies.
+    pub auto_replies: u64,
     pub bounces: u64,
+    /// The status codes its bounces gave (`5.1.1`: no such mailbox).
+    pub bounce_codes: BTreeSet<String>,
     pub failed: u64,
     pub uncertain: u64,
 }
@@ -155,8 +159,18 @@ impl Report {
                     );
                     return;
                 };
+                let target = targets.of_event(event);
+                if let Some(code) = event
+                    .status_code
+                    .as_deref()
+                    .filter(|_| event.state == State::Bounced)
+                {
+                    targets.list[target as usize]
+                        .bounce_codes
+                        .insert(code.to_string());
+                }
                 let new = Seen {
-                    target: targets.of_event(event),
+                    target,
                     volunteer: volunteer_id(&event.volunteer),
                     state: event.state,
                     time: time.as_second(),
@@ -194,6 +208,7 @@ impl Report {
                 }
                 State::Drafted => t.drafted += 1,
                 State::Replied => t.replies += 1,
+                State::AutoReplied => t.auto_replies += 1,
                 State::Bounced => t.bounces += 1,
                 State::Failed => t.failed += 1,
                 State::Uncertain => t.uncertain += 1,
@@ -246,6 +261,8 @@ impl Report {
             "failed",
             "uncertain",
             "response_rate",
+            "auto_replies",
+            "bounce_codes",
         ];
         let io = |e: csv::Error| Error::io(path, e.into());
         w.write_record(header).map_err(io)?;
@@ -263,9 +280,18 @@ impl Report {
             let mut row = vec![t.group.clone(), spreadsheet_safe(&t.name)];
             row.extend(counts.iter().map(u64::to_string));
             row.push(rate);
+            row.push(t.auto_replies.to_string());
+            row.push(t.bounce_codes.iter().cloned().collect::<Vec<_>>().join(" "));
             w.write_record(&row).map_err(io)?;
         }
         w.flush().map_err(|e| Error::io(path, e))
+    }
+
+    /// The targets some letter to bounced, by group and name: their addresses want fixing.
+    pub fn bounced(&self) -> Vec<&Target> {
+        let mut bounced: Vec<&Target> = self.targets.iter().filter(|t| t.bounces > 0).collect();
+        bounced.sort_by(|a, b| (&a.group, &a.name, &a.key).cmp(&(&b.group, &b.name, &b.key)));
+        bounced
     }
 
     /// The `n` targets a next volunteer should write to for even coverage, as ready command
@@ -323,6 +349,7 @@ mod tests {
             State::Uncertain,
             State::Replied,
             State::Bounced,
+            State::AutoReplied,
         ];
         Event {
             campaign: campaign.to_string(),
@@ -334,6 +361,7 @@ mod tests {
             time: format!("2026-11-{:02}T{:02}:00:00Z", 1 + day % 28, day % 24),
             message_id: format!("<{campaign}.{g}.{r:016x}@example.org>"),
             volunteer_name: None,
+            status_code: (s == 5).then(|| format!("5.1.{}", (r + v) % 3)),
         }
     }
 
@@ -353,8 +381,8 @@ mod tests {
         /// report A B == report B A == report A A B, for ledgers that share events or not.
         #[test]
         fn merging_is_commutative_and_idempotent(
-            a in prop::collection::vec((0..3usize, 0..6usize, 0..3usize, 0..6usize, 0..60u32), 0..40),
-            b in prop::collection::vec((0..3usize, 0..6usize, 0..3usize, 0..6usize, 0..60u32), 0..40),
+            a in prop::collection::vec((0..3usize, 0..6usize, 0..3usize, 0..7usize, 0..60u32), 0..40),
+            b in prop::collection::vec((0..3usize, 0..6usize, 0..3usize, 0..7usize, 0..60u32), 0..40),
         ) {
             let campaign = Campaign::load(Source::Bundled).unwrap();
             let dir = tempfile::tempdir().unwrap();

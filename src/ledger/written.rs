@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::error::{Error, Result};
+use crate::send::status::Answers;
 
 /// One letter written or sent outside `send`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,13 @@ pub struct Written {
     /// The file it was written to, for `drafted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For an answer (`replied`, `auto-replied`, `bounced`): the answer's own Message-ID, which
+    /// tells one answer to a letter from another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    /// For a bounce: the delivery status code (`5.1.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
     pub time: String,
 }
 
@@ -91,10 +99,18 @@ impl Batch {
             state,
             channel: self.channel.clone(),
             file: file.map(str::to_string),
+            answer_id: None,
+            status_code: None,
             time: self.time.clone(),
         };
+        self.push(&record)
+    }
+
+    /// Adds a record the caller made whole (`replies`, whose records are of many groups and
+    /// carry the answers' own times).
+    pub fn push(&mut self, record: &Written) -> Result<()> {
         let io = |e: std::io::Error| Error::io(&self.target, e);
-        serde_json::to_writer(&mut self.out, &record).map_err(|e| io(e.into()))?;
+        serde_json::to_writer(&mut self.out, record).map_err(|e| io(e.into()))?;
         self.out.write_all(b"\n").map_err(io)?;
         self.count += 1;
         Ok(())
@@ -185,4 +201,28 @@ pub fn read(
         }
     }
     Ok(())
+}
+
+/// What came back for each letter (`letterdrive replies`), by group and address, for `status`.
+pub fn answers(journal: &Path, campaign: &str) -> Result<Answers> {
+    let mut answers = Answers::new();
+    read(journal, campaign, |r| {
+        let answered = [State::Replied, State::AutoReplied, State::Bounced];
+        if !answered.contains(&r.state) {
+            return Ok(());
+        }
+        let a = answers.entry((r.group, r.email)).or_default();
+        match r.state {
+            State::Replied => a.replied = true,
+            State::AutoReplied => a.auto_replied = true,
+            _ => {
+                a.bounced = true;
+                let code = r.status_code.filter(|c| !a.bounce_codes.contains(c));
+                a.bounce_codes.extend(code);
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Error::io(path_beside(journal), e))?;
+    Ok(answers)
 }

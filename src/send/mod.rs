@@ -17,7 +17,7 @@ mod report;
 mod run;
 mod sender;
 pub mod server;
-mod status;
+pub mod status;
 mod terminal;
 
 pub use config::{Flags, Origin, ProfileSmtp, SmtpConfig, Sourced};

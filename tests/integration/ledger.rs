@@ -75,11 +75,11 @@ fn ledgers_merge_into_coverage_fewest_letters_first() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "group,name,letters,volunteers,replies,bounces,drafted,failed,uncertain,response_rate"
+        "group,name,letters,volunteers,replies,bounces,drafted,failed,uncertain,response_rate,auto_replies,bounce_codes"
     );
-    assert_eq!(rows[1], "test,Carol Other,0,0,0,0,0,0,0,");
-    assert_eq!(rows[2], "test,Bob Staff,1,1,0,0,0,0,0,0%");
-    assert_eq!(rows[3], "test,Alice Boss,2,2,0,0,0,0,0,0%");
+    assert_eq!(rows[1], "test,Carol Other,0,0,0,0,0,0,0,,0,");
+    assert_eq!(rows[2], "test,Bob Staff,1,1,0,0,0,0,0,0%,0,");
+    assert_eq!(rows[3], "test,Alice Boss,2,2,0,0,0,0,0,0%,0,");
     let page = sb.read("report/report.html");
     assert!(page.contains("<meta name=\"viewport\""), "made for phones");
     assert_eq!(

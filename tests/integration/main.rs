@@ -18,6 +18,7 @@ mod pdf;
 mod pty;
 mod release;
 mod render;
+mod replies;
 mod safety;
 mod send;
 mod send_profile;

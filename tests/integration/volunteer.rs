@@ -41,7 +41,7 @@ fn letters_sent_from_one_folder_are_sent_in_another() {
     let line = out.lines().find(|l| l.starts_with("ohchr")).unwrap();
     assert_eq!(
         line.split_whitespace().collect::<Vec<_>>(),
-        ["ohchr", "1", "0", "0", "0"]
+        ["ohchr", "1", "0", "0", "0", "0", "0"]
     );
     send_bundled(&sb, "b", &server.url())
         .arg("--dry-run")
