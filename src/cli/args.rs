@@ -154,15 +154,20 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  letterdrive mark-sent -g governments --where country=France --via post"
+    after_help = "Examples:\n  letterdrive mark-sent -g governments --where country=France --via post\n  letterdrive mark-sent -g governments --from letterdrive-sent-governments.json"
 )]
 pub struct MarkSentArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// How the letters went.
-    #[arg(long, value_enum)]
-    pub via: Via,
+    /// How the letters went (`mailto` with --from).
+    #[arg(long, value_enum, required_unless_present = "from")]
+    pub via: Option<Via>,
+
+    /// Only the letters ticked "I sent this" on the mailto page, from the file its "Save my
+    /// ticks" button wrote.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 
     /// The journal whose letters file records them (default: the campaign's, as for `send`).
     #[arg(long, value_name = "FILE")]

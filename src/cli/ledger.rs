@@ -1,13 +1,14 @@
 //! The campaign ledger on the command line: `mark-sent`, `replies`, `export`, `report`, and the
 //! answers `status` shows.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::campaign::Campaign;
-use crate::cli::args::{ExportArgs, MarkSentArgs, RepliesArgs, ReportArgs};
+use crate::cli::args::{ExportArgs, MarkSentArgs, RepliesArgs, ReportArgs, Via};
 use crate::cli::settings::signed_inputs;
 use crate::cli::usage;
-use crate::error::{Error, Result};
+use crate::error::{Diag, Error, Result};
 use crate::ledger::export::{export as write_ledger, Volunteer};
 use crate::ledger::mailbox::Mailbox;
 use crate::ledger::replies::{self, Letter, Letters};
@@ -15,7 +16,7 @@ use crate::ledger::report::Report;
 use crate::ledger::{written, State};
 use crate::letter::run::{Run, Target};
 use crate::plural;
-use crate::send::journal::choose_path;
+use crate::send::journal::{choose_path, key};
 
 /// A flag's value, trimmed, when it says something.
 fn given(v: &Option<String>) -> Option<&str> {
@@ -31,25 +32,72 @@ pub(super) fn mark_sent(
 ) -> Result<i32> {
     let inputs = signed_inputs(&args.signer, profile)?;
     let target = super::commands::target(&args.target);
+    let mut ticked = match &args.from {
+        Some(file) => Some(read_ticks(file, &campaign.id, &target.group)?),
+        None => None,
+    };
     let run = Run::open(campaign, &target, &inputs)?;
     let ids = run.settings.clone();
     let journal = choose_path(args.journal.as_deref(), &campaign.source, &campaign.id);
-    let mut batch = written::Batch::begin(&journal, &campaign.id, &run.group.id, args.via.name())?;
+    let via = args.via.unwrap_or(Via::Mailto).name();
+    let mut batch = written::Batch::begin(&journal, &campaign.id, &run.group.id, via)?;
     run.each(
         target.limit,
         false,
         |letter, _| letter.email.clone(),
-        |email| batch.add(&email, &ids.message_id(&email), State::Sent, None),
+        |email| {
+            // With ticks, only the ticked letters; each tick is used up, so what is left over at
+            // the end was not among the targeted recipients.
+            let wanted = ticked.as_mut().is_none_or(|t| t.remove(&key(&email)));
+            match wanted {
+                true => batch.add(&email, &ids.message_id(&email), State::Sent, None),
+                false => Ok(()),
+            }
+        },
     )?;
+    if let Some(left) = ticked.filter(|t| !t.is_empty()) {
+        eprintln!(
+            "warning: {} ticked on the page not among the targeted recipients, left out: {}",
+            plural(left.len() as u64, "address"),
+            left.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let count = batch.count;
     let path = batch.commit()?;
-    let via = args.via.name();
     println!(
         "marked {} as sent by {via}, in {}",
         plural(count, "letter"),
         path.display()
     );
     Ok(0)
+}
+
+/// What the mailto page's "Save my ticks" button writes.
+#[derive(serde::Deserialize)]
+struct Ticks {
+    campaign: String,
+    group: String,
+    sent: Vec<String>,
+}
+
+/// The addresses ticked on the mailto page of this campaign's `group`, as journal keys.
+fn read_ticks(file: &Path, campaign: &str, group: &str) -> Result<HashSet<String>> {
+    let name = file.display().to_string();
+    let text = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let ticks: Ticks = serde_json::from_slice(&text).map_err(|e| {
+        let why = format!("not a file of ticks from the mailto page: {e}");
+        let hint = "use the file the page's \"Save my ticks\" button wrote";
+        Error::Invalid(Diag::new(why).file(&name).line(e.line() as u64).hint(hint))
+    })?;
+    if ticks.campaign != campaign || ticks.group != group {
+        let why = format!(
+            "these ticks are of campaign `{}`, group `{}`, not `{campaign}`, `{group}`",
+            ticks.campaign, ticks.group
+        );
+        let hint = "pass the --group (and --campaign) of the page the ticks come from";
+        return Err(Error::Usage(Diag::new(why).file(&name).hint(hint)));
+    }
+    Ok(ticks.sent.iter().map(|e| key(e)).collect())
 }
 
 /// `letterdrive export`: the journal as a ledger. The volunteer is the signer of the flags, or

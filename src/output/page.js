@@ -83,4 +83,21 @@
     }
   });
   count();
+
+  // The ticked letters as a file for `letterdrive mark-sent --from FILE`: the campaign, the group
+  // and the ticked addresses, nothing else.
+  var split = page.indexOf(":");
+  document.querySelector("button.export").addEventListener("click", function () {
+    var sent = cards.filter(function (card) { return card.querySelector("input.sent").checked; })
+      .map(function (card) { return card.getAttribute("data-to"); });
+    var ticks = { campaign: page.slice(0, split), group: page.slice(split + 1), sent: sent };
+    var file = new Blob([JSON.stringify(ticks, null, 1)], { type: "application/json" });
+    var save = document.createElement("a");
+    save.href = URL.createObjectURL(file);
+    save.download = "letterdrive-sent-" + ticks.group + ".json";
+    document.body.appendChild(save);
+    save.click();
+    document.body.removeChild(save);
+    URL.revokeObjectURL(save.href);
+  });
 })();

@@ -82,7 +82,7 @@ article h2 {{ margin: 0 0 .25rem; font-size: 1.2rem; }}
 .address {{ color: #555; font-size: .9rem; }}
 .subject {{ font-weight: bold; }}
 .actions {{ display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; }}
-button.copy, a.send {{ font: inherit; display: inline-block; background: #1d4ed8; color: #fff; padding: .5rem 1rem; border: 0; border-radius: 4px; text-decoration: none; cursor: pointer; }}
+button.copy, button.export, a.send {{ font: inherit; display: inline-block; background: #1d4ed8; color: #fff; padding: .5rem 1rem; border: 0; border-radius: 4px; text-decoration: none; cursor: pointer; }}
 .notice, .status {{ color: #555; font-size: .9rem; }}
 </style>
 </head>
@@ -92,6 +92,7 @@ button.copy, a.send {{ font: inherit; display: inline-block; background: #1d4ed8
 <p>Letters to <strong>{group}</strong>, signed by {signer}, dated {date}.</p>
 <p>For each letter: <strong>Copy letter</strong> puts it on your clipboard, <strong>Open in my mail program</strong> starts the message to the recipient; once it is sent, tick <strong>I sent this</strong> (the ticks are kept in this browser).</p>
 <p class="progress" id="progress" aria-live="polite"></p>
+<p><button type="button" class="export">Save my ticks to a file</button> for <code>letterdrive mark-sent --from FILE</code>, so the campaign counts these letters.</p>
 </header>
 <main>
 "#,

@@ -280,6 +280,26 @@ fn the_mailto_page_copies_letters_opens_short_links_and_keeps_ticks() {
         .eval("[...document.querySelectorAll('nav li.done a')].map(a => a.getAttribute('href'))");
     assert_eq!(index, json!(["#letter-1", "#letter-3"]));
 
+    // "Save my ticks" writes the ticked letters to a file (caught here before it is saved),
+    // which `mark-sent --from` records.
+    browser.eval(
+        "URL.createObjectURL = b => { window.savedTicks = b; return 'blob:ticks'; }; \
+         HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; }; true",
+    );
+    browser.click("button.export");
+    let ticks = browser.eval("window.savedTicks.text()");
+    assert_eq!(
+        browser.eval("window.savedAs"),
+        json!("letterdrive-sent-governments.json")
+    );
+    sb.write("ticks.json", ticks.as_str().unwrap());
+    sb.cmd()
+        .args(["mark-sent", "-g", "governments", "--from", "ticks.json"])
+        .signer()
+        .run()
+        .success()
+        .stdout_has("marked 2 letters as sent by mailto");
+
     // A browser without the asynchronous clipboard copies by selecting a hidden text area.
     browser.eval(
         "window.realClipboard = navigator.clipboard; \

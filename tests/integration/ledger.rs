@@ -285,3 +285,42 @@ fn a_render_that_fails_records_nothing() {
         "{left:?}"
     );
 }
+
+#[test]
+fn mark_sent_from_the_pages_ticks_records_only_the_ticked_letters() {
+    let sb = Sandbox::campaign();
+    let ticks = serde_json::json!({
+        "campaign": "test-campaign", "group": "test",
+        "sent": [ALICE.to_uppercase(), CAROL, "nobody@elsewhere.example"],
+    });
+    sb.write("ticks.json", ticks.to_string());
+    sb.cmd()
+        .args(["mark-sent", "-g", "test", "--from", "ticks.json"])
+        .signer()
+        .run()
+        .success()
+        .stdout_has("marked 2 letters as sent by mailto")
+        .stderr_has("1 address ticked on the page not among the targeted recipients, left out: nobody@elsewhere.example");
+    let marked: Vec<_> = records(&sb)
+        .iter()
+        .map(|r| r["email"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(marked, [ALICE, CAROL]);
+
+    let other = serde_json::json!({"campaign": "test-campaign", "group": "other", "sent": []});
+    sb.write("other.json", other.to_string());
+    sb.cmd()
+        .args(["mark-sent", "-g", "test", "--from", "other.json"])
+        .signer()
+        .run()
+        .code(2)
+        .stderr_has("group `other`");
+    sb.write("bad.json", "{\"campaign\": ");
+    sb.cmd()
+        .args(["mark-sent", "-g", "test", "--from", "bad.json"])
+        .signer()
+        .run()
+        .code(1)
+        .stderr_has("bad.json:1: not a file of ticks from the mailto page");
+    assert_eq!(records(&sb).len(), 2, "nothing more recorded");
+}
