@@ -424,6 +424,11 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
         g.keys(DOWN);
     }
     g.keys(ENTER);
+    // The last item of the providers' menu takes a URL.
+    g.see("Which mail provider?")
+        .see("Gmail")
+        .keys(UP)
+        .keys(ENTER);
     // Checked as `send` checks it, and asked again.
     g.see("Mail server (SMTP URL)")
         .line("smtp://mail.example.org?tls=none");
@@ -481,8 +486,8 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
         g.keys(DOWN);
     }
     g.keys(ENTER);
-    g.see("Mail server (SMTP URL)")
-        .see(&format!("({})", server.url()))
+    g.see("Which mail provider?")
+        .see(&format!("The server I used before: {}", server.url()))
         .keys(ENTER);
     g.see("0 to send, 3 already sent");
     g.see("— from url in the profile");
@@ -508,6 +513,7 @@ fn yes_and_enter_answer_one_question_only() {
     g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
+    g.see("Which mail provider?").keys(UP).keys(ENTER); // a URL
     g.see("Mail server (SMTP URL)").line(&server.url());
     g.see("Send 3 letters?").keys("y\r");
     g.see("3 letters sent");
@@ -553,4 +559,44 @@ fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
         sb.read("out/personal-note.md"),
         "I met Uyghur students in Lyon.\nTheir families are missing."
     );
+}
+
+/// "Other" in the providers' menu asks for the server's name, its port and the login, never a
+/// URL, and sends through what they make.
+#[test]
+fn another_mail_server_is_given_by_name_and_port() {
+    let sb = Sandbox::campaign();
+    let server = MailServer::start();
+    let port = server.url().rsplit(':').next().unwrap().to_string();
+    let profile = sb.join("my-profile.toml");
+    sb.write("my-profile.toml", "[smtp]\nrate = \"unlimited\"\n");
+    let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
+    g.see("Which mail provider?")
+        .see("Outlook.com")
+        .see("Other: I know my mail server's name")
+        .keys(UP)
+        .keys(UP)
+        .keys(ENTER);
+    g.see("Mail server name").line("smtp://127.0.0.1");
+    g.see("just the name, such as mail.example.org");
+    g.see("Mail server name").line("127.0.0.1");
+    g.see("Port").see("(587)").line(&port);
+    // A relay on this machine is offered no login.
+    g.see("Login (leave empty if the server takes none)")
+        .keys(ENTER);
+    g.see(&format!("server:  smtp://127.0.0.1:{port}"));
+    g.see("Send 3 letters?").line("y");
+    g.see("3 letters sent");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert_eq!(server.recipients().len(), 3);
 }

@@ -15,6 +15,8 @@ pub struct Answers {
     pub out: PathBuf,
     /// The mail server to send through, when the volunteer chose to send rather than write files.
     pub smtp: Option<String>,
+    /// Letters a run may send: the chosen provider's daily limit.
+    pub max: Option<u64>,
     /// The languages of the chosen letters, the default one first, with their counts.
     pub languages: Vec<(String, u64)>,
 }
@@ -154,6 +156,7 @@ mod tests {
             format: Format::Html,
             out: PathBuf::from("letters"),
             smtp: None,
+            max: None,
             languages: Vec::new(),
         };
         assert_eq!(

@@ -298,6 +298,7 @@ impl Wizard<'_> {
             format: prev.map_or(Format::Eml, |p| p.format),
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
             smtp: prev.and_then(|p| p.smtp.clone()),
+            max: None,
         })
     }
 
@@ -381,7 +382,8 @@ impl Wizard<'_> {
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
     /// progress, journal), then the offer to keep the server for next time.
     fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
-        let job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
+        let mut job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
+        job.max = answers.max;
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;
