@@ -265,17 +265,13 @@ impl Campaign {
             );
         }
         diags.extend(control_problems(&text, &file));
-        let updated = meta
-            .updated
-            .as_deref()
-            .map(|s| s.trim().parse::<jiff::civil::Date>());
-        if let Some(Err(_)) = updated {
-            let message = format!(
-                "`updated` must be a date written YYYY-MM-DD, not `{}`",
-                meta.updated.as_deref().unwrap_or("")
-            );
-            diags.push(at("updated", message).hint("for example: updated = \"2026-12-01\""));
-        }
+        let updated = match updated_date(meta.updated.as_deref()) {
+            Ok(date) => date,
+            Err(message) => {
+                diags.push(at("updated", message).hint("for example: updated = \"2026-12-01\""));
+                None
+            }
+        };
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         if parsed.groups.is_empty() {
@@ -296,7 +292,7 @@ impl Campaign {
             id: parsed.campaign.id.clone(),
             language,
             needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
-            updated: updated.and_then(|d| d.ok()),
+            updated,
             reviewer: parsed
                 .campaign
                 .reviewer
@@ -664,6 +660,18 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
     let line = before.matches('\n').count() as u64 + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
     (line, col)
+}
+
+/// `[campaign] updated`, when given, as a date; what is wrong with it otherwise.
+fn updated_date(text: Option<&str>) -> std::result::Result<Option<jiff::civil::Date>, String> {
+    match text.map(|s| s.trim().parse::<jiff::civil::Date>()) {
+        None => Ok(None),
+        Some(Ok(date)) => Ok(Some(date)),
+        Some(Err(_)) => Err(format!(
+            "`updated` must be a date written YYYY-MM-DD, not `{}`",
+            text.unwrap_or("")
+        )),
+    }
 }
 
 #[cfg(test)]
