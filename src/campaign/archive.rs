@@ -137,6 +137,8 @@ pub fn pack(source: &Source, files: &[String], out: &Path) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // As `render --out` does: a folder named for the file is made.
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let staged = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io(parent, e))?;
     let failed = |e: zip::result::ZipError| Error::io(out, io::Error::other(e));
     let mut zip = zip::ZipWriter::new(staged.as_file());

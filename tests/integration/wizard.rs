@@ -600,3 +600,36 @@ fn another_mail_server_is_given_by_name_and_port() {
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
     assert_eq!(server.recipients().len(), 3);
 }
+
+/// With no campaign named and none in the folder, the guided run asks which campaign: the one
+/// built in, or a campaign file someone gave the volunteer, asked again until it is one.
+#[test]
+fn the_guided_run_opens_a_campaign_file() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["pack", "--out", "given/campaign.zip"])
+        .run()
+        .success();
+    for file in ["campaign.toml", "templates", "recipients"] {
+        let path = sb.join(file);
+        if path.is_dir() {
+            std::fs::remove_dir_all(path).unwrap();
+        } else {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Which campaign?")
+        .see("The campaign built into letterdrive")
+        .keys(DOWN)
+        .keys(ENTER);
+    g.see("The campaign file or folder")
+        .line("nothing-here.zip");
+    g.see("nothing-here.zip");
+    g.see("The campaign file or folder")
+        .line("given/campaign.zip");
+    g.see("A test statement");
+    g.see("Who in this group?").keys("\x1b");
+    g.see("cancelled: nothing was written");
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
+}

@@ -16,7 +16,7 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Editor, Input, MultiSelect, Select};
 
 use crate::campaign::recipients::{self, Filter, Recipients};
-use crate::campaign::source::Source;
+use crate::campaign::source::{Source, CAMPAIGN_FILE};
 use crate::campaign::{Campaign, Group};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
@@ -33,6 +33,7 @@ use crate::send::server::{Request, Server};
 use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
 
 mod answers;
+mod open;
 mod output;
 mod signer;
 mod targeting;
@@ -156,7 +157,14 @@ pub fn wizard(
         return Err(not_a_terminal(no_command));
     }
     install_ctrlc_handler();
-    let campaign = Campaign::load(Source::discover(campaign_dir)?)?;
+    let campaign = match open::choose_campaign(campaign_dir) {
+        Ok(campaign) => campaign,
+        Err(Stop::Cancelled) => {
+            report_cancel();
+            return Ok(EXIT_CANCELLED);
+        }
+        Err(Stop::Failed(e)) => return Err(e),
+    };
 
     // Everything that would stop the letters is found before the first question.
     let report = check::check(&campaign, crate::cli::settings::today()?);
