@@ -3,6 +3,9 @@
 
 pub mod recipients;
 pub mod source;
+mod voice;
+
+pub use voice::{Prompt, PromptText};
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -33,6 +36,8 @@ struct Meta {
     /// Languages whose templates and translations still need review by a native speaker.
     #[serde(default)]
     needs_review: Vec<String>,
+    /// Least share of a letter's words that must be the volunteer's own, in percent.
+    min_own_words: Option<u8>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +136,12 @@ pub struct Group {
     /// Relative to the campaign root; `recipients/<id>.csv` when not given.
     #[serde(default)]
     pub recipients: String,
+    /// Questions the guided run asks to help the volunteer write their own paragraph.
+    #[serde(default)]
+    pub prompts: Vec<Prompt>,
+    /// Least share of a letter's words that must be the volunteer's own, in percent; overrides
+    /// `[campaign] min_own_words`.
+    pub min_own_words: Option<u8>,
 }
 
 impl Group {
@@ -207,6 +218,8 @@ pub struct Campaign {
     pub language: String,
     /// Languages marked in `[campaign] needs_review` (lowercase tags): `check` warns about them.
     pub needs_review: Vec<String>,
+    /// `[campaign] min_own_words`: see `Campaign::min_own_words`.
+    pub min_own_words: Option<u8>,
     pub statement: Statement,
     pub facts: Vec<Fact>,
     pub demands: Vec<Demand>,
@@ -256,6 +269,11 @@ impl Campaign {
         diags.extend(control_problems(&text, &file));
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
+        diags.extend(voice::problems(
+            parsed.campaign.min_own_words,
+            &parsed.groups,
+            &at,
+        ));
         if parsed.groups.is_empty() {
             diags.push(
                 Diag::new("the campaign has no groups")
@@ -274,6 +292,7 @@ impl Campaign {
             id: parsed.campaign.id.clone(),
             language,
             needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
+            min_own_words: parsed.campaign.min_own_words,
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
@@ -289,6 +308,11 @@ impl Campaign {
                 join_ids(self.groups.iter().map(|g| &g.id))
             )))
         })
+    }
+
+    /// The least share of own words, in percent, `group`'s letters must have, if any.
+    pub fn min_own_words(&self, group: &Group) -> Option<u8> {
+        group.min_own_words.or(self.min_own_words)
     }
 
     /// The demands of `group`, in campaign order.
@@ -385,6 +409,10 @@ fn language_tag_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Di
                 .keys()
                 .map(|t| (format!("groups.{id}.subjects"), t)),
         );
+        for p in &g.prompts {
+            let place = format!("translations of a prompt of group `{id}`");
+            tags.extend(p.translations.keys().map(|t| (place.clone(), t)));
+        }
     }
     let translations = &parsed.statement.translations;
     tags.extend(
@@ -642,6 +670,23 @@ mod tests {
             &format!("en{}", "-abcdefgh".repeat(4)),
         ] {
             assert!(!is_language_tag(bad), "{bad:?}");
+        }
+    }
+
+    /// Every bundled group helps volunteers write their own paragraph, in every language its
+    /// letters are in.
+    #[test]
+    fn bundled_groups_have_prompts_in_each_language() {
+        let campaign = Campaign::load(Source::Bundled).unwrap();
+        for g in &campaign.groups {
+            assert_eq!(g.prompts.len(), 3, "{}", g.id);
+            for p in &g.prompts {
+                for lang in campaign.languages(g) {
+                    assert_ne!(p.in_language(&lang).0, p.ask, "{} {lang}", g.id);
+                    assert!(!p.in_language(&lang).1.is_empty(), "{} {lang}", g.id);
+                }
+                assert_eq!(p.in_language("de"), (p.ask.as_str(), p.hint.as_str()));
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use dialoguer::{Editor, Input, MultiSelect, Select};
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
-use crate::campaign::{Campaign, Group};
+use crate::campaign::{Campaign, Group, Prompt};
 use crate::cli::args::Format;
 use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
 use crate::cli::language;
@@ -277,6 +277,7 @@ impl Wizard<'_> {
         let prev = prev.filter(|p| p.target.group == group.id);
         let filters = self.ask_targeting(group, prev)?;
         let signer = self.ask_signer(prev)?;
+        let prompts = &group.prompts;
         let (group, date) = (group.id.clone(), self.date.clone());
         let target = Target {
             group,
@@ -290,7 +291,7 @@ impl Wizard<'_> {
         };
         let languages = self.languages_of(&target, &inputs)?;
         let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
-        let notes = self.ask_notes(&languages, &prev_notes)?;
+        let notes = self.ask_notes(&languages, &prev_notes, prompts)?;
         Ok(Answers {
             target,
             inputs: LetterInputs { notes, ..inputs },
