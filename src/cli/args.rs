@@ -263,6 +263,11 @@ pub struct RenderArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
+    /// Refuse letters with fewer of your own words than the campaign's `min_own_words`: then
+    /// nothing is written.
+    #[arg(long)]
+    pub strict: bool,
+
     #[command(flatten)]
     pub signer: SignerArgs,
 }
@@ -325,6 +330,11 @@ pub struct SendArgs {
     /// Validate and render everything and show the summary, but send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Refuse letters with fewer of your own words than the campaign's `min_own_words`: then
+    /// nothing is sent.
+    #[arg(long)]
+    pub strict: bool,
 
     /// Send only the first letter, to ADDRESS (your own), to see it as its recipient will;
     /// nothing is recorded in the journal.

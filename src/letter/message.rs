@@ -195,6 +195,7 @@ mod tests {
             body: body.into(),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
         }
     }
 

@@ -5,5 +5,6 @@
 pub mod check;
 pub mod markdown;
 pub mod message;
+pub mod own;
 pub mod render;
 pub mod run;

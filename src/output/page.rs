@@ -128,6 +128,7 @@ mod tests {
             body: "Line 1\nLine 2".into(),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
         };
         let url = mailto(&letter);
         assert_eq!(

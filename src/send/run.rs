@@ -19,6 +19,7 @@ use super::usage;
 use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
+use crate::letter::own::Tally;
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::plural;
@@ -48,6 +49,8 @@ pub struct SendJob {
     pub retry_failed: bool,
     pub yes: bool,
     pub dry_run: bool,
+    /// Refuse letters with fewer own words than `min_own_words`: nothing is sent.
+    pub strict: bool,
     pub test_to: Option<String>,
     pub failed_csv: Option<PathBuf>,
 }
@@ -69,6 +72,7 @@ impl SendJob {
             retry_failed: false,
             yes: false,
             dry_run: false,
+            strict: false,
             test_to: None,
             failed_csv: None,
         }
@@ -89,6 +93,8 @@ struct Plan {
     failed: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
+    /// The own words of the targeted letters.
+    own: Tally,
 }
 
 /// The core of `send`: summary, confirmation, delivery, report. `terminal` asks the questions
@@ -110,6 +116,12 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     let plan = preflight(campaign, job, &journal)?;
     summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
+    if let Some(warning) = plan.own.warning().filter(|_| job.strict) {
+        let what = format!("{warning}; --strict refuses them, so nothing was sent");
+        return Err(Error::Invalid(
+            Diag::new(what).hint("or leave out --strict"),
+        ));
+    }
     let remote = server.as_ref().filter(|s| !s.is_local());
     if let Some(server) = remote.filter(|_| plan.placeholders > 0 && job.test_to.is_none()) {
         let said = placeholders_said(plan.placeholders, plan.total);
@@ -205,11 +217,13 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
     let [mut to_send, mut already, mut uncertain, mut failed, mut placeholders] = [0u64; 5];
+    let mut own = Tally::new(campaign.min_own_words(run.group));
     let total = run.each(
         job.target.limit,
         false,
-        |letter, _| letter.email.clone(),
-        |email| {
+        |letter, _| (letter.email.clone(), letter.own_words),
+        |(email, own_words)| {
+            own.add(own_words);
             placeholders += u64::from(is_placeholder_address(&email));
             let state = journal.state(&group, &email);
             match decide(state, job.resend_uncertain, job.retry_failed) {
@@ -231,6 +245,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         placeholders,
         failed,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
+        own,
     })
 }
 
@@ -280,6 +295,12 @@ fn summary(
         let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
     let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if let Some(line) = plan.own.line() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(warning) = plan.own.warning() {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
     if plan.placeholders > 0 {
         let said = placeholders_said(plan.placeholders, plan.total);
         let _ = writeln!(out, "  warning: {said}");

@@ -11,6 +11,7 @@ mod language;
 mod ledger;
 mod mail_server;
 mod oauth2;
+mod own_words;
 mod pdf;
 mod pty;
 mod render;

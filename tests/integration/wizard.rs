@@ -595,6 +595,8 @@ fn prompts_turn_the_answers_into_the_paragraph() {
         .see("Add a personal paragraph?")
         .see("Use the paragraph from my answers")
         .keys(ENTER);
+    // The preview says how much of the letter is the volunteer's own words.
+    g.see("Will you visit the camps?").see("own words: ");
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?").keys(ENTER);
     g.see("Folder to write them to").line("out");

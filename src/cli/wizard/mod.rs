@@ -19,7 +19,9 @@ use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group, Prompt};
 use crate::cli::args::Format;
-use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
+use crate::cli::commands::{
+    first_letter, own_words_of, render_letters, rows_of, show_letter, wrote,
+};
 use crate::cli::language;
 use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
@@ -347,21 +349,15 @@ impl Wizard<'_> {
     fn write_letters(&self, answers: &Answers) -> Ask<i32> {
         let (result, interrupted) = deferring(|| -> Result<_> {
             let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
-            let summary = render_letters(
-                self.campaign,
-                target,
-                inputs,
-                answers.format,
-                out,
-                None,
-                None,
-            )?;
+            let (campaign, format) = (self.campaign, answers.format);
+            let extras = Default::default();
+            let written = render_letters(campaign, target, inputs, format, out, extras)?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            Ok((summary, answers.keep_notes(out)?))
+            Ok((written, answers.keep_notes(out)?))
         });
-        let (summary, note_files) = result?;
+        let ((summary, own), note_files) = result?;
         WROTE.store(true, Ordering::SeqCst);
-        println!("\n{}", wrote(answers.format, &summary));
+        println!("\n{}", wrote(answers.format, &summary, &own));
         for (lang, file) in &note_files {
             let what = lang
                 .as_deref()
