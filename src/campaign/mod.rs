@@ -5,7 +5,7 @@ pub mod recipients;
 pub mod source;
 mod voice;
 
-pub use voice::{Prompt, PromptText};
+pub use voice::{Prompt, PromptText, DEFAULT_SIMILARITY};
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -38,6 +38,8 @@ struct Meta {
     needs_review: Vec<String>,
     /// Least share of a letter's words that must be the volunteer's own, in percent.
     min_own_words: Option<u8>,
+    /// From which similarity two volunteers' personal texts are near-identical.
+    similarity: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +222,9 @@ pub struct Campaign {
     pub needs_review: Vec<String>,
     /// `[campaign] min_own_words`: see `Campaign::min_own_words`.
     pub min_own_words: Option<u8>,
+    /// `[campaign] similarity`: from which share of shared shingles two volunteers' personal
+    /// texts are near-identical.
+    pub similarity: f64,
     pub statement: Statement,
     pub facts: Vec<Fact>,
     pub demands: Vec<Demand>,
@@ -270,6 +275,7 @@ impl Campaign {
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
         diags.extend(voice::problems(
+            parsed.campaign.similarity,
             parsed.campaign.min_own_words,
             &parsed.groups,
             &at,
@@ -293,6 +299,7 @@ impl Campaign {
             language,
             needs_review: needs_review.map(|t| t.to_ascii_lowercase()).collect(),
             min_own_words: parsed.campaign.min_own_words,
+            similarity: parsed.campaign.similarity.unwrap_or(DEFAULT_SIMILARITY),
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,

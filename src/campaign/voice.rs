@@ -41,6 +41,10 @@ impl Prompt {
     }
 }
 
+/// The similarity from which two volunteers' personal texts count as near-identical, when
+/// `[campaign] similarity` does not say.
+pub const DEFAULT_SIMILARITY: f64 = 0.8;
+
 /// Longest prompt question or hint, in characters: a prompt is read on a terminal.
 pub const MAX_PROMPT: usize = 300;
 /// Most prompts a group may have: each is a question the volunteer answers in turn.
@@ -49,11 +53,22 @@ pub const MAX_PROMPTS: usize = 8;
 /// Shares in percent above 100, and prompts that are empty, too long or too many. (Their
 /// control characters are found with every other text's.)
 pub(super) fn problems(
+    similarity: Option<f64>,
     min_own_words: Option<u8>,
     groups: &IndexMap<String, Group>,
     at: &impl Fn(&str, String) -> Diag,
 ) -> Vec<Diag> {
     let mut diags = Vec::new();
+    if let Some(s) = similarity.filter(|s| !(*s > 0.0 && *s <= 1.0)) {
+        let message =
+            format!("`similarity` is {s}: it is a share of shared shingles, above 0 and at most 1");
+        let hint = "for example: similarity = 0.8";
+        diags.push(
+            at("similarity", message)
+                .field("campaign.similarity")
+                .hint(hint),
+        );
+    }
     let shares_of_groups = groups.iter();
     let shares = std::iter::once(("campaign".to_string(), min_own_words))
         .chain(shares_of_groups.map(|(id, g)| (format!("groups.{id}"), g.min_own_words)));

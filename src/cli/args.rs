@@ -268,6 +268,11 @@ pub struct RenderArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter whose
+    /// personal paragraph is near-identical to one already written to the same recipient.
+    #[arg(long = "ledger", value_name = "FILE")]
+    pub ledgers: Vec<PathBuf>,
+
     #[command(flatten)]
     pub signer: SignerArgs,
 }
@@ -335,6 +340,11 @@ pub struct SendArgs {
     /// nothing is sent.
     #[arg(long)]
     pub strict: bool,
+
+    /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter whose
+    /// personal paragraph is near-identical to one already written to the same recipient.
+    #[arg(long = "ledger", value_name = "FILE")]
+    pub ledgers: Vec<PathBuf>,
 
     /// Send only the first letter, to ADDRESS (your own), to see it as its recipient will;
     /// nothing is recorded in the journal.

@@ -13,7 +13,7 @@ use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::ledger::{written, State};
 use crate::letter::check;
-use crate::letter::own::Tally;
+use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
@@ -51,6 +51,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         println!("provider: at most {n} letters a run, its daily limit (--max changes it)");
     }
     let max = args.max.or(daily);
+    let others = others(campaign, &args.target.group, &inputs, &args.ledgers)?;
     let job = crate::send::SendJob {
         target: target(&args.target),
         inputs,
@@ -66,6 +67,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         yes: args.yes,
         dry_run: args.dry_run,
         strict: args.strict,
+        others,
         test_to: args.test_to.clone(),
         failed_csv: args.failed_csv.clone(),
     };
@@ -293,10 +295,12 @@ pub(super) fn render(
         }
         std::process::exit(super::wizard::EXIT_CANCELLED);
     });
+    let others = others(campaign, &target.group, &inputs, &args.ledgers)?;
     let extras = RenderExtras {
         pdf,
         journal: args.journal.as_deref(),
         strict: args.strict,
+        others: others.as_ref(),
     };
     let (summary, own) =
         render_letters(campaign, &target, &inputs, args.format, &args.out, extras)?;
@@ -346,6 +350,33 @@ pub(crate) struct RenderExtras<'a> {
     pub journal: Option<&'a Path>,
     /// Refuse letters with fewer own words than `min_own_words`: nothing is written.
     pub strict: bool,
+    /// Other volunteers' letters (`--ledger`), to warn about near-identical paragraphs.
+    pub others: Option<&'a Others>,
+}
+
+/// Other volunteers' letters to recipients of `group`, from the `--ledger` files; none without.
+pub(crate) fn others(
+    campaign: &Campaign,
+    group: &str,
+    inputs: &LetterInputs,
+    ledgers: &[std::path::PathBuf],
+) -> Result<Option<Others>> {
+    if ledgers.is_empty() {
+        return Ok(None);
+    }
+    let (id, me) = (&campaign.id, &inputs.signer.email);
+    crate::ledger::others(ledgers, id, group, me, campaign.similarity).map(Some)
+}
+
+/// Says the warnings about near-identical letters, at most `MAX_LISTED` of them.
+pub(crate) fn say_identical(identical: &[String]) {
+    let max = crate::letter::run::MAX_LISTED;
+    for warning in identical.iter().take(max) {
+        eprintln!("warning: {warning}");
+    }
+    if identical.len() > max {
+        eprintln!("warning: and {} more such letters", identical.len() - max);
+    }
 }
 
 /// The core of `render`, shared with the guided run: plain values in, letters on disk out, all
@@ -362,7 +393,9 @@ pub(crate) fn render_letters(
         pdf,
         journal,
         strict,
+        others,
     } = extras;
+    let mut identical = Vec::new();
     let mut run = Run::open(campaign, target, inputs)?;
     let mut own = Tally::new(campaign.min_own_words(run.group));
     let page = PageInfo {
@@ -394,16 +427,20 @@ pub(crate) fn render_letters(
                 encoder.encode(letter, message.as_ref()),
                 letter.email.clone(),
                 letter.own_words,
+                letter.personal.clone(),
+                others.and_then(|o| o.warning(&letter.name, &letter.email, &letter.personal)),
             )
         },
-        |(encoded, email, own_words)| {
+        |(encoded, email, own_words, personal, warning)| {
             own.add(own_words);
+            identical.extend(warning);
             let file = encoded.file_name.clone();
             outbox.write(encoded)?;
             let id = ids.message_id(&email);
-            records.add(&email, &id, State::Drafted, file.as_deref())
+            records.add(&email, &id, State::Drafted, file.as_deref(), &personal)
         },
     )?;
+    say_identical(&identical);
     // Before the outbox is finished: on refusal it is dropped, and nothing is written.
     if let Some(warning) = own.warning().filter(|_| strict) {
         let what = format!("{warning}; --strict refuses them, so nothing was written");

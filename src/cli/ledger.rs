@@ -36,7 +36,7 @@ pub(super) fn mark_sent(
         target.limit,
         false,
         |letter, _| letter.email.clone(),
-        |email| batch.add(&email, &ids.message_id(&email), State::Sent, None),
+        |email| batch.add(&email, &ids.message_id(&email), State::Sent, None, &[]),
     )?;
     let count = batch.count;
     let path = batch.commit()?;

@@ -334,6 +334,7 @@ mod tests {
             time: format!("2026-11-{:02}T{:02}:00:00Z", 1 + day % 28, day % 24),
             message_id: format!("<{campaign}.{g}.{r:016x}@example.org>"),
             volunteer_name: None,
+            personal: Vec::new(),
         }
     }
 

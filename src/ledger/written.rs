@@ -28,6 +28,10 @@ pub struct Written {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     pub time: String,
+    /// The sketch of the letter's personal paragraph (`letter::own::sketch`), as hex; none
+    /// without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal: Vec<String>,
 }
 
 /// Where the letters of the journal at `journal` are kept.
@@ -76,6 +80,7 @@ impl Batch {
         message_id: &str,
         state: State,
         file: Option<&str>,
+        personal: &[u64],
     ) -> Result<()> {
         let record = Written {
             campaign: self.campaign.clone(),
@@ -86,6 +91,7 @@ impl Batch {
             channel: self.channel.clone(),
             file: file.map(str::to_string),
             time: self.time.clone(),
+            personal: crate::letter::own::to_hex(personal),
         };
         let io = |e: std::io::Error| Error::io(&self.target, e);
         serde_json::to_writer(&mut self.out, &record).map_err(|e| io(e.into()))?;

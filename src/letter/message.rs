@@ -196,6 +196,7 @@ mod tests {
             language: "en".into(),
             postal: vec![],
             own_words: Default::default(),
+            personal: Default::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! Offices discount form letters; this tells a volunteer, before anything leaves, how much of
 //! theirs is a form letter.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The words of `text`: its runs of letters and digits, as they are written.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
@@ -123,6 +123,104 @@ impl Tally {
     }
 }
 
+/// Words per shingle: five words in a row are seldom shared by texts written apart.
+pub const SHINGLE: usize = 5;
+/// Most shingle hashes a sketch keeps: the smallest, a bottom-k MinHash sketch, so that a
+/// letter's record stays small however long its paragraph.
+pub const SKETCH: usize = 32;
+/// The sketch of a volunteer's personal text: the `SKETCH` smallest hashes of its `SHINGLE`-word
+/// shingles (lowercase words; a shorter text is one shingle), each the first 64 bits of an
+/// HMAC-SHA256 keyed with `key` (the campaign id), so that no text can be read back from it
+/// and sketches of one campaign compare. Empty for a text without words.
+pub fn sketch(text: &str, key: &str) -> Vec<u64> {
+    let words: Vec<String> = words(text).map(str::to_lowercase).collect();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let hash = |shingle: &[String]| {
+        let tag = ring::hmac::sign(&key, shingle.join(" ").as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&tag.as_ref()[..8]);
+        u64::from_be_bytes(first)
+    };
+    let hashes: BTreeSet<u64> = match words.len() {
+        0 => BTreeSet::new(),
+        n if n < SHINGLE => BTreeSet::from([hash(&words)]),
+        _ => words.windows(SHINGLE).map(hash).collect(),
+    };
+    hashes.into_iter().take(SKETCH).collect()
+}
+
+/// The estimated Jaccard similarity of the shingle sets two sketches were made from: of the
+/// `SKETCH` smallest hashes of both together, the share found in both (exact when each text has
+/// at most `SKETCH` shingles). 0 when either is empty.
+pub fn similarity(a: &[u64], b: &[u64]) -> f64 {
+    let (a, b): (BTreeSet<u64>, BTreeSet<u64>) =
+        (a.iter().copied().collect(), b.iter().copied().collect());
+    let union: Vec<&u64> = a.union(&b).take(SKETCH).collect();
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let both = union
+        .iter()
+        .filter(|h| a.contains(h) && b.contains(h))
+        .count();
+    both as f64 / union.len() as f64
+}
+
+/// A sketch as records carry it: 16 hex digits a hash.
+pub fn to_hex(sketch: &[u64]) -> Vec<String> {
+    sketch.iter().map(|h| format!("{h:016x}")).collect()
+}
+
+/// A sketch read from a record; what is not a hash is left out.
+pub fn from_hex(hex: &[String]) -> Vec<u64> {
+    hex.iter()
+        .filter_map(|h| u64::from_str_radix(h, 16).ok())
+        .collect()
+}
+
+/// The letters other volunteers wrote, from their ledgers: for each recipient (as the ledger
+/// keys them), each letter's volunteer and the sketch of its personal text.
+#[derive(Debug)]
+pub struct Others {
+    /// Recipient key -> message id -> (volunteer key, sketch).
+    pub letters: HashMap<String, HashMap<String, (String, Vec<u64>)>>,
+    /// The volunteer writing now, as the ledgers key them: their own letters are not others'.
+    pub me: String,
+    /// The similarity from which two personal texts are near-identical.
+    pub threshold: f64,
+    /// How the ledgers key an address: `ledger::keyed`, with `campaign`.
+    pub key: fn(&str, &str) -> String,
+    pub campaign: String,
+}
+
+impl Others {
+    /// Of the letters `recipient` (as the ledgers key them) had from other volunteers, how many
+    /// have a personal text near-identical to the one `sketch` was made of, and how many there
+    /// are.
+    pub fn near(&self, recipient: &str, sketch: &[u64]) -> (usize, usize) {
+        let Some(letters) = self.letters.get(recipient) else {
+            return (0, 0);
+        };
+        let others = letters.values().filter(|(v, _)| *v != self.me);
+        let (mut near, mut all) = (0, 0);
+        for (_, theirs) in others {
+            all += 1;
+            near += usize::from(!sketch.is_empty() && similarity(sketch, theirs) >= self.threshold);
+        }
+        (near, all)
+    }
+
+    /// The warning for a letter to `name` <`email`> whose personal text (`sketch`) is
+    /// near-identical to letters other volunteers sent that recipient; none when it is not.
+    pub fn warning(&self, name: &str, email: &str, sketch: &[u64]) -> Option<String> {
+        let (near, all) = self.near(&(self.key)(&self.campaign, email), sketch);
+        (near > 0).then(|| {
+            let letters = crate::plural(all as u64, "letter");
+            format!("the personal paragraph of the letter to {name} <{email}> is near-identical to {near} of the {letters} other volunteers already wrote to this recipient: offices set identical letters aside, so write it in your own words")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +278,57 @@ mod tests {
         none.add(OwnWords { own: 1, total: 4 });
         assert_eq!(none.line().unwrap(), "own words: 25% of each letter");
         assert_eq!(none.warning(), None);
+    }
+
+    #[test]
+    fn sketches_match_pasted_texts_and_not_texts_written_apart() {
+        let pasted = "I am writing because my friend's family has disappeared in Xinjiang and nobody will tell them why.";
+        let a = sketch(pasted, "camp");
+        assert!(!a.is_empty() && a.len() <= SKETCH);
+        assert_eq!(similarity(&a, &sketch(&pasted.to_uppercase(), "camp")), 1.0);
+        // A word changed keeps the shingles away from it (here 10 of 21).
+        let edited = pasted.replace("nobody", "no one");
+        assert!(similarity(&a, &sketch(&edited, "camp")) > 0.4);
+        let own = "Our town council twinned with a city in the region last year; I want answers.";
+        assert_eq!(similarity(&a, &sketch(own, "camp")), 0.0);
+        assert_eq!(similarity(&a, &[]), 0.0);
+        assert_ne!(a, sketch(pasted, "other campaign"));
+        assert_eq!(sketch(" , ", "camp"), Vec::<u64>::new());
+        assert_eq!(sketch("Too short", "camp").len(), 1);
+        let long: String = (0..500).map(|i| format!("w{i} ")).collect();
+        assert_eq!(sketch(&long, "camp").len(), SKETCH);
+        assert_eq!(from_hex(&to_hex(&a)), a);
+    }
+
+    #[test]
+    fn others_count_near_identical_letters_of_other_volunteers_only() {
+        let text = "Please publish the report now, my neighbours deserve to know the truth.";
+        let mine = sketch(text, "c");
+        let mut others = Others {
+            letters: HashMap::new(),
+            me: "me".into(),
+            threshold: 0.8,
+            key: |_, email| email.to_string(),
+            campaign: "c".into(),
+        };
+        let to = others.letters.entry("r".into()).or_default();
+        to.insert("<1>".into(), ("you".into(), mine.clone()));
+        to.insert("<2>".into(), ("me".into(), mine.clone()));
+        to.insert(
+            "<3>".into(),
+            (
+                "them".into(),
+                sketch("Something else entirely, in my words.", "c"),
+            ),
+        );
+        assert_eq!(others.near("r", &mine), (1, 2));
+        assert_eq!(others.near("r", &[]), (0, 2));
+        assert_eq!(others.near("nobody", &mine), (0, 0));
+        let said = others.warning("R", "r", &mine).unwrap();
+        assert!(
+            said.contains("near-identical to 1 of the 2 letters"),
+            "{said}"
+        );
+        assert_eq!(others.warning("R", "nobody", &mine), None);
     }
 }

@@ -86,6 +86,8 @@ pub struct Letter {
     pub postal: Vec<String>,
     /// How many of the body's words are the volunteer's own (see `own`).
     pub own_words: OwnWords,
+    /// The sketch of the letter's personal paragraph (`own::sketch`); empty without one.
+    pub personal: std::sync::Arc<Vec<u64>>,
 }
 
 /// A language the group's letters are written in.
@@ -104,6 +106,8 @@ struct Language {
     words: HashSet<String>,
     /// Whether the template has a place for the volunteer's paragraph.
     personal: bool,
+    /// The sketch of the paragraph in this language, when the template has a place for it.
+    sketch: std::sync::Arc<Vec<u64>>,
 }
 
 /// Renders one group's letters. Each render thread has its own (`Clone`), as a row is rendered in
@@ -253,6 +257,7 @@ impl<'c> Renderer<'c> {
         let own_words = OwnWords::count(&body, known);
         Ok(Letter {
             own_words,
+            personal: lang.sketch.clone(),
             index: row.index,
             line: row.line,
             name: field(NAME_COLUMN).to_string(),
@@ -379,6 +384,11 @@ fn language(
     }));
     let fixed = own::fixed_text(&format!("{text}\n{}", subject.map_or("", |s| s.as_str())));
     let words = campaign_words(campaign, group, inputs, &lang, &fixed);
+    let personal = text.contains("personal_note");
+    let sketch = match personal {
+        true => own::sketch(inputs.notes.in_language(&lang), &campaign.id),
+        false => Vec::new(),
+    };
     Ok(Language {
         tag: lang,
         file,
@@ -386,7 +396,8 @@ fn language(
         subject: subject_name,
         ctx,
         words,
-        personal: text.contains("personal_note"),
+        personal,
+        sketch: std::sync::Arc::new(sketch),
     })
 }
 

@@ -250,6 +250,7 @@ mod tests {
             language: "en".into(),
             postal: vec![],
             own_words: Default::default(),
+            personal: Default::default(),
         };
         let message = build(&letter, &settings).unwrap();
         let entry = mboxrd_entry("From x\n", &message);

@@ -129,6 +129,7 @@ mod tests {
             language: "en".into(),
             postal: vec![],
             own_words: Default::default(),
+            personal: Default::default(),
         };
         let url = mailto(&letter);
         assert_eq!(

@@ -19,7 +19,7 @@ use super::usage;
 use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
-use crate::letter::own::Tally;
+use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
 use crate::letter::run::{Run, Target};
 use crate::plural;
@@ -51,6 +51,8 @@ pub struct SendJob {
     pub dry_run: bool,
     /// Refuse letters with fewer own words than `min_own_words`: nothing is sent.
     pub strict: bool,
+    /// Other volunteers' letters (`--ledger`), to warn about near-identical paragraphs.
+    pub others: Option<Others>,
     pub test_to: Option<String>,
     pub failed_csv: Option<PathBuf>,
 }
@@ -73,6 +75,7 @@ impl SendJob {
             yes: false,
             dry_run: false,
             strict: false,
+            others: None,
             test_to: None,
             failed_csv: None,
         }
@@ -95,6 +98,8 @@ struct Plan {
     planned: u64,
     /// The own words of the targeted letters.
     own: Tally,
+    /// Warnings about letters near-identical to others' (`Others::warning`).
+    identical: Vec<String>,
 }
 
 /// The core of `send`: summary, confirmation, delivery, report. `terminal` asks the questions
@@ -218,12 +223,19 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let from = run.settings.from.to_string();
     let [mut to_send, mut already, mut uncertain, mut failed, mut placeholders] = [0u64; 5];
     let mut own = Tally::new(campaign.min_own_words(run.group));
+    let mut identical = Vec::new();
+    let others = job.others.as_ref();
     let total = run.each(
         job.target.limit,
         false,
-        |letter, _| (letter.email.clone(), letter.own_words),
-        |(email, own_words)| {
+        |letter, _| {
+            let warning =
+                others.and_then(|o| o.warning(&letter.name, &letter.email, &letter.personal));
+            (letter.email.clone(), letter.own_words, warning)
+        },
+        |(email, own_words, warning)| {
             own.add(own_words);
+            identical.extend(warning);
             placeholders += u64::from(is_placeholder_address(&email));
             let state = journal.state(&group, &email);
             match decide(state, job.resend_uncertain, job.retry_failed) {
@@ -246,6 +258,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         failed,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
         own,
+        identical,
     })
 }
 
@@ -301,6 +314,14 @@ fn summary(
     if let Some(warning) = plan.own.warning() {
         let _ = writeln!(out, "  warning: {warning}");
     }
+    let max = crate::letter::run::MAX_LISTED;
+    for warning in plan.identical.iter().take(max) {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
+    if plan.identical.len() > max {
+        let more = plan.identical.len() - max;
+        let _ = writeln!(out, "  warning: and {more} more such letters");
+    }
     if plan.placeholders > 0 {
         let said = placeholders_said(plan.placeholders, plan.total);
         let _ = writeln!(out, "  warning: {said}");
@@ -348,6 +369,7 @@ fn deliver_all(campaign: &Campaign, job: &SendJob, sender: &Sender, dial: &Dial)
                     message_id: ids.message_id(&letter.email),
                     envelope: message.envelope().clone(),
                     bytes: message.formatted(),
+                    personal: letter.personal.clone(),
                 }
             },
             |outgoing| queue.push(outgoing),

@@ -149,3 +149,108 @@ fn check_warns_about_a_group_without_a_personal_paragraph() {
         .stderr_has("does not use {{personal_note}}");
     sb.cmd().args(["check", "--strict"]).run().code(1);
 }
+
+const VIC: &str = "vic@volunteers.example";
+/// A paragraph a campaign might circulate for volunteers to paste.
+const PASTED: &str = "Please publish the report now: the families of the detained deserve to know where they are held and why.";
+
+/// Another volunteer, Vic, sends a letter with `note` to Alice and exports a ledger.
+fn vic_sent(sb: &Sandbox, note: &str) {
+    let server = MailServer::start();
+    sb.write("vic.md", note);
+    sb.cmd()
+        .args([
+            "send",
+            "--group",
+            "test",
+            "--smtp",
+            &server.url(),
+            "--rate",
+            "unlimited",
+        ])
+        .args(["--yes", "--journal", "vic.jsonl", "--note", "vic.md"])
+        .args(["--where", "email=alice@corp-one.example"])
+        .args(["--signer-name", "Vic", "--signer-email", VIC])
+        .run()
+        .success();
+    sb.cmd()
+        .args(["export", "--out", "vic.ledger", "--journal", "vic.jsonl"])
+        .args(["--signer-email", VIC])
+        .run()
+        .success();
+    let ledger = sb.read("vic.ledger");
+    // Hashes of the paragraph's shingles, never its words.
+    assert!(ledger.contains("\"personal\":[\""), "{ledger}");
+    assert!(
+        !ledger.contains("publish") && !ledger.contains("Ghulja"),
+        "{ledger}"
+    );
+}
+
+#[test]
+fn a_paragraph_two_volunteers_paste_is_warned_about_before_it_goes() {
+    let sb = Sandbox::campaign();
+    vic_sent(&sb, PASTED);
+    sb.write("mine.md", PASTED);
+    sb.render("test", "eml", "out")
+        .args(["--note", "mine.md", "--ledger", "vic.ledger"])
+        .run()
+        .success()
+        .stderr_has("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical to 1 of the 1 letter other volunteers already wrote to this recipient")
+        .stderr_lacks("bob@corp-two.example");
+    assert_eq!(sb.files("out").len(), 3);
+
+    let server = MailServer::start();
+    send(&sb, &server)
+        .args(["--dry-run", "--note", "mine.md", "--ledger", "vic.ledger"])
+        .run()
+        .success()
+        .stdout_has("warning: the personal paragraph of the letter to Alice Boss")
+        .stdout_has("dry run: nothing was sent");
+}
+
+#[test]
+fn volunteers_who_write_their_own_paragraphs_are_not_warned() {
+    let sb = Sandbox::campaign();
+    vic_sent(
+        &sb,
+        "I taught in Ghulja for two years, and my students' parents vanished one by one.",
+    );
+    sb.write("mine.md", PASTED);
+    sb.render("test", "eml", "out")
+        .args(["--note", "mine.md", "--ledger", "vic.ledger"])
+        .run()
+        .success()
+        .stderr_lacks("near-identical");
+    // Nor is a volunteer about their own earlier letters.
+    sb.cmd()
+        .args([
+            "render",
+            "-g",
+            "test",
+            "-o",
+            "again",
+            "--date",
+            "2026-11-27",
+        ])
+        .args(["--note", "vic.md", "--ledger", "vic.ledger"])
+        .args(["--signer-name", "Vic", "--signer-email", VIC])
+        .run()
+        .success()
+        .stderr_lacks("near-identical");
+}
+
+#[test]
+fn a_similarity_outside_0_to_1_is_an_error() {
+    let sb = Sandbox::campaign();
+    let toml = CAMPAIGN_TOML.replace(
+        "id = \"test-campaign\"",
+        "id = \"test-campaign\"\nsimilarity = 1.5",
+    );
+    sb.write("campaign.toml", toml);
+    sb.cmd()
+        .arg("check")
+        .run()
+        .code(1)
+        .stderr_has("campaign.toml:3: key `campaign.similarity`: `similarity` is 1.5");
+}
