@@ -153,12 +153,12 @@ pub fn sketch(text: &str, key: &str) -> Vec<u64> {
 /// `SKETCH` smallest hashes of both together, the share found in both (exact when each text has
 /// at most `SKETCH` shingles). 0 when either is empty.
 pub fn similarity(a: &[u64], b: &[u64]) -> f64 {
-    let (a, b): (BTreeSet<u64>, BTreeSet<u64>) =
-        (a.iter().copied().collect(), b.iter().copied().collect());
-    let union: Vec<&u64> = a.union(&b).take(SKETCH).collect();
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    let (a, b): (BTreeSet<u64>, BTreeSet<u64>) =
+        (a.iter().copied().collect(), b.iter().copied().collect());
+    let union: Vec<&u64> = a.union(&b).take(SKETCH).collect();
     let both = union
         .iter()
         .filter(|h| a.contains(h) && b.contains(h))
@@ -214,10 +214,11 @@ impl Others {
     /// near-identical to letters other volunteers sent that recipient; none when it is not.
     pub fn warning(&self, name: &str, email: &str, sketch: &[u64]) -> Option<String> {
         let (near, all) = self.near(&(self.key)(&self.campaign, email), sketch);
-        (near > 0).then(|| {
-            let letters = crate::plural(all as u64, "letter");
-            format!("the personal paragraph of the letter to {name} <{email}> is near-identical to {near} of the {letters} other volunteers already wrote to this recipient: offices set identical letters aside, so write it in your own words")
-        })
+        let which = match all {
+            1 => "the letter another volunteer already wrote".to_string(),
+            _ => format!("{near} of the {all} letters other volunteers already wrote"),
+        };
+        (near > 0).then(|| format!("the personal paragraph of the letter to {name} <{email}> is near-identical to {which} to this recipient: offices set identical letters aside, so write it in your own words"))
     }
 }
 
@@ -326,7 +327,7 @@ mod tests {
         assert_eq!(others.near("nobody", &mine), (0, 0));
         let said = others.warning("R", "r", &mine).unwrap();
         assert!(
-            said.contains("near-identical to 1 of the 2 letters"),
+            said.contains("near-identical to 1 of the 2 letters other"),
             "{said}"
         );
         assert_eq!(others.warning("R", "nobody", &mine), None);
