@@ -74,7 +74,13 @@ pub enum Command {
     Report(ReportArgs),
     /// The guided run: questions on the terminal, from choosing recipients to ready letters.
     /// Also what `letterdrive` with no command does on a terminal.
-    Wizard,
+    Wizard {
+        /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter
+        /// whose personal paragraph is near-identical to one already written to the same
+        /// recipient.
+        #[arg(long = "ledger", value_name = "FILE")]
+        ledgers: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

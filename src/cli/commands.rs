@@ -15,7 +15,7 @@ use crate::ledger::{written, State};
 use crate::letter::check;
 use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
-use crate::letter::run::{Run, Target};
+use crate::letter::run::{Run, Target, MAX_LISTED};
 use crate::output::pdf::{Paper, Style, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
@@ -368,14 +368,14 @@ pub(crate) fn others(
     crate::ledger::others(ledgers, id, group, me, campaign.similarity).map(Some)
 }
 
-/// Says the warnings about near-identical letters, at most `MAX_LISTED` of them.
-pub(crate) fn say_identical(identical: &[String]) {
-    let max = crate::letter::run::MAX_LISTED;
-    for warning in identical.iter().take(max) {
+/// Says the warnings about near-identical letters: the first (at most `MAX_LISTED`) of all
+/// `count`.
+fn say_identical(listed: &[String], count: usize) {
+    for warning in listed {
         eprintln!("warning: {warning}");
     }
-    if identical.len() > max {
-        eprintln!("warning: and {} more such letters", identical.len() - max);
+    if count > listed.len() {
+        eprintln!("warning: and {} more such letters", count - listed.len());
     }
 }
 
@@ -395,7 +395,7 @@ pub(crate) fn render_letters(
         strict,
         others,
     } = extras;
-    let mut identical = Vec::new();
+    let (mut identical, mut identical_count) = (Vec::new(), 0);
     let mut run = Run::open(campaign, target, inputs)?;
     let mut own = Tally::new(campaign.min_own_words(run.group));
     let page = PageInfo {
@@ -433,14 +433,15 @@ pub(crate) fn render_letters(
         },
         |(encoded, email, own_words, personal, warning)| {
             own.add(own_words);
-            identical.extend(warning);
+            identical_count += usize::from(warning.is_some());
+            identical.extend(warning.filter(|_| identical.len() < MAX_LISTED));
             let file = encoded.file_name.clone();
             outbox.write(encoded)?;
             let id = ids.message_id(&email);
             records.add(&email, &id, State::Drafted, file.as_deref(), &personal)
         },
     )?;
-    say_identical(&identical);
+    say_identical(&identical, identical_count);
     // Before the outbox is finished: on refusal it is dropped, and nothing is written.
     if let Some(warning) = own.warning().filter(|_| strict) {
         let what = format!("{warning}; --strict refuses them, so nothing was written");

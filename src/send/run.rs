@@ -21,7 +21,7 @@ use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
 use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
-use crate::letter::run::{Run, Target};
+use crate::letter::run::{Run, Target, MAX_LISTED};
 use crate::plural;
 
 /// `--retries`, `--retry-delay-ms` and `--timeout` when not given, and the guided run's values.
@@ -98,8 +98,10 @@ struct Plan {
     planned: u64,
     /// The own words of the targeted letters.
     own: Tally,
-    /// Warnings about letters near-identical to others' (`Others::warning`).
+    /// Warnings about letters near-identical to others' (`Others::warning`): the first, at
+    /// most `MAX_LISTED`, and how many in all.
     identical: Vec<String>,
+    identical_count: usize,
 }
 
 /// The core of `send`: summary, confirmation, delivery, report. `terminal` asks the questions
@@ -223,7 +225,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let from = run.settings.from.to_string();
     let [mut to_send, mut already, mut uncertain, mut failed, mut placeholders] = [0u64; 5];
     let mut own = Tally::new(campaign.min_own_words(run.group));
-    let mut identical = Vec::new();
+    let (mut identical, mut identical_count) = (Vec::new(), 0);
     let others = job.others.as_ref();
     let total = run.each(
         job.target.limit,
@@ -235,7 +237,8 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         },
         |(email, own_words, warning)| {
             own.add(own_words);
-            identical.extend(warning);
+            identical_count += usize::from(warning.is_some());
+            identical.extend(warning.filter(|_| identical.len() < MAX_LISTED));
             placeholders += u64::from(is_placeholder_address(&email));
             let state = journal.state(&group, &email);
             match decide(state, job.resend_uncertain, job.retry_failed) {
@@ -259,6 +262,7 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
         own,
         identical,
+        identical_count,
     })
 }
 
@@ -314,12 +318,11 @@ fn summary(
     if let Some(warning) = plan.own.warning() {
         let _ = writeln!(out, "  warning: {warning}");
     }
-    let max = crate::letter::run::MAX_LISTED;
-    for warning in plan.identical.iter().take(max) {
+    for warning in &plan.identical {
         let _ = writeln!(out, "  warning: {warning}");
     }
-    if plan.identical.len() > max {
-        let more = plan.identical.len() - max;
+    if plan.identical_count > plan.identical.len() {
+        let more = plan.identical_count - plan.identical.len();
         let _ = writeln!(out, "  warning: and {more} more such letters");
     }
     if plan.placeholders > 0 {

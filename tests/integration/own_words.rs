@@ -152,10 +152,10 @@ fn check_warns_about_a_group_without_a_personal_paragraph() {
 
 const VIC: &str = "vic@volunteers.example";
 /// A paragraph a campaign might circulate for volunteers to paste.
-const PASTED: &str = "Please publish the report now: the families of the detained deserve to know where they are held and why.";
+pub const PASTED: &str = "Please publish the report now: the families of the detained deserve to know where they are held and why.";
 
 /// Another volunteer, Vic, sends a letter with `note` to Alice and exports a ledger.
-fn vic_sent(sb: &Sandbox, note: &str) {
+pub fn vic_sent(sb: &Sandbox, note: &str) {
     let server = MailServer::start();
     sb.write("vic.md", note);
     sb.cmd()
@@ -253,4 +253,22 @@ fn a_similarity_outside_0_to_1_is_an_error() {
         .run()
         .code(1)
         .stderr_has("campaign.toml:3: key `campaign.similarity`: `similarity` is 1.5");
+}
+
+#[test]
+fn a_ledger_that_cannot_be_read_stops_render_and_send_before_anything() {
+    let sb = Sandbox::campaign();
+    sb.render("test", "eml", "out")
+        .args(["--ledger", "nope.ledger"])
+        .run()
+        .failure()
+        .stderr_has("nope.ledger");
+    sb.assert_nothing_written("out");
+    let server = MailServer::start();
+    send(&sb, &server)
+        .args(["--yes", "--ledger", "nope.ledger"])
+        .run()
+        .failure()
+        .stderr_has("nope.ledger");
+    assert!(server.received().is_empty());
 }

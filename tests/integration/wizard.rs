@@ -636,3 +636,41 @@ fn prompts_skipped_draft_nothing() {
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
     assert!(!g.seen.contains("from my answers"), "{}", g.seen);
 }
+
+/// The guided run with other volunteers' ledgers warns, at the preview and when writing, about a
+/// paragraph another volunteer already sent the same recipient, and its command line keeps them.
+#[test]
+fn the_guided_run_warns_about_a_paragraph_another_volunteer_sent() {
+    use crate::own_words::{vic_sent, PASTED};
+    let sb = Sandbox::campaign();
+    vic_sent(&sb, PASTED);
+    let mut g = Guided::start_without_editor(&sb, &["wizard", "--ledger", "vic.ledger"]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?").keys(ENTER); // typed here
+    g.see("Type your paragraph").line(PASTED).keys(ENTER);
+    g.see("To: Alice Boss")
+        .see("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files (.eml) to out");
+    g.see("--ledger vic.ledger");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    // Said once at the preview and once when writing, for Alice only.
+    assert_eq!(g.seen.matches("near-identical").count(), 2, "{}", g.seen);
+}
+
+#[test]
+fn a_ledger_that_cannot_be_read_stops_the_guided_run_before_the_first_question() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start(&sb, &["wizard", "--ledger", "nope.ledger"]);
+    g.see("nope.ledger");
+    assert_ne!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("Who in this group?"), "{}", g.seen);
+}

@@ -19,14 +19,14 @@ use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::Source;
 use crate::campaign::{Campaign, Group, Prompt};
 use crate::cli::args::Format;
-use crate::cli::commands::{
-    first_letter, own_words_of, render_letters, rows_of, show_letter, wrote,
-};
+use crate::cli::commands::{first_letter, others, own_words_of, render_letters, rows_of};
+use crate::cli::commands::{show_letter, wrote, RenderExtras};
 use crate::cli::language;
 use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::letter::check;
+use crate::letter::own::Others;
 use crate::letter::render::{LetterInputs, Notes, Signer};
 use crate::letter::run::{Run, Target};
 use crate::plural;
@@ -153,12 +153,17 @@ pub fn wizard(
     campaign_dir: Option<&Path>,
     profile_flag: Option<&Path>,
     no_command: bool,
+    ledgers: &[PathBuf],
 ) -> Result<i32> {
     if !can_ask() {
         return Err(not_a_terminal(no_command));
     }
     install_ctrlc_handler();
     let campaign = Campaign::load(Source::discover(campaign_dir)?)?;
+    // A ledger that cannot be read is said before the first question, not after the last.
+    for ledger in ledgers {
+        std::fs::File::open(ledger).map_err(|e| Error::io(ledger, e))?;
+    }
 
     // Everything that would stop the letters is found before the first question.
     let report = check::check(&campaign);
@@ -188,6 +193,7 @@ pub fn wizard(
         profile_flag: profile_flag.map(Path::to_path_buf),
         date,
         theme: ColorfulTheme::default(),
+        ledgers: ledgers.to_vec(),
     };
     match wizard.run() {
         Ok(code) => Ok(code),
@@ -211,6 +217,8 @@ struct Wizard<'c> {
     profile_flag: Option<PathBuf>,
     date: jiff::Zoned,
     theme: ColorfulTheme,
+    /// `--ledger`: other volunteers' ledgers, to warn about near-identical paragraphs.
+    ledgers: Vec<PathBuf>,
 }
 
 /// The values of one `target_by` column, each with its number of recipients.
@@ -304,6 +312,12 @@ impl Wizard<'_> {
         })
     }
 
+    /// Other volunteers' letters to the chosen group, from `--ledger`; none without.
+    fn others(&self, answers: &Answers) -> Result<Option<Others>> {
+        let group = &answers.target.group;
+        others(self.campaign, group, &answers.inputs, &self.ledgers)
+    }
+
     /// A menu, on `default` or else the first item; Esc (or `q`) cancels the run.
     fn select(&self, prompt: &str, items: &[impl Display], default: Option<usize>) -> Ask<usize> {
         let select = Select::with_theme(&self.theme)
@@ -340,7 +354,11 @@ impl Wizard<'_> {
             None => "write the same letters again without questions",
         };
         let profile = self.profile_flag.as_deref();
-        let line = answers.command_line(self.campaign_dir(), profile, note_files);
+        let mut line = answers.command_line(self.campaign_dir(), profile, note_files);
+        for ledger in &self.ledgers {
+            let ledger = answers::shell_quote(&ledger.display().to_string());
+            line.push_str(&format!(" --ledger {ledger}"));
+        }
         println!("\nTo {what}:\n  {line}\n");
     }
 
@@ -350,7 +368,12 @@ impl Wizard<'_> {
         let (result, interrupted) = deferring(|| -> Result<_> {
             let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
             let (campaign, format) = (self.campaign, answers.format);
-            let extras = Default::default();
+            let others = self.others(answers)?;
+            let others = others.as_ref();
+            let extras = RenderExtras {
+                others,
+                ..Default::default()
+            };
             let written = render_letters(campaign, target, inputs, format, out, extras)?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
             Ok((written, answers.keep_notes(out)?))
@@ -377,7 +400,8 @@ impl Wizard<'_> {
     /// The SMTP output: the same core as `letterdrive send` (summary, confirmation, password,
     /// progress, journal), then the offer to keep the server for next time.
     fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
-        let job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
+        let mut job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
+        job.others = self.others(answers)?;
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;
