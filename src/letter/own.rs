@@ -57,6 +57,12 @@ impl OwnWords {
         counted
     }
 
+    /// A body with no words of the volunteer's: none is looked up.
+    pub fn none(body: &str) -> OwnWords {
+        let total = words(body).count() as u64;
+        OwnWords { own: 0, total }
+    }
+
     /// The share of own words in whole percent, rounded down (a letter without words has none).
     pub fn percent(self) -> u64 {
         (self.own * 100).checked_div(self.total).unwrap_or(0)
@@ -258,6 +264,10 @@ mod tests {
         assert_eq!(counted.percent(), 45);
         assert!(counted.below(46) && !counted.below(45));
         assert_eq!(OwnWords::default().percent(), 0);
+        assert_eq!(
+            OwnWords::none("Dear minister, hello."),
+            OwnWords { own: 0, total: 3 }
+        );
         assert!(!OwnWords::default().below(0));
     }
 

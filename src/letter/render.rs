@@ -257,7 +257,12 @@ impl<'c> Renderer<'c> {
         let same = |a: &str, w: &str| a.chars().flat_map(char::to_lowercase).eq(w.chars());
         let in_row = |w: &str| row.record.iter().flat_map(own::words).any(|a| same(a, w));
         let known = |w: &str| lang.words.contains(w) || in_row(w);
-        let own_words = OwnWords::count(&body, known);
+        // Without a paragraph every word is the campaign's or the row's: only counted, which
+        // keeps the letters most runs write as fast as before.
+        let own_words = match lang.sketch.is_empty() {
+            true => OwnWords::none(&body),
+            false => OwnWords::count(&body, known),
+        };
         Ok(Letter {
             own_words,
             personal: lang.sketch.clone(),
