@@ -130,7 +130,7 @@ impl Wizard<'_> {
         }
         let text = answers.join("\n\n");
         eprintln!("Your paragraph, from your answers:\n\n{text}\n");
-        let kept = "Use the paragraph from my answers".to_string();
+        let kept = format!("Use the paragraph from my answers ({})", first_words(&text));
         Ok(Some((kept, text)))
     }
 
