@@ -4,6 +4,9 @@
 pub mod archive;
 pub mod recipients;
 pub mod source;
+mod voice;
+
+pub use voice::{Prompt, PromptText, DEFAULT_SIMILARITY};
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -37,6 +40,10 @@ struct Meta {
     /// When the facts and demands were last checked (YYYY-MM-DD), and by whom.
     updated: Option<String>,
     reviewer: Option<String>,
+    /// Least share of a letter's words that must be the volunteer's own, in percent.
+    min_own_words: Option<u8>,
+    /// From which similarity two volunteers' personal texts are near-identical.
+    similarity: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +144,12 @@ pub struct Group {
     pub recipients: String,
     /// The recipients file's field separator; detected from its header line when not given.
     pub delimiter: Option<String>,
+    /// Questions the guided run asks to help the volunteer write their own paragraph.
+    #[serde(default)]
+    pub prompts: Vec<Prompt>,
+    /// Least share of a letter's words that must be the volunteer's own, in percent; overrides
+    /// `[campaign] min_own_words`.
+    pub min_own_words: Option<u8>,
 }
 
 impl Group {
@@ -218,6 +231,11 @@ pub struct Campaign {
     pub updated: Option<jiff::civil::Date>,
     /// `[campaign] reviewer`: who checked them then.
     pub reviewer: Option<String>,
+    /// `[campaign] min_own_words`: see `Campaign::min_own_words`.
+    pub min_own_words: Option<u8>,
+    /// `[campaign] similarity`: from which share of shared shingles two volunteers' personal
+    /// texts are near-identical.
+    pub similarity: f64,
     pub statement: Statement,
     pub facts: Vec<Fact>,
     pub demands: Vec<Demand>,
@@ -274,6 +292,12 @@ impl Campaign {
         };
         diags.extend(language_tag_problems(&parsed, &at));
         diags.extend(id_problems(&parsed, &at));
+        diags.extend(voice::problems(
+            parsed.campaign.similarity,
+            parsed.campaign.min_own_words,
+            &parsed.groups,
+            &at,
+        ));
         if parsed.groups.is_empty() {
             diags.push(
                 Diag::new("the campaign has no groups")
@@ -298,6 +322,8 @@ impl Campaign {
                 .reviewer
                 .clone()
                 .filter(|r| !r.trim().is_empty()),
+            min_own_words: parsed.campaign.min_own_words,
+            similarity: parsed.campaign.similarity.unwrap_or(DEFAULT_SIMILARITY),
             statement: parsed.statement,
             facts: parsed.facts,
             demands: parsed.demands,
@@ -313,6 +339,11 @@ impl Campaign {
                 join_ids(self.groups.iter().map(|g| &g.id))
             )))
         })
+    }
+
+    /// The least share of own words, in percent, `group`'s letters must have, if any.
+    pub fn min_own_words(&self, group: &Group) -> Option<u8> {
+        group.min_own_words.or(self.min_own_words)
     }
 
     /// The demands of `group`, in campaign order.
@@ -426,6 +457,10 @@ fn language_tag_problems(parsed: &CampaignFile, at: &impl Fn(&str, String) -> Di
                 .keys()
                 .map(|t| (format!("groups.{id}.subjects"), t)),
         );
+        for p in &g.prompts {
+            let place = format!("translations of a prompt of group `{id}`");
+            tags.extend(p.translations.keys().map(|t| (place.clone(), t)));
+        }
     }
     let translations = &parsed.statement.translations;
     tags.extend(
@@ -695,6 +730,23 @@ mod tests {
             &format!("en{}", "-abcdefgh".repeat(4)),
         ] {
             assert!(!is_language_tag(bad), "{bad:?}");
+        }
+    }
+
+    /// Every bundled group helps volunteers write their own paragraph, in every language its
+    /// letters are in.
+    #[test]
+    fn bundled_groups_have_prompts_in_each_language() {
+        let campaign = Campaign::load(Source::Bundled).unwrap();
+        for g in &campaign.groups {
+            assert_eq!(g.prompts.len(), 3, "{}", g.id);
+            for p in &g.prompts {
+                for lang in campaign.languages(g) {
+                    assert_ne!(p.in_language(&lang).0, p.ask, "{} {lang}", g.id);
+                    assert!(!p.in_language(&lang).1.is_empty(), "{} {lang}", g.id);
+                }
+                assert_eq!(p.in_language("de"), (p.ask.as_str(), p.hint.as_str()));
+            }
         }
     }
 

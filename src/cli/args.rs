@@ -129,7 +129,13 @@ pub enum Command {
     #[command(after_help = "Examples:
   letterdrive wizard
   letterdrive --campaign my-campaign")]
-    Wizard,
+    Wizard {
+        /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter
+        /// whose personal paragraph is near-identical to one already written to the same
+        /// recipient.
+        #[arg(long = "ledger", value_name = "FILE")]
+        ledgers: Vec<PathBuf>,
+    },
     /// Print a completion script for your shell, so Tab completes commands and options.
     #[command(after_help = "Examples:
   letterdrive completions bash > ~/.local/share/bash-completion/completions/letterdrive
@@ -373,6 +379,16 @@ pub struct RenderArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
+    /// Refuse letters with fewer of your own words than the campaign's `min_own_words`: then
+    /// nothing is written.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter whose
+    /// personal paragraph is near-identical to one already written to the same recipient.
+    #[arg(long = "ledger", value_name = "FILE")]
+    pub ledgers: Vec<PathBuf>,
+
     #[command(flatten)]
     pub signer: SignerArgs,
 }
@@ -440,6 +456,16 @@ pub struct SendArgs {
     /// Validate and render everything and show the summary, but send nothing.
     #[arg(long, help_heading = "This run")]
     pub dry_run: bool,
+
+    /// Refuse letters with fewer of your own words than the campaign's `min_own_words`: then
+    /// nothing is sent.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Another volunteer's ledger (`letterdrive export`; repeatable): warn about a letter whose
+    /// personal paragraph is near-identical to one already written to the same recipient.
+    #[arg(long = "ledger", value_name = "FILE")]
+    pub ledgers: Vec<PathBuf>,
 
     /// Send only the first letter, to ADDRESS (your own), to see it as its recipient will;
     /// nothing is recorded in the journal.

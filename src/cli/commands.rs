@@ -13,8 +13,9 @@ use crate::cli::usage;
 use crate::error::{Diag, Error, Result, EXIT_INVALID};
 use crate::ledger::{written, State};
 use crate::letter::check;
+use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
-use crate::letter::run::{Run, Target};
+use crate::letter::run::{Run, Target, MAX_LISTED};
 use crate::output::pdf::{Paper, Style, BUNDLED_BOLD, BUNDLED_FONT};
 use crate::output::{Outbox, PageInfo, Summary};
 use crate::plural;
@@ -50,6 +51,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         println!("provider: at most {n} letters a run, its daily limit (--max changes it)");
     }
     let max = args.max.or(daily);
+    let others = others(campaign, &args.target.group, &inputs, &args.ledgers)?;
     let job = crate::send::SendJob {
         target: target(&args.target),
         inputs,
@@ -64,6 +66,8 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         retry_failed: args.retry_failed,
         yes: args.yes,
         dry_run: args.dry_run,
+        strict: args.strict,
+        others,
         test_to: args.test_to.clone(),
         failed_csv: args.failed_csv.clone(),
     };
@@ -207,6 +211,7 @@ pub(super) fn preview(campaign: &Campaign, args: &PreviewArgs) -> Result<i32> {
         } else {
             write!(out, "{}", show_letter(&letter, &message))
         };
+        eprintln!("{}", own_words_of(campaign, run.group, &letter));
         return Ok(0);
     }
     if seen == 0 {
@@ -249,6 +254,21 @@ pub(crate) fn first_letter(
     Ok((None, seen))
 }
 
+/// "own words: 18% (min 10%)" for one letter, with a warning when below the minimum.
+pub(crate) fn own_words_of(
+    campaign: &Campaign,
+    group: &crate::campaign::Group,
+    letter: &Letter,
+) -> String {
+    let mut own = Tally::new(campaign.min_own_words(group));
+    own.add(letter.own_words);
+    let line = own.line().unwrap_or_default();
+    match own.min.filter(|_| own.below > 0) {
+        Some(min) => format!("{line}\nwarning: this letter has fewer of your own words than the campaign asks (min_own_words = {min}%): add a paragraph in your own words (--note FILE)"),
+        None => line,
+    }
+}
+
 /// A letter as `preview` shows it: the main headers, a blank line, the Markdown body.
 pub(crate) fn show_letter(letter: &Letter, message: &lettre::Message) -> String {
     let mut out = String::new();
@@ -286,17 +306,16 @@ pub(super) fn render(
         }
         std::process::exit(super::wizard::EXIT_CANCELLED);
     });
-    let journal = args.journal.as_deref();
-    let summary = render_letters(
-        campaign,
-        &target,
-        &inputs,
-        args.format,
-        &args.out,
+    let others = others(campaign, &target.group, &inputs, &args.ledgers)?;
+    let extras = RenderExtras {
         pdf,
-        journal,
-    )?;
-    println!("{}", wrote(args.format, &summary));
+        journal: args.journal.as_deref(),
+        strict: args.strict,
+        others: others.as_ref(),
+    };
+    let (summary, own) =
+        render_letters(campaign, &target, &inputs, args.format, &args.out, extras)?;
+    println!("{}", wrote(args.format, &summary, &own));
     Ok(0)
 }
 
@@ -342,18 +361,61 @@ fn pdf_options(args: &RenderArgs, inputs: &LetterInputs) -> Result<(Style, bool)
     ))
 }
 
-/// The core of `render`, shared with the guided run (which passes no PDF options): plain values
-/// in, letters on disk out, all or nothing.
+/// What `render` adds to the guided run's way of writing letters (which takes the defaults).
+#[derive(Default)]
+pub(crate) struct RenderExtras<'a> {
+    pub pdf: Option<(Style, bool)>,
+    pub journal: Option<&'a Path>,
+    /// Refuse letters with fewer own words than `min_own_words`: nothing is written.
+    pub strict: bool,
+    /// Other volunteers' letters (`--ledger`), to warn about near-identical paragraphs.
+    pub others: Option<&'a Others>,
+}
+
+/// Other volunteers' letters to recipients of `group`, from the `--ledger` files; none without.
+pub(crate) fn others(
+    campaign: &Campaign,
+    group: &str,
+    inputs: &LetterInputs,
+    ledgers: &[std::path::PathBuf],
+) -> Result<Option<Others>> {
+    if ledgers.is_empty() {
+        return Ok(None);
+    }
+    let (id, me) = (&campaign.id, &inputs.signer.email);
+    crate::ledger::others(ledgers, id, group, me, campaign.similarity).map(Some)
+}
+
+/// Says the warnings about near-identical letters: the first (at most `MAX_LISTED`) of all
+/// `count`.
+fn say_identical(listed: &[String], count: usize) {
+    for warning in listed {
+        eprintln!("warning: {warning}");
+    }
+    if count > listed.len() {
+        eprintln!("warning: and {} more such letters", count - listed.len());
+    }
+}
+
+/// The core of `render`, shared with the guided run: plain values in, letters on disk out, all
+/// or nothing; with the own words of the letters written.
 pub(crate) fn render_letters(
     campaign: &Campaign,
     target: &Target,
     inputs: &LetterInputs,
     format: Format,
     out: &Path,
-    pdf: Option<(Style, bool)>,
-    journal: Option<&Path>,
-) -> Result<Summary> {
+    extras: RenderExtras,
+) -> Result<(Summary, Tally)> {
+    let RenderExtras {
+        pdf,
+        journal,
+        strict,
+        others,
+    } = extras;
+    let (mut identical, mut identical_count) = (Vec::new(), 0);
     let mut run = Run::open(campaign, target, inputs)?;
+    let mut own = Tally::new(campaign.min_own_words(run.group));
     let page = PageInfo {
         title: campaign.statement.title.clone(),
         group_label: run.group.label.clone(),
@@ -385,22 +447,37 @@ pub(crate) fn render_letters(
             (
                 encoder.encode(letter, message.as_ref()),
                 letter.email.clone(),
+                letter.own_words,
+                letter.personal.clone(),
+                others.and_then(|o| o.warning(&letter.name, &letter.email, &letter.personal)),
             )
         },
-        |(encoded, email)| {
+        |(encoded, email, own_words, personal, warning)| {
+            own.add(own_words);
+            identical_count += usize::from(warning.is_some());
+            identical.extend(warning.filter(|_| identical.len() < MAX_LISTED));
             let file = encoded.file_name.clone();
             outbox.write(encoded)?;
             let id = ids.message_id(&email);
-            records.add(&email, &id, State::Drafted, file.as_deref())
+            records.add(&email, &id, State::Drafted, file.as_deref(), &personal)
         },
     )?;
+    say_identical(&identical, identical_count);
+    // Before the outbox is finished: on refusal it is dropped, and nothing is written.
+    if let Some(warning) = own.warning().filter(|_| strict) {
+        let what = format!("{warning}; --strict refuses them, so nothing was written");
+        return Err(Error::Invalid(
+            Diag::new(what).hint("or leave out --strict"),
+        ));
+    }
     let summary = outbox.finish()?;
     records.commit()?;
-    Ok(summary)
+    Ok((summary, own))
 }
 
-/// What `render` says when it is done: how many of what, and where.
-pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
+/// What `render` says when it is done: how many of what, where, and how much of them is the
+/// volunteer's own words.
+pub(crate) fn wrote(format: Format, summary: &Summary, own: &Tally) -> String {
     let what = match format {
         Format::Eml => plural(summary.count, "e-mail file") + " (.eml)",
         Format::Txt => plural(summary.count, "text file"),
@@ -424,6 +501,12 @@ pub(crate) fn wrote(format: Format, summary: &Summary) -> String {
         }
         Format::Pdf => format!("print the PDF files in {at}, then sign and post each letter"),
     };
+    if let Some(line) = own.line() {
+        said.push_str(&format!("\n{line}"));
+    }
+    if let Some(warning) = own.warning() {
+        said.push_str(&format!("\nwarning: {warning}"));
+    }
     if summary.placeholders > 0 {
         let n = recipients::placeholders_said(summary.placeholders, summary.count);
         said.push_str(&format!("\nwarning: {n}"));

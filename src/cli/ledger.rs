@@ -50,7 +50,7 @@ pub(super) fn mark_sent(
             // the end was not among the targeted recipients.
             let wanted = ticked.as_mut().is_none_or(|t| t.remove(&key(&email)));
             match wanted {
-                true => batch.add(&email, &ids.message_id(&email), State::Sent, None),
+                true => batch.add(&email, &ids.message_id(&email), State::Sent, None, &[]),
                 false => Ok(()),
             }
         },

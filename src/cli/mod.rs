@@ -45,8 +45,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
     let campaign = || Campaign::load(Source::discover(dir)?);
     match cli.command {
         // On a terminal, no command means the guided run; anywhere else it would hang.
-        None => wizard::wizard(dir, profile, true),
-        Some(Command::Wizard) => wizard::wizard(dir, profile, false),
+        None => wizard::wizard(dir, profile, true, &[]),
+        Some(Command::Wizard { ledgers }) => wizard::wizard(dir, profile, false, &ledgers),
         Some(Command::Init { dir, blank, force }) => commands::init(&dir, blank, force),
         Some(Command::Groups) => commands::groups(&campaign()?),
         Some(Command::Providers) => commands::providers(),

@@ -1,5 +1,6 @@
 //! `letterdrive export`: this machine's journal as a ledger a volunteer can hand on.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -56,13 +57,22 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
         message_id,
         volunteer_name: volunteer.name.map(str::to_string),
         status_code,
+        personal: Vec::new(),
     };
+    // The sketch of each letter's personal paragraph, by message id: `send` records it when it
+    // queues a letter, `render` with the letter it writes; every event of the letter carries it.
+    let mut sketches: HashMap<String, Vec<String>> = HashMap::new();
     super::write_whole(out, |w| {
-        let mut put = |e: Event| {
+        let mut put = |mut e: Event, personal: Vec<String>| {
+            if !personal.is_empty() {
+                sketches.insert(e.message_id.clone(), personal);
+            }
+            e.personal = sketches.get(&e.message_id).cloned().unwrap_or_default();
             count += 1;
             serde_json::to_writer(&mut *w, &e)?;
             w.write_all(b"\n")
         };
+        let mut queued: HashMap<String, Vec<String>> = HashMap::new();
         for line in file
             .map(|f| std::io::BufReader::new(f).lines())
             .into_iter()
@@ -72,8 +82,15 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
             let Ok(r) = serde_json::from_str::<Record>(&line?) else {
                 continue;
             };
-            if let Some(state) = state(r.status).filter(|_| r.campaign == campaign_id) {
-                put(event(
+            if r.campaign != campaign_id {
+                continue;
+            }
+            if r.status == Status::Queued && !r.personal.is_empty() {
+                queued.insert(r.message_id.clone(), r.personal.clone());
+            }
+            if let Some(state) = state(r.status) {
+                let personal = queued.get(&r.message_id).cloned().unwrap_or_default();
+                let e = event(
                     r.group,
                     &r.email,
                     "email".into(),
@@ -81,19 +98,15 @@ pub fn export(campaign_id: &str, journal: &Path, volunteer: &Volunteer, out: &Pa
                     r.time,
                     r.message_id,
                     None,
-                ))?;
+                );
+                put(e, personal)?;
             }
         }
         written::read(journal, campaign_id, |r| {
-            put(event(
-                r.group,
-                &r.email,
-                r.channel,
-                r.state,
-                r.time,
-                r.message_id,
-                r.status_code,
-            ))
+            let (group, channel, state, time, id) =
+                (r.group, r.channel, r.state, r.time, r.message_id);
+            let e = event(group, &r.email, channel, state, time, id, r.status_code);
+            put(e, r.personal)
         })
     })?;
     Ok(count)

@@ -62,6 +62,10 @@ pub struct Event {
     /// Of a bounce: the delivery status code (`5.1.1`), which says whether the address is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
+    /// The sketch of the letter's personal paragraph (`letter::own::sketch`), as hex; none
+    /// without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal: Vec<String>,
 }
 
 /// An event as read from a ledger: its text borrowed from the line where it can be, since a
@@ -83,6 +87,8 @@ pub struct Line<'a> {
     pub message_id: Cow<'a, str>,
     #[serde(borrow, default)]
     pub status_code: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub personal: Vec<String>,
 }
 
 /// An address as a ledger may carry it: HMAC-SHA256 keyed with the campaign id, of the address
@@ -95,6 +101,40 @@ pub fn keyed(campaign_id: &str, email: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The letters other volunteers wrote to recipients of `group`, from the ledgers at `paths`
+/// (`--ledger`), for the volunteer whose address is `me`: what `render` and `send` compare each
+/// letter's personal paragraph with. Letters that failed or bounced never arrived, and are left
+/// out; a letter is counted once however many of its events the ledgers hold.
+pub fn others(
+    paths: &[std::path::PathBuf],
+    campaign_id: &str,
+    group: &str,
+    me: &str,
+    threshold: f64,
+) -> Result<crate::letter::own::Others> {
+    let mut others = crate::letter::own::Others {
+        letters: Default::default(),
+        me: keyed(campaign_id, me),
+        threshold,
+        key: keyed,
+        campaign: campaign_id.to_string(),
+    };
+    for path in paths {
+        read(path, campaign_id, |e| {
+            if e.group != group || matches!(e.state, State::Failed | State::Bounced) {
+                return;
+            }
+            let letters = others.letters.entry(e.recipient.to_string()).or_default();
+            let letter = letters.entry(e.message_id.to_string()).or_default();
+            letter.0 = e.volunteer.to_string();
+            if letter.1.is_empty() {
+                letter.1 = crate::letter::own::from_hex(&e.personal);
+            }
+        })?;
+    }
+    Ok(others)
 }
 
 /// Writes `path` in full or not at all: into a file beside it, moved into place once complete.

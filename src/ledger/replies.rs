@@ -431,6 +431,7 @@ pub fn record(
                 answer_id: a.id,
                 status_code: a.status,
                 time: a.time.unwrap_or_else(|| now.clone()),
+                personal: Vec::new(),
             };
             if let Err(e) = batch.push(&record) {
                 failure = Some(e);

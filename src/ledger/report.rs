@@ -362,6 +362,7 @@ mod tests {
             message_id: format!("<{campaign}.{g}.{r:016x}@example.org>"),
             volunteer_name: None,
             status_code: (s == 5).then(|| format!("5.1.{}", (r + v) % 3)),
+            personal: Vec::new(),
         }
     }
 

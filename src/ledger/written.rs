@@ -36,6 +36,10 @@ pub struct Written {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
     pub time: String,
+    /// The sketch of the letter's personal paragraph (`letter::own::sketch`), as hex; none
+    /// without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal: Vec<String>,
 }
 
 /// Where the letters of the journal at `journal` are kept.
@@ -90,6 +94,7 @@ impl Batch {
         message_id: &str,
         state: State,
         file: Option<&str>,
+        personal: &[u64],
     ) -> Result<()> {
         let record = Written {
             campaign: self.campaign.clone(),
@@ -102,6 +107,7 @@ impl Batch {
             answer_id: None,
             status_code: None,
             time: self.time.clone(),
+            personal: crate::letter::own::to_hex(personal),
         };
         self.push(&record)
     }

@@ -7,7 +7,7 @@ use crate::campaign::recipients::{self, Columns, DuplicateTracker};
 use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error};
-use crate::letter::render::{LetterInputs, Notes, Signer, BUILTIN_NAMES};
+use crate::letter::render::{LetterInputs, Notes, Renderer, Signer, BUILTIN_NAMES};
 use crate::letter::run::{push_capped, Run, Target};
 
 #[derive(Debug, Default)]
@@ -149,6 +149,7 @@ fn check_group(campaign: &Campaign, group: &Group, inputs: &LetterInputs) -> Gro
             .hint(format!("have a native speaker check the template and the `{lang}` texts, then remove `{lang}` from needs_review")),
         );
     }
+    report.warnings.extend(impersonal(&run.renderer, group));
     for (wanted, rows) in &scan.fallbacks {
         report
             .warnings
@@ -284,6 +285,21 @@ fn scan_rows(run: &mut Run, report: &mut GroupReport) -> RowScan {
         }
     }
     scan
+}
+
+/// A template with no place for the volunteer's paragraph makes every letter a form letter.
+fn impersonal(renderer: &Renderer, group: &Group) -> Vec<Diag> {
+    let templates = renderer.impersonal_templates().into_iter();
+    let hint = "add {{personal_note}} where the volunteer's paragraph belongs: offices discount identical form letters";
+    templates
+        .map(|template| {
+            let message = format!(
+                "the letters of group `{}` have no place for the volunteer's own words: {template} does not use {{{{personal_note}}}}",
+                group.id
+            );
+            Diag::new(message).file(template).hint(hint)
+        })
+        .collect()
 }
 
 /// Recipients who ask for a language `wanted` the group has no template in.

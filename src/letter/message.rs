@@ -203,6 +203,8 @@ mod tests {
             body: body.into(),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
+            personal: Default::default(),
         }
     }
 

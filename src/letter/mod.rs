@@ -5,6 +5,7 @@
 pub mod check;
 pub mod markdown;
 pub mod message;
+pub mod own;
 pub mod render;
 pub mod run;
 pub mod syntax;

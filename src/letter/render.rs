@@ -1,7 +1,7 @@
 //! Letters from templates: one Handlebars registry per group in strict mode, so a misspelt
 //! variable is an error, never an empty gap in a letter someone signs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use handlebars::{no_escape, Context, Handlebars, RenderErrorReason};
 use serde::Serialize;
@@ -12,6 +12,7 @@ use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{too_long, Campaign, Fact, Group, MAX_SUBJECT};
 use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
+use crate::letter::own::{self, OwnWords};
 use crate::letter::syntax;
 
 /// The volunteer who signs the letters.
@@ -84,6 +85,10 @@ pub struct Letter {
     pub language: String,
     /// The recipient block of a printed letter: name, organisation, postal address, country.
     pub postal: Vec<String>,
+    /// How many of the body's words are the volunteer's own (see `own`).
+    pub own_words: OwnWords,
+    /// The sketch of the letter's personal paragraph (`own::sketch`); empty without one.
+    pub personal: std::sync::Arc<Vec<u64>>,
 }
 
 /// A language the group's letters are written in.
@@ -98,6 +103,12 @@ struct Language {
     subject: String,
     /// What templates see: the texts in this language, and the row being rendered.
     ctx: Context,
+    /// The words the campaign puts into these letters (`own::vocabulary`, lowercase).
+    words: HashSet<String>,
+    /// Whether the template has a place for the volunteer's paragraph.
+    personal: bool,
+    /// The sketch of the paragraph in this language, when the template has a place for it.
+    sketch: std::sync::Arc<Vec<u64>>,
 }
 
 /// Renders one group's letters. Each render thread has its own (`Clone`), as a row is rendered in
@@ -155,6 +166,12 @@ impl<'c> Renderer<'c> {
     /// The languages this group has templates in besides the default one (lowercase tags).
     pub fn languages(&self) -> &[String] {
         &self.tags
+    }
+
+    /// The template files (as users see them) with no place for the volunteer's paragraph.
+    pub fn impersonal_templates(&self) -> Vec<&str> {
+        let languages = self.languages.iter().filter(|l| !l.personal);
+        languages.map(|l| l.file.as_str()).collect()
     }
 
     /// Every problem of a row that stops its letter (see `recipients::validate_row`).
@@ -243,7 +260,20 @@ impl<'c> Renderer<'c> {
             let hint = "shorten the subject in campaign.toml, or the values it uses in this row";
             return Err(d.file(&self.recipients_file).line(row.line).hint(hint));
         }
+        // A row has few words, and few of a letter's words are not the campaign's: comparing
+        // those with the row's, rather than making a set of them, allocates nothing.
+        let same = |a: &str, w: &str| a.chars().flat_map(char::to_lowercase).eq(w.chars());
+        let in_row = |w: &str| row.record.iter().flat_map(own::words).any(|a| same(a, w));
+        let known = |w: &str| lang.words.contains(w) || in_row(w);
+        // Without a paragraph every word is the campaign's or the row's: only counted, which
+        // keeps the letters most runs write as fast as before.
+        let own_words = match lang.sketch.is_empty() {
+            true => OwnWords::none(&body),
+            false => OwnWords::count(&body, known),
+        };
         Ok(Letter {
+            own_words,
+            personal: lang.sketch.clone(),
             index: row.index,
             line: row.line,
             name: field(NAME_COLUMN).to_string(),
@@ -428,13 +458,69 @@ fn language(
         "date": letter_date_in(&inputs.date, &lang),
         "group": {"id": group.id, "label": group.label},
     }));
+    let fixed = own::fixed_text(&format!("{text}\n{}", subject.map_or("", |s| s.as_str())));
+    let words = campaign_words(campaign, group, inputs, &lang, &fixed);
+    let personal = text.contains("personal_note");
+    let sketch = match personal {
+        true => own::sketch(inputs.notes.in_language(&lang), &campaign.id),
+        false => Vec::new(),
+    };
     Ok(Language {
         tag: lang,
         file,
         body: body_name,
         subject: subject_name,
         ctx,
+        words,
+        personal,
+        sketch: std::sync::Arc::new(sketch),
     })
+}
+
+/// The words the campaign puts into a letter in `lang`: the template's fixed text and subject
+/// (`fixed`), the statement, the facts and the group's demands (in `lang` and in the default
+/// language), the group's label, the signer's details and the date.
+fn campaign_words(
+    campaign: &Campaign,
+    group: &Group,
+    inputs: &LetterInputs,
+    lang: &str,
+    fixed: &str,
+) -> HashSet<String> {
+    let default = &campaign.language;
+    let s = &campaign.statement;
+    let mut texts: Vec<&str> = vec![fixed, &group.label, &s.title, &s.organisation];
+    texts.extend([s.summary.as_str(), &s.date, &s.source]);
+    texts.extend(
+        s.translations
+            .values()
+            .flat_map(|t| t.values().map(String::as_str)),
+    );
+    for f in &campaign.facts {
+        texts.extend(
+            [Some(f.text.as_str()), f.text_in(lang, default)]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    for d in campaign.demands_for_group(&group.id) {
+        texts.extend(
+            [Some(d.text.as_str()), d.text_in(lang, default)]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    let signer = &inputs.signer;
+    texts.extend([
+        signer.name.as_str(),
+        &signer.email,
+        &signer.city,
+        &signer.country,
+    ]);
+    texts.push(&signer.organisation);
+    let date = letter_date_in(&inputs.date, lang);
+    texts.push(&date);
+    own::vocabulary(texts)
 }
 
 /// Longest template, in bytes: a letter of a few pages is a few kilobytes.

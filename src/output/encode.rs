@@ -271,6 +271,8 @@ mod tests {
             body: "Dear Zoë,\n\nFrom the files we know this.\n>From a quote\nFromage\n".into(),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
+            personal: Default::default(),
         };
         let message = build(&letter, &settings).unwrap();
         let entry = mboxrd_entry("From x\n", &message);

@@ -191,6 +191,8 @@ mod tests {
             body: "Line 1\nLine 2".into(),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
+            personal: Default::default(),
         };
         let (url, short) = mailto(&letter);
         assert_eq!(
@@ -211,6 +213,8 @@ mod tests {
             body: "é".repeat(400),
             language: "en".into(),
             postal: vec![],
+            own_words: Default::default(),
+            personal: Default::default(),
         };
         assert_eq!(
             mailto(&letter),

@@ -85,6 +85,10 @@ pub struct Record {
     /// On `queued` records: the machine's boot id when it was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot: Option<String>,
+    /// On `queued` records: the sketch of the letter's personal paragraph
+    /// (`letter::own::sketch`), as hex, for the ledger; none without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal: Vec<String>,
 }
 
 /// Where a recipient stands, from every record about them.
@@ -228,6 +232,7 @@ impl Journal {
         message_id: &str,
         status: Status,
         reply: Option<&str>,
+        personal: &[u64],
     ) -> Result<()> {
         if self.write_failed {
             let why = "an earlier record could not be written; nothing more is recorded";
@@ -242,6 +247,7 @@ impl Journal {
             reply: reply.map(str::to_string),
             time: crate::clock::now().to_string(),
             boot: self.boot.clone().filter(|_| status == Status::Queued),
+            personal: crate::letter::own::to_hex(personal),
         };
         let mut line = serde_json::to_vec(&record).expect("a record always serialises");
         line.push(b'\n');
@@ -348,7 +354,7 @@ mod tests {
             status: Status,
             reply: Option<&str>,
         ) -> Result<()> {
-            self.write(group, email, message_id, status, reply)?;
+            self.write(group, email, message_id, status, reply, &[])?;
             self.sync()
         }
 
@@ -378,10 +384,10 @@ mod tests {
         // Nothing written yet: nothing to sync, and no file made.
         j.sync().unwrap();
         assert!(!path.exists());
-        j.write("g", "a@x.example", "<1>", Status::Attempt, None)
+        j.write("g", "a@x.example", "<1>", Status::Attempt, None, &[])
             .unwrap();
         let sync = j.syncer();
-        j.write("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"))
+        j.write("g", "a@x.example", "<1>", Status::Sent, Some("250 ok"), &[])
             .unwrap();
         sync().unwrap();
         let reread = Journal::open(&path, "c").unwrap();

@@ -19,8 +19,9 @@ use super::usage;
 use crate::campaign::recipients::{is_placeholder_address, placeholders_said};
 use crate::campaign::Campaign;
 use crate::error::{Diag, Error, Result, EXIT_UNSENT};
+use crate::letter::own::{Others, Tally};
 use crate::letter::render::{Letter, LetterInputs};
-use crate::letter::run::{Run, Target};
+use crate::letter::run::{Run, Target, MAX_LISTED};
 use crate::plural;
 
 /// `--retries`, `--retry-delay-ms` and `--timeout` when not given, and the guided run's values.
@@ -48,6 +49,10 @@ pub struct SendJob {
     pub retry_failed: bool,
     pub yes: bool,
     pub dry_run: bool,
+    /// Refuse letters with fewer own words than `min_own_words`: nothing is sent.
+    pub strict: bool,
+    /// Other volunteers' letters (`--ledger`), to warn about near-identical paragraphs.
+    pub others: Option<Others>,
     pub test_to: Option<String>,
     pub failed_csv: Option<PathBuf>,
 }
@@ -69,6 +74,8 @@ impl SendJob {
             retry_failed: false,
             yes: false,
             dry_run: false,
+            strict: false,
+            others: None,
             test_to: None,
             failed_csv: None,
         }
@@ -89,6 +96,12 @@ struct Plan {
     failed: u64,
     /// To send in this run: `to_send` within `--max`.
     planned: u64,
+    /// The own words of the targeted letters.
+    own: Tally,
+    /// Warnings about letters near-identical to others' (`Others::warning`): the first, at
+    /// most `MAX_LISTED`, and how many in all.
+    identical: Vec<String>,
+    identical_count: usize,
 }
 
 /// The core of `send`: summary, confirmation, delivery, report. `terminal` asks the questions
@@ -110,6 +123,12 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     }
     let plan = preflight(campaign, job, &journal)?;
     summary(campaign, job, &plan, server.as_ref(), rate, &journal_path);
+    if let Some(warning) = plan.own.warning().filter(|_| job.strict) {
+        let what = format!("{warning}; --strict refuses them, so nothing was sent");
+        return Err(Error::Invalid(
+            Diag::new(what).hint("or leave out --strict"),
+        ));
+    }
     let remote = server.as_ref().filter(|s| !s.is_local());
     if let Some(server) = remote.filter(|_| plan.placeholders > 0 && job.test_to.is_none()) {
         let said = placeholders_said(plan.placeholders, plan.total);
@@ -205,11 +224,21 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
     let group = run.group.id.clone();
     let from = run.settings.from.to_string();
     let [mut to_send, mut already, mut uncertain, mut failed, mut placeholders] = [0u64; 5];
+    let mut own = Tally::new(campaign.min_own_words(run.group));
+    let (mut identical, mut identical_count) = (Vec::new(), 0);
+    let others = job.others.as_ref();
     let total = run.each(
         job.target.limit,
         false,
-        |letter, _| letter.email.clone(),
-        |email| {
+        |letter, _| {
+            let warning =
+                others.and_then(|o| o.warning(&letter.name, &letter.email, &letter.personal));
+            (letter.email.clone(), letter.own_words, warning)
+        },
+        |(email, own_words, warning)| {
+            own.add(own_words);
+            identical_count += usize::from(warning.is_some());
+            identical.extend(warning.filter(|_| identical.len() < MAX_LISTED));
             placeholders += u64::from(is_placeholder_address(&email));
             let state = journal.state(&group, &email);
             match decide(state, job.resend_uncertain, job.retry_failed) {
@@ -231,6 +260,9 @@ fn preflight(campaign: &Campaign, job: &SendJob, journal: &Journal) -> Result<Pl
         placeholders,
         failed,
         planned: job.max.map_or(to_send, |m| to_send.min(m)),
+        own,
+        identical,
+        identical_count,
     })
 }
 
@@ -280,6 +312,19 @@ fn summary(
         let _ = writeln!(out, "  --max:   {left} left for a later run");
     }
     let _ = writeln!(out, "  journal: {}", journal_path.display());
+    if let Some(line) = plan.own.line() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(warning) = plan.own.warning() {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
+    for warning in &plan.identical {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
+    if plan.identical_count > plan.identical.len() {
+        let more = plan.identical_count - plan.identical.len();
+        let _ = writeln!(out, "  warning: and {more} more such letters");
+    }
     if plan.placeholders > 0 {
         let said = placeholders_said(plan.placeholders, plan.total);
         let _ = writeln!(out, "  warning: {said}");
@@ -327,6 +372,7 @@ fn deliver_all(campaign: &Campaign, job: &SendJob, sender: &Sender, dial: &Dial)
                     message_id: ids.message_id(&letter.email),
                     envelope: message.envelope().clone(),
                     bytes: message.formatted(),
+                    personal: letter.personal.clone(),
                 }
             },
             |outgoing| queue.push(outgoing),

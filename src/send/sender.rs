@@ -71,6 +71,8 @@ pub struct Outgoing {
     pub envelope: Envelope,
     /// The message as it goes on the wire (CRLF line ends).
     pub bytes: Vec<u8>,
+    /// The sketch of its personal paragraph, recorded with `queued` for the ledger.
+    pub personal: std::sync::Arc<Vec<u64>>,
 }
 
 /// What a run shares between its threads: the journal, the report, and whether it has stopped.
@@ -243,7 +245,11 @@ impl<'a> Sender<'a> {
     /// writes survive it), and what that leaves is again `uncertain`.
     fn record(&self, letter: &Outgoing, status: Status, reply: Option<&str>) -> Result<()> {
         let (email, id) = (&letter.email, &letter.message_id);
-        let written = self.journal().write(&self.group, email, id, status, reply);
+        let personal = match status {
+            Status::Queued => letter.personal.as_slice(),
+            _ => &[],
+        };
+        let written = (self.journal()).write(&self.group, email, id, status, reply, personal);
         written.map_err(|e| self.fail(e))
     }
 
@@ -430,6 +436,7 @@ mod tests {
             message_id: format!("<{email}>"),
             envelope: message.envelope().clone(),
             bytes: message.formatted(),
+            personal: Default::default(),
         }
     }
 

@@ -170,7 +170,8 @@ fn check_lists_recipients_falling_back_to_the_default_template() {
         .stderr_has("help: add templates/test.de.md.hbs to write to them in `de`")
         .stderr_lacks("`es-mx`")
         .stderr_lacks("`fr`")
-        .stdout_has("0 errors, 2 warnings");
+        // Also one for each of the three templates, none of which uses {{personal_note}}.
+        .stdout_has("0 errors, 5 warnings");
     sb.cmd().args(["check", "--strict"]).run().code(1);
 }
 
@@ -514,4 +515,51 @@ fn going_back_keeps_a_paragraph_with_its_language() {
     g.see("cancelled");
     assert!(!g.seen[from..].contains("Keep"), "{}", &g.seen[from..]);
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
+}
+
+/// Writing prompts are asked for each language's paragraph in that language (its translation,
+/// else as written), and the answers become that language's paragraph only.
+#[test]
+fn prompts_are_asked_in_the_language_of_each_paragraph() {
+    let sb = with_notes();
+    let prompts = "\n[[groups.test.prompts]]\nask = \"Why does this matter to you?\"\n\
+                   [groups.test.prompts.translations.fr]\nask = \"Pourquoi est-ce important pour vous ?\"\n";
+    sb.write("campaign.toml", sb.read("campaign.toml") + prompts);
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER); // all
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("(1/1) Why does this matter to you?")
+        .line("I live in Lyon.");
+    g.see("A personal paragraph for the 3 letters in English?")
+        .see("Use the paragraph from my answers (I live in Lyon.)")
+        .keys(ENTER);
+    // Spanish has no translation: the question as written; skipped, so nothing is drafted.
+    g.see("(1/1) Why does this matter to you?").keys(ENTER);
+    g.see("A personal paragraph for the 1 letter in Spanish?")
+        .see("Use my English paragraph")
+        .keys(DOWN)
+        .keys(ENTER); // none
+    g.see("(1/1) Pourquoi est-ce important pour vous ?")
+        .line("J'habite à Lyon.");
+    g.see("A personal paragraph for the 1 letter in French?")
+        .see("Use the paragraph from my answers (J'habite à Lyon.)")
+        .keys(ENTER);
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    let (_, text, _) = letter_for(&sb, "out", "francois@two.example");
+    assert!(
+        text.contains("J'habite à Lyon.") && !text.contains("I live"),
+        "{text}"
+    );
+    let (_, text, _) = letter_for(&sb, "out", "sofia@three.example");
+    assert!(!text.contains("Lyon"), "{text}");
+    let (_, text, _) = letter_for(&sb, "out", "anne@one.example");
+    assert!(text.contains("I live in Lyon."), "{text}");
 }

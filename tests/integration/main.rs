@@ -13,6 +13,7 @@ mod language;
 mod ledger;
 mod mail_server;
 mod oauth2;
+mod own_words;
 mod pack;
 mod pdf;
 mod pty;

@@ -331,3 +331,35 @@ fn templates_past_the_size_or_nesting_limits_are_refused() {
         .success()
         .stdout_has("Dear Alice Boss,");
 }
+
+/// Writing prompts are checked like every other text of campaign.toml: control characters,
+/// empty questions, lengths, language tags; and shares of own words are percentages.
+#[test]
+fn bad_prompts_and_shares_are_errors_with_their_place() {
+    let sb = Sandbox::campaign();
+    let long = "x".repeat(301);
+    let cases = [
+        ("[[groups.test.prompts]]\nask = \"Why?\\u001b[2J\"", "U+001B"),
+        ("[[groups.test.prompts]]\nask = \" \"", "asks nothing"),
+        (
+            &format!("[[groups.test.prompts]]\nask = \"Why?\"\nhint = \"{long}\"")[..],
+            "301 characters long",
+        ),
+        (
+            "[[groups.test.prompts]]\nask = \"Why?\"\n[groups.test.prompts.translations.french]\nask = \"Pourquoi ?\"",
+            "`french` in translations of a prompt of group `test` is not a language tag",
+        ),
+        ("[groups.test.prompts]\nask = \"Why?\"", "expected a sequence"),
+        ("min_own_words = 150", "is a percentage: at most 100"),
+    ];
+    for (extra, said) in cases {
+        let toml = CAMPAIGN_TOML.to_string() + extra + "\n";
+        sb.write("campaign.toml", toml);
+        sb.cmd()
+            .arg("check")
+            .run()
+            .code(1)
+            .stderr_has("campaign.toml")
+            .stderr_has(said);
+    }
+}

@@ -633,3 +633,123 @@ fn the_guided_run_opens_a_campaign_file() {
     g.see("cancelled: nothing was written");
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
 }
+
+/// Writing prompts for the test group: the second has a hint, the third a French translation.
+const PROMPTS: &str = r#"
+[[groups.test.prompts]]
+ask = "Why does this matter to you?"
+
+[[groups.test.prompts]]
+ask = "What should they do first?"
+hint = "One thing, said plainly."
+
+[[groups.test.prompts]]
+ask = "What would you like them to answer?"
+[groups.test.prompts.translations.fr]
+ask = "À quelle question aimeriez-vous une réponse ?"
+"#;
+
+/// The prompts are asked one by one, an empty answer skips one, and the answers, word for
+/// word and nothing else, become the paragraph the volunteer is then offered.
+#[test]
+fn prompts_turn_the_answers_into_the_paragraph() {
+    let sb = Sandbox::campaign();
+    sb.write("campaign.toml", sb.read("campaign.toml") + PROMPTS);
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("3 questions help you write it");
+    g.see("(1/3) Why does this matter to you?")
+        .line("My neighbour's brother is held in a camp.");
+    g.see("One thing, said plainly.")
+        .see("(2/3) What should they do first?")
+        .keys(ENTER); // skipped
+    g.see("(3/3) What would you like them to answer?")
+        .line("Will you visit the camps?");
+    g.see("Your paragraph, from your answers")
+        .see("Add a personal paragraph?")
+        .see("Use the paragraph from my answers")
+        .keys(ENTER);
+    // The preview says how much of the letter is the volunteer's own words.
+    g.see("Will you visit the camps?").see("own words: ");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files (.eml) to out");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    let note = sb.read("out/personal-note.md");
+    assert_eq!(
+        note.trim(),
+        "My neighbour's brother is held in a camp.\n\nWill you visit the camps?"
+    );
+    let msg = parse_mail(&sb.read_bytes("out/test-000001-alice-boss.eml"));
+    let (text, _html) = alternative_parts(&msg);
+    assert!(text.contains("held in a camp."), "{text}");
+    assert!(!text.contains("should they do"), "{text}");
+}
+
+/// Skipping every prompt leaves no paragraph drafted: the step is the one without prompts.
+#[test]
+fn prompts_skipped_draft_nothing() {
+    let sb = Sandbox::campaign();
+    sb.write("campaign.toml", sb.read("campaign.toml") + PROMPTS);
+    let mut g = Guided::start(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("(1/3)").keys(ENTER);
+    g.see("(2/3)").keys(ENTER);
+    g.see("(3/3)").keys(ENTER);
+    g.see("Add a personal paragraph?")
+        .see("No personal paragraph");
+    g.keys(CTRL_C);
+    g.see("cancelled");
+    assert_eq!(g.exit_code(), 130, "{}", g.seen);
+    assert!(!g.seen.contains("from my answers"), "{}", g.seen);
+}
+
+/// The guided run with other volunteers' ledgers warns, at the preview and when writing, about a
+/// paragraph another volunteer already sent the same recipient, and its command line keeps them.
+#[test]
+fn the_guided_run_warns_about_a_paragraph_another_volunteer_sent() {
+    use crate::own_words::{vic_sent, PASTED};
+    let sb = Sandbox::campaign();
+    vic_sent(&sb, PASTED);
+    let mut g = Guided::start_without_editor(&sb, &["wizard", "--ledger", "vic.ledger"]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    g.see("Your city").keys(ENTER);
+    g.see("Your country").keys(ENTER);
+    g.see("Your organisation").keys(ENTER);
+    g.see("Add a personal paragraph?").keys(ENTER); // typed here
+    g.see("Type your paragraph").line(PASTED).keys(ENTER);
+    g.see("To: Alice Boss")
+        .see("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files (.eml) to out");
+    g.see("--ledger vic.ledger");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    // Said once at the preview and once when writing, for Alice only.
+    assert_eq!(g.seen.matches("near-identical").count(), 2, "{}", g.seen);
+}
+
+#[test]
+fn a_ledger_that_cannot_be_read_stops_the_guided_run_before_the_first_question() {
+    let sb = Sandbox::campaign();
+    let mut g = Guided::start(&sb, &["wizard", "--ledger", "nope.ledger"]);
+    g.see("nope.ledger");
+    assert_ne!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("Who in this group?"), "{}", g.seen);
+}

@@ -17,14 +17,16 @@ use dialoguer::{Editor, Input, MultiSelect, Select};
 
 use crate::campaign::recipients::{self, Filter, Recipients};
 use crate::campaign::source::{Source, CAMPAIGN_FILE};
-use crate::campaign::{Campaign, Group};
+use crate::campaign::{Campaign, Group, Prompt};
 use crate::cli::args::Format;
-use crate::cli::commands::{first_letter, render_letters, rows_of, show_letter, wrote};
+use crate::cli::commands::{first_letter, others, own_words_of, render_letters, rows_of};
+use crate::cli::commands::{show_letter, wrote, RenderExtras};
 use crate::cli::language;
 use crate::cli::terminal::{can_ask, yes_no, Console};
 use crate::cli::usage;
 use crate::error::{Error, Result};
 use crate::letter::check;
+use crate::letter::own::Others;
 use crate::letter::render::{LetterInputs, Notes, Signer};
 use crate::letter::run::{Run, Target};
 use crate::plural;
@@ -152,6 +154,7 @@ pub fn wizard(
     campaign_dir: Option<&Path>,
     profile_flag: Option<&Path>,
     no_command: bool,
+    ledgers: &[PathBuf],
 ) -> Result<i32> {
     if !can_ask() {
         return Err(not_a_terminal(no_command));
@@ -165,6 +168,10 @@ pub fn wizard(
         }
         Err(Stop::Failed(e)) => return Err(e),
     };
+    // A ledger that cannot be read is said before the first question, not after the last.
+    for ledger in ledgers {
+        std::fs::File::open(ledger).map_err(|e| Error::io(ledger, e))?;
+    }
 
     // Everything that would stop the letters is found before the first question.
     let report = check::check(&campaign, crate::cli::settings::today()?);
@@ -194,6 +201,7 @@ pub fn wizard(
         profile_flag: profile_flag.map(Path::to_path_buf),
         date,
         theme: ColorfulTheme::default(),
+        ledgers: ledgers.to_vec(),
     };
     match wizard.run() {
         Ok(code) => Ok(code),
@@ -217,6 +225,8 @@ struct Wizard<'c> {
     profile_flag: Option<PathBuf>,
     date: jiff::Zoned,
     theme: ColorfulTheme,
+    /// `--ledger`: other volunteers' ledgers, to warn about near-identical paragraphs.
+    ledgers: Vec<PathBuf>,
 }
 
 /// The values of one `target_by` column, each with its number of recipients.
@@ -285,6 +295,7 @@ impl Wizard<'_> {
         let prev = prev.filter(|p| p.target.group == group.id);
         let filters = self.ask_targeting(group, prev)?;
         let signer = self.ask_signer(prev)?;
+        let prompts = &group.prompts;
         let (group, date) = (group.id.clone(), self.date.clone());
         let target = Target {
             group,
@@ -298,7 +309,7 @@ impl Wizard<'_> {
         };
         let languages = self.languages_of(&target, &inputs)?;
         let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
-        let notes = self.ask_notes(&languages, &prev_notes)?;
+        let notes = self.ask_notes(&languages, &prev_notes, prompts)?;
         Ok(Answers {
             target,
             inputs: LetterInputs { notes, ..inputs },
@@ -308,6 +319,12 @@ impl Wizard<'_> {
             smtp: prev.and_then(|p| p.smtp.clone()),
             max: None,
         })
+    }
+
+    /// Other volunteers' letters to the chosen group, from `--ledger`; none without.
+    fn others(&self, answers: &Answers) -> Result<Option<Others>> {
+        let group = &answers.target.group;
+        others(self.campaign, group, &answers.inputs, &self.ledgers)
     }
 
     /// A menu, on `default` or else the first item; Esc (or `q`) cancels the run.
@@ -347,7 +364,11 @@ impl Wizard<'_> {
             None => "write the same letters again without questions",
         };
         let profile = self.profile_flag.as_deref();
-        let line = answers.command_line(self.campaign_dir(), profile, note_files);
+        let mut line = answers.command_line(self.campaign_dir(), profile, note_files);
+        for ledger in &self.ledgers {
+            let ledger = answers::shell_quote(&ledger.display().to_string());
+            line.push_str(&format!(" --ledger {ledger}"));
+        }
         println!("\nTo {what}:\n  {line}\n");
     }
 
@@ -356,21 +377,20 @@ impl Wizard<'_> {
     fn write_letters(&self, answers: &Answers) -> Ask<i32> {
         let (result, interrupted) = deferring(|| -> Result<_> {
             let (target, inputs, out) = (&answers.target, &answers.inputs, &answers.out);
-            let summary = render_letters(
-                self.campaign,
-                target,
-                inputs,
-                answers.format,
-                out,
-                None,
-                None,
-            )?;
+            let (campaign, format) = (self.campaign, answers.format);
+            let others = self.others(answers)?;
+            let others = others.as_ref();
+            let extras = RenderExtras {
+                others,
+                ..Default::default()
+            };
+            let written = render_letters(campaign, target, inputs, format, out, extras)?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            Ok((summary, answers.keep_notes(out)?))
+            Ok((written, answers.keep_notes(out)?))
         });
-        let (summary, note_files) = result?;
+        let ((summary, own), note_files) = result?;
         WROTE.store(true, Ordering::SeqCst);
-        println!("\n{}", wrote(answers.format, &summary));
+        println!("\n{}", wrote(answers.format, &summary, &own));
         for (lang, file) in &note_files {
             let what = lang
                 .as_deref()
@@ -392,6 +412,7 @@ impl Wizard<'_> {
     fn send_letters(&self, answers: &Answers, config: SmtpConfig) -> Ask<i32> {
         let mut job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
         job.max = answers.max;
+        job.others = self.others(answers)?;
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;

@@ -22,8 +22,15 @@ impl Wizard<'_> {
                 (Some(l), 2..) => format!("{} in {}", plural(l.1, "letter"), language::name(&l.0)),
                 _ => plural(n, "letter"),
             };
+            let mut own = own_words_of(self.campaign, run.group, &letter);
+            let others = self.others(answers)?;
+            let personal = &letter.personal;
+            let warning = others.and_then(|o| o.warning(&letter.name, &letter.email, personal));
+            own.extend(warning.map(|w| format!("\nwarning: {w}")));
             let (rule, letter) = ("─".repeat(60), show_letter(&letter, &message));
-            println!("\nThe first of {n}, exactly as it will go out:\n{rule}\n{letter}{rule}\n");
+            println!(
+                "\nThe first of {n}, exactly as it will go out:\n{rule}\n{letter}{rule}\n{own}\n"
+            );
         }
         Ok(())
     }

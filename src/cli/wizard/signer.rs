@@ -56,11 +56,12 @@ impl Wizard<'_> {
     /// Step 4: the volunteer's own paragraph; one per language when the chosen letters are in
     /// several, so that no letter carries a paragraph in another language unless the
     /// volunteer picks that. `languages` are the letters' languages with their counts; `prev`
-    /// the paragraphs written before, by language.
+    /// the paragraphs written before, by language; `prompts` the group's writing prompts.
     pub(super) fn ask_notes(
         &self,
         languages: &[(String, u64)],
         prev: &BTreeMap<String, String>,
+        prompts: &[Prompt],
     ) -> Ask<Notes> {
         let prev_in = |l: &String| prev.get(l).map(String::as_str);
         eprintln!(
@@ -72,8 +73,12 @@ impl Wizard<'_> {
                 let name = language::name(l);
                 eprintln!("The letters are in {name}: write the paragraph in {name}.");
             }
+            let lang = languages
+                .first()
+                .map_or(&self.campaign.language, |(l, _)| l);
             let prev = languages.first().and_then(|(l, _)| prev_in(l));
-            let note = self.ask_note("Add a personal paragraph?", prev, &[])?;
+            let prompt = "Add a personal paragraph?";
+            let note = self.ask_note(prompt, self.drafted(prev, prompts, lang)?, &[])?;
             return Ok(Notes::one(note.unwrap_or_default()));
         }
         let all: Vec<String> = languages.iter().map(language::with_count).collect();
@@ -83,7 +88,8 @@ impl Wizard<'_> {
         for (lang, n) in languages {
             let (letters, name) = (plural(*n, "letter"), language::name(lang));
             let prompt = format!("A personal paragraph for the {letters} in {name}?");
-            if let Some(text) = self.ask_note(&prompt, prev_in(lang), &written)? {
+            let kept = self.drafted(prev_in(lang), prompts, lang)?;
+            if let Some(text) = self.ask_note(&prompt, kept, &written)? {
                 written.push((format!("my {name} paragraph"), text.clone()));
                 notes.by_language.insert(lang.clone(), text);
             }
@@ -91,26 +97,61 @@ impl Wizard<'_> {
         Ok(notes)
     }
 
-    /// One paragraph: kept from before, one written for other letters (`others`: what it is,
-    /// and its text), typed here, written in the volunteer's editor when they have set one
-    /// (`$VISUAL` or `$EDITOR`: an editor they did not choose is a trap), or none.
+    /// The paragraph the volunteer starts from, with what it is: the one written before, else
+    /// their answers to the group's prompts in `lang`, asked one by one (an empty answer skips
+    /// one) and joined as paragraphs, word for word; none when there are no answers.
+    fn drafted(
+        &self,
+        prev: Option<&str>,
+        prompts: &[Prompt],
+        lang: &str,
+    ) -> Ask<Option<(String, String)>> {
+        if let Some(p) = prev.filter(|p| !p.is_empty()) {
+            let kept = format!("Keep the paragraph I wrote ({})", first_words(p));
+            return Ok(Some((kept, p.to_string())));
+        }
+        if prompts.is_empty() {
+            return Ok(None);
+        }
+        let n = prompts.len();
+        eprintln!("{n} questions help you write it; your answers become the paragraph, which you can then change. Press enter to skip a question.");
+        let mut answers = Vec::new();
+        for (i, p) in prompts.iter().enumerate() {
+            let (ask, hint) = p.in_language(lang);
+            if !hint.is_empty() {
+                eprintln!("{hint}");
+            }
+            let prompt = format!("({}/{n}) {ask}", i + 1);
+            let answer = self.ask_text(&prompt, "", |s| no_control_characters("an answer", s))?;
+            answers.extend(Some(answer).filter(|a| !a.is_empty()));
+        }
+        if answers.is_empty() {
+            return Ok(None);
+        }
+        let text = answers.join("\n\n");
+        eprintln!("Your paragraph, from your answers:\n\n{text}\n");
+        let kept = format!("Use the paragraph from my answers ({})", first_words(&text));
+        Ok(Some((kept, text)))
+    }
+
+    /// One paragraph: `kept` (one written before or drafted from the prompts: what it is, and
+    /// its text), one written for other letters (`others`: what it is, and its text), typed
+    /// here, written in the volunteer's editor when they have set one (`$VISUAL` or `$EDITOR`:
+    /// an editor they did not choose is a trap; it starts from `kept`), or none.
     fn ask_note(
         &self,
         prompt: &str,
-        prev: Option<&str>,
+        kept: Option<(String, String)>,
         others: &[(String, String)],
     ) -> Ask<Option<String>> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .ok()
             .filter(|e| !e.trim().is_empty());
-        let prev = prev.filter(|p| !p.is_empty());
-        let keep = prev.map(|p| {
-            (
-                format!("Keep the paragraph I wrote ({})", first_words(p)),
-                Some(p),
-            )
-        });
+        let prev = kept.as_ref().map(|(_, text)| text.as_str());
+        let keep = kept
+            .as_ref()
+            .map(|(label, text)| (label.clone(), Some(text.as_str())));
         let reuse = others.iter().map(|(what, text)| {
             (
                 format!("Use {what} ({})", first_words(text)),
