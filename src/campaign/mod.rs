@@ -246,16 +246,7 @@ impl Campaign {
     pub fn load(source: Source) -> Result<Campaign> {
         let file = source.display(CAMPAIGN_FILE);
         let text = source.read_to_string(CAMPAIGN_FILE)?;
-        let parsed: CampaignFile = toml::from_str(&text).map_err(|e| {
-            let mut d = Diag::new(e.message().trim())
-                .file(&file)
-                .hint("fix the TOML syntax or key; see the campaign format in the README");
-            if let Some(span) = e.span() {
-                let (line, col) = line_col(&text, span.start);
-                d = d.line(line).column(col);
-            }
-            Error::Invalid(d)
-        })?;
+        let parsed = parse_file(&text, &file)?;
         // Best effort: a problem found after parsing points at the first line naming its key or
         // value, so the campaigner need not search for it.
         let at = |needle: &str, message: String| {
@@ -695,6 +686,20 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
     let line = before.matches('\n').count() as u64 + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
     (line, col)
+}
+
+/// campaign.toml as written, or where its TOML goes wrong.
+fn parse_file(text: &str, file: &str) -> Result<CampaignFile> {
+    toml::from_str(text).map_err(|e| {
+        let mut d = Diag::new(e.message().trim())
+            .file(file)
+            .hint("fix the TOML syntax or key; see the campaign format in the README");
+        if let Some(span) = e.span() {
+            let (line, col) = line_col(text, span.start);
+            d = d.line(line).column(col);
+        }
+        Error::Invalid(d)
+    })
 }
 
 /// `[campaign] updated`, when given, as a date; what is wrong with it otherwise.

@@ -417,7 +417,7 @@ fn language(
     let mut text = String::new();
     if source.exists(&rel) {
         text = source.read_to_string(&rel)?;
-        let problems = template_problems(&text, &file);
+        let problems = syntax::template_problems(&text, &file);
         // Handlebars' parser takes time growing with the square of a template's size, and
         // recursion with its depth: one past the limits is not handed to it.
         if problems.is_empty() {
@@ -521,51 +521,6 @@ fn campaign_words(
     let date = letter_date_in(&inputs.date, lang);
     texts.push(&date);
     own::vocabulary(texts)
-}
-
-/// Longest template, in bytes: a letter of a few pages is a few kilobytes.
-pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
-/// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
-pub const MAX_TEMPLATE_DEPTH: usize = 16;
-
-/// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
-const TAG_OPEN: &str = "{{";
-const TAG_OPEN_CHAR: char = '{';
-
-/// What is wrong with a template's text before Handlebars reads it: control characters, and a
-/// size or nesting past the limits (docs/campaign.md).
-fn template_problems(text: &str, file: &str) -> Vec<Diag> {
-    let mut diags = Vec::new();
-    if let Some((line, col, c)) = crate::campaign::control_char(text) {
-        let d = crate::campaign::control_diag(c).file(file);
-        diags.push(d.line(line).column(col));
-    }
-    if text.len() > MAX_TEMPLATE_BYTES {
-        let message = format!(
-            "the template is {} bytes long; at most {MAX_TEMPLATE_BYTES} are allowed",
-            text.len()
-        );
-        let hint = "a letter is a few pages: shorten the template";
-        diags.push(Diag::new(message).file(file).hint(hint));
-        return diags;
-    }
-    let mut depth = 0usize;
-    for (i, _) in text.match_indices(TAG_OPEN) {
-        let rest = text[i..].trim_start_matches([TAG_OPEN_CHAR, '~']);
-        match rest.as_bytes() {
-            [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
-            [b'/', ..] => depth = depth.saturating_sub(1),
-            _ => continue,
-        }
-        if depth > MAX_TEMPLATE_DEPTH {
-            let line = text[..i].matches('\n').count() as u64 + 1;
-            let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
-            let hint = "close some blocks (`/each`, `/if`) before opening others";
-            diags.push(Diag::new(message).file(file).line(line).hint(hint));
-            break;
-        }
-    }
-    diags
 }
 
 /// A paragraph for a language none of the group's letters is written in would silently be

@@ -1,7 +1,10 @@
 //! Template mistakes explained in a campaigner's terms: which block tag is left open (and on
 //! which line), a comparison written the way other languages write it, and the name a misspelt
 //! variable was probably meant to be. Used only once Handlebars has rejected a template, so it
-//! never second-guesses one that works.
+//! never second-guesses one that works. And, before Handlebars reads a template, what it will not
+//! be handed: control characters, and a size or nesting past the limits.
+
+use crate::error::Diag;
 
 /// A problem located in a template: 1-based line and column, what is wrong and what to write.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,6 +141,51 @@ pub fn closest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Opti
         .filter(|(d, _)| *d <= allowed)
         .min()
         .map(|(_, k)| k)
+}
+
+/// Longest template, in bytes: a letter of a few pages is a few kilobytes.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
+pub const MAX_TEMPLATE_DEPTH: usize = 16;
+
+/// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
+const TAG_OPEN: &str = "{{";
+const TAG_OPEN_CHAR: char = '{';
+
+/// What is wrong with a template's text before Handlebars reads it: control characters, and a
+/// size or nesting past the limits (docs/campaign.md).
+pub(crate) fn template_problems(text: &str, file: &str) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    if let Some((line, col, c)) = crate::campaign::control_char(text) {
+        let d = crate::campaign::control_diag(c).file(file);
+        diags.push(d.line(line).column(col));
+    }
+    if text.len() > MAX_TEMPLATE_BYTES {
+        let message = format!(
+            "the template is {} bytes long; at most {MAX_TEMPLATE_BYTES} are allowed",
+            text.len()
+        );
+        let hint = "a letter is a few pages: shorten the template";
+        diags.push(Diag::new(message).file(file).hint(hint));
+        return diags;
+    }
+    let mut depth = 0usize;
+    for (i, _) in text.match_indices(TAG_OPEN) {
+        let rest = text[i..].trim_start_matches([TAG_OPEN_CHAR, '~']);
+        match rest.as_bytes() {
+            [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
+            [b'/', ..] => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        if depth > MAX_TEMPLATE_DEPTH {
+            let line = text[..i].matches('\n').count() as u64 + 1;
+            let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
+            let hint = "close some blocks (`/each`, `/if`) before opening others";
+            diags.push(Diag::new(message).file(file).line(line).hint(hint));
+            break;
+        }
+    }
+    diags
 }
 
 #[cfg(test)]
