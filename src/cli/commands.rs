@@ -436,7 +436,8 @@ pub(crate) fn render_letters(
     let encoder = outbox.encoder().clone();
     let journal = journal::choose_path(journal, &campaign.source, &campaign.id);
     let channel = crate::output::outbox::extension(format);
-    let mut records = written::Batch::begin(&journal, &campaign.id, &run.group.id, channel)?;
+    let records = written::Batch::begin(&journal, &campaign.id, &run.group.id, channel)?;
+    let mut records = records.unsynced();
     let ids = run.settings.clone();
     // The outbox is dropped on error, which removes its staging directory: nothing is left
     // behind, and no letter is recorded.

@@ -60,6 +60,8 @@ pub struct Batch {
     channel: String,
     time: String,
     pub count: u64,
+    /// The records are on disk when `commit` returns (see [`Batch::unsynced`]).
+    durable: bool,
 }
 
 impl Batch {
@@ -85,7 +87,17 @@ impl Batch {
             channel: channel.to_string(),
             time: crate::clock::now().to_string(),
             count: 0,
+            durable: true,
         })
+    }
+
+    /// Records that `commit` leaves to the system to write out, as it does the letters they
+    /// record: `render` does not sync the files it writes one per letter, so a crash of the
+    /// machine may lose letters just written, and their records need not outlive them. A sync
+    /// here would have the file system write out every one of those letters first.
+    pub fn unsynced(mut self) -> Batch {
+        self.durable = false;
+        self
     }
 
     pub fn add(
@@ -122,23 +134,28 @@ impl Batch {
         Ok(())
     }
 
-    /// Adds the run's records to the letters file and syncs them: the run's file becomes the
+    /// Adds the run's records to the letters file and syncs them (unless
+    /// [`unsynced`](Batch::unsynced)): the run's file becomes the
     /// letters file when there is none yet, and is appended to it under a lock otherwise, so
     /// two runs never mix their lines.
     pub fn commit(mut self) -> Result<PathBuf> {
         let target = self.target.clone();
         let io = |e: std::io::Error| Error::io(&target, e);
+        let durable = self.durable;
         let records = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        records.sync_data().map_err(io)?;
+        if durable {
+            records.sync_data().map_err(io)?;
+        }
         let part = self.part.take().expect("committed once");
         let part = match part.persist_noclobber(&target) {
             // Its name is in the directory, which a crash could lose with every record in it.
-            Ok(_) => {
+            Ok(_) if durable => {
                 let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
                 let dir = File::open(dir.unwrap_or(Path::new(".")));
                 dir.and_then(|d| d.sync_all()).map_err(io)?;
                 return Ok(target);
             }
+            Ok(_) => return Ok(target),
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => e.file,
             Err(e) => return Err(io(e.error)),
         };
@@ -151,7 +168,9 @@ impl Batch {
             file.write_all(b"\n").map_err(io)?;
         }
         std::io::copy(&mut records, &mut file).map_err(io)?;
-        file.sync_data().map_err(io)?;
+        if durable {
+            file.sync_data().map_err(io)?;
+        }
         Ok(target)
     }
 }
