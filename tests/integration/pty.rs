@@ -23,6 +23,9 @@ pub const CTRL_D: &str = "\x04";
 pub struct Guided {
     session: OsSession,
     pub seen: String,
+    /// Keys pressed and lines typed, and when the run started: what a volunteer's run costs.
+    presses: usize,
+    started: std::time::Instant,
 }
 
 impl Guided {
@@ -51,6 +54,8 @@ impl Guided {
         Guided {
             session,
             seen: String::new(),
+            presses: 0,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -74,12 +79,24 @@ impl Guided {
     /// Press keys or type text; a short pause lets each key land at its own question.
     pub fn keys(&mut self, keys: &str) -> &mut Guided {
         self.session.send(keys).expect("type into the terminal");
+        self.presses += 1;
         std::thread::sleep(Duration::from_millis(60));
         self
     }
 
     pub fn line(&mut self, text: &str) -> &mut Guided {
         self.keys(text).keys(ENTER)
+    }
+
+    /// What the run took, for a measurement (never an assertion): the questions answered (each
+    /// marked done with ✔), the keys pressed or lines typed, and the time.
+    pub fn effort(&self) -> String {
+        let answered = self.seen.matches('✔').count();
+        let secs = self.started.elapsed().as_secs_f64();
+        format!(
+            "{answered} questions answered with {} key presses or typed lines, in {secs:.1} s",
+            self.presses
+        )
     }
 
     /// Read to the end and return the exit code.

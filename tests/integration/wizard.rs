@@ -90,6 +90,8 @@ fn guided_run_writes_eml_files_and_prints_the_same_command() {
     g.see(command);
     g.see("for next time?").line("n");
     assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    // A first-time volunteer's run, measured (shown with --nocapture).
+    eprintln!("first-time guided run: {}", g.effort());
 
     let mut files = sb.files("out");
     files.retain(|f| f.ends_with(".eml"));
