@@ -41,6 +41,36 @@ const fn provider(
     }
 }
 
+// Checked 2026-12-03 against each provider's own pages, where the search index held them (re-check
+// these before trusting a figure; providers change them without notice):
+// - Gmail: port 465 TLS, developers.google.com/gmail/imap/imap-smtp; app passwords need 2-Step
+//   Verification, support.google.com/accounts/answer/185833; 500 a day for a personal account,
+//   support.google.com/mail/answer/22839 (read as quoted elsewhere, not directly).
+// - Outlook.com: smtp-mail.outlook.com 587 STARTTLS, OAuth2 only,
+//   support.microsoft.com/office/pop-imap-and-smtp-settings-8361e398-8af4-4e97-b147-6c6c4ac95353;
+//   a daily figure (5,000) only for Microsoft 365 subscribers, "lower for non-subscribers",
+//   support.microsoft.com/office/sending-limits-in-outlook-com-279ee200-594c-40f0-9ec8-bb6af7735c2e.
+// - Microsoft 365: 10,000 recipients a day per mailbox, learn.microsoft.com/office365/
+//   servicedescriptions/exchange-online-service-description/exchange-online-limits; basic auth
+//   for SMTP AUTH is off by default from the end of December 2026 (message center MC786329).
+// - Yahoo: app password under "External connections", help.yahoo.com/kb/SLN15241.html; no daily
+//   figure for personal accounts (500 is Yahoo Small Business, help.yahoo.com SLN17518).
+// - iCloud: app-specific passwords need two-factor authentication, support.apple.com/102654;
+//   1,000 messages and 1,000 recipients a day, support.apple.com/102198.
+// - Fastmail: smtp.fastmail.com 465, app password,
+//   fastmail.com/help/technical/servernamesandports.html; no SMTP on the Basic plan,
+//   fastmail.com/help/clients/apppassword.html.
+// - Proton Mail Bridge: paid plans; the Bridge password from its mailbox details,
+//   proton.me/support/protonmail-bridge-faq. 1025 is Bridge's usual port; it shows the one it uses.
+// - GMX: app-specific password with two-factor sign-in, and POP3/IMAP access switched on,
+//   hilfe.gmx.net/sicherheit/2fa/index.html. GMX's own page for server and port was not found in
+//   the index.
+// - Zoho: smtp.zoho.com 465, zoho.com/mail/help/zoho-smtp.html; limits are per hour and depend on
+//   reputation, no daily figure, zoho.com/mail/help/adminconsole/rates-and-limits.html.
+// - mailbox.org: smtp.mailbox.org 465, kb.mailbox.org/en/private/e-mail/e-mail-configuration; no
+//   daily figure, kb.mailbox.org/en/private/e-mail/sending-limits-for-emails.
+// - Posteo: posteo.de 465, the value many mail programs use; Posteo's own page was not in the
+//   index.
 pub const PROVIDERS: &[Provider] = &[
     provider(
         "gmail",
@@ -53,63 +83,63 @@ pub const PROVIDERS: &[Provider] = &[
         "outlook",
         "Outlook.com, Hotmail",
         ("smtp-mail.outlook.com", 587, false),
-        "an OAuth2 token (--oauth2-token-command): Microsoft no longer takes passwords for SMTP",
-        Some(300),
+        "an OAuth2 token (--oauth2-token-command): Outlook.com no longer accepts your password from other programs",
+        None,
     ),
     provider(
         "microsoft365",
         "Microsoft 365 (work or school)",
         ("smtp.office365.com", 587, false),
-        "an OAuth2 token (--oauth2-token-command); your administrator must allow SMTP sending",
+        "an OAuth2 token (--oauth2-token-command); your administrator must allow SMTP sending for your mailbox",
         Some(10_000),
     ),
     provider(
         "yahoo",
         "Yahoo Mail",
         ("smtp.mail.yahoo.com", 465, true),
-        "an app password: Account Info > Account Security > Generate app password",
-        Some(500),
+        "an app password: Yahoo's Account Security page > External connections > Create app password",
+        None,
     ),
     provider(
         "icloud",
         "iCloud Mail",
         ("smtp.mail.me.com", 587, false),
-        "an app-specific password: account.apple.com > Sign-In and Security > App-Specific Passwords",
+        "an app-specific password (needs two-factor authentication): account.apple.com > Sign-In and Security > App-Specific Passwords",
         Some(1000),
     ),
     provider(
         "fastmail",
         "Fastmail",
         ("smtp.fastmail.com", 465, true),
-        "an app password: Settings > Privacy & Security > Manage app passwords",
+        "an app password: Settings > Privacy & Security (not on the Basic plan, which has no SMTP)",
         None,
     ),
     provider(
         "proton-bridge",
         "Proton Mail Bridge (runs on this computer)",
         ("127.0.0.1", 1025, false),
-        "the password Proton Mail Bridge shows for your account (not your Proton password); export its certificate and pass it with --ca-file",
+        "the password Proton Mail Bridge shows for your account (not your Proton password; Bridge needs a paid plan); export its certificate and pass it with --ca-file",
         None,
     ),
     provider(
         "gmx",
         "GMX",
         ("mail.gmx.net", 587, false),
-        "your GMX password, once POP3/IMAP access is allowed in GMX's settings",
+        "your GMX password (an app-specific one if two-factor sign-in is on), once POP3/IMAP access is allowed in GMX's settings",
         None,
     ),
     provider(
         "zoho",
         "Zoho Mail",
         ("smtp.zoho.com", 465, true),
-        "an app-specific password if two-factor sign-in is on (accounts in the EU: --smtp smtps://you@smtp.zoho.eu)",
+        "your Zoho password, or an app-specific password if two-factor sign-in is on (accounts in the EU: --smtp smtps://you@smtp.zoho.eu)",
         None,
     ),
     provider(
         "mailbox-org",
         "mailbox.org",
         ("smtp.mailbox.org", 465, true),
-        "your mailbox.org password, or an app password from its settings",
+        "your mailbox.org password, or an application password if two-factor sign-in is on (Settings > Security)",
         None,
     ),
     provider(
