@@ -360,7 +360,7 @@ fn bundled_campaign_writes_to_francophone_and_hispanophone_ministries_in_their_l
         (
             "country=Spain",
             "es",
-            "Excelentísimo/a Señor/a Ministro/a:",
+            "Excelentísimo/a señor/a ministro/a:",
             "Le saluda atentamente,",
         ),
     ] {
@@ -385,8 +385,8 @@ fn bundled_campaign_writes_to_francophone_and_hispanophone_ministries_in_their_l
         );
         // Statement date and facts come in the letter's language too.
         let (date, fact) = match lang {
-            "fr" => ("En juin 2022", "286 000 habitants"),
-            _ => ("En junio de 2022", "286 000 residentes"),
+            "fr" => ("En juin 2022", "286\u{a0}000 habitants"),
+            _ => ("En junio de 2022", "286\u{a0}000 residentes"),
         };
         assert!(
             text.contains(date) && text.contains(fact),

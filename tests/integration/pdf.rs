@@ -197,7 +197,7 @@ fn french_and_spanish_bundled_letters_print_in_their_language() {
         "Excellence,",
         "Imposer des sanctions ciblées",
         "27 de noviembre de 2026",
-        "Excelentísimo/a Señor/a Ministro/a:",
+        "Excelentísimo/a señor/a ministro/a:",
         "Imponer sanciones selectivas",
     ] {
         assert!(text.contains(want), "lacks `{want}`:\n{text}");
