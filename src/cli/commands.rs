@@ -422,7 +422,7 @@ pub(crate) fn render_letters(
         signer: inputs.signer.name.clone(),
         campaign_id: campaign.id.clone(),
         group_id: run.group.id.clone(),
-        date: crate::letter::render::letter_date(&inputs.date),
+        date: crate::letter::locale::letter_date(&inputs.date),
     };
     let (group, from) = (&run.group.id, &run.settings.from);
     let mut outbox = Outbox::create(out, format, group, from, &inputs.date, &page)?;

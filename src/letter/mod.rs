@@ -3,9 +3,12 @@
 //! streams a group's rows through that on worker threads; `check` finds every problem first.
 
 pub mod check;
+pub mod locale;
 pub mod markdown;
 pub mod message;
 pub mod own;
+pub mod postal;
 pub mod render;
 pub mod run;
 pub mod syntax;
+pub mod translation;

@@ -5,15 +5,17 @@ use std::collections::{BTreeMap, HashSet};
 
 use handlebars::{no_escape, Context, Handlebars, RenderErrorReason};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::campaign::recipients::{self, Columns, Row};
 use crate::campaign::source::CAMPAIGN_FILE;
-use crate::campaign::{too_long, Campaign, Fact, Group, MAX_SUBJECT};
+use crate::campaign::{too_long, Campaign, Group, MAX_SUBJECT};
 use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
+use crate::letter::locale::letter_date_in;
 use crate::letter::own::{self, OwnWords};
-use crate::letter::syntax;
+use crate::letter::translation::{missing_translations, texts_in};
+use crate::letter::{postal, syntax};
 
 /// The volunteer who signs the letters.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -281,7 +283,7 @@ impl<'c> Renderer<'c> {
             subject,
             body,
             language: lang.tag.clone(),
-            postal: postal_block(row, &self.columns, &lang.tag),
+            postal: postal::postal_block(row, &self.columns, &lang.tag),
         })
     }
 
@@ -345,50 +347,6 @@ impl<'c> Renderer<'c> {
         let hint = format!("{}{hint}", guess.unwrap_or_default());
         Diag { message, ..d }.hint(hint)
     }
-}
-
-/// The recipient block of a printed letter in `language`, its empty lines left out: name,
-/// organisation (unless it is the name), the address lines, postcode and city, country (unless
-/// a line above already names it). A column `COLUMN.LANG` (`name.fr`), when filled in, stands
-/// for `COLUMN` in a letter in that language.
-fn postal_block(row: &Row, columns: &Columns, language: &str) -> Vec<String> {
-    let primary = language.split('-').next().unwrap_or("");
-    let localised = columns.names.iter().any(|n| n.contains('.'));
-    let field = |col: &str| {
-        [language, primary]
-            .iter()
-            .filter(|_| localised)
-            .filter_map(|l| row.get(columns, &format!("{col}.{l}")))
-            .chain(row.get(columns, col))
-            .find(|v| !v.trim().is_empty())
-            .unwrap_or("")
-    };
-    let name = field(NAME_COLUMN);
-    let organisation = Some(field("organization")).filter(|o| *o != name);
-    let place = format!("{} {}", field("postcode"), field("city"));
-    let mut block: Vec<String> = std::iter::once(name)
-        .chain(organisation)
-        .chain(field("address").lines())
-        .chain([place.as_str()])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
-    let country = field("country").trim();
-    if !country.is_empty() && !block.iter().any(|l| names(l, country)) {
-        block.push(country.to_string());
-    }
-    block
-}
-
-/// Whether `line` has `words` in it as whole words, case aside.
-fn names(line: &str, words: &str) -> bool {
-    let (line, words) = (line.to_lowercase(), words.to_lowercase());
-    line.match_indices(&words).any(|(i, m)| {
-        let before = line[..i].chars().next_back();
-        let after = line[i + m.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// Registers the body and subject templates of one language (`None`: the default) in `hb`, and
@@ -545,30 +503,6 @@ fn notes_without_letters(
         .collect()
 }
 
-/// The campaign's facts (as a list and by id) and statement in `lang`, falling back to the
-/// default language's text where a translation is missing.
-fn texts_in(campaign: &Campaign, lang: &str) -> (Value, Value, Value) {
-    let facts = &campaign.facts;
-    let text = |f: &Fact| Value::from(f.text_in(lang, &campaign.language).unwrap_or(&f.text));
-    let list = facts.iter().map(|f| json!({"id": f.id, "text": text(f)}));
-    let by_id: Map<String, Value> = facts.iter().map(|f| (f.id.clone(), text(f))).collect();
-    let s = &campaign.statement;
-    let mut statement = json!({
-        "title": s.title,
-        "organisation": s.organisation,
-        "summary": s.summary,
-        "date": s.date,
-        "source": s.source,
-    });
-    let mut translations = s.translations.iter();
-    if let Some((_, fields)) = translations.find(|(k, _)| k.eq_ignore_ascii_case(lang)) {
-        for (k, v) in fields {
-            statement[k.as_str()] = v.as_str().into();
-        }
-    }
-    (list.collect(), by_id.into(), statement)
-}
-
 /// A template Handlebars refused: the usual mistakes explained (`syntax::explain`), anything else
 /// in Handlebars' words. A subject's line is campaign.toml's, which the subject does not know.
 fn template_diag(
@@ -604,167 +538,3 @@ fn template_diag(
 
 const GENERIC_SYNTAX_HINT: &str =
     "fix the Handlebars syntax ({{variable}}, {{#each demands}}...{{/each}})";
-
-/// What a template in `language` would show in another language: demands of the group and facts
-/// the template refers to (all of them when it loops over `facts`) with no text in `language`.
-fn missing_translations(
-    campaign: &Campaign,
-    group: &Group,
-    language: &str,
-    template: &str,
-    file: &str,
-) -> Vec<Diag> {
-    if language == campaign.language {
-        return Vec::new();
-    }
-    let untranslated = |id: &str, text: Option<&str>| text.is_none().then(|| format!("`{id}`"));
-    let facts: Vec<String> = campaign
-        .facts
-        .iter()
-        .filter(|f| template.contains("facts") || template.contains(&format!("fact.{}", f.id)))
-        .filter_map(|f| untranslated(&f.id, f.text_in(language, &campaign.language)))
-        .collect();
-    let demands: Vec<String> = campaign
-        .demands_for_group(&group.id)
-        .filter_map(|d| untranslated(&d.id, d.text_in(language, &campaign.language)))
-        .collect();
-    let mut out = Vec::new();
-    for (what, ids) in [("fact", facts), ("demand", demands)] {
-        let (plural, has) = match ids.len() {
-            0 => continue,
-            1 => ("", "has"),
-            _ => ("s", "have"),
-        };
-        out.push(
-            Diag::new(format!(
-                "{what}{plural} {} {has} no `{language}` text, which {file} needs",
-                ids.join(", "),
-            ))
-            .file(campaign.source.display(CAMPAIGN_FILE))
-            .hint(format!(
-                "add `{language} = \"...\"` under [{what}s.translations] of each, or remove the `{language}` template"
-            )),
-        );
-    }
-    out
-}
-
-/// The date as written in a letter, e.g. "27 November 2026".
-pub fn letter_date(date: &jiff::Zoned) -> String {
-    date.strftime("%-d %B %Y").to_string()
-}
-
-/// The date as written in a letter in `language`: "27 November 2026", "27 novembre 2026",
-/// "27 de noviembre de 2026". Languages without their own form get the English one.
-pub fn letter_date_in(date: &jiff::Zoned, language: &str) -> String {
-    const FR: &str =
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre";
-    const ES: &str =
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre";
-    let month = |names: &'static str| {
-        let month = date.month() as usize - 1;
-        names.split(' ').nth(month).unwrap_or("")
-    };
-    let (day, year) = (date.day(), date.year());
-    match language
-        .split('-')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        // French writes the first of the month as an ordinal: "1er mars".
-        "fr" if day == 1 => format!("1er {} {year}", month(FR)),
-        "fr" => format!("{day} {} {year}", month(FR)),
-        "es" => format!("{day} de {} de {year}", month(ES)),
-        _ => letter_date(date),
-    }
-}
-
-/// "Subject:" in `language`, as a printed letter labels its subject; English when unknown.
-pub fn subject_label(language: &str) -> &'static str {
-    match language
-        .split('-')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        // A no-break space keeps French typography's space before the colon on the line.
-        "fr" => "Objet\u{a0}:",
-        "es" => "Asunto:",
-        "de" => "Betreff:",
-        _ => "Subject:",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(s: &str) -> jiff::Zoned {
-        s.parse::<jiff::civil::Date>()
-            .unwrap()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .unwrap()
-    }
-
-    #[test]
-    fn dates_are_written_the_way_each_language_writes_them() {
-        let d = day("2026-11-27");
-        assert_eq!(letter_date_in(&d, "en"), "27 November 2026");
-        assert_eq!(letter_date_in(&d, "fr"), "27 novembre 2026");
-        assert_eq!(letter_date_in(&d, "fr-CA"), "27 novembre 2026");
-        assert_eq!(letter_date_in(&d, "es"), "27 de noviembre de 2026");
-        assert_eq!(letter_date_in(&d, "de"), "27 November 2026");
-        assert_eq!(letter_date_in(&day("2026-03-01"), "fr"), "1er mars 2026");
-        assert_eq!(
-            letter_date_in(&day("2026-01-31"), "es"),
-            "31 de enero de 2026"
-        );
-        assert_eq!(
-            letter_date_in(&day("2026-08-01"), "es"),
-            "1 de agosto de 2026"
-        );
-    }
-
-    #[test]
-    fn the_postal_block_leaves_out_what_is_empty_or_repeated() {
-        let block = |pairs: &[(&str, &str)]| {
-            let columns = Columns {
-                names: pairs.iter().map(|(c, _)| c.to_string()).collect(),
-            };
-            let record = pairs.iter().map(|(_, v)| *v).collect();
-            let row = Row {
-                index: 1,
-                line: 2,
-                record,
-            };
-            postal_block(&row, &columns, "fr")
-        };
-        let full = block(&[
-            ("name", "Zoë"),
-            ("organization", "Org"),
-            ("address", "1 Rue\n BP 2 "),
-            ("postcode", "75001"),
-            ("city", "Paris"),
-            ("country", "France"),
-        ]);
-        assert_eq!(
-            full,
-            ["Zoë", "Org", "1 Rue", "BP 2", "75001 Paris", "France"]
-        );
-        let bare = block(&[("name", "Org"), ("organization", "Org"), ("city", "Paris")]);
-        assert_eq!(bare, ["Org", "Paris"]);
-        let named = block(&[("name", "Minister of France"), ("country", "France")]);
-        assert_eq!(named, ["Minister of France"]);
-        let french = block(&[
-            ("name", "Minister of Belgium"),
-            ("name.fr", "Ministre"),
-            ("organization.es", "Ministerio"),
-            ("country", "Belgium"),
-            ("country.fr", "Belgique"),
-        ]);
-        assert_eq!(french, ["Ministre", "Belgique"]);
-    }
-}

@@ -77,7 +77,7 @@ impl Encoder {
                 date.strftime("%a %b %e %H:%M:%S %Y")
             ),
             from_header: from.to_string(),
-            date_header: crate::letter::render::letter_date(date),
+            date_header: crate::letter::locale::letter_date(date),
             signer: from.name.clone().unwrap_or_default(),
             pdf: (format == Format::Pdf).then(|| {
                 std::sync::Arc::new(PdfSettings {
@@ -161,8 +161,8 @@ impl Encoder {
     fn encode_pdf(&self, letter: &Letter) -> Encoded {
         let settings = self.pdf.as_ref().expect("pdf output has its settings");
         let style = &settings.style;
-        let date = crate::letter::render::letter_date_in(&settings.date, &letter.language);
-        let label = crate::letter::render::subject_label(&letter.language);
+        let date = crate::letter::locale::letter_date_in(&settings.date, &letter.language);
+        let label = crate::letter::locale::subject_label(&letter.language);
         let problem = |d: crate::error::Diag| Encoded {
             problem: Some(d.file(&settings.recipients_file).line(letter.line)),
             ..Encoded::named(None)
