@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
             organisation: String::new(),
         },
         notes: Default::default(),
+        edits: Default::default(),
         date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
     };
     let target = Target {

@@ -321,6 +321,13 @@ pub struct SignerArgs {
     #[arg(long, value_name = "[LANG=]FILE")]
     pub note: Vec<PathBuf>,
 
+    /// A file holding your version of a paragraph the template lets volunteers rewrite
+    /// ({{#editable "ID"}}); it replaces that paragraph. ID=FILE in every letter whose template
+    /// has it; LANG:ID=FILE (repeatable) only in the letters in that language, instead. An empty
+    /// FILE keeps the campaign's paragraph.
+    #[arg(long, value_name = "[LANG:]ID=FILE")]
+    pub edit: Vec<String>,
+
     /// Date of the letters (YYYY-MM-DD or RFC 3339). Also read from SOURCE_DATE_EPOCH; fixing it
     /// makes the output reproducible byte for byte.
     #[arg(long, value_name = "DATE")]

@@ -7,6 +7,7 @@ use crate::campaign::is_language_tag;
 use crate::cli::args::SignerArgs;
 use crate::cli::usage;
 use crate::error::{Diag, Error, Result};
+use crate::letter::editable::{self, Edits};
 use crate::letter::render::{LetterInputs, Notes, Signer};
 
 /// How strictly the signer must be known: sending and rendering need a real From address,
@@ -105,11 +106,13 @@ pub fn letter_inputs(args: &SignerArgs, need: SignerNeed) -> Result<LetterInputs
         }
     }
     let notes = read_notes(&args.note)?;
+    let edits = read_edits(&args.edit)?;
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     let date = letter_date(args.date.as_deref(), epoch.as_deref())?;
     Ok(LetterInputs {
         signer,
         notes,
+        edits,
         date,
     })
 }
@@ -120,7 +123,7 @@ fn read_notes(flags: &[PathBuf]) -> Result<Notes> {
     let mut all_given = false;
     for flag in flags {
         let (language, path) = split_note_flag(flag);
-        let text = read_note(path)?;
+        let text = read_text(path, "--note ", ("the personal note", "the note"))?;
         let again = match &language {
             None => std::mem::replace(&mut all_given, true),
             Some(l) => notes.by_language.contains_key(l),
@@ -151,13 +154,69 @@ fn split_note_flag(flag: &Path) -> (Option<String>, &Path) {
     }
 }
 
-fn read_note(path: &Path) -> Result<String> {
+/// `--edit ID=FILE` for every letter whose template has paragraph ID, and `--edit LANG:ID=FILE`
+/// for the letters in one language, each given once. Which ids the templates have is known only
+/// with the group (`Renderer::new` says which are unknown).
+fn read_edits(flags: &[String]) -> Result<Edits> {
+    let mut edits = Edits::default();
+    for flag in flags {
+        let (language, id, path) = split_edit_flag(flag)?;
+        let which = match &language {
+            Some(l) => format!("{l}:{id}"),
+            None => id.clone(),
+        };
+        let path = Path::new(path);
+        let flag = format!("--edit {which}=");
+        let text = read_text(path, &flag, ("your version of the paragraph", "it"))?;
+        if let Some(d) = editable::text_problem(&text) {
+            return Err(Error::Invalid(d.file(path.display().to_string())));
+        }
+        let map = match language {
+            Some(l) => edits.by_language.entry(l).or_default(),
+            None => &mut edits.all,
+        };
+        if map.insert(id, text).is_some() {
+            let hint =
+                "give one version of each paragraph for all letters, and at most one per language";
+            return Err(usage(format!("--edit {which}=FILE is given twice"), hint));
+        }
+    }
+    Ok(edits)
+}
+
+/// `reply=mine.md` -> (None, `reply`, `mine.md`); `fr:reply=mine.md` -> (Some(`fr`), ...).
+fn split_edit_flag(flag: &str) -> Result<(Option<String>, String, &str)> {
+    let example = "write --edit ID=FILE or --edit LANG:ID=FILE, e.g. --edit reply=my-reply.md or --edit fr:reply=ma-reponse.md";
+    let Some((what, path)) = flag.split_once('=').filter(|(_, p)| !p.is_empty()) else {
+        return Err(usage(format!("--edit `{flag}` names no file"), example));
+    };
+    let (language, id) = match what.split_once(':') {
+        Some((l, id)) if is_language_tag(l) => (Some(l.to_ascii_lowercase()), id),
+        Some((l, _)) => {
+            let what = format!("--edit `{flag}`: `{l}` is not a language tag");
+            return Err(usage(
+                what,
+                "use a tag such as en, fr or es-MX, as the `language` column has it",
+            ));
+        }
+        None => (None, what),
+    };
+    if !editable::is_id(id) {
+        let what = format!("--edit `{flag}`: `{id}` is not the id of an editable paragraph");
+        return Err(usage(what, example));
+    }
+    Ok((language, id.to_string(), path))
+}
+
+/// A text file the volunteer wrote, given after `flag`: UTF-8, without control characters.
+/// `what` names it in a sentence, and again in the hint.
+fn read_text(path: &Path, flag: &str, (what, again): (&str, &str)) -> Result<String> {
     let bytes =
-        std::fs::read(path).map_err(|e| Error::io(format!("--note {}", path.display()), e))?;
+        std::fs::read(path).map_err(|e| Error::io(format!("{flag}{}", path.display()), e))?;
     let note = String::from_utf8(bytes).map_err(|_| {
-        let diag = Diag::new("the personal note is not valid UTF-8");
+        let diag = Diag::new(format!("{what} is not valid UTF-8"));
         let diag = diag.file(path.display().to_string());
-        Error::Invalid(diag.hint("save the note with UTF-8 encoding"))
+        Error::Invalid(diag.hint(format!("save {again} with UTF-8 encoding")))
     })?;
     match crate::campaign::control_char(&note) {
         Some((line, col, c)) => {

@@ -7,6 +7,7 @@ use crate::campaign::recipients::{self, Columns, DuplicateTracker};
 use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{Campaign, Group, EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error};
+use crate::letter::editable::Block;
 use crate::letter::render::{LetterInputs, Notes, Renderer, Signer, BUILTIN_NAMES};
 use crate::letter::run::{push_capped, Run, Target};
 
@@ -66,6 +67,7 @@ pub fn check(campaign: &Campaign, today: jiff::civil::Date) -> Report {
             organisation: "Sample Organisation".into(),
         },
         notes: Notes::one("A sample personal paragraph."),
+        edits: Default::default(),
         date: jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC),
     };
     let groups = campaign.groups.iter();
@@ -287,19 +289,45 @@ fn scan_rows(run: &mut Run, report: &mut GroupReport) -> RowScan {
     scan
 }
 
-/// A template with no place for the volunteer's paragraph makes every letter a form letter.
+/// Where the volunteer's words cannot go: a template with neither a place for their paragraph
+/// nor a paragraph they may rewrite makes every letter a form letter; prompts whose answers
+/// have no `{{personal_note}}` to go into are asked for nothing; and an editable paragraph in
+/// one language's template but not in another's is offered to some volunteers only.
 fn impersonal(renderer: &Renderer, group: &Group) -> Vec<Diag> {
-    let templates = renderer.impersonal_templates().into_iter();
-    let hint = "add {{personal_note}} where the volunteer's paragraph belongs: offices discount identical form letters";
-    templates
-        .map(|template| {
-            let message = format!(
-                "the letters of group `{}` have no place for the volunteer's own words: {template} does not use {{{{personal_note}}}}",
-                group.id
-            );
-            Diag::new(message).file(template).hint(hint)
-        })
-        .collect()
+    let mut warnings = Vec::new();
+    let id = &group.id;
+    for t in renderer.places() {
+        if !t.note && t.blocks.is_empty() {
+            let message = format!("the letters of group `{id}` have no place for the volunteer's own words: {} does not use {{{{personal_note}}}} and has no editable paragraph", t.file);
+            let hint = "add {{personal_note}} where the volunteer's paragraph belongs, or mark a paragraph volunteers may rewrite: {{#editable \"why\"}}...{{/editable}}; offices discount identical form letters";
+            warnings.push(Diag::new(message).file(t.file).hint(hint));
+        } else if !t.note && !group.prompts.is_empty() {
+            let message = format!("the answers to the prompts of group `{id}` become the volunteer's paragraph, but {} does not use {{{{personal_note}}}}", t.file);
+            let hint = "add {{personal_note}} where the volunteer's paragraph belongs";
+            warnings.push(Diag::new(message).file(t.file).hint(hint));
+        }
+    }
+    let mut places = renderer.places();
+    let Some(default) = places.next() else {
+        return warnings;
+    };
+    let ids = |blocks: &[Block]| -> Vec<String> { blocks.iter().map(|b| b.id.clone()).collect() };
+    let first = ids(default.blocks);
+    for t in places {
+        let theirs = ids(t.blocks);
+        let pairs = [
+            (&first, &theirs, t.file, default.file),
+            (&theirs, &first, default.file, t.file),
+        ];
+        for (has, lacks, file, other) in pairs {
+            for missing in has.iter().filter(|i| !lacks.contains(i)) {
+                let message = format!("the editable paragraph `{missing}` of {other} is not in its translation {file}, whose volunteers cannot rewrite it");
+                let hint = format!("mark the same paragraph of {file} with {{{{#editable \"{missing}\"}}}}, or remove the mark from {other}");
+                warnings.push(Diag::new(message).file(file).hint(hint));
+            }
+        }
+    }
+    warnings
 }
 
 /// Recipients who ask for a language `wanted` the group has no template in.

@@ -3,6 +3,7 @@
 //! streams a group's rows through that on worker threads; `check` finds every problem first.
 
 pub mod check;
+pub mod editable;
 pub mod locale;
 pub mod markdown;
 pub mod message;

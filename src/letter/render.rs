@@ -12,6 +12,7 @@ use crate::campaign::source::CAMPAIGN_FILE;
 use crate::campaign::{too_long, Campaign, Group, MAX_SUBJECT};
 use crate::campaign::{EMAIL_COLUMN, LANGUAGE_COLUMN, NAME_COLUMN, ROLE_COLUMN};
 use crate::error::{Diag, Error, Result};
+use crate::letter::editable::{self, Block, Edits};
 use crate::letter::locale::letter_date_in;
 use crate::letter::own::{self, OwnWords};
 use crate::letter::translation::{missing_translations, texts_in};
@@ -35,6 +36,8 @@ pub struct Signer {
 pub struct LetterInputs {
     pub signer: Signer,
     pub notes: Notes,
+    /// The volunteer's versions of the paragraphs templates mark as editable.
+    pub edits: Edits,
     pub date: jiff::Zoned,
 }
 
@@ -89,7 +92,8 @@ pub struct Letter {
     pub postal: Vec<String>,
     /// How many of the body's words are the volunteer's own (see `own`).
     pub own_words: OwnWords,
-    /// The sketch of the letter's personal paragraph (`own::sketch`); empty without one.
+    /// The sketch of the letter's personal text, its paragraph and its versions of editable
+    /// paragraphs (`own::sketch`); empty without any.
     pub personal: std::sync::Arc<Vec<u64>>,
 }
 
@@ -108,9 +112,23 @@ struct Language {
     /// The words the campaign puts into these letters (`own::vocabulary`, lowercase).
     words: HashSet<String>,
     /// Whether the template has a place for the volunteer's paragraph.
-    personal: bool,
-    /// The sketch of the paragraph in this language, when the template has a place for it.
+    note: bool,
+    /// The paragraphs the template lets the volunteer rewrite.
+    blocks: Vec<Block>,
+    /// The volunteer's versions of them in this language, by id.
+    edits: BTreeMap<String, String>,
+    /// The sketch of the volunteer's text in these letters: the paragraph, when the template has
+    /// a place for it, and the versions of its editable paragraphs.
     sketch: std::sync::Arc<Vec<u64>>,
+}
+
+/// Where a template lets the volunteer's words in: `{{personal_note}}`, editable paragraphs.
+pub struct Places<'r> {
+    /// The language's lowercase tag, and the template file as users see it.
+    pub tag: &'r str,
+    pub file: &'r str,
+    pub note: bool,
+    pub blocks: &'r [Block],
 }
 
 /// Renders one group's letters. Each render thread has its own (`Clone`), as a row is rendered in
@@ -144,10 +162,29 @@ impl<'c> Renderer<'c> {
         let tags = campaign.languages(group);
         diags.extend(notes_without_letters(campaign, group, &inputs.notes, &tags));
         let all = std::iter::once(None).chain(tags.iter().map(|t| Some(t.as_str())));
-        let languages = all
+        let languages: Vec<Language> = all
             .map(|tag| language(campaign, group, inputs, tag, &mut hb, &mut diags))
             .collect::<Result<_>>()?;
         Error::from_diags(diags)?;
+        let ids: Vec<(&str, Vec<&str>)> = languages
+            .iter()
+            .map(|l| {
+                (
+                    l.tag.as_str(),
+                    l.blocks.iter().map(|b| b.id.as_str()).collect(),
+                )
+            })
+            .collect();
+        let line = campaign.languages_line(group);
+        let unknown = editable::unknown_edits(&inputs.edits, &ids, &group.id, &line);
+        if let Some(d) = unknown.into_iter().next() {
+            return Err(Error::Usage(d));
+        }
+        let edits = languages.iter().map(|l| (l.body.clone(), l.edits.clone()));
+        let helper = editable::Editable {
+            edits: edits.collect(),
+        };
+        hb.register_helper(editable::HELPER, Box::new(helper));
         Ok(Renderer {
             campaign,
             group,
@@ -170,10 +207,29 @@ impl<'c> Renderer<'c> {
         &self.tags
     }
 
-    /// The template files (as users see them) with no place for the volunteer's paragraph.
-    pub fn impersonal_templates(&self) -> Vec<&str> {
-        let languages = self.languages.iter().filter(|l| !l.personal);
-        languages.map(|l| l.file.as_str()).collect()
+    /// Each language's template (the default first) and where it lets the volunteer's words in.
+    pub fn places(&self) -> impl Iterator<Item = Places<'_>> {
+        self.languages.iter().map(|l| Places {
+            tag: &l.tag,
+            file: &l.file,
+            note: l.note,
+            blocks: &l.blocks,
+        })
+    }
+
+    /// The editable paragraphs of a row's letter as they read in it without the volunteer's
+    /// version, by id: each block rendered for the row (as written in the template, where it
+    /// cannot be rendered on its own, such as inside `{{#each}}`).
+    pub fn originals(&mut self, row: &Row) -> Vec<(String, String)> {
+        let language = self.fill(row);
+        let lang = &self.languages[language];
+        let rendered = |b: &Block| {
+            let name = fragment(&lang.body, &b.id);
+            let text = self.hb.render_with_context(&name, &lang.ctx);
+            let text = text.unwrap_or_else(|_| b.source.clone());
+            (b.id.clone(), text.trim().to_string())
+        };
+        lang.blocks.iter().map(rendered).collect()
     }
 
     /// Every problem of a row that stops its letter (see `recipients::validate_row`).
@@ -205,7 +261,8 @@ impl<'c> Renderer<'c> {
         }
     }
 
-    pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
+    /// Puts a row's columns and demands into the context of its language, whose index it returns.
+    fn fill(&mut self, row: &Row) -> usize {
         let field = |col: &str| row.get(&self.columns, col).unwrap_or("");
         let (language, _) = self.language_of(row);
         let tag = &self.languages[language].tag;
@@ -233,7 +290,12 @@ impl<'c> Renderer<'c> {
             }
         }
         data.insert("demands".into(), demands);
+        language
+    }
 
+    pub fn render(&mut self, row: &Row) -> Result<Letter, Diag> {
+        let language = self.fill(row);
+        let field = |col: &str| row.get(&self.columns, col).unwrap_or("");
         let lang = &self.languages[language];
         let body = self
             .hb
@@ -372,23 +434,7 @@ fn language(
         Some(t) => (format!("body.{t}"), format!("subject.{t}")),
     };
     let file = source.display(&rel);
-    let mut text = String::new();
-    if source.exists(&rel) {
-        text = source.read_to_string(&rel)?;
-        let problems = syntax::template_problems(&text, &file);
-        // Handlebars' parser takes time growing with the square of a template's size, and
-        // recursion with its depth: one past the limits is not handed to it.
-        if problems.is_empty() {
-            if let Err(e) = hb.register_template_string(&body_name, &text) {
-                diags.push(template_diag(&file, &e, &text, None));
-            }
-        }
-        diags.extend(problems);
-    } else {
-        let hint = format!("create {rel} or set `template` in [groups.{}]", group.id);
-        let message = format!("template for group `{}` not found", group.id);
-        diags.push(Diag::new(message).file(&file).hint(hint));
-    }
+    let (text, blocks) = body_template(campaign, group, (&rel, &file), &body_name, hb, diags)?;
     match subject.map(|s| (s, hb.register_template_string(&subject_name, s))) {
         Some((_, Ok(()))) => {}
         Some((s, Err(e))) => diags.push(template_diag(&campaign_file, &e, s, Some(&group.id))),
@@ -406,23 +452,19 @@ fn language(
         ),
     }
     diags.extend(missing_translations(campaign, group, &lang, &text, &file));
-    let (facts, fact, statement) = texts_in(campaign, &lang);
-    let ctx = Context::from(json!({
-        "signer": inputs.signer,
-        "statement": statement,
-        "facts": facts,
-        "fact": fact,
-        "personal_note": inputs.notes.in_language(&lang),
-        "date": letter_date_in(&inputs.date, &lang),
-        "group": {"id": group.id, "label": group.label},
-    }));
     let fixed = own::fixed_text(&format!("{text}\n{}", subject.map_or("", |s| s.as_str())));
     let words = campaign_words(campaign, group, inputs, &lang, &fixed);
-    let personal = text.contains("personal_note");
-    let sketch = match personal {
-        true => own::sketch(inputs.notes.in_language(&lang), &campaign.id),
-        false => Vec::new(),
-    };
+    let note = text.contains("personal_note");
+    let mut edits = inputs.edits.in_language(&lang);
+    edits.retain(|id, _| blocks.iter().any(|b| b.id == *id));
+    // The volunteer's text in these letters, as the identical-letter guard compares it.
+    let note_text = Some(inputs.notes.in_language(&lang)).filter(|_| note);
+    let in_order = blocks
+        .iter()
+        .filter_map(|b| edits.get(&b.id).map(String::as_str));
+    let personal: Vec<&str> = note_text.into_iter().chain(in_order).collect();
+    let sketch = own::sketch(&personal.join("\n\n"), &campaign.id);
+    let ctx = context(campaign, group, inputs, &lang);
     Ok(Language {
         tag: lang,
         file,
@@ -430,9 +472,73 @@ fn language(
         subject: subject_name,
         ctx,
         words,
-        personal,
+        note,
+        blocks,
+        edits,
         sketch: std::sync::Arc::new(sketch),
     })
+}
+
+/// What the templates of language `lang` see besides the row: signer, statement, facts, the
+/// volunteer's paragraph, date and group, in that language.
+fn context(campaign: &Campaign, group: &Group, inputs: &LetterInputs, lang: &str) -> Context {
+    let (facts, fact, statement) = texts_in(campaign, lang);
+    Context::from(json!({
+        "signer": inputs.signer,
+        "statement": statement,
+        "facts": facts,
+        "fact": fact,
+        "personal_note": inputs.notes.in_language(lang),
+        "date": letter_date_in(&inputs.date, lang),
+        "group": {"id": group.id, "label": group.label},
+    }))
+}
+
+/// Reads a template (`rel`, shown as `file`) and registers it as `name` in `hb`, with its
+/// editable blocks; its text and blocks, empty when it does not exist. Problems go to `diags`.
+fn body_template(
+    campaign: &Campaign,
+    group: &Group,
+    (rel, file): (&str, &str),
+    name: &str,
+    hb: &mut Handlebars<'static>,
+    diags: &mut Vec<Diag>,
+) -> Result<(String, Vec<Block>)> {
+    let source = &campaign.source;
+    if !source.exists(rel) {
+        let hint = format!("create {rel} or set `template` in [groups.{}]", group.id);
+        let message = format!("template for group `{}` not found", group.id);
+        diags.push(Diag::new(message).file(file).hint(hint));
+        return Ok((String::new(), Vec::new()));
+    }
+    let text = source.read_to_string(rel)?;
+    let problems = syntax::template_problems(&text, file);
+    // Handlebars' parser takes time growing with the square of a template's size, and
+    // recursion with its depth: one past the limits is not handed to it.
+    if !problems.is_empty() {
+        diags.extend(problems);
+        return Ok((text, Vec::new()));
+    }
+    if let Err(e) = hb.register_template_string(name, &text) {
+        diags.push(template_diag(file, &e, &text, None));
+    }
+    let (blocks, mistakes) = editable::blocks(&text, file);
+    register_fragments(hb, name, &blocks);
+    diags.extend(mistakes);
+    Ok((text, blocks))
+}
+
+/// The registry name of an editable block's text on its own, for `Renderer::originals`.
+fn fragment(body: &str, id: &str) -> String {
+    format!("{body}#{id}")
+}
+
+/// Registers each block's text as a template of its own, to show the volunteer what they may
+/// rewrite; one that does not parse on its own is shown as written.
+fn register_fragments(hb: &mut Handlebars<'static>, body: &str, blocks: &[Block]) {
+    for b in blocks {
+        let _ = hb.register_template_string(&fragment(body, &b.id), &b.source);
+    }
 }
 
 /// The words the campaign puts into a letter in `lang`: the template's fixed text and subject

@@ -362,6 +362,7 @@ mod tests {
                     ..Default::default()
                 },
                 notes: Default::default(),
+                edits: Default::default(),
                 date: crate::clock::now().to_zoned(jiff::tz::TimeZone::UTC),
             };
             let target = Target {

@@ -15,15 +15,18 @@ pub struct Problem {
     pub hint: String,
 }
 
-/// One `{{...}}` tag: where it starts and what is between the braces (without `~`).
-struct Tag<'t> {
-    line: u64,
-    column: u64,
-    inner: &'t str,
+/// One `{{...}}` tag: where it starts, what is between the braces (without `~`), and the byte
+/// range it takes in the template.
+pub(crate) struct Tag<'t> {
+    pub line: u64,
+    pub column: u64,
+    pub inner: &'t str,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// The tags of `text` in order, comments skipped (they may hold anything, braces included).
-fn tags(text: &str) -> Vec<Tag<'_>> {
+pub(crate) fn tags(text: &str) -> Vec<Tag<'_>> {
     let mut out = Vec::new();
     let mut rest = 0;
     while let Some(start) = text[rest..].find("{{").map(|i| rest + i) {
@@ -45,6 +48,8 @@ fn tags(text: &str) -> Vec<Tag<'_>> {
                 line,
                 column,
                 inner: inner.trim(),
+                start,
+                end: end + len,
             });
         }
         rest = end + len;
@@ -149,7 +154,7 @@ pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 pub const MAX_TEMPLATE_DEPTH: usize = 16;
 
 /// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
-const TAG_OPEN: &str = "{{";
+pub(crate) const TAG_OPEN: &str = "{{";
 const TAG_OPEN_CHAR: char = '{';
 
 /// What is wrong with a template's text before Handlebars reads it: control characters, and a

@@ -211,6 +211,7 @@ fn init_blank_writes_a_short_skeleton_that_checks_and_renders() {
         "{{#each demands}}",
         "{{#if (eq position \"undecided\")}}",
         "{{personal_note}}",
+        "{{#editable \"reply\"}}",
         "{{!--",
     ] {
         assert!(template.contains(feature), "template lacks `{feature}`");

@@ -28,6 +28,7 @@ fn every_template_example_in_the_campaign_guide_checks_and_renders() {
         "{{date}}",
         "{{group.label}}",
         "{{personal_note}}",
+        "{{#editable \"",
         "{{!--",
     ] {
         assert!(

@@ -8,6 +8,7 @@ mod browser;
 mod bundled;
 mod cli;
 mod docs;
+mod editable;
 mod errors;
 mod language;
 mod ledger;

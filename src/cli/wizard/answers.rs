@@ -24,6 +24,17 @@ pub struct Answers {
 /// A kept paragraph: its language (none: every letter's) and its file.
 pub type NoteFile = (Option<String>, PathBuf);
 
+/// A kept version of an editable paragraph: its language (none: every letter's), its id, and
+/// its file.
+pub type EditFile = (Option<String>, String, PathBuf);
+
+/// The volunteer's texts, written beside the letters for the command line to pass again.
+#[derive(Debug, Default)]
+pub struct Kept {
+    pub notes: Vec<NoteFile>,
+    pub edits: Vec<EditFile>,
+}
+
 impl Answers {
     /// The paragraphs by the language they were written for: one written for every letter was
     /// written for their language when they were all in one.
@@ -37,23 +48,49 @@ impl Answers {
         }
     }
 
-    /// Write the typed paragraphs into `dir`, so the command line can pass them with `--note`:
-    /// `NOTE_FILE` for every letter, `personal-note.LANG.md` for one language's.
-    pub fn keep_notes(&self, dir: &Path) -> Result<Vec<NoteFile>> {
-        let notes = &self.inputs.notes;
-        let all = Some((None, &notes.all));
-        let own = notes.by_language.iter().map(|(l, t)| (Some(l), t));
-        let mut kept = Vec::new();
-        for (lang, text) in all.into_iter().chain(own).filter(|(_, t)| !t.is_empty()) {
+    /// The versions of editable paragraphs by the language they were written for, as
+    /// `notes_by_language` has the paragraphs.
+    pub fn edits_by_language(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let edits = &self.inputs.edits;
+        match self.languages.as_slice() {
+            [(only, _)] if edits.by_language.is_empty() => {
+                BTreeMap::from([(only.clone(), edits.all.clone())])
+            }
+            _ => edits.by_language.clone(),
+        }
+    }
+
+    /// Write the typed paragraphs into `dir`, so the command line can pass them with `--note`
+    /// and `--edit`: `NOTE_FILE` for every letter, `personal-note.LANG.md` for one language's;
+    /// `edit-ID.md` and `edit-ID.LANG.md` for the versions of editable paragraphs.
+    pub fn keep(&self, dir: &Path) -> Result<Kept> {
+        let write = |name: String, text: &str| -> Result<PathBuf> {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             }
-            let path = match lang {
-                None => dir.join(NOTE_FILE),
-                Some(l) => dir.join(format!("personal-note.{l}.md")),
-            };
+            let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-            kept.push((lang.cloned(), path));
+            Ok(path)
+        };
+        let dot = |lang: Option<&String>| lang.map(|l| format!(".{l}")).unwrap_or_default();
+        let notes = &self.inputs.notes;
+        let all = Some((None, &notes.all));
+        let own = notes.by_language.iter().map(|(l, t)| (Some(l), t));
+        let mut kept = Kept::default();
+        for (lang, text) in all.into_iter().chain(own).filter(|(_, t)| !t.is_empty()) {
+            let name = match lang {
+                None => NOTE_FILE.to_string(),
+                Some(l) => format!("personal-note.{l}.md"),
+            };
+            kept.notes.push((lang.cloned(), write(name, text)?));
+        }
+        let edits = &self.inputs.edits;
+        let all = edits.all.iter().map(|(id, t)| (None, id, t));
+        let own = edits.by_language.iter();
+        let own = own.flat_map(|(l, e)| e.iter().map(move |(id, t)| (Some(l), id, t)));
+        for (lang, id, text) in all.chain(own).filter(|(_, _, t)| !t.is_empty()) {
+            let path = write(format!("edit-{id}{}.md", dot(lang)), text)?;
+            kept.edits.push((lang.cloned(), id.clone(), path));
         }
         Ok(kept)
     }
@@ -65,7 +102,7 @@ impl Answers {
         &self,
         campaign_dir: Option<&Path>,
         profile: Option<&Path>,
-        note_files: &[NoteFile],
+        kept: &Kept,
     ) -> String {
         let path = |p: &Path| p.display().to_string();
         let profile = profile.filter(|_| self.smtp.is_some());
@@ -102,9 +139,13 @@ impl Answers {
         ];
         let optional = optional.into_iter().filter(|(_, v)| !v.is_empty());
         flags.extend(optional.map(|(name, v)| (name, v.clone())));
-        flags.extend(note_files.iter().map(|(lang, file)| {
+        flags.extend(kept.notes.iter().map(|(lang, file)| {
             let lang = lang.as_ref().map(|l| format!("{l}=")).unwrap_or_default();
             ("note", lang + &path(file))
+        }));
+        flags.extend(kept.edits.iter().map(|(lang, id, file)| {
+            let lang = lang.as_ref().map(|l| format!("{l}:")).unwrap_or_default();
+            ("edit", format!("{lang}{id}={}", path(file)))
         }));
         format!("letterdrive{} {command}{}", words(global), words(flags))
     }
@@ -151,6 +192,7 @@ mod tests {
             inputs: LetterInputs {
                 signer,
                 notes: Notes::one("Mine."),
+                edits: Default::default(),
                 date,
             },
             format: Format::Html,
@@ -163,12 +205,16 @@ mod tests {
             a.command_line(
                 Some(Path::new("my campaign")),
                 Some(Path::new("my profile.toml")),
-                &[(None, PathBuf::from("letters/personal-note.md"))]
+                &Kept {
+                    notes: vec![(None, PathBuf::from("letters/personal-note.md"))],
+                    edits: vec![(None, "reply".into(), PathBuf::from("letters/edit-reply.md"))],
+                }
             ),
             "letterdrive --campaign 'my campaign' render --group governments \
              --where 'country=France,United Kingdom' --format html --out letters \
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
-             --signer-city Lyon --note letters/personal-note.md"
+             --signer-city Lyon --note letters/personal-note.md \
+             --edit reply=letters/edit-reply.md"
         );
         let a = Answers {
             smtp: Some("smtps://ada%40example.org@mail.example.org".into()),
@@ -178,16 +224,24 @@ mod tests {
             a.command_line(
                 None,
                 Some(Path::new("my profile.toml")),
-                &[(
-                    Some("fr".into()),
-                    PathBuf::from(".letterdrive/personal-note.fr.md")
-                )]
+                &Kept {
+                    notes: vec![(
+                        Some("fr".into()),
+                        PathBuf::from(".letterdrive/personal-note.fr.md")
+                    )],
+                    edits: vec![(
+                        Some("fr".into()),
+                        "reply".into(),
+                        PathBuf::from(".letterdrive/edit-reply.fr.md")
+                    )],
+                }
             ),
             "letterdrive --profile 'my profile.toml' send --group governments \
              --where 'country=France,United Kingdom' \
              --smtp 'smtps://ada%40example.org@mail.example.org' \
              --signer-name 'Ada O'\\''Volunteer' --signer-email ada@example.org \
-             --signer-city Lyon --note fr=.letterdrive/personal-note.fr.md"
+             --signer-city Lyon --note fr=.letterdrive/personal-note.fr.md \
+             --edit fr:reply=.letterdrive/edit-reply.fr.md"
         );
     }
 }

@@ -35,12 +35,13 @@ use crate::send::server::{Request, Server};
 use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
 
 mod answers;
+mod edits;
 mod open;
 mod output;
 mod signer;
 mod targeting;
 
-pub use answers::{Answers, NoteFile};
+pub use answers::{Answers, Kept};
 
 /// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
 /// volunteer cancels (Ctrl-C, Esc, or "quit").
@@ -289,7 +290,7 @@ impl Wizard<'_> {
         }
     }
 
-    /// Steps 1 to 4: group, targeting, signer, personal paragraph.
+    /// Steps 1 to 4: group, targeting, signer, personal paragraph and editable paragraphs.
     fn ask_letters(&self, prev: Option<&Answers>) -> Ask<Answers> {
         let group = self.ask_group(prev)?;
         let prev = prev.filter(|p| p.target.group == group.id);
@@ -305,14 +306,21 @@ impl Wizard<'_> {
         let inputs = LetterInputs {
             signer,
             notes: Notes::default(),
+            edits: Default::default(),
             date,
         };
         let languages = self.languages_of(&target, &inputs)?;
         let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
         let notes = self.ask_notes(&languages, &prev_notes, prompts)?;
+        let prev_edits = prev.map(Answers::edits_by_language).unwrap_or_default();
+        let edits = self.ask_edits(&target, &inputs, &languages, &prev_edits)?;
         Ok(Answers {
             target,
-            inputs: LetterInputs { notes, ..inputs },
+            inputs: LetterInputs {
+                notes,
+                edits,
+                ..inputs
+            },
             languages,
             format: prev.map_or(Format::Eml, |p| p.format),
             out: prev.map_or_else(|| PathBuf::from(DEFAULT_OUT), |p| p.out.clone()),
@@ -358,13 +366,13 @@ impl Wizard<'_> {
     }
 
     /// The command line that does the same again without questions.
-    fn print_command(&self, answers: &Answers, note_files: &[NoteFile]) {
+    fn print_command(&self, answers: &Answers, kept: &Kept) {
         let what = match answers.smtp {
             Some(_) => "send the same letters again without questions (only those not sent yet go)",
             None => "write the same letters again without questions",
         };
         let profile = self.profile_flag.as_deref();
-        let mut line = answers.command_line(self.campaign_dir(), profile, note_files);
+        let mut line = answers.command_line(self.campaign_dir(), profile, kept);
         for ledger in &self.ledgers {
             let ledger = answers::shell_quote(&ledger.display().to_string());
             line.push_str(&format!(" --ledger {ledger}"));
@@ -386,20 +394,27 @@ impl Wizard<'_> {
             };
             let written = render_letters(campaign, target, inputs, format, out, extras)?;
             // A typed paragraph is kept beside the letters, so the command line can repeat it.
-            Ok((written, answers.keep_notes(out)?))
+            Ok((written, answers.keep(out)?))
         });
-        let ((summary, own), note_files) = result?;
+        let ((summary, own), kept) = result?;
         WROTE.store(true, Ordering::SeqCst);
         println!("\n{}", wrote(answers.format, &summary, &own));
-        for (lang, file) in &note_files {
-            let what = lang
-                .as_deref()
-                .map(language::name)
-                .map(|l| format!("{l} "))
-                .unwrap_or_default();
+        let in_language = |lang: &Option<String>| {
+            let name = lang.as_deref().map(language::name);
+            name.map(|l| format!("{l} ")).unwrap_or_default()
+        };
+        for (lang, file) in &kept.notes {
+            let what = in_language(lang);
             println!("your {what}personal paragraph is in {}", file.display());
         }
-        self.print_command(answers, &note_files);
+        for (lang, id, file) in &kept.edits {
+            let what = in_language(lang);
+            println!(
+                "your {what}version of the paragraph `{id}` is in {}",
+                file.display()
+            );
+        }
+        self.print_command(answers, &kept);
         if interrupted {
             return Err(Stop::Cancelled);
         }
@@ -422,8 +437,8 @@ impl Wizard<'_> {
         }
         // A typed paragraph is kept beside the campaign, so the command line can repeat it.
         let local = send::journal::local_dir(&self.campaign.source);
-        let note_files = answers.keep_notes(&local)?;
-        self.print_command(answers, &note_files);
+        let kept = answers.keep(&local)?;
+        self.print_command(answers, &kept);
         self.offer_to_save(answers)?;
         Ok(code)
     }

@@ -144,10 +144,7 @@ impl Wizard<'_> {
         kept: Option<(String, String)>,
         others: &[(String, String)],
     ) -> Ask<Option<String>> {
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .ok()
-            .filter(|e| !e.trim().is_empty());
+        let editor = own_editor();
         let prev = kept.as_ref().map(|(_, text)| text.as_str());
         let keep = kept
             .as_ref()
@@ -183,21 +180,9 @@ impl Wizard<'_> {
     /// The paragraph written in the volunteer's editor; typed here if it will not start.
     fn edit_note(&self, prev: Option<&str>, editor: &str) -> Ask<Option<String>> {
         eprintln!("Opening {editor}: write your paragraph, save, and close the editor.");
-        let (edited, interrupted) = deferring(|| {
-            // Read the file whether or not it was saved: an editor that writes within the same
-            // clock tick would otherwise look as if it saved nothing.
-            Editor::new()
-                .executable(editor)
-                .extension(".md")
-                .require_save(false)
-                .edit(prev.unwrap_or(""))
-        });
-        if interrupted {
-            return Err(Stop::Cancelled);
-        }
-        match edited {
-            Ok(Some(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
-            Ok(_) => {
+        match write_in_editor(editor, prev.unwrap_or(""))? {
+            Ok(Some(text)) => Ok(Some(text)),
+            Ok(None) => {
                 eprintln!("The editor saved nothing: no personal paragraph.");
                 Ok(None)
             }
@@ -211,9 +196,41 @@ impl Wizard<'_> {
     }
 }
 
+/// The volunteer's own editor (`$VISUAL`, else `$EDITOR`), when they have set one: an editor
+/// they did not choose is a trap.
+pub(super) fn own_editor() -> Option<String> {
+    let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR"));
+    editor.ok().filter(|e| !e.trim().is_empty())
+}
+
+/// The text written in `editor`, which starts from `start`, trimmed: none when it holds only
+/// space; the reason when the editor would not start. Ctrl-C meanwhile cancels the run once the
+/// editor has closed, so the editor keeps the terminal.
+pub(super) fn write_in_editor(
+    editor: &str,
+    start: &str,
+) -> Ask<std::result::Result<Option<String>, String>> {
+    let (edited, interrupted) = deferring(|| {
+        // Read the file whether or not it was saved: an editor that writes within the same
+        // clock tick would otherwise look as if it saved nothing.
+        Editor::new()
+            .executable(editor)
+            .extension(".md")
+            .require_save(false)
+            .edit(start)
+    });
+    if interrupted {
+        return Err(Stop::Cancelled);
+    }
+    Ok(match edited {
+        Ok(text) => Ok(text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
 /// The paragraph typed on the terminal, line by line, until an empty line or Ctrl-D. The
 /// terminal's own line editing applies (backspace, Ctrl-U); Ctrl-C stops the run as anywhere.
-fn type_note() -> Ask<Option<String>> {
+pub(super) fn type_note() -> Ask<Option<String>> {
     eprintln!("Type your paragraph: enter starts a new line; an empty line (or Ctrl-D) finishes.");
     let text = read_paragraph(std::io::stdin().lock(), &mut std::io::stderr())
         .map_err(|e| Error::io("the terminal", e))?;
@@ -253,7 +270,7 @@ fn no_control_characters(what: &str, s: &str) -> Verdict {
     Ok(())
 }
 
-fn first_words(text: &str) -> String {
+pub(super) fn first_words(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let more = if words.len() > 6 { " ..." } else { "" };
     words[..words.len().min(6)].join(" ") + more
