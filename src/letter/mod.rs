@@ -8,6 +8,7 @@ pub mod locale;
 pub mod markdown;
 pub mod message;
 pub mod own;
+pub mod pieces;
 pub mod postal;
 pub mod render;
 pub mod run;

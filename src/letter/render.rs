@@ -15,6 +15,7 @@ use crate::error::{Diag, Error, Result};
 use crate::letter::editable::{self, Block, Edits};
 use crate::letter::locale::letter_date_in;
 use crate::letter::own::{self, OwnWords};
+use crate::letter::pieces::{self, PieceError};
 use crate::letter::translation::{missing_translations, texts_in};
 use crate::letter::{postal, syntax};
 
@@ -97,6 +98,9 @@ pub struct Letter {
     pub personal: std::sync::Arc<Vec<u64>>,
 }
 
+/// The registry names of a body's pieces, each with the number of template lines before it.
+type Pieces = Vec<(String, u64)>;
+
 /// A language the group's letters are written in.
 #[derive(Clone)]
 struct Language {
@@ -104,8 +108,9 @@ struct Language {
     tag: String,
     /// The template file as users see it.
     file: String,
-    /// The names of its body and subject templates in the registry.
-    body: String,
+    /// The registry names of its body, of its body's pieces (`pieces`) and of its subject.
+    name: String,
+    body: Pieces,
     subject: String,
     /// What templates see: the texts in this language, and the row being rendered.
     ctx: Context,
@@ -180,7 +185,11 @@ impl<'c> Renderer<'c> {
         if let Some(d) = unknown.into_iter().next() {
             return Err(Error::Usage(d));
         }
-        let edits = languages.iter().map(|l| (l.body.clone(), l.edits.clone()));
+        // The helper knows a letter's language by the piece of its body being rendered.
+        let edits = languages.iter().flat_map(|l: &Language| {
+            let pieces = l.body.iter();
+            pieces.map(move |(p, _)| (p.clone(), l.edits.clone()))
+        });
         let helper = editable::Editable {
             edits: edits.collect(),
         };
@@ -224,7 +233,7 @@ impl<'c> Renderer<'c> {
         let language = self.fill(row);
         let lang = &self.languages[language];
         let rendered = |b: &Block| {
-            let name = fragment(&lang.body, &b.id);
+            let name = fragment(&lang.name, &b.id);
             let text = self.hb.render_with_context(&name, &lang.ctx);
             let text = text.unwrap_or_else(|_| b.source.clone());
             (b.id.clone(), text.trim().to_string())
@@ -297,14 +306,19 @@ impl<'c> Renderer<'c> {
         let language = self.fill(row);
         let field = |col: &str| row.get(&self.columns, col).unwrap_or("");
         let lang = &self.languages[language];
-        let body = self
-            .hb
-            .render_with_context(&lang.body, &lang.ctx)
-            .map_err(|e| self.render_diag(&e, row, &lang.file))?;
+        let mut body = String::new();
+        for (piece, lines_before) in &lang.body {
+            let part = self.hb.render_with_context(piece, &lang.ctx);
+            let part = part.map_err(|e| self.render_diag(&e, row, &lang.file, *lines_before))?;
+            match body.is_empty() {
+                true => body = part,
+                false => body.push_str(&part),
+            }
+        }
         let subject = self
             .hb
             .render_with_context(&lang.subject, &lang.ctx)
-            .map_err(|e| self.render_diag(&e, row, &self.campaign_file))?;
+            .map_err(|e| self.render_diag(&e, row, &self.campaign_file, 0))?;
         let subject = subject.trim().to_string();
         if subject.contains(['\r', '\n']) {
             let mut d = Diag::new(
@@ -349,11 +363,17 @@ impl<'c> Renderer<'c> {
         })
     }
 
-    fn render_diag(&self, e: &handlebars::RenderError, row: &Row, template_file: &str) -> Diag {
+    fn render_diag(
+        &self,
+        e: &handlebars::RenderError,
+        row: &Row,
+        template_file: &str,
+        lines_before: u64,
+    ) -> Diag {
         let mut d = Diag::new("").file(template_file);
         if let (Some(l), Some(c)) = (e.line_no, e.column_no) {
             if template_file != self.campaign_file {
-                d = d.line(l as u64).column(c as u64);
+                d = d.line(lines_before + l as u64).column(c as u64);
             }
         }
         let recipient = format!("{}:{}", self.recipients_file, row.line);
@@ -434,7 +454,8 @@ fn language(
         Some(t) => (format!("body.{t}"), format!("subject.{t}")),
     };
     let file = source.display(&rel);
-    let (text, blocks) = body_template(campaign, group, (&rel, &file), &body_name, hb, diags)?;
+    let (text, body, blocks) =
+        body_template(campaign, group, (&rel, &file), &body_name, hb, diags)?;
     match subject.map(|s| (s, hb.register_template_string(&subject_name, s))) {
         Some((_, Ok(()))) => {}
         Some((s, Err(e))) => diags.push(template_diag(&campaign_file, &e, s, Some(&group.id))),
@@ -468,7 +489,8 @@ fn language(
     Ok(Language {
         tag: lang,
         file,
-        body: body_name,
+        name: body_name,
+        body,
         subject: subject_name,
         ctx,
         words,
@@ -494,8 +516,9 @@ fn context(campaign: &Campaign, group: &Group, inputs: &LetterInputs, lang: &str
     }))
 }
 
-/// Reads a template (`rel`, shown as `file`) and registers it as `name` in `hb`, with its
-/// editable blocks; its text and blocks, empty when it does not exist. Problems go to `diags`.
+/// Reads a template (`rel`, shown as `file`) and registers it in `hb` in pieces named after
+/// `name`, with its editable blocks; its text, pieces (`Language::body`) and blocks, empty when
+/// it does not exist. Problems go to `diags`.
 fn body_template(
     campaign: &Campaign,
     group: &Group,
@@ -503,29 +526,40 @@ fn body_template(
     name: &str,
     hb: &mut Handlebars<'static>,
     diags: &mut Vec<Diag>,
-) -> Result<(String, Vec<Block>)> {
+) -> Result<(String, Pieces, Vec<Block>)> {
     let source = &campaign.source;
     if !source.exists(rel) {
         let hint = format!("create {rel} or set `template` in [groups.{}]", group.id);
         let message = format!("template for group `{}` not found", group.id);
         diags.push(Diag::new(message).file(file).hint(hint));
-        return Ok((String::new(), Vec::new()));
+        return Ok((String::new(), Vec::new(), Vec::new()));
     }
     let text = source.read_to_string(rel)?;
     let problems = syntax::template_problems(&text, file);
-    // Handlebars' parser takes time growing with the square of a template's size, and
-    // recursion with its depth: one past the limits is not handed to it.
+    // Handlebars' parser recurses as deep as blocks are nested, and its time grows with the
+    // square of what it reads: a template past the limits is not handed to it, and one within
+    // them is handed over in pieces.
     if !problems.is_empty() {
         diags.extend(problems);
-        return Ok((text, Vec::new()));
+        return Ok((text, Vec::new(), Vec::new()));
     }
-    if let Err(e) = hb.register_template_string(name, &text) {
-        diags.push(template_diag(file, &e, &text, None));
+    let mut body = Vec::new();
+    match pieces::compile(&text, pieces::PIECE_BYTES) {
+        Ok(list) => {
+            for (i, mut piece) in list.into_iter().enumerate() {
+                let piece_name = format!("{name}/{i}");
+                // What the `editable` helper knows the template by (`get_root_template_name`).
+                piece.template.name = Some(piece_name.clone());
+                hb.register_template(&piece_name, piece.template);
+                body.push((piece_name, piece.line_offset));
+            }
+        }
+        Err(e) => diags.push(pieces_diag(file, e, &text)),
     }
     let (blocks, mistakes) = editable::blocks(&text, file);
     register_fragments(hb, name, &blocks);
     diags.extend(mistakes);
-    Ok((text, blocks))
+    Ok((text, body, blocks))
 }
 
 /// The registry name of an editable block's text on its own, for `Renderer::originals`.
@@ -639,6 +673,33 @@ fn template_diag(
         d
     } else {
         d.hint(hint)
+    }
+}
+
+/// A template body that could not be compiled in pieces (`pieces::compile`).
+fn pieces_diag(file: &str, e: PieceError, text: &str) -> Diag {
+    match e {
+        PieceError::Syntax { error, line_offset } => {
+            let mut d = template_diag(file, &error, text, None);
+            // `template_diag` explains the usual mistakes with lines of the whole template;
+            // Handlebars' own position is the piece's.
+            if syntax::explain(text).is_none() {
+                d.line = d.line.map(|l| l + line_offset);
+            }
+            d
+        }
+        PieceError::Uncut { line } => {
+            if let Some(p) = syntax::explain(text) {
+                let d = Diag::new(format!("template syntax error: {}", p.message)).file(file);
+                return d.line(p.line).column(p.column).hint(p.hint);
+            }
+            let message = format!(
+                "from here on, the template runs for more than {} bytes without a line that starts with text outside any block (a long template is read in parts split before such lines)",
+                pieces::MAX_PIECE_BYTES
+            );
+            let hint = "begin some lines with a word rather than a {{...}} tag, or close blocks ({{/each}}, {{/if}}) sooner";
+            Diag::new(message).file(file).line(line).hint(hint)
+        }
     }
 }
 

@@ -148,8 +148,9 @@ pub fn closest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Opti
         .map(|(_, k)| k)
 }
 
-/// Longest template, in bytes: a letter of a few pages is a few kilobytes.
-pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Longest template, in bytes: a letter of a few pages is a few kilobytes, and a long letter in
+/// one template is no reason to refuse it; past a mebibyte it is a mistake.
+pub const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
 /// Deepest nesting of blocks (`{{#each}}`, `{{#if}}`, ...) in a template.
 pub const MAX_TEMPLATE_DEPTH: usize = 16;
 

@@ -297,16 +297,24 @@ fn values_too_long_for_a_header_are_refused() {
 }
 
 /// A template past the size or nesting limits is refused at once, before Handlebars' parser
-/// (whose time grows with the square of the size) reads it.
+/// (whose time grows with the square of what it reads at once) reads it; so is one that cannot
+/// be read in parts.
 #[test]
 fn templates_past_the_size_or_nesting_limits_are_refused() {
     let sb = Sandbox::campaign();
-    let big = format!("{}{}", crate::util::TEMPLATE, "{{name}} ".repeat(8000));
+    let paragraph = "A paragraph for {{name}}, of some length, as letters have.\n\n";
+    let big = format!("{}{}", crate::util::TEMPLATE, paragraph.repeat(20_000));
     sb.write(TEMPLATE_FILE, &big);
     sb.cmd().arg("check").run().code(1).stderr_has(&format!(
-        "templates/test.md.hbs: the template is {} bytes long; at most 65536 are allowed",
+        "templates/test.md.hbs: the template is {} bytes long; at most 1048576 are allowed",
         big.len()
     ));
+    // Line 13, "Yours sincerely,", is the last line that starts with text.
+    let uncut = format!("{}{}", crate::util::TEMPLATE, "{{name}}\n".repeat(10_000));
+    sb.write(TEMPLATE_FILE, &uncut);
+    sb.cmd().arg("check").run().code(1).stderr_has(
+        "templates/test.md.hbs:13: from here on, the template runs for more than 65536 bytes",
+    );
     let nested = format!(
         "Dear {{{{name}}}},\n{}x{}",
         "{{#if name}}\n".repeat(17),
@@ -362,4 +370,42 @@ fn bad_prompts_and_shares_are_errors_with_their_place() {
             .stderr_has("campaign.toml")
             .stderr_has(said);
     }
+}
+
+/// A long template is read in pieces, which must not show: every paragraph is in its letter in
+/// order, an editable paragraph far into it takes the volunteer's version, and a mistake far into
+/// it is named on its own line.
+#[test]
+fn a_long_template_reads_as_one() {
+    let sb = Sandbox::campaign();
+    let mut long = String::from("Dear {{name}},\n\n");
+    for i in 0..6000 {
+        long += &format!("Paragraph {i} for {{{{name}}}}, of the length a paragraph has.\n\n");
+    }
+    long += "{{#editable \"late\"}}\nA late paragraph for {{name}}.\n{{/editable}}\n\nYours,\n";
+    assert!(long.len() > 300_000);
+    sb.write(TEMPLATE_FILE, &long);
+    sb.write("mine.md", "My own late words.");
+    sb.render("test", "txt", "out")
+        .args(["--edit", "late=mine.md"])
+        .run()
+        .success();
+    let letter = sb.files("out").into_iter().find(|f| f.contains("alice"));
+    let letter = sb.read(&format!("out/{}", letter.expect("Alice's letter")));
+    let mut at = 0;
+    for i in 0..6000 {
+        let paragraph = format!("Paragraph {i} for Alice Boss, of the length");
+        at += letter[at..].find(&paragraph).expect(&paragraph);
+    }
+    assert!(letter[at..].contains("My own late words."));
+    assert!(!letter.contains("A late paragraph"));
+
+    let lines = long.lines().count();
+    sb.write(TEMPLATE_FILE, format!("{long}Then {{{{nmae}}}}.\n"));
+    sb.render("test", "eml", "out2")
+        .run()
+        .code(1)
+        .stderr_has(&format!("templates/test.md.hbs:{}:", lines + 1))
+        .stderr_has("did you mean `{{name}}`?");
+    sb.assert_nothing_written("out2");
 }
