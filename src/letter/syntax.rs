@@ -29,6 +29,8 @@ pub(crate) struct Tag<'t> {
 pub(crate) fn tags(text: &str) -> Vec<Tag<'_>> {
     let mut out = Vec::new();
     let mut rest = 0;
+    // Lines are counted on from the last tag, so a long template is read once.
+    let (mut line, mut line_start, mut counted) = (1u64, 0, 0);
     while let Some(start) = text[rest..].find("{{").map(|i| rest + i) {
         let after = &text[start..];
         let comment = after.starts_with("{{!--") || after.starts_with("{{~!--");
@@ -39,9 +41,11 @@ pub(crate) fn tags(text: &str) -> Vec<Tag<'_>> {
         let Some((end, len)) = end.min() else {
             break;
         };
-        let before = &text[..start];
-        let line = before.matches('\n').count() as u64 + 1;
-        let column = (start - before.rfind('\n').map_or(0, |i| i + 1)) as u64 + 1;
+        let since = &text[counted..start];
+        line += since.matches('\n').count() as u64;
+        line_start = since.rfind('\n').map_or(line_start, |i| counted + i + 1);
+        counted = start;
+        let column = (start - line_start) as u64 + 1;
         let inner = text[start + 2..end].trim_matches(['{', '}', '~']);
         if !inner.starts_with('!') {
             out.push(Tag {
