@@ -527,7 +527,8 @@ fn yes_and_enter_answer_one_question_only() {
 }
 
 /// Without `$EDITOR` or `$VISUAL` no editor is offered: the paragraph is typed in the terminal,
-/// over several lines, up to Ctrl-D.
+/// over several lines, up to Ctrl-D. One typed with an arrow key's control character is written
+/// again, as letters cannot carry it.
 #[test]
 fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
     let sb = Sandbox::campaign();
@@ -542,6 +543,12 @@ fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
     g.see("Add a personal paragraph?")
         .see("Type it here")
         .see("No personal paragraph")
+        .keys(ENTER);
+    g.see("an empty line (or Ctrl-D) finishes")
+        .line("I met Uyghur \x1b[A students.")
+        .keys(CTRL_D);
+    g.see("control character U+001B on line 1, column 14")
+        .see("Add a personal paragraph?")
         .keys(ENTER);
     g.see("an empty line (or Ctrl-D) finishes")
         .line("I met Uyghur students in Lyon.")

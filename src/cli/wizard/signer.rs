@@ -144,6 +144,21 @@ impl Wizard<'_> {
         kept: Option<(String, String)>,
         others: &[(String, String)],
     ) -> Ask<Option<String>> {
+        loop {
+            let text = self.ask_note_once(prompt, kept.clone(), others)?;
+            match text.as_deref().map(control_character) {
+                Some(Some(problem)) => eprintln!("{problem}"),
+                _ => return Ok(text),
+            }
+        }
+    }
+
+    fn ask_note_once(
+        &self,
+        prompt: &str,
+        kept: Option<(String, String)>,
+        others: &[(String, String)],
+    ) -> Ask<Option<String>> {
         let editor = own_editor();
         let prev = kept.as_ref().map(|(_, text)| text.as_str());
         let keep = kept
@@ -270,6 +285,16 @@ fn no_control_characters(what: &str, s: &str) -> Verdict {
     Ok(())
 }
 
+/// What to tell a volunteer whose paragraph holds a control character (an arrow key pressed
+/// while typing leaves one), which letters cannot carry; none when it holds none.
+pub(super) fn control_character(text: &str) -> Option<String> {
+    let (line, column, c) = crate::campaign::control_char(text)?;
+    Some(format!(
+        "Your paragraph has the control character U+{:04X} on line {line}, column {column} (an arrow or function key leaves one); letters cannot carry it. Write the paragraph again.",
+        c as u32
+    ))
+}
+
 pub(super) fn first_words(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let more = if words.len() > 6 { " ..." } else { "" };
@@ -279,6 +304,13 @@ pub(super) fn first_words(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paragraph_with_a_control_character_is_written_again() {
+        let problem = control_character("Fine.\nThen \u{1b}[A an arrow key.").unwrap();
+        assert!(problem.contains("U+001B on line 2, column 6"), "{problem}");
+        assert_eq!(control_character("Tabs\tand\nline breaks are fine."), None);
+    }
 
     #[test]
     fn a_paragraph_ends_at_an_empty_line_or_the_end_of_input() {
