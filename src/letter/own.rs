@@ -226,7 +226,7 @@ impl Others {
             1 => "the letter another volunteer already wrote".to_string(),
             _ => format!("{near} of the {all} letters other volunteers already wrote"),
         };
-        (near > 0).then(|| format!("the personal paragraph of the letter to {name} <{email}> is near-identical to {which} to this recipient: offices set identical letters aside, so write it in your own words"))
+        (near > 0).then(|| format!("the personal text of the letter to {name} <{email}> is near-identical to {which} to this recipient: offices set identical letters aside, so write it in your own words"))
     }
 }
 

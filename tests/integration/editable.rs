@@ -177,7 +177,7 @@ fn the_same_edit_from_two_volunteers_is_warned_about() {
         .args(["--edit", "reply=mine.md", "--ledger", "vic.ledger"])
         .run()
         .success()
-        .stderr_has("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical");
+        .stderr_has("warning: the personal text of the letter to Alice Boss <alice@corp-one.example> is near-identical");
     sb.render("test", "eml", "own")
         .args(["--ledger", "vic.ledger"])
         .run()
@@ -314,7 +314,8 @@ fn the_guided_run_offers_the_editable_paragraph_for_rewriting() {
     for question in ["Your city", "Your country", "Your organisation"] {
         g.see(question).keys(ENTER);
     }
-    g.see("Add a personal paragraph?").keys(DOWN).keys(ENTER); // none
+    // The template has no `{{personal_note}}`: no paragraph is asked for.
+    g.see("These letters have no place for a personal paragraph.");
     g.see("The campaign lets you rewrite one paragraph of the letter in your own words");
     g.see("The paragraph \"reply\", as it reads in the letter to Alice Boss:")
         .see(ORIGINAL)
@@ -381,10 +382,7 @@ fn the_guided_run_rewrites_a_paragraph_in_the_volunteers_editor() {
     for question in ["Your city", "Your country", "Your organisation"] {
         g.see(question).keys(ENTER);
     }
-    g.see("Add a personal paragraph?")
-        .keys(DOWN)
-        .keys(DOWN)
-        .keys(ENTER); // none
+    g.see("These letters have no place for a personal paragraph.");
     g.see("I look forward to a reply within the month.");
     g.see("Rewrite it in my editor")
         .keys(DOWN)

@@ -196,7 +196,7 @@ fn a_paragraph_two_volunteers_paste_is_warned_about_before_it_goes() {
         .args(["--note", "mine.md", "--ledger", "vic.ledger"])
         .run()
         .success()
-        .stderr_has("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote to this recipient")
+        .stderr_has("warning: the personal text of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote to this recipient")
         .stderr_lacks("bob@corp-two.example");
     assert_eq!(sb.files("out").len(), 3);
 
@@ -205,7 +205,7 @@ fn a_paragraph_two_volunteers_paste_is_warned_about_before_it_goes() {
         .args(["--dry-run", "--note", "mine.md", "--ledger", "vic.ledger"])
         .run()
         .success()
-        .stdout_has("warning: the personal paragraph of the letter to Alice Boss")
+        .stdout_has("warning: the personal text of the letter to Alice Boss")
         .stdout_has("dry run: nothing was sent");
 }
 

@@ -570,6 +570,34 @@ fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
     );
 }
 
+/// A template without `{{personal_note}}` has no place for a paragraph, so none is asked for:
+/// one written there would be lost without a word.
+#[test]
+fn letters_without_a_place_for_a_paragraph_do_not_ask_for_one() {
+    let sb = Sandbox::campaign();
+    let template =
+        crate::util::TEMPLATE.replace("{{#if personal_note}}\n{{personal_note}}\n\n{{/if}}\n", "");
+    assert!(!template.contains("personal_note"));
+    sb.write(crate::util::TEMPLATE_FILE, template);
+    let mut g = Guided::start_without_editor(&sb, &[]);
+    g.see("Who in this group?").keys(ENTER);
+    g.see("Your name").line("Ada Volunteer");
+    g.see("Your e-mail address").line("ada@example.org");
+    for question in ["Your city", "Your country", "Your organisation"] {
+        g.see(question).keys(ENTER);
+    }
+    g.see("These letters have no place for a personal paragraph.");
+    g.see("exactly as it will go out");
+    g.see("Is this the letter you want to send?").keys(ENTER);
+    g.see("How do you want your letters?").keys(ENTER);
+    g.see("Folder to write them to").line("out");
+    g.see("wrote 3 e-mail files");
+    g.see("for next time?").line("n");
+    assert_eq!(g.exit_code(), 0, "{}", g.seen);
+    assert!(!g.seen.contains("Add a personal paragraph?"), "{}", g.seen);
+    assert!(!sb.exists("out/personal-note.md"));
+}
+
 /// "Other" in the providers' menu asks for the server's name, its port and the login, never a
 /// URL, and sends through what they make.
 #[test]
@@ -742,7 +770,7 @@ fn the_guided_run_warns_about_a_paragraph_another_volunteer_sent() {
     g.see("Add a personal paragraph?").keys(ENTER); // typed here
     g.see("Type your paragraph").line(PASTED).keys(ENTER);
     g.see("To: Alice Boss")
-        .see("warning: the personal paragraph of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote");
+        .see("warning: the personal text of the letter to Alice Boss <alice@corp-one.example> is near-identical to the letter another volunteer already wrote");
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?").keys(ENTER);
     g.see("Folder to write them to").line("out");

@@ -311,7 +311,21 @@ impl Wizard<'_> {
         };
         let languages = self.languages_of(&target, &inputs)?;
         let prev_notes = prev.map(Answers::notes_by_language).unwrap_or_default();
-        let notes = self.ask_notes(&languages, &prev_notes, prompts)?;
+        // A paragraph is asked for only where the letters have a place for it: one written for
+        // letters without `{{personal_note}}` would be lost without a word.
+        let with_note = self.languages_with_note(&target, &inputs)?;
+        let note_languages: Vec<(String, u64)> = languages
+            .iter()
+            .filter(|(l, _)| with_note.contains(l))
+            .cloned()
+            .collect();
+        let notes = match note_languages.is_empty() {
+            true => {
+                eprintln!("These letters have no place for a personal paragraph.");
+                Notes::default()
+            }
+            false => self.ask_notes(&note_languages, &prev_notes, prompts)?,
+        };
         let prev_edits = prev.map(Answers::edits_by_language).unwrap_or_default();
         let edits = self.ask_edits(&target, &inputs, &languages, &prev_edits)?;
         Ok(Answers {

@@ -83,6 +83,17 @@ impl Wizard<'_> {
         Ok(default.into_iter().chain(counts).collect())
     }
 
+    /// The languages whose template has a place for the volunteer's paragraph.
+    pub(super) fn languages_with_note(
+        &self,
+        target: &Target,
+        inputs: &LetterInputs,
+    ) -> Result<Vec<String>> {
+        let run = Run::open(self.campaign, target, inputs)?;
+        let places = run.renderer.places().filter(|p| p.note);
+        Ok(places.map(|p| p.tag.to_string()).collect())
+    }
+
     pub(super) fn count_matching(&self, group: &Group, filters: &[String]) -> Result<u64> {
         let mut rows = Recipients::open(&self.campaign.source, group)?;
         let filters = Filter::parse_all(filters, &rows.columns, &rows.file)?;
