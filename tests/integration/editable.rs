@@ -309,11 +309,7 @@ fn the_guided_run_offers_the_editable_paragraph_for_rewriting() {
     let sb = sandbox();
     let mut g = Guided::start_without_editor(&sb, &[]);
     g.see("Who in this group?").keys(ENTER); // all
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     // The template has no `{{personal_note}}`: no paragraph is asked for.
     g.see("These letters have no place for a personal paragraph.");
     g.see("The campaign lets you rewrite one paragraph of the letter in your own words");
@@ -377,11 +373,7 @@ fn the_guided_run_rewrites_a_paragraph_in_the_volunteers_editor() {
     std::fs::set_permissions(sb.join("bin/editor"), mode).unwrap();
     let mut g = Guided::start(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("These letters have no place for a personal paragraph.");
     g.see("I look forward to a reply within the month.");
     g.see("Rewrite it in my editor")

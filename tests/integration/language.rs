@@ -421,11 +421,7 @@ fn the_guided_run_asks_for_the_paragraph_per_language() {
     let mut g = Guided::start_without_editor(&sb, &[]);
     g.see("languages: English (default), Spanish, French");
     g.see("Who in this group?").keys(ENTER); // all
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("Your letters are in 3 languages: English (3 letters), Spanish (1 letter), French (1 letter)");
     g.see("A personal paragraph for the 3 letters in English?")
         .keys(ENTER);
@@ -484,11 +480,7 @@ fn going_back_keeps_a_paragraph_with_its_language() {
         .keys(DOWN)
         .keys(SPACE)
         .keys(ENTER); // en
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(ENTER);
     g.see("Type your paragraph")
         .line("I write from Lyon.")
@@ -527,11 +519,7 @@ fn prompts_are_asked_in_the_language_of_each_paragraph() {
     sb.write("campaign.toml", sb.read("campaign.toml") + prompts);
     let mut g = Guided::start_without_editor(&sb, &[]);
     g.see("Who in this group?").keys(ENTER); // all
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("(1/1) Why does this matter to you?")
         .line("I live in Lyon.");
     g.see("A personal paragraph for the 3 letters in English?")

@@ -88,6 +88,16 @@ impl Guided {
         self.keys(text).keys(ENTER)
     }
 
+    /// The signer's questions of a first run: Ada's name and address, and nothing else.
+    pub fn sign_as_ada(&mut self) -> &mut Guided {
+        self.see("Your name").line("Ada Volunteer");
+        self.see("Your e-mail address").line("ada@example.org");
+        for question in ["Your city", "Your country", "Your organisation"] {
+            self.see(question).keys(ENTER);
+        }
+        self
+    }
+
     /// What the run took, for a measurement (never an assertion): the questions answered (each
     /// marked done with ✔), the keys pressed or lines typed, and the time.
     pub fn effort(&self) -> String {

@@ -172,11 +172,7 @@ fn the_guided_run_narrows_each_column_by_the_ones_before() {
         .keys(ENTER);
     g.see("role: Staff member");
     g.see("1 recipient chosen");
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
     g.see("To: Carol Staff");
     g.see("Is this the letter you want to send?").keys(ENTER);

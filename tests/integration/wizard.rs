@@ -230,11 +230,7 @@ fn ctrl_c_midway_leaves_nothing_behind() {
     let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
     g.see("Which group do you want to write to?").keys(ENTER);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(CTRL_C);
     // The menu hid the cursor; it is shown again before the message.
     g.see("\x1b[?25h");
@@ -252,11 +248,7 @@ fn esc_at_the_preview_quits_without_writing() {
     let before = listing(&sb);
     let mut g = Guided::start(&sb, &["wizard"]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(ENTER);
     g.see("Type your paragraph").line("Please act.").keys(ENTER);
     g.see("Is this the letter you want to send?").keys("\x1b");
@@ -369,11 +361,7 @@ fn pdf_letters_can_be_chosen_as_the_output() {
     let sb = Sandbox::campaign();
     let mut g = Guided::start(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("Add a personal paragraph?")
         .keys(DOWN)
         .keys(DOWN)
@@ -410,11 +398,7 @@ fn the_guided_run_sends_through_smtp_and_keeps_the_server_for_next_time() {
     sb.write("my-profile.toml", "[smtp]\nrate = \"unlimited\"\n");
     let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(ENTER); // typed here
     g.see("Type your paragraph")
         .line("I met Uyghur students in Lyon.")
@@ -507,11 +491,7 @@ fn yes_and_enter_answer_one_question_only() {
     let profile = sb.join("my-profile.toml");
     let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
@@ -534,11 +514,7 @@ fn without_an_editor_the_paragraph_is_typed_here_over_several_lines() {
     let sb = Sandbox::campaign();
     let mut g = Guided::start_without_editor(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("The letters are in English: write the paragraph in English.");
     g.see("Add a personal paragraph?")
         .see("Type it here")
@@ -581,11 +557,7 @@ fn letters_without_a_place_for_a_paragraph_do_not_ask_for_one() {
     sb.write(crate::util::TEMPLATE_FILE, template);
     let mut g = Guided::start_without_editor(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("These letters have no place for a personal paragraph.");
     g.see("exactly as it will go out");
     g.see("Is this the letter you want to send?").keys(ENTER);
@@ -609,11 +581,7 @@ fn another_mail_server_is_given_by_name_and_port() {
     sb.write("my-profile.toml", "[smtp]\nrate = \"unlimited\"\n");
     let mut g = Guided::start(&sb, &["--profile", profile.to_str().unwrap()]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    for question in ["Your city", "Your country", "Your organisation"] {
-        g.see(question).keys(ENTER);
-    }
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(UP).keys(ENTER); // none
     g.see("Is this the letter you want to send?").keys(ENTER);
     g.see("How do you want your letters?").keys(UP).keys(ENTER); // send
@@ -694,11 +662,7 @@ fn prompts_turn_the_answers_into_the_paragraph() {
     sb.write("campaign.toml", sb.read("campaign.toml") + PROMPTS);
     let mut g = Guided::start(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("3 questions help you write it");
     g.see("(1/3) Why does this matter to you?")
         .line("My neighbour's brother is held in a camp.");
@@ -737,11 +701,7 @@ fn prompts_skipped_draft_nothing() {
     sb.write("campaign.toml", sb.read("campaign.toml") + PROMPTS);
     let mut g = Guided::start(&sb, &[]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("(1/3)").keys(ENTER);
     g.see("(2/3)").keys(ENTER);
     g.see("(3/3)").keys(ENTER);
@@ -762,11 +722,7 @@ fn the_guided_run_warns_about_a_paragraph_another_volunteer_sent() {
     vic_sent(&sb, PASTED);
     let mut g = Guided::start_without_editor(&sb, &["wizard", "--ledger", "vic.ledger"]);
     g.see("Who in this group?").keys(ENTER);
-    g.see("Your name").line("Ada Volunteer");
-    g.see("Your e-mail address").line("ada@example.org");
-    g.see("Your city").keys(ENTER);
-    g.see("Your country").keys(ENTER);
-    g.see("Your organisation").keys(ENTER);
+    g.sign_as_ada();
     g.see("Add a personal paragraph?").keys(ENTER); // typed here
     g.see("Type your paragraph").line(PASTED).keys(ENTER);
     g.see("To: Alice Boss")
