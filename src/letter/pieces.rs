@@ -7,8 +7,7 @@
 //! - at top level: a block (`{{#if}}`, `{{#each}}`, ...), comment or raw block is never split,
 //!   and a piece is kept only when Handlebars compiles it on its own, which an unclosed block
 //!   fails;
-//! - where whitespace control (`~`) cannot reach across the cut: it removes white space up to
-//!   the nearest text, so there must be text on both sides (`cut_points` has the details);
+//! - where whitespace control (`~`) cannot reach across the cut (`cut_points` has the details);
 //! - never in a template that defines or uses partials or decorators (`{{>`, `{{#>`, `{{*`,
 //!   `{{#*`), which can tie one part of a template to another.
 
@@ -109,8 +108,8 @@ fn may_cut(text: &str) -> bool {
 /// block depth 0 and outside comments and raw blocks as far as counting tags tells (Handlebars'
 /// compiling each piece is what makes sure), where
 /// - the line has text before any tag: a `{{~` after the cut stops there;
-/// - there is text between the last tag before the cut and the cut, or that tag has no `~}}`:
-///   a `~}}` before the cut stops there.
+/// - the last tag before the cut, comments aside, does not end with `~}}`, which Handlebars
+///   keeps trimming the start of each text up to the next tag.
 ///
 /// Standalone tags need nothing more: whether a tag stands alone depends on its own line only,
 /// and the start of a template counts as the start of a line, as the cut always is.
@@ -118,59 +117,84 @@ fn cut_points(text: &str) -> Vec<(usize, u64)> {
     let mut points = Vec::new();
     let mut scan = Scan::default();
     let mut offset = 0;
-    // Whether the last `}}` so far closes a `~}}`, and whether anything but white space follows it.
-    let (mut tilde, mut text_after) = (false, true);
     for (n, line) in text.split_inclusive('\n').enumerate() {
         let before_tag = line.find("{{").map_or(line, |i| &line[..i]);
-        if n > 0 && scan.at_top() && !before_tag.trim().is_empty() && (text_after || !tilde) {
+        if n > 0 && scan.at_top() && !before_tag.trim().is_empty() && !scan.tilde {
             points.push((offset, n as u64));
         }
         scan.line(line);
-        match line.rfind("}}") {
-            Some(i) => {
-                tilde = line[..i].trim_end_matches('}').ends_with('~');
-                text_after = !line[i + 2..].trim().is_empty();
-            }
-            None => text_after |= !line.trim().is_empty(),
-        }
         offset += line.len();
     }
     points
 }
 
-/// Block depth and open comments, counted from tags as a template's lines go by.
+/// What the scan of a template is in the middle of.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Inside {
+    #[default]
+    Text,
+    /// A comment, until the text that ends it (`--}}` or `}}`).
+    Comment(&'static str),
+    /// A raw block's text, until its end tag (`{{{{/`).
+    Raw,
+    /// A tag, until its `}}`.
+    Tag,
+}
+
+/// Block depth, what the scan is in, and what whitespace control would see, counted from tags
+/// as a template's lines go by.
 #[derive(Default)]
 struct Scan {
     depth: usize,
-    /// What ends the comment or raw block the scan is in (`--}}`, `}}` or `{{{{/`).
-    inside: Option<&'static str>,
+    inside: Inside,
+    /// Whether the last tag other than a comment ended with `~}}`. Handlebars keeps such a tag
+    /// trimming the start of every text up to the next tag, past comments.
+    tilde: bool,
 }
 
 impl Scan {
     fn at_top(&self) -> bool {
-        self.depth == 0 && self.inside.is_none()
+        self.depth == 0 && self.inside == Inside::Text
     }
 
     fn line(&mut self, mut line: &str) {
         loop {
-            if let Some(end) = self.inside {
-                match line.find(end) {
-                    Some(i) => (line, self.inside) = (&line[i + end.len()..], None),
-                    None => return,
+            let end = match self.inside {
+                Inside::Text => None,
+                Inside::Comment(end) => Some(end),
+                Inside::Raw => Some("{{{{/"),
+                Inside::Tag => Some("}}"),
+            };
+            if let Some(end) = end {
+                let Some(i) = line.find(end) else { return };
+                if self.inside == Inside::Tag {
+                    self.tilde = line[..i].trim_end_matches('}').ends_with('~');
                 }
+                self.inside = match self.inside {
+                    Inside::Raw => Inside::Tag,
+                    _ => Inside::Text,
+                };
+                line = &line[i + end.len()..];
+                continue;
             }
             let Some(i) = line.find("{{") else { return };
             let tag = &line[i..];
             line = &line[i + 2..];
             let rest = tag.trim_start_matches(['{', '~']);
-            match rest.as_bytes() {
-                _ if tag.starts_with("{{{{") => self.inside = Some("{{{{/"),
-                [b'!', b'-', b'-', ..] => self.inside = Some("--}}"),
-                [b'!', ..] => self.inside = Some("}}"),
-                [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => self.depth += 1,
-                [b'/', ..] => self.depth = self.depth.saturating_sub(1),
-                _ => {}
-            }
+            self.inside = match rest.as_bytes() {
+                _ if tag.starts_with("{{{{") => Inside::Raw,
+                [b'!', b'-', b'-', ..] => Inside::Comment("--}}"),
+                [b'!', ..] => Inside::Comment("}}"),
+                [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => {
+                    self.depth += 1;
+                    Inside::Tag
+                }
+                [b'/', ..] => {
+                    self.depth = self.depth.saturating_sub(1);
+                    Inside::Tag
+                }
+                _ => Inside::Tag,
+            };
         }
     }
 }
@@ -272,6 +296,9 @@ mod tests {
             1 => Just("  {{~name}}".to_string()),
             1 => Just("{{name~}}  ".to_string()),
             1 => Just("{{! a comment }}".to_string()),
+            1 => Just("text {{! a comment }}".to_string()),
+            1 => Just("{{!-- a comment --}} text".to_string()),
+            1 => Just("{{~! a comment ~}}".to_string()),
             1 => Just("  {{!-- a comment\ntwo lines\nend --}}".to_string()),
             1 => Just("{{! short\nplain\nplain }} after".to_string()),
             1 => Just("\\{{escaped}}".to_string()),
