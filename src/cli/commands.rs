@@ -70,6 +70,7 @@ pub(super) fn send(campaign: &Campaign, args: &SendArgs, profile: Option<&Path>)
         others,
         test_to: args.test_to.clone(),
         failed_csv: args.failed_csv.clone(),
+        sent_by_hand: super::ledger::sent_by_hand(campaign, args.journal.as_deref())?,
     };
     crate::send::run(campaign, &job, &crate::cli::terminal::Console)
 }

@@ -161,6 +161,16 @@ pub(super) fn report(campaign: &Campaign, args: &ReportArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// The letters recorded as sent by other means (`mark-sent`) beside the journal at `journal`
+/// (or the campaign's), for `send` to count as sent.
+pub(super) fn sent_by_hand(
+    campaign: &Campaign,
+    journal: Option<&Path>,
+) -> Result<Vec<(String, String)>> {
+    let path = choose_path(journal, &campaign.source, &campaign.id);
+    written::sent_by_hand(&path, &campaign.id)
+}
+
 /// `letterdrive status`: the send journal, and the answers recorded beside it.
 pub(super) fn status(
     campaign: &Campaign,

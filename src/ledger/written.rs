@@ -228,16 +228,37 @@ pub fn read(
     Ok(())
 }
 
-/// What came back for each letter (`letterdrive replies`), by group and address, for `status`.
+/// The letters recorded as sent by other means (`mark-sent`) beside `journal`, as (group,
+/// address), for `send` to count as sent.
+pub fn sent_by_hand(journal: &Path, campaign: &str) -> Result<Vec<(String, String)>> {
+    let mut sent = Vec::new();
+    read(journal, campaign, |r| {
+        if r.state == State::Sent {
+            sent.push((r.group, r.email));
+        }
+        Ok(())
+    })
+    .map_err(|e| Error::io(path_beside(journal), e))?;
+    Ok(sent)
+}
+
+/// What came back for each letter (`letterdrive replies`), and which were sent by other means
+/// (`mark-sent`), by group and address, for `status`.
 pub fn answers(journal: &Path, campaign: &str) -> Result<Answers> {
     let mut answers = Answers::new();
     read(journal, campaign, |r| {
-        let answered = [State::Replied, State::AutoReplied, State::Bounced];
-        if !answered.contains(&r.state) {
+        let counted = [
+            State::Sent,
+            State::Replied,
+            State::AutoReplied,
+            State::Bounced,
+        ];
+        if !counted.contains(&r.state) {
             return Ok(());
         }
         let a = answers.entry((r.group, r.email)).or_default();
         match r.state {
+            State::Sent => a.sent_by_hand = true,
             State::Replied => a.replied = true,
             State::AutoReplied => a.auto_replied = true,
             _ => {

@@ -197,6 +197,16 @@ impl Journal {
         self.states.insert(k, state);
     }
 
+    /// Counts letters recorded as sent by other means (`mark-sent`: by post, from the
+    /// volunteer's mail program, through the mailto page), given as (group, address), as sent:
+    /// `send` sends none of them again, and `status` counts them. In memory only: the journal
+    /// file keeps only what `send` did.
+    pub fn count_as_sent(&mut self, letters: impl IntoIterator<Item = (String, String)>) {
+        for (group, email) in letters {
+            self.states.insert((group, key(&email)), State::Sent);
+        }
+    }
+
     pub fn state(&self, group: &str, email: &str) -> Option<State> {
         self.states.get(&(group.to_string(), key(email))).copied()
     }

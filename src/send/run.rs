@@ -55,6 +55,9 @@ pub struct SendJob {
     pub others: Option<Others>,
     pub test_to: Option<String>,
     pub failed_csv: Option<PathBuf>,
+    /// Letters recorded as sent by other means (`mark-sent`), as (group, address): already
+    /// sent, so never sent again.
+    pub sent_by_hand: Vec<(String, String)>,
 }
 
 impl SendJob {
@@ -78,6 +81,7 @@ impl SendJob {
             others: None,
             test_to: None,
             failed_csv: None,
+            sent_by_hand: Vec::new(),
         }
     }
 }
@@ -114,6 +118,7 @@ pub fn run(campaign: &Campaign, job: &SendJob, terminal: &dyn Terminal) -> Resul
     let lock = || journal::lock(&journal_path);
     let _lock = (!job.dry_run).then(lock).transpose()?;
     let mut journal = Journal::open(&journal_path, &campaign.id)?;
+    journal.count_as_sent(job.sent_by_hand.iter().cloned());
     if journal.unreadable > 0 {
         eprintln!(
             "warning: {}: {} unreadable (a record cut short by a crash); they are ignored",

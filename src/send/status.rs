@@ -1,4 +1,5 @@
-//! `letterdrive status`: per group, what the journal says about its recipients: sent, failed
+//! `letterdrive status`: per group, what the journal says about its recipients: sent (by `send`
+//! or, as `mark-sent` recorded, by hand), failed
 //! (refused for good; never resent unasked), uncertain (may have arrived; never resent unasked)
 //! and still to send; and what came back (`letterdrive replies`): replies and bounces, with the
 //! bounced addresses listed so the campaigner can fix the lists.
@@ -21,6 +22,8 @@ pub struct Answered {
     /// The status codes of its bounces (`5.1.1`), in the order met; empty if none gave one.
     pub bounce_codes: Vec<String>,
     pub bounced: bool,
+    /// Recorded as sent by other means (`mark-sent`): sent, though the journal does not say so.
+    pub sent_by_hand: bool,
 }
 
 /// Answers by group and address (as [`journal::key`] gives it).
@@ -59,7 +62,12 @@ pub fn status(
             let Some(email) = email_idx.and_then(|i| row.record.get(i)) else {
                 continue;
             };
-            match journal.state(&g.id, email) {
+            let answered = answers.get(&(g.id.clone(), journal::key(email)));
+            let state = match answered.is_some_and(|a| a.sent_by_hand) {
+                true => Some(State::Sent),
+                false => journal.state(&g.id, email),
+            };
+            match state {
                 Some(State::Sent) => sent += 1,
                 Some(State::Failed) => {
                     failed += 1;
@@ -72,7 +80,7 @@ pub fn status(
                 }
                 Some(State::Deferred) | None => pending += 1,
             }
-            let Some(a) = answers.get(&(g.id.clone(), journal::key(email))) else {
+            let Some(a) = answered else {
                 continue;
             };
             replied += u64::from(a.replied);

@@ -265,6 +265,35 @@ fn render_records_each_letter_and_mark_sent_the_ones_posted() {
     assert!(csv.contains("test,Bob Staff,1,1,0,0,1,0,0,0%"), "{csv}");
 }
 
+/// A letter marked as sent by hand is sent: `send` does not send it again, and `status` counts
+/// it, though the send journal holds only what `send` did.
+#[test]
+fn a_letter_marked_sent_by_hand_is_not_sent_again() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["mark-sent", "-g", "test", "--via", "mailto", "--where"])
+        .arg(format!("email={BOB}"))
+        .signer()
+        .run()
+        .success();
+    // sent, failed, uncertain, pending, replied, bounced
+    let status = || {
+        let done = sb.cmd().args(["status", "-g", "test"]).run().success();
+        let out = done.stdout();
+        let row = out.lines().find(|l| l.starts_with("test "));
+        row.map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(status().as_deref(), Some("test 1 0 0 2 0 0"));
+    let server = MailServer::start();
+    send(&sb, &server)
+        .arg("--yes")
+        .run()
+        .success()
+        .stdout_has("2 to send, 1 already sent");
+    assert_eq!(server.recipients(), [ALICE, CAROL]);
+    assert_eq!(status().as_deref(), Some("test 3 0 0 0 0 0"));
+}
+
 #[test]
 fn a_render_that_fails_records_nothing() {
     let sb = Sandbox::campaign();

@@ -442,6 +442,7 @@ impl Wizard<'_> {
         let mut job = SendJob::new(answers.target.clone(), answers.inputs.clone(), config);
         job.max = answers.max;
         job.others = self.others(answers)?;
+        job.sent_by_hand = super::ledger::sent_by_hand(self.campaign, None)?;
         eprintln!();
         SENDING.store(true, Ordering::SeqCst);
         let code = send::run(self.campaign, &job, &Console)?;
