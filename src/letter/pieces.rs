@@ -19,6 +19,16 @@ pub const PIECE_BYTES: usize = 4 * 1024;
 /// under a second; past it, the square of the length makes the wait noticeable.
 pub const MAX_PIECE_BYTES: usize = 64 * 1024;
 
+// How tags open and close, named so that the scans below read as what they look for.
+const TAG_OPEN: &str = "{{";
+const TAG_CLOSE: &str = "}}";
+const TAG_CLOSE_CHAR: char = '}';
+const COMMENT_CLOSE: &str = "--}}";
+const RAW_OPEN: &str = "{{{{";
+const RAW_END_TAG: &str = "{{{{/";
+/// What may stand between `{{` and a tag's name: more braces (`{{{`), `~`, spaces.
+const TAG_PREFIX: [char; 3] = ['{', '~', ' '];
+
 /// A compiled piece, and the line of the whole template it starts on, less one.
 pub struct Piece {
     pub template: Template,
@@ -97,8 +107,8 @@ pub fn compile(text: &str, target: usize) -> Result<Vec<Piece>, PieceError> {
 
 /// Whether any cut is safe: partials and decorators tie parts of a template together.
 fn may_cut(text: &str) -> bool {
-    text.match_indices("{{").all(|(i, _)| {
-        let rest = text[i..].trim_start_matches(['{', '~', ' ']);
+    text.match_indices(TAG_OPEN).all(|(i, _)| {
+        let rest = text[i..].trim_start_matches(TAG_PREFIX);
         let rest = rest.strip_prefix('#').unwrap_or(rest);
         !rest.starts_with(['>', '*'])
     })
@@ -118,7 +128,7 @@ fn cut_points(text: &str) -> Vec<(usize, u64)> {
     let mut scan = Scan::default();
     let mut offset = 0;
     for (n, line) in text.split_inclusive('\n').enumerate() {
-        let before_tag = line.find("{{").map_or(line, |i| &line[..i]);
+        let before_tag = line.find(TAG_OPEN).map_or(line, |i| &line[..i]);
         if n > 0 && scan.at_top() && !before_tag.trim().is_empty() && !scan.tilde {
             points.push((offset, n as u64));
         }
@@ -162,13 +172,13 @@ impl Scan {
             let end = match self.inside {
                 Inside::Text => None,
                 Inside::Comment(end) => Some(end),
-                Inside::Raw => Some("{{{{/"),
-                Inside::Tag => Some("}}"),
+                Inside::Raw => Some(RAW_END_TAG),
+                Inside::Tag => Some(TAG_CLOSE),
             };
             if let Some(end) = end {
                 let Some(i) = line.find(end) else { return };
                 if self.inside == Inside::Tag {
-                    self.tilde = line[..i].trim_end_matches('}').ends_with('~');
+                    self.tilde = line[..i].trim_end_matches(TAG_CLOSE_CHAR).ends_with('~');
                 }
                 self.inside = match self.inside {
                     Inside::Raw => Inside::Tag,
@@ -177,14 +187,14 @@ impl Scan {
                 line = &line[i + end.len()..];
                 continue;
             }
-            let Some(i) = line.find("{{") else { return };
+            let Some(i) = line.find(TAG_OPEN) else { return };
             let tag = &line[i..];
-            line = &line[i + 2..];
-            let rest = tag.trim_start_matches(['{', '~']);
+            line = &line[i + TAG_OPEN.len()..];
+            let rest = tag.trim_start_matches(TAG_PREFIX);
             self.inside = match rest.as_bytes() {
-                _ if tag.starts_with("{{{{") => Inside::Raw,
-                [b'!', b'-', b'-', ..] => Inside::Comment("--}}"),
-                [b'!', ..] => Inside::Comment("}}"),
+                _ if tag.starts_with(RAW_OPEN) => Inside::Raw,
+                [b'!', b'-', b'-', ..] => Inside::Comment(COMMENT_CLOSE),
+                [b'!', ..] => Inside::Comment(TAG_CLOSE),
                 [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => {
                     self.depth += 1;
                     Inside::Tag
