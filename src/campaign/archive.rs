@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use zip::write::SimpleFileOptions;
 
@@ -27,7 +28,36 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Debug)]
 pub struct Unpacked {
     pub root: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+/// The directories of the campaigns this process has unpacked and still uses. A run stopped by
+/// Ctrl-C exits without dropping them, so its handler removes them with `remove_unpacked`.
+static IN_USE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn in_use() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    IN_USE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Unpacked {
+    fn new(dir: tempfile::TempDir) -> Unpacked {
+        in_use().push(dir.path().to_path_buf());
+        let root = dir.path().to_path_buf();
+        Unpacked { root, dir }
+    }
+}
+
+impl Drop for Unpacked {
+    fn drop(&mut self) {
+        in_use().retain(|d| d != self.dir.path());
+    }
+}
+
+/// Removes every campaign this process unpacked: for a run about to exit without unwinding.
+pub fn remove_unpacked() {
+    for dir in std::mem::take(&mut *in_use()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 fn refused(zip: &Path, message: String, hint: &str) -> Error {
@@ -70,6 +100,9 @@ pub fn unpack(zip: &Path) -> Result<Unpacked> {
         .prefix("letterdrive-campaign-")
         .tempdir()
         .map_err(|e| Error::io("a temporary directory", e))?;
+    // Known from here on, so that an interrupted unpacking leaves nothing either.
+    let mut unpacked = Unpacked::new(dir);
+    let dir = &unpacked.dir;
     let mut total = 0;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(not_zip)?;
@@ -117,7 +150,8 @@ pub fn unpack(zip: &Path) -> Result<Unpacked> {
             "make one with `letterdrive pack --out FILE.zip`",
         )
     })?;
-    Ok(Unpacked { root, _dir: dir })
+    unpacked.root = root;
+    Ok(unpacked)
 }
 
 /// Where campaign.toml is: at the top, or in the one folder at the top.

@@ -298,13 +298,15 @@ pub(super) fn render(
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
     let target = target(&args.target);
-    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure. Fails only if a
-    // handler is already set, which only the guided run sets.
+    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure, and so does an
+    // unpacked campaign (the exit drops nothing). Fails only if a handler is already set, which
+    // only the guided run sets.
     let _ = ctrlc::set_handler(|| {
         let (unfinished, _held) = crate::output::outbox::abandon();
         if unfinished {
             eprintln!("\ninterrupted: nothing was written");
         }
+        crate::campaign::archive::remove_unpacked();
         std::process::exit(super::wizard::EXIT_CANCELLED);
     });
     let others = others(campaign, &target.group, &inputs, &args.ledgers)?;

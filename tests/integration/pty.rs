@@ -2,7 +2,7 @@
 //! keys, space, enter, text, Ctrl-C), with its own HOME and config directory so the real
 //! profile is never touched.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -33,6 +33,13 @@ impl Guided {
     pub fn start(sb: &Sandbox, args: &[&str]) -> Guided {
         let mut cmd = command(sb, args);
         cmd.env("EDITOR", sb.join("bin/editor"));
+        Guided::spawn(cmd)
+    }
+
+    /// With `$TMPDIR` set to `tmp`, to see what a run leaves in the temporary directory.
+    pub fn start_with_tmpdir(sb: &Sandbox, args: &[&str], tmp: &Path) -> Guided {
+        let mut cmd = command(sb, args);
+        cmd.env("EDITOR", sb.join("bin/editor")).env("TMPDIR", tmp);
         Guided::spawn(cmd)
     }
 

@@ -639,6 +639,34 @@ fn the_guided_run_opens_a_campaign_file() {
     assert_eq!(g.exit_code(), 130, "{}", g.seen);
 }
 
+/// A campaign file is unpacked into a temporary folder while the run uses it. Leaving the run
+/// removes it, by Esc (the run ends) as by Ctrl-C (the process exits at once, dropping nothing).
+#[test]
+fn leaving_the_guided_run_removes_the_unpacked_campaign() {
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["pack", "--out", "given/campaign.zip"])
+        .run()
+        .success();
+    for (key, how) in [("\x1b", "Esc"), (CTRL_C, "Ctrl-C")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let args = ["--campaign", "given/campaign.zip"];
+        let mut g = Guided::start_with_tmpdir(&sb, &args, tmp.path());
+        g.see("Who in this group?");
+        let unpacked = std::fs::read_dir(tmp.path()).unwrap().count();
+        assert_eq!(unpacked, 1, "the campaign is unpacked while in use");
+        if key == CTRL_C {
+            // At a typed answer, where Ctrl-C is a signal rather than a key.
+            g.keys(ENTER).see("Your name");
+        }
+        g.keys(key);
+        g.see("cancelled: nothing was written");
+        assert_eq!(g.exit_code(), 130, "{}", g.seen);
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "after {how}: {left:?}");
+    }
+}
+
 /// Writing prompts for the test group: the second has a hint, the third a French translation.
 const PROMPTS: &str = r#"
 [[groups.test.prompts]]

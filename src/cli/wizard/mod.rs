@@ -108,13 +108,15 @@ fn install_ctrlc_handler() {
     });
 }
 
-/// Say once, whichever thread gets here first, that the run was cancelled and what that left.
+/// Say once, whichever thread gets here first, that the run was cancelled and what that left,
+/// and remove an unpacked campaign (the handler's exit drops nothing).
 fn report_cancel() {
-    // Held while the message is written, so that the other thread exits only after it.
+    // Held meanwhile, so that the other thread exits only after both.
     let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
     if std::mem::replace(&mut *reported, true) {
         return;
     }
+    crate::campaign::archive::remove_unpacked();
     let term = Term::stderr();
     let _ = term.show_cursor();
     let what = if SENDING.load(Ordering::SeqCst) {
