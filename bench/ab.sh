@@ -15,6 +15,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# Built in this checkout's own target directory: one shared with other checkouts holds their
+# builds under the same names, and cargo can take theirs as up to date for this one.
+export CARGO_TARGET_DIR="$ROOT/target"
 WORK="${WORK:-/tmp/letterdrive-bench}"
 SHARED="${SHARED:-$ROOT/../shared/bench}"
 ROUNDS="${ROUNDS:-9}"
@@ -23,7 +26,7 @@ N="${N:-100000}"
 
 (cd "$ROOT" && cargo build --release --quiet --example fsfloor)
 mkdir -p "$WORK"
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/fsfloor" "$WORK/fsfloor" # see run.sh
+cp "$CARGO_TARGET_DIR/release/examples/fsfloor" "$WORK/fsfloor"
 FLOOR="$WORK/fsfloor"
 dir="$WORK/campaign-$N"
 if [ ! -f "$dir/recipients/bench.csv" ]; then
