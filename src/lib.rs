@@ -1,6 +1,9 @@
 //! letterdrive: a campaign on disk (statement, demands, recipient groups, templates) turned into
 //! personalised letters. `run` is the whole program; `main` only calls it.
 
+// Safe Rust only: what the product needs of the system comes through its dependencies.
+#![forbid(unsafe_code)]
+
 pub mod campaign;
 pub mod cli;
 pub mod clock;

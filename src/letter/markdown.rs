@@ -4,8 +4,14 @@
 
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
+/// The one reading of a letter's Markdown, for the HTML part, the mailto page and the PDF alike:
+/// plain CommonMark, so no output shows a mark (such as `~~` strikethrough) another leaves as text.
+pub fn parser(markdown: &str) -> Parser<'_> {
+    Parser::new_ext(markdown, Options::empty())
+}
+
 pub fn to_html(markdown: &str, out: &mut String) {
-    let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH);
+    let parser = parser(markdown);
     let mut dropped_links: Vec<bool> = Vec::new();
     let events = parser.filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
@@ -72,6 +78,12 @@ mod tests {
             out.contains(r#"<a href="https://example.org">ok</a>"#),
             "{out}"
         );
+    }
+
+    #[test]
+    fn strikethrough_is_left_as_written() {
+        let out = html("Please ~~do not~~ act.");
+        assert!(out.contains("~~do not~~"), "{out}");
     }
 
     #[test]

@@ -15,8 +15,8 @@ use handlebars::{Template, TemplateError};
 
 /// Bytes a piece grows to before it is cut at the next place that is safe.
 pub const PIECE_BYTES: usize = 4 * 1024;
-/// Longest stretch of template without a place to cut. Handlebars compiles one of these in well
-/// under a second; past it, the square of the length makes the wait noticeable.
+/// Longest stretch of template without a place to cut. Handlebars takes time growing with the
+/// square of a stretch's length; up to this one `check` and `render` do not keep anyone waiting.
 pub const MAX_PIECE_BYTES: usize = 64 * 1024;
 
 // How tags open and close, named so that the scans below read as what they look for.

@@ -343,8 +343,8 @@ impl<'c> Renderer<'c> {
         let same = |a: &str, w: &str| a.chars().flat_map(char::to_lowercase).eq(w.chars());
         let in_row = |w: &str| row.record.iter().flat_map(own::words).any(|a| same(a, w));
         let known = |w: &str| lang.words.contains(w) || in_row(w);
-        // Without a paragraph every word is the campaign's or the row's: only counted, which
-        // keeps the letters most runs write as fast as before.
+        // Without a paragraph every word is the campaign's or the row's: only counted, so a
+        // letter without one compares no words.
         let own_words = match lang.sketch.is_empty() {
             true => OwnWords::none(&body),
             false => OwnWords::count(&body, known),

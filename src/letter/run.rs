@@ -66,8 +66,8 @@ impl<'c> Run<'c> {
         })
     }
 
-    /// The letters are to be printed (PDF): as each takes a millisecond and tens of kilobytes,
-    /// render threads take a few rows at a time.
+    /// The letters are to be printed (PDF): as each costs far more than a mail file (layout, a
+    /// font subset) and takes tens of kilobytes, render threads take a few rows at a time.
     pub fn print(&mut self) {
         self.print = true;
     }
@@ -169,8 +169,8 @@ type Batch<T> = Vec<Result<T, Vec<Diag>>>;
 /// Rows per unit of work handed to a thread: large enough that channel traffic is negligible,
 /// small enough that memory stays flat.
 const BATCH: usize = 32;
-/// For letters that take a millisecond each (PDF), a few rows are already plenty of work, and
-/// each finished letter is tens of kilobytes, so a batch holds few.
+/// For letters that cost far more each (PDF), a few rows are already plenty of work, and each
+/// finished letter is tens of kilobytes, so a batch holds few.
 const SLOW_BATCH: usize = 4;
 
 /// Batches that may be handed out ahead of the one being written, per render thread: enough

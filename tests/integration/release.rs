@@ -37,11 +37,18 @@ fn the_readme_puts_the_download_first_then_cargo_install_with_what_it_needs() {
         readme.lines().count() <= 250,
         "README.md stays at most 250 lines"
     );
-    let install = readme
-        .split("\n## Install\n")
+    let first = readme.split("\n## ").nth(1).unwrap_or_default();
+    assert!(first.starts_with("Quick start for volunteers"), "{first}");
+    let quick_start = readme
+        .split("\n## Quick start for volunteers\n")
         .nth(1)
-        .expect("an Install section")
-        .split("\n## ")
+        .expect("a volunteer's quick start");
+    let install = quick_start
+        .split("\n### Install\n")
+        .nth(1)
+        .filter(|_| quick_start.trim_start().starts_with("### Install"))
+        .expect("installing, as the quick start's first step")
+        .split("\n### ")
         .next()
         .unwrap();
     let download = install.find("**Download**").expect("download");
@@ -59,5 +66,9 @@ fn the_readme_puts_the_download_first_then_cargo_install_with_what_it_needs() {
         "{install}"
     );
     assert!(install.contains("C compiler"));
-    assert!(install.contains("release.yml") && install.contains("cannot be run"));
+    let development = readme
+        .split("\n## Development\n")
+        .nth(1)
+        .expect("Development");
+    assert!(development.contains("release.yml") && development.contains("cannot run it"));
 }

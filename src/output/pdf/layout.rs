@@ -1,7 +1,7 @@
 //! Layout: a letter's text measured with the font, wrapped to the page and set on pages as lines
 //! at positions, which is all the writer needs to know.
 
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Tag, TagEnd};
 
 use super::font::Font;
 
@@ -111,7 +111,7 @@ fn blocks(markdown: &str) -> Vec<Block> {
         }
         *lines = vec![String::new()];
     };
-    for event in Parser::new(markdown) {
+    for event in crate::letter::markdown::parser(markdown) {
         match event {
             Event::Start(Tag::List(_)) => {
                 flush(&mut lines, depth, &mut bullet_pending);
