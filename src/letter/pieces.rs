@@ -138,6 +138,17 @@ fn cut_points(text: &str) -> Vec<(usize, u64)> {
     points
 }
 
+/// The line on which blocks first nest deeper than `limit`, if they do: counted as for the cuts,
+/// so a block tag inside a comment or a raw block opens nothing.
+pub fn too_deep(text: &str, limit: usize) -> Option<u64> {
+    let mut scan = Scan::default();
+    let past = text.split_inclusive('\n').position(|line| {
+        scan.line(line);
+        scan.deepest > limit
+    });
+    past.map(|n| n as u64 + 1)
+}
+
 /// What the scan of a template is in the middle of.
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
 enum Inside {
@@ -156,6 +167,8 @@ enum Inside {
 #[derive(Default)]
 struct Scan {
     depth: usize,
+    /// The deepest `depth` has been.
+    deepest: usize,
     inside: Inside,
     /// Whether the last tag other than a comment ended with `~}}`. Handlebars keeps such a tag
     /// trimming the start of every text up to the next tag, past comments.
@@ -197,6 +210,7 @@ impl Scan {
                 [b'!', ..] => Inside::Comment(TAG_CLOSE),
                 [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => {
                     self.depth += 1;
+                    self.deepest = self.deepest.max(self.depth);
                     Inside::Tag
                 }
                 [b'/', ..] => {
@@ -245,6 +259,19 @@ mod tests {
 
     fn data() -> serde_json::Value {
         json!({"name": "Ana", "yes": true, "no": false, "items": ["a", "b"], "empty": []})
+    }
+
+    #[test]
+    fn nesting_is_counted_where_handlebars_opens_blocks() {
+        let deep = |n: usize| "{{#if a}}".repeat(n) + &"{{/if}}".repeat(n);
+        assert_eq!(too_deep(&format!("one\ntwo\n{}\n", deep(17)), 16), Some(3));
+        assert_eq!(too_deep(&deep(16), 16), None);
+        let commented = format!(
+            "{{{{!-- {} --}}}}\n{{{{{{{{raw}}}}}}}}{}{{{{{{{{/raw}}}}}}}}",
+            deep(20),
+            deep(20)
+        );
+        assert_eq!(too_deep(&commented, 16), None);
     }
 
     #[test]

@@ -160,7 +160,6 @@ pub const MAX_TEMPLATE_DEPTH: usize = 16;
 
 /// How a Handlebars tag opens, `{{` (also `{{{` and `{{~`).
 pub(crate) const TAG_OPEN: &str = "{{";
-const TAG_OPEN_CHAR: char = '{';
 
 /// What is wrong with a template's text before Handlebars reads it: control characters, and a
 /// size or nesting past the limits (docs/campaign.md).
@@ -179,21 +178,10 @@ pub(crate) fn template_problems(text: &str, file: &str) -> Vec<Diag> {
         diags.push(Diag::new(message).file(file).hint(hint));
         return diags;
     }
-    let mut depth = 0usize;
-    for (i, _) in text.match_indices(TAG_OPEN) {
-        let rest = text[i..].trim_start_matches([TAG_OPEN_CHAR, '~']);
-        match rest.as_bytes() {
-            [b'#', ..] | [b'^', b'a'..=b'z' | b'A'..=b'Z', ..] => depth += 1,
-            [b'/', ..] => depth = depth.saturating_sub(1),
-            _ => continue,
-        }
-        if depth > MAX_TEMPLATE_DEPTH {
-            let line = text[..i].matches('\n').count() as u64 + 1;
-            let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
-            let hint = "close some blocks (`/each`, `/if`) before opening others";
-            diags.push(Diag::new(message).file(file).line(line).hint(hint));
-            break;
-        }
+    if let Some(line) = super::pieces::too_deep(text, MAX_TEMPLATE_DEPTH) {
+        let message = format!("blocks are nested more than {MAX_TEMPLATE_DEPTH} deep here");
+        let hint = "close some blocks (`/each`, `/if`) before opening others";
+        diags.push(Diag::new(message).file(file).line(line).hint(hint));
     }
     diags
 }
