@@ -11,7 +11,6 @@ pub mod error;
 pub mod ledger;
 pub mod letter;
 pub mod output;
-pub mod profile;
 pub mod send;
 
 /// "1 letter", "2 letters": counts as people read them, in every message.

@@ -107,8 +107,8 @@ pub(super) fn export(
     args: &ExportArgs,
     profile: Option<&Path>,
 ) -> Result<i32> {
-    let saved = match crate::profile::location(profile) {
-        Some(path) => crate::profile::load(&path)?,
+    let saved = match crate::send::profile::location(profile) {
+        Some(path) => crate::send::profile::load(&path)?,
         None => None,
     };
     let email = given(&args.signer_email).or(saved.as_ref().map(|p| p.email.trim()));

@@ -28,10 +28,10 @@ pub fn signed_inputs(args: &SignerArgs, profile_flag: Option<&Path>) -> Result<L
         &args.signer_country,
         &args.signer_organisation,
     ];
-    let path = crate::profile::location(profile_flag).filter(|_| flags.iter().all(|f| f.is_none()));
+    let path = crate::send::profile::location(profile_flag).filter(|_| flags.iter().all(|f| f.is_none()));
     let saved = path
         .as_deref()
-        .map(crate::profile::load)
+        .map(crate::send::profile::load)
         .transpose()?
         .flatten();
     let Some((path, p)) = path

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::server::Secret;
 use super::usage;
 use crate::error::{Diag, Error, Result};
-use crate::profile::{self, SmtpProfile};
+use crate::send::profile::{self, SmtpProfile};
 
 pub const URL_ENV: &str = "LETTERDRIVE_SMTP_URL";
 pub const PASSWORD_ENV: &str = "LETTERDRIVE_SMTP_PASSWORD";

@@ -11,6 +11,7 @@ pub mod config;
 mod connection;
 mod deliver;
 pub mod journal;
+pub mod profile;
 pub mod providers;
 mod rate;
 mod report;

@@ -30,7 +30,7 @@ use crate::letter::own::Others;
 use crate::letter::render::{LetterInputs, Notes, Signer};
 use crate::letter::run::{Run, Target};
 use crate::plural;
-use crate::profile::{self, Profile};
+use crate::send::profile::{self, Profile};
 use crate::send::server::{Request, Server};
 use crate::send::{self, Origin, ProfileSmtp, SendJob, SmtpConfig, Sourced};
 
