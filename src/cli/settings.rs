@@ -28,7 +28,8 @@ pub fn signed_inputs(args: &SignerArgs, profile_flag: Option<&Path>) -> Result<L
         &args.signer_country,
         &args.signer_organisation,
     ];
-    let path = crate::send::profile::location(profile_flag).filter(|_| flags.iter().all(|f| f.is_none()));
+    let path =
+        crate::send::profile::location(profile_flag).filter(|_| flags.iter().all(|f| f.is_none()));
     let saved = path
         .as_deref()
         .map(crate::send::profile::load)

@@ -26,6 +26,7 @@ const TAG_CLOSE_CHAR: char = '}';
 const COMMENT_CLOSE: &str = "--}}";
 const RAW_OPEN: &str = "{{{{";
 const RAW_END_TAG: &str = "{{{{/";
+const ESCAPE: char = '\\';
 /// What may stand between `{{` and a tag's name: more braces (`{{{`), `~`, spaces.
 const TAG_PREFIX: [char; 3] = ['{', '~', ' '];
 
@@ -201,8 +202,14 @@ impl Scan {
                 continue;
             }
             let Some(i) = line.find(TAG_OPEN) else { return };
-            let tag = &line[i..];
-            line = &line[i + TAG_OPEN.len()..];
+            let (before, tag) = line.split_at(i);
+            line = &tag[TAG_OPEN.len()..];
+            // Handlebars reads `\{{` and `\{{{{` as text; two backslashes or more are text
+            // before a tag.
+            if before.len() - before.trim_end_matches(ESCAPE).len() == 1 {
+                line = line.strip_prefix(TAG_OPEN).unwrap_or(line);
+                continue;
+            }
             let rest = tag.trim_start_matches(TAG_PREFIX);
             self.inside = match rest.as_bytes() {
                 _ if tag.starts_with(RAW_OPEN) => Inside::Raw,
@@ -272,6 +279,14 @@ mod tests {
             deep(20)
         );
         assert_eq!(too_deep(&commented, 16), None);
+        // An escaped `{{` opens no comment: the blocks after it count.
+        assert_eq!(whole("\\{{!-- x --}}").as_deref(), Ok("{{!-- x --}}"));
+        assert_eq!(whole("\\\\{{!-- x --}}").as_deref(), Ok("\\"));
+        assert_eq!(too_deep(&format!("\\{{{{!-- {}", deep(17)), 16), Some(1));
+        assert_eq!(
+            too_deep(&format!("\\\\{{{{!-- {} --}}}}", deep(17)), 16),
+            None
+        );
     }
 
     #[test]
@@ -339,6 +354,9 @@ mod tests {
             1 => Just("  {{!-- a comment\ntwo lines\nend --}}".to_string()),
             1 => Just("{{! short\nplain\nplain }} after".to_string()),
             1 => Just("\\{{escaped}}".to_string()),
+            1 => Just("\\{{!-- not a comment".to_string()),
+            1 => Just("\\{{{{raw}}}} not raw".to_string()),
+            1 => Just("two \\\\{{name}} then a tag".to_string()),
             1 => Just("{{#if yes}}inline{{/if}} text".to_string()),
             1 => Just("text {{name~}}".to_string()),
             1 => Just("text {{name~}} tail".to_string()),
