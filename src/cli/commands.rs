@@ -298,17 +298,8 @@ pub(super) fn render(
         .then(|| pdf_options(args, &inputs))
         .transpose()?;
     let target = target(&args.target);
-    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure, and so does an
-    // unpacked campaign (the exit drops nothing). Fails only if a handler is already set, which
-    // only the guided run sets.
-    let _ = ctrlc::set_handler(|| {
-        let (unfinished, _held) = crate::output::outbox::abandon();
-        if unfinished {
-            eprintln!("\ninterrupted: nothing was written");
-        }
-        crate::campaign::archive::remove_unpacked();
-        std::process::exit(super::wizard::EXIT_CANCELLED);
-    });
+    // Ctrl-C or SIGTERM: the staging directory goes, as on any other failure.
+    super::interrupt::on_interrupt(render_interrupted);
     let others = others(campaign, &target.group, &inputs, &args.ledgers)?;
     let extras = RenderExtras {
         pdf,
@@ -320,6 +311,15 @@ pub(super) fn render(
         render_letters(campaign, &target, &inputs, args.format, &args.out, extras)?;
     println!("{}", wrote(args.format, &summary, &own));
     Ok(0)
+}
+
+/// Ctrl-C during `render`: what was staged is removed, and said so if letters were under way.
+fn render_interrupted() {
+    let (unfinished, _held) = crate::output::outbox::abandon();
+    if unfinished {
+        eprintln!("\ninterrupted: nothing was written");
+    }
+    super::interrupt::stop();
 }
 
 /// `--paper`, `--font` and `--one-file` made into a PDF style, the signer as its sender block.

@@ -5,6 +5,7 @@
 
 pub mod args;
 mod commands;
+mod interrupt;
 mod language;
 mod ledger;
 pub mod settings;
@@ -30,6 +31,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
+    interrupt::install();
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -41,8 +41,8 @@ const fn provider(
     }
 }
 
-// Checked 2026-12-03 against each provider's own pages (re-check these before trusting a figure;
-// providers change them without notice):
+// Checked 2026-12-03 against each provider's own pages where they could be read, as marked below
+// (re-check these before trusting a figure; providers change them without notice):
 // - Gmail: port 465 TLS, developers.google.com/gmail/imap/imap-smtp; app passwords need 2-Step
 //   Verification, support.google.com/accounts/answer/185833; 500 a day for a personal account,
 //   support.google.com/mail/answer/22839 (read as quoted elsewhere, not directly).

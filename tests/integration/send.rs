@@ -542,6 +542,55 @@ fn a_server_that_never_greets_times_out() {
     assert_eq!(status(&sb), [0, 0, 0, 3]);
 }
 
+/// Ctrl-C while `send` waits on a server that never answers: the run stops as a cancelled run
+/// and leaves nothing of the campaign it unpacked from a zip.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_send_leaves_no_unpacked_campaign() {
+    use std::time::Duration;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (connected, waiting) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+            let _ = connected.send(());
+        }
+    });
+    let sb = Sandbox::campaign();
+    sb.cmd()
+        .args(["pack", "--out", "given/campaign.zip"])
+        .run()
+        .success();
+    let tmp = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_letterdrive"))
+        .current_dir(sb.path())
+        .args(["--campaign", "given/campaign.zip", "send", "-g", "test"])
+        .args(["--yes", "--rate", "unlimited", "--timeout", "60"])
+        .args(["--smtp", &format!("smtp://127.0.0.1:{port}")])
+        .args(["--signer-name", "Sam", "--signer-email", "sam@signers.org"])
+        .env("TMPDIR", tmp.path())
+        // As the harness does: never the real home, config or data directory.
+        .env("HOME", sb.join("home"))
+        .env("XDG_CONFIG_HOME", sb.join("config"))
+        .env("XDG_DATA_HOME", sb.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = waiting.recv_timeout(Duration::from_secs(60));
+    waited.expect("send connects to the server");
+    let unpacked = std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(unpacked, 1, "the campaign is unpacked while in use");
+    // SAFETY: a plain system call to the child started above.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn killed_mid_run_and_resumed_every_letter_arrives_once_or_is_reported_uncertain() {
     let sb = Sandbox::campaign();

@@ -43,9 +43,8 @@ mod targeting;
 
 pub use answers::{Answers, Kept};
 
-/// What a shell reports for a program stopped by Ctrl-C; the guided run exits with it when the
-/// volunteer cancels (Ctrl-C, Esc, or "quit").
-pub const EXIT_CANCELLED: i32 = 130;
+// The guided run exits with it when the volunteer cancels (Ctrl-C, Esc, or "quit").
+use crate::cli::interrupt::EXIT_CANCELLED;
 
 /// The output directory the guided run offers first.
 pub const DEFAULT_OUT: &str = "letters";
@@ -87,7 +86,7 @@ fn chosen<T>(answer: dialoguer::Result<Option<T>>) -> Ask<T> {
 }
 
 // Ctrl-C. At a question, dialoguer reads the key itself and raises SIGINT; elsewhere the terminal
-// sends it. Either way the handler below runs: it shows the cursor again (a menu hides it), says
+// sends it. Either way `interrupted` runs: it shows the cursor again (a menu hides it), says
 // what was and was not done, and exits. While an editor or the writing of letters is under way,
 // it only takes note, so the editor keeps the terminal and no output is left half made.
 static DEFER: AtomicBool = AtomicBool::new(false);
@@ -96,16 +95,13 @@ static WROTE: AtomicBool = AtomicBool::new(false);
 static SENDING: AtomicBool = AtomicBool::new(false);
 static REPORTED: Mutex<bool> = Mutex::new(false);
 
-fn install_ctrlc_handler() {
-    // Fails only if a handler is already set (a second guided run in one process): keep that one.
-    let _ = ctrlc::set_handler(|| {
-        if DEFER.load(Ordering::SeqCst) {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-            return;
-        }
-        report_cancel();
-        std::process::exit(EXIT_CANCELLED);
-    });
+fn interrupted() {
+    if DEFER.load(Ordering::SeqCst) {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        return;
+    }
+    report_cancel();
+    std::process::exit(EXIT_CANCELLED);
 }
 
 /// Say once, whichever thread gets here first, that the run was cancelled and what that left,
@@ -162,7 +158,7 @@ pub fn wizard(
     if !can_ask() {
         return Err(not_a_terminal(no_command));
     }
-    install_ctrlc_handler();
+    super::interrupt::on_interrupt(interrupted);
     let campaign = match open::choose_campaign(campaign_dir) {
         Ok(campaign) => campaign,
         Err(Stop::Cancelled) => {
